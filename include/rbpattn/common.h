@@ -1,0 +1,95 @@
+/*
+ * rbpattn/common.h - status codes, error reporting, versions, logging and threads.
+ *
+ * Conventions used by every rbpattn header:
+ *  - Every fallible function returns an rbp_status; RBP_OK (0) is success, errors are negative.
+ *  - On failure, rbp_last_error() gives a readable message with context ("reads.fa:12:
+ *    unexpected character 'X' in sequence"). It is per thread and valid until the next
+ *    failing rbpattn call on that thread.
+ *  - Handles are opaque and come in create/free pairs; the out-parameter comes first, is set
+ *    to NULL on failure, and every *_free accepts NULL.
+ *  - Config structs start with a `version` field; initialise them with the matching *_init
+ *    function so that fields appended in later releases get their defaults.
+ *  - The library never prints, exits or aborts on bad input.
+ */
+#ifndef RBPATTN_COMMON_H
+#define RBPATTN_COMMON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rbpattn/version.h"
+
+#if defined(RBP_BUILDING_LIBRARY) && defined(__GNUC__)
+#define RBP_API __attribute__((visibility("default")))
+#else
+#define RBP_API
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Status codes. Add new codes last, never renumber: they are part of the ABI. */
+typedef enum rbp_status {
+    RBP_OK = 0,
+    RBP_ERR_INVALID_ARG = -1, /* a NULL handle, an out-of-range value, a bad option */
+    RBP_ERR_NOMEM = -2,       /* an allocation failed */
+    RBP_ERR_IO = -3,          /* a file could not be opened, read, written or renamed */
+    RBP_ERR_FORMAT = -4,      /* input or checkpoint content is malformed */
+    RBP_ERR_SHAPE = -5,       /* tensor or batch dimensions do not agree */
+    RBP_ERR_STATE = -6,       /* the call is not valid in the object's current state */
+    RBP_ERR_BLAS = -7,        /* the BLAS backend failed or is unusable */
+    RBP_ERR_NUMERIC = -8,     /* a NaN/Inf appeared (e.g. diverging training) */
+    RBP_ERR_CANCELLED = -9    /* a callback asked to stop */
+} rbp_status;
+
+/* A short constant name for a status code ("invalid argument"); never NULL. */
+RBP_API const char *rbp_status_str(rbp_status status);
+
+/*
+ * The message of the last failing rbpattn call on this thread, or "" when there was none.
+ * The pointer is owned by the library and valid until the next rbpattn call on this thread.
+ */
+RBP_API const char *rbp_last_error(void);
+
+/* Forget the last error on this thread. */
+RBP_API void rbp_clear_error(void);
+
+/* Run-time library version (the compile-time one is in rbpattn/version.h). Any pointer may be NULL. */
+RBP_API void rbp_version(int *major, int *minor, int *patch);
+
+/* Run-time version as a string, e.g. "0.1.0". */
+RBP_API const char *rbp_version_string(void);
+
+/* Log levels for the log callback. */
+typedef enum rbp_log_level {
+    RBP_LOG_DEBUG = 0,
+    RBP_LOG_INFO = 1,
+    RBP_LOG_WARN = 2,
+    RBP_LOG_ERROR = 3
+} rbp_log_level;
+
+typedef void (*rbp_log_fn)(int32_t level, const char *message, void *user_data);
+
+/*
+ * Route library log messages to `fn` (NULL: silence, the default). Not thread-safe: set it
+ * once before using the library from several threads. The callback may run on any thread
+ * that calls into rbpattn.
+ */
+RBP_API void rbp_set_log_callback(rbp_log_fn fn, void *user_data);
+
+/*
+ * Number of threads the BLAS backend and rbpattn kernels may use (>= 1). Results are bit
+ * identical for a given seed and thread count. Returns RBP_ERR_INVALID_ARG for n < 1.
+ */
+RBP_API rbp_status rbp_set_num_threads(int32_t n);
+
+/* The current thread count set by rbp_set_num_threads (default 1). */
+RBP_API int32_t rbp_get_num_threads(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* RBPATTN_COMMON_H */

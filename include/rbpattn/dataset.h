@@ -1,0 +1,173 @@
+/*
+ * rbpattn/dataset.h - reading RBP binding data into encoded, fixed-length tensors.
+ *
+ * Formats (rbp_format): CSV/TSV with a header (the study's columns sequence, structure, MFE,
+ * K, KA, RKA, Qc, sevenMer), FASTA with "class:N" labels in the header (RBP-31, .gz read
+ * transparently), GraphProt positive/negative FASTA pairs (lowercase = flanking context,
+ * uppercase = viewpoint), RNAcompete FASTA + .affys (or a value in the header), and plain
+ * "SEQUENCE TARGET" lines.
+ *
+ * Encoding: every sequence becomes `length` uint8 tokens (RBP_TOK_*), T and U alike, N and
+ * IUPAC ambiguity codes -> RBP_TOK_N, padding -> RBP_TOK_PAD; a mask byte per position
+ * (1 = real); an optional structure channel (RBP_STRUCT_*) and a viewpoint flag per
+ * position (1 = uppercase in GraphProt-style input; all 1 when the input has no case).
+ * Arrays are row-major (n, length) and owned by the dataset.
+ */
+#ifndef RBPATTN_DATASET_H
+#define RBPATTN_DATASET_H
+
+#include "rbpattn/common.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Nucleotide tokens. */
+enum {
+    RBP_TOK_A = 0,
+    RBP_TOK_C = 1,
+    RBP_TOK_G = 2,
+    RBP_TOK_U = 3, /* T and U */
+    RBP_TOK_N = 4, /* N and IUPAC ambiguity codes (R Y S W K M B D H V) */
+    RBP_TOK_PAD = 5,
+    RBP_VOCAB_SIZE = 6
+};
+
+/* Structure tokens (dot-bracket). */
+enum {
+    RBP_STRUCT_UNPAIRED = 0, /* '.' (also ',', ':' etc. are errors) */
+    RBP_STRUCT_OPEN = 1,     /* '(' '[' '{' '<' */
+    RBP_STRUCT_CLOSE = 2,    /* ')' ']' '}' '>' */
+    RBP_STRUCT_PAD = 3,      /* padding, or no structure given */
+    RBP_STRUCT_VOCAB_SIZE = 4
+};
+
+typedef enum rbp_format {
+    RBP_FORMAT_AUTO = 0,      /* from the extension: .csv/.tsv, .fa/.fasta(.gz), .txt/.tab lines */
+    RBP_FORMAT_CSV = 1,       /* delimiter ',' (or options.delimiter) */
+    RBP_FORMAT_TSV = 2,
+    RBP_FORMAT_FASTA = 3,     /* labels from the header key (default "class:") or a bare number */
+    RBP_FORMAT_LINES = 4,     /* SEQUENCE<ws>TARGET, '#' comments */
+    RBP_FORMAT_GRAPHPROT = 5, /* only through rbp_dataset_load_pair */
+    RBP_FORMAT_RNACOMPETE = 6 /* FASTA + affinity file (options.affinity_path) or value in header */
+} rbp_format;
+
+typedef enum rbp_truncate {
+    RBP_TRUNCATE_RIGHT = 0,   /* keep the first `length` positions */
+    RBP_TRUNCATE_LEFT = 1,    /* keep the last `length` positions */
+    RBP_TRUNCATE_CENTER = 2,  /* centre on the viewpoint (uppercase) if any, else the middle */
+    RBP_TRUNCATE_ERROR = 3    /* a sequence longer than `length` is an error */
+} rbp_truncate;
+
+#define RBP_DATASET_OPTIONS_VERSION 1
+
+typedef struct rbp_dataset_options {
+    uint32_t version;           /* RBP_DATASET_OPTIONS_VERSION */
+    int32_t format;             /* rbp_format; default AUTO */
+    int32_t length;             /* model length T; 0 = longest sequence in the file (default 0) */
+    int32_t truncate;           /* rbp_truncate; default RIGHT */
+    int32_t max_record_length;  /* a longer raw sequence is an error (default 100000) */
+    const char *sequence_column;   /* CSV/TSV: default "sequence" */
+    const char *structure_column;  /* CSV/TSV: NULL = no structure channel (default NULL) */
+    const char *target_column;     /* CSV/TSV: default "RKA"; FASTA: ignored */
+    char delimiter;             /* CSV: default ',' ; TSV: '\t' */
+    const char *label_key;      /* FASTA: header key before the label, default "class:" */
+    const char *affinity_path;  /* RNACOMPETE: path of the .affys file, NULL = value in header */
+    int32_t case_viewpoint;     /* 1: lowercase = context, uppercase = viewpoint (default 1) */
+} rbp_dataset_options;
+
+/* Fill `opt` with defaults for the given struct version. Returns RBP_ERR_INVALID_ARG for an
+ * unknown version or NULL. */
+RBP_API rbp_status rbp_dataset_options_init(rbp_dataset_options *opt, uint32_t version);
+
+typedef struct rbp_dataset rbp_dataset;
+
+/*
+ * Load a labelled file. `opt` may be NULL for defaults. On success *out is owned by the
+ * caller (free with rbp_dataset_free). Errors name the file and line.
+ */
+RBP_API rbp_status rbp_dataset_load(rbp_dataset **out, const char *path, const rbp_dataset_options *opt);
+
+/* GraphProt style: label 1 for every record of `positives`, 0 for `negatives`. */
+RBP_API rbp_status rbp_dataset_load_pair(rbp_dataset **out, const char *positives, const char *negatives,
+                                         const rbp_dataset_options *opt);
+
+/*
+ * Build a dataset from in-memory sequences (ACGTUN..., any case) and targets (may be NULL:
+ * all 0). `ids` may be NULL (ids become "seq1", "seq2", ...). Strings are copied.
+ */
+RBP_API rbp_status rbp_dataset_from_strings(rbp_dataset **out, const char *const *sequences,
+                                            const float *targets, const char *const *ids, size_t n,
+                                            const rbp_dataset_options *opt);
+
+RBP_API void rbp_dataset_free(rbp_dataset *ds);
+
+/* Number of records, model length T, and whether a structure channel is present. */
+RBP_API size_t rbp_dataset_size(const rbp_dataset *ds);
+RBP_API int32_t rbp_dataset_length(const rbp_dataset *ds);
+RBP_API int32_t rbp_dataset_has_structure(const rbp_dataset *ds);
+
+/* Borrowed views, valid until rbp_dataset_free: tokens/mask/structure/viewpoint are (n, T);
+ * structure is NULL without a structure channel; targets (n); id(i) is the record name. */
+RBP_API const uint8_t *rbp_dataset_tokens(const rbp_dataset *ds);
+RBP_API const uint8_t *rbp_dataset_mask(const rbp_dataset *ds);
+RBP_API const uint8_t *rbp_dataset_structure(const rbp_dataset *ds);
+RBP_API const uint8_t *rbp_dataset_viewpoint(const rbp_dataset *ds);
+RBP_API const float *rbp_dataset_targets(const rbp_dataset *ds);
+RBP_API const char *rbp_dataset_id(const rbp_dataset *ds, size_t i);
+/* Number of records with target > 0.5 (positives of a classification set). */
+RBP_API size_t rbp_dataset_count_positive(const rbp_dataset *ds);
+
+/*
+ * A new dataset holding rows idx[0..n) of `ds` (copied). Out of range -> RBP_ERR_INVALID_ARG.
+ */
+RBP_API rbp_status rbp_dataset_subset(rbp_dataset **out, const rbp_dataset *ds, const size_t *idx, size_t n);
+
+/*
+ * Seeded split into train / validation / test by fractions (train_frac + val_frac <= 1; the
+ * rest is test). `stratify` != 0 keeps the positive fraction in each part (targets > 0.5 vs
+ * not). Any out pointer may be NULL to skip that part; a part that would come out empty, or
+ * (stratified) without one of the classes, is an error. Default of the study: 0.66 / 0 / 0.34.
+ */
+RBP_API rbp_status rbp_dataset_split(const rbp_dataset *ds, double train_frac, double val_frac, uint64_t seed,
+                                     int32_t stratify, rbp_dataset **train, rbp_dataset **val,
+                                     rbp_dataset **test);
+
+/* ---------------------------------------------------------------- batches */
+
+/* A mini-batch view. All pointers are borrowed from the batcher (or the caller) and valid
+ * until the next rbp_batcher_next. Arrays are (size, length) row-major. */
+typedef struct rbp_batch {
+    int32_t size;              /* B: rows in this batch (the last one may be short) */
+    int32_t length;            /* T */
+    const uint8_t *tokens;     /* (B,T) RBP_TOK_* */
+    const uint8_t *mask;       /* (B,T) 1 = real position */
+    const uint8_t *structure;  /* (B,T) RBP_STRUCT_* or NULL */
+    const uint8_t *viewpoint;  /* (B,T) 0/1 or NULL */
+    const float *targets;      /* (B) */
+    const size_t *index;       /* (B) row of each example in the dataset, or NULL */
+} rbp_batch;
+
+typedef struct rbp_batcher rbp_batcher;
+
+/*
+ * Iterate over `ds` in mini-batches of `batch_size`. shuffle != 0 draws a new permutation per
+ * epoch from (seed, epoch); drop_last != 0 skips a short final batch. All buffers are
+ * allocated here; rbp_batcher_next never allocates. `ds` must outlive the batcher.
+ */
+RBP_API rbp_status rbp_batcher_create(rbp_batcher **out, const rbp_dataset *ds, int32_t batch_size,
+                                      int32_t shuffle, int32_t drop_last, uint64_t seed);
+RBP_API void rbp_batcher_free(rbp_batcher *b);
+/* Start epoch `epoch` (re-shuffles deterministically from (seed, epoch)). */
+RBP_API rbp_status rbp_batcher_reset(rbp_batcher *b, int64_t epoch);
+/* Fill *batch with the next batch; returns 1 when a batch was produced, 0 at the end of the
+ * epoch, or a negative rbp_status on error. */
+RBP_API int32_t rbp_batcher_next(rbp_batcher *b, rbp_batch *batch);
+/* Batches per epoch. */
+RBP_API int64_t rbp_batcher_num_batches(const rbp_batcher *b);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* RBPATTN_DATASET_H */

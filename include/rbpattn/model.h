@@ -1,0 +1,103 @@
+/*
+ * rbpattn/model.h - the transformer encoder model: configuration, creation, inference,
+ * attention weights and checkpoints.
+ *
+ * Architecture (the study's, as torch_ref.py in the peers): token embedding * sqrt(d)
+ * (+ structure and viewpoint embeddings when enabled) + sinusoidal positions -> dropout ->
+ * n_layers x encoder layer [post-norm: x = LN(x + Drop(MHA(x))); x = LN(x + Drop(FFN(x)));
+ * pre-norm: x = x + Drop(MHA(LN(x))); x = x + Drop(FFN(LN(x))) then a final LN] ->
+ * pooling (flatten, mean or max over real positions) -> Dense(head_hidden, ReLU) -> Dense(1).
+ * MHA uses a key padding mask; attention weights get dropout during training.
+ *
+ * All parameters live in one contiguous float buffer (gradients and optimizer moments share
+ * its layout). Activations live in one workspace sized for (max batch, length) on first use.
+ */
+#ifndef RBPATTN_MODEL_H
+#define RBPATTN_MODEL_H
+
+#include "rbpattn/common.h"
+#include "rbpattn/dataset.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum rbp_task { RBP_TASK_CLASSIFICATION = 0, RBP_TASK_REGRESSION = 1 } rbp_task;
+typedef enum rbp_norm { RBP_NORM_POST = 0, RBP_NORM_PRE = 1 } rbp_norm;
+typedef enum rbp_activation { RBP_ACT_RELU = 0, RBP_ACT_GELU = 1 } rbp_activation;
+typedef enum rbp_pooling { RBP_POOL_FLATTEN = 0, RBP_POOL_MEAN = 1, RBP_POOL_MAX = 2 } rbp_pooling;
+
+#define RBP_MODEL_CONFIG_VERSION 1
+
+/* Model hyper-parameters. Enum-valued fields are int32_t so the layout is fixed for FFI. */
+typedef struct rbp_model_config {
+    uint32_t version;      /* RBP_MODEL_CONFIG_VERSION */
+    int32_t seq_len;       /* L, positions per sequence (default 101) */
+    int32_t d_model;       /* d (default 64) */
+    int32_t n_heads;       /* heads; d_model % n_heads == 0 (default 4) */
+    int32_t n_layers;      /* encoder layers (default 2) */
+    int32_t d_ff;          /* FFN width (default 256) */
+    int32_t head_hidden;   /* units of the dense head's hidden layer (default 64) */
+    float dropout;         /* dropout rate everywhere, incl. attention weights (default 0.1) */
+    float ln_eps;          /* layer-norm epsilon (default 1e-6, as Keras) */
+    int32_t task;          /* rbp_task (default CLASSIFICATION) */
+    int32_t norm;          /* rbp_norm (default POST, the study's) */
+    int32_t activation;    /* rbp_activation of the FFN (default RELU) */
+    int32_t pooling;       /* rbp_pooling before the head (default FLATTEN, the study's) */
+    int32_t use_structure; /* add a structure-token embedding (default 0) */
+    int32_t use_viewpoint; /* add a viewpoint-flag embedding (default 0) */
+    uint64_t seed;         /* weight initialisation seed (default 1) */
+} rbp_model_config;
+
+/* Fill `cfg` with the defaults above. */
+RBP_API rbp_status rbp_model_config_init(rbp_model_config *cfg, uint32_t version);
+
+/* NULL when `cfg` is valid, else a constant string saying what is wrong ("d_model % n_heads != 0"). */
+RBP_API const char *rbp_model_config_check(const rbp_model_config *cfg);
+
+typedef struct rbp_model rbp_model;
+
+/* Create a model with freshly initialised weights (Glorot-uniform dense layers, zero biases,
+ * embeddings U(-0.05, 0.05), LN weight 1 / bias 0) from cfg->seed. *out owned by the caller. */
+RBP_API rbp_status rbp_model_create(rbp_model **out, const rbp_model_config *cfg);
+RBP_API void rbp_model_free(rbp_model *model);
+
+/* A copy of the model's configuration. */
+RBP_API rbp_status rbp_model_get_config(const rbp_model *model, rbp_model_config *cfg);
+/* Number of trainable scalars. */
+RBP_API size_t rbp_model_num_params(const rbp_model *model);
+
+/*
+ * Inference on a batch (no dropout): out (B) receives probabilities (classification, after
+ * the sigmoid) or values (regression). batch->length must equal cfg.seq_len. The first call
+ * with a larger B than before sizes the workspace; later calls allocate nothing.
+ */
+RBP_API rbp_status rbp_model_predict_batch(rbp_model *model, const rbp_batch *batch, float *out);
+
+/* Inference over a whole dataset in batches of `batch_size`; out has rbp_dataset_size(ds) slots. */
+RBP_API rbp_status rbp_model_predict(rbp_model *model, const rbp_dataset *ds, int32_t batch_size, float *out);
+
+/*
+ * Attention weights of one example of the last rbp_model_predict_batch / forward call:
+ * out (n_layers, n_heads, L, L), row = query, column = key; padded keys are 0 and each
+ * real query row sums to 1. Returns RBP_ERR_STATE if no forward pass was run.
+ */
+RBP_API rbp_status rbp_model_attention(const rbp_model *model, int32_t example, float *out);
+
+/*
+ * Save config + weights to `path` atomically (temp file + rename). Format: see
+ * docs/checkpoint.md (magic "RBPM", version, little-endian, CRC32).
+ */
+RBP_API rbp_status rbp_model_save(const rbp_model *model, const char *path);
+/* Load a model saved by rbp_model_save (or by rbp_trainer_save: the optimizer part is skipped).
+ * Verifies magic, version, sizes and checksum. */
+RBP_API rbp_status rbp_model_load(rbp_model **out, const char *path);
+
+/* Borrowed view of the flat parameter buffer (rbp_model_num_params floats). */
+RBP_API float *rbp_model_params(rbp_model *model);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* RBPATTN_MODEL_H */

@@ -1,0 +1,131 @@
+/*
+ * rbpattn/train.h - training: losses, optimizers, learning-rate schedules and the trainer.
+ *
+ * A trainer borrows a model and owns the optimizer state (Adam moments share the layout of
+ * the model's flat parameter buffer, so the update is one flat loop). Shuffling is seeded per
+ * epoch and dropout per step, so a run is a pure function of (seed, thread count), and a run
+ * resumed from rbp_trainer_save equals the uninterrupted one bit for bit.
+ */
+#ifndef RBPATTN_TRAIN_H
+#define RBPATTN_TRAIN_H
+
+#include "rbpattn/common.h"
+#include "rbpattn/dataset.h"
+#include "rbpattn/model.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum rbp_optimizer_kind { RBP_OPT_ADAM = 0, RBP_OPT_ADAMW = 1 } rbp_optimizer_kind;
+
+typedef enum rbp_schedule {
+    RBP_SCHED_TRANSFORMER = 0, /* lr_scale * d^-0.5 * min(step^-0.5, step * warmup^-1.5) */
+    RBP_SCHED_CONSTANT = 1,    /* lr (after a linear warmup over warmup_steps, if > 0) */
+    RBP_SCHED_COSINE = 2       /* linear warmup to lr, then cosine decay to 0 at the last step */
+} rbp_schedule;
+
+typedef enum rbp_monitor { RBP_MONITOR_VAL_LOSS = 0, RBP_MONITOR_VAL_AUC = 1 } rbp_monitor;
+
+#define RBP_TRAIN_CONFIG_VERSION 1
+
+typedef struct rbp_train_config {
+    uint32_t version;        /* RBP_TRAIN_CONFIG_VERSION */
+    int32_t epochs;          /* default 20 */
+    int32_t batch_size;      /* default 64 */
+    int32_t optimizer;       /* rbp_optimizer_kind, default ADAM */
+    float lr;                /* peak rate for CONSTANT/COSINE (default 1e-3) */
+    float lr_scale;          /* multiplier of the TRANSFORMER schedule (default 1) */
+    float beta1, beta2, eps; /* default 0.9, 0.98, 1e-9 (the study's) */
+    float weight_decay;      /* AdamW decoupled decay (default 0.01; ignored by Adam) */
+    int32_t schedule;        /* rbp_schedule, default TRANSFORMER */
+    int32_t warmup_steps;    /* default 4000 */
+    float clip_norm;         /* global-norm gradient clipping, 0 = off (default 0) */
+    float pos_weight;        /* BCE weight of positive examples (default 1) */
+    uint64_t seed;           /* shuffling and dropout (default 1) */
+    int32_t patience;        /* early stopping after this many epochs without improvement; 0 = off */
+    int32_t monitor;         /* rbp_monitor for early stopping / best weights (default VAL_LOSS) */
+    int32_t restore_best;    /* with a validation set: end with the best epoch's weights (default 1) */
+    int32_t eval_batch_size; /* default 256 */
+} rbp_train_config;
+
+RBP_API rbp_status rbp_train_config_init(rbp_train_config *cfg, uint32_t version);
+/* NULL when valid, else a constant string naming the bad field. */
+RBP_API const char *rbp_train_config_check(const rbp_train_config *cfg);
+
+/* Learning rate at 1-based `step` of `total_steps` for `cfg` and model width d_model. */
+RBP_API double rbp_schedule_lr(const rbp_train_config *cfg, int32_t d_model, int64_t step, int64_t total_steps);
+
+/* Progress of one step, passed to the step callback. */
+typedef struct rbp_step_info {
+    int32_t epoch;            /* 0-based */
+    int64_t step;             /* global optimizer step, 1-based */
+    int64_t batch;            /* 0-based within the epoch */
+    int64_t batches;          /* per epoch */
+    double loss;              /* this batch's mean loss */
+    double lr;
+    double seqs_per_sec;      /* running throughput of the epoch */
+} rbp_step_info;
+
+/* Summary of one epoch, passed to the epoch callback. NaN where not computed. */
+typedef struct rbp_epoch_info {
+    int32_t epoch;
+    int32_t epochs;
+    int64_t step;
+    double train_loss;
+    double val_loss;
+    double val_auc;           /* classification */
+    double val_r2;            /* regression */
+    double seconds;
+    double seqs_per_sec;
+    double lr;
+    int32_t improved;         /* 1 if this epoch is the best so far on the monitored value */
+} rbp_epoch_info;
+
+/* Return 0 to continue, nonzero to stop training (fit then returns RBP_ERR_CANCELLED). */
+typedef int32_t (*rbp_step_fn)(const rbp_step_info *info, void *user_data);
+typedef int32_t (*rbp_epoch_fn)(const rbp_epoch_info *info, void *user_data);
+
+typedef struct rbp_trainer rbp_trainer;
+
+/* `model` is borrowed and must outlive the trainer. */
+RBP_API rbp_status rbp_trainer_create(rbp_trainer **out, rbp_model *model, const rbp_train_config *cfg);
+RBP_API void rbp_trainer_free(rbp_trainer *t);
+/* Either callback may be NULL. */
+RBP_API rbp_status rbp_trainer_set_callbacks(rbp_trainer *t, rbp_step_fn on_step, rbp_epoch_fn on_epoch,
+                                             void *user_data);
+
+/*
+ * Train for cfg.epochs epochs (continuing from the trainer's current epoch after a resume).
+ * `val` may be NULL (no early stopping / best weights). Allocates its buffers before the
+ * first step; the steps themselves allocate nothing.
+ */
+RBP_API rbp_status rbp_trainer_fit(rbp_trainer *t, const rbp_dataset *train, const rbp_dataset *val);
+
+/* One optimizer step on one batch (for custom loops); *loss receives the batch loss. */
+RBP_API rbp_status rbp_trainer_step(rbp_trainer *t, const rbp_batch *batch, double *loss);
+
+/* Mean loss of the model on `ds` (BCE with logits or MSE, with pos_weight), no dropout. */
+RBP_API rbp_status rbp_trainer_evaluate_loss(rbp_trainer *t, const rbp_dataset *ds, double *loss);
+
+/* Epochs completed and optimizer steps taken so far. */
+RBP_API int32_t rbp_trainer_epoch(const rbp_trainer *t);
+RBP_API int64_t rbp_trainer_step_count(const rbp_trainer *t);
+
+/* Save model + optimizer state + counters atomically, so training resumes exactly. */
+RBP_API rbp_status rbp_trainer_save(const rbp_trainer *t, const char *path);
+/* Restore a rbp_trainer_save checkpoint into this trainer and its model (configs must match). */
+RBP_API rbp_status rbp_trainer_load(rbp_trainer *t, const char *path);
+
+/* ---------------------------------------------------------------- losses (also used by tests) */
+/* Mean BCE-with-logits over n; if dlogits != NULL it receives d(mean loss)/dlogit. */
+RBP_API double rbp_loss_bce_logits(const float *logits, const float *targets, size_t n, float pos_weight,
+                                   float *dlogits);
+/* Mean squared error; if dpred != NULL it receives d(mean loss)/dpred. */
+RBP_API double rbp_loss_mse(const float *pred, const float *targets, size_t n, float *dpred);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* RBPATTN_TRAIN_H */

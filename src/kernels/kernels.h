@@ -1,0 +1,107 @@
+/*
+ * kernels/kernels.h - float32 row-major tensor kernels, the bottom layer of rbpattn.
+ *
+ * Conventions (llm.c order): outputs first, then buffers saved for backward, then const
+ * inputs, then const weights, then sizes. Shapes are in the comment of every kernel.
+ * Every *_backward ACCUMULATES (+=) into its gradient outputs; callers zero gradients once
+ * per step. Masks are uint8 (B,T) with 1 = real token, 0 = padding. Offsets are size_t.
+ * These are internal (hidden) symbols: tests reach them through the static library.
+ */
+#ifndef RBP_KERNELS_H
+#define RBP_KERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/internal.h"
+
+/* ---------------------------------------------------------------- GEMM (CBLAS) */
+/* C(M,N) = alpha * op(A)(M,K) @ op(B)(K,N) + beta * C, row-major; trans* nonzero = transposed. */
+void rbp__sgemm_rm(int transA, int transB, int M, int N, int K, float alpha, const float *A, int lda,
+                   const float *B, int ldb, float beta, float *C, int ldc);
+/* `batch` independent GEMMs; matrix i starts at A + i*strideA (etc.). Used for attention. */
+void rbp__sgemm_strided_batched(int transA, int transB, int M, int N, int K, float alpha,
+                                const float *A, int lda, size_t strideA, const float *B, int ldb,
+                                size_t strideB, float beta, float *C, int ldc, size_t strideC, int batch);
+
+/* ---------------------------------------------------------------- dense layer */
+/* inp (N,C), weight (OC,C), bias (OC) or NULL -> out (N,OC) = inp @ weight^T + bias */
+void rbp__matmul_forward(float *out, const float *inp, const float *weight, const float *bias,
+                         int N, int C, int OC);
+/* d of matmul_forward: dinp (N,C) += dout @ weight; dweight (OC,C) += dout^T @ inp;
+ * dbias (OC) += sum_n dout. Any gradient pointer may be NULL to skip it. */
+void rbp__matmul_backward(float *dinp, float *dweight, float *dbias, const float *dout,
+                          const float *inp, const float *weight, int N, int C, int OC);
+
+/* ---------------------------------------------------------------- softmax */
+/* scores (R,T) -> probs (R,T) = softmax(scale * scores) over keys with key_mask[b,t] = 1,
+ * where row r belongs to batch b = r / rows_per_batch; key_mask (B,T) or NULL (no mask).
+ * Masked keys get exactly 0; a row with no unmasked key becomes all zeros. Stable (max-sub). */
+void rbp__softmax_forward(float *probs, const float *scores, const uint8_t *key_mask, int R, int T,
+                          int rows_per_batch, float scale);
+/* d of softmax_forward: dscores (R,T) += scale * probs * (dprobs - sum_t probs*dprobs). */
+void rbp__softmax_backward(float *dscores, const float *dprobs, const float *probs, int R, int T,
+                           float scale);
+
+/* ---------------------------------------------------------------- layer norm */
+/* inp (N,C), weight (C), bias (C) -> out (N,C); saves mean (N), rstd (N) for backward. */
+void rbp__layernorm_forward(float *out, float *mean, float *rstd, const float *inp,
+                            const float *weight, const float *bias, int N, int C, float eps);
+/* d of layernorm_forward: dinp (N,C) +=, dweight (C) +=, dbias (C) += */
+void rbp__layernorm_backward(float *dinp, float *dweight, float *dbias, const float *dout,
+                             const float *inp, const float *weight, const float *mean,
+                             const float *rstd, int N, int C);
+
+/* ---------------------------------------------------------------- activations */
+/* out (n) = max(inp, 0); out may alias inp */
+void rbp__relu_forward(float *out, const float *inp, size_t n);
+/* dinp (n) += dout * (inp > 0); `inp` may be the forward output (same sign pattern) */
+void rbp__relu_backward(float *dinp, const float *dout, const float *inp, size_t n);
+/* exact GELU: out = x * Phi(x) (erf form, as Keras/PyTorch default) */
+void rbp__gelu_forward(float *out, const float *inp, size_t n);
+void rbp__gelu_backward(float *dinp, const float *dout, const float *inp, size_t n);
+
+/* ---------------------------------------------------------------- randomness and dropout */
+/* Counter-based RNG (stateless): uniform in [0,1) for (seed, stream, index). The same
+ * triple gives the same number on any machine and any thread count. */
+float rbp__rng_uniform(uint64_t seed, uint64_t stream, uint64_t index);
+/* 64 random bits for (seed, stream, index) */
+uint64_t rbp__rng_u64(uint64_t seed, uint64_t stream, uint64_t index);
+/* Inverted dropout: out[i] = keep(i) ? inp[i] / (1-p) : 0, keep(i) = rng_uniform(seed,stream,i) >= p.
+ * out may alias inp; p in [0,1). p == 0 copies. The mask is recomputed in backward, not stored. */
+void rbp__dropout_forward(float *out, const float *inp, size_t n, float p, uint64_t seed, uint64_t stream);
+/* dinp (n) += dout * keep(i) / (1-p), same (seed, stream) as forward */
+void rbp__dropout_backward(float *dinp, const float *dout, size_t n, float p, uint64_t seed, uint64_t stream);
+
+/* ---------------------------------------------------------------- embeddings */
+/* tokens (N) in [0,V), table (V,C) -> out (N,C) = table[tokens[n]] * scale (+= if accumulate) */
+void rbp__embedding_forward(float *out, const uint8_t *tokens, const float *table, int N, int C, float scale,
+                            int accumulate);
+/* dtable (V,C) += scatter-add of dout (N,C) * scale at rows tokens[n] */
+void rbp__embedding_backward(float *dtable, const float *dout, const uint8_t *tokens, int N, int C, float scale);
+/* pe (T,C): sinusoidal table in the TensorFlow-tutorial layout: pe[t,i] = sin(ang) for even i,
+ * cos(ang) for odd i, ang = t / 10000^(2*floor(i/2)/C) */
+void rbp__positional_encoding(float *pe, int T, int C);
+/* out (B,T,C) += pe (T,C) broadcast over B */
+void rbp__add_positional(float *out, const float *pe, int B, int T, int C);
+
+/* ---------------------------------------------------------------- pooling over positions */
+/* inp (B,T,C), mask (B,T) or NULL -> out (B,C) = mean over real positions (0 if none) */
+void rbp__meanpool_forward(float *out, const float *inp, const uint8_t *mask, int B, int T, int C);
+void rbp__meanpool_backward(float *dinp, const float *dout, const uint8_t *mask, int B, int T, int C);
+/* inp (B,T,C) -> out (B,C) = max over real positions; argmax (B,C) saved for backward */
+void rbp__maxpool_forward(float *out, int32_t *argmax, const float *inp, const uint8_t *mask, int B, int T, int C);
+void rbp__maxpool_backward(float *dinp, const float *dout, const int32_t *argmax, int B, int T, int C);
+
+/* ---------------------------------------------------------------- element-wise and reductions */
+void rbp__add(float *out, const float *a, const float *b, size_t n);     /* out = a + b (aliases ok) */
+void rbp__axpy(float *y, float alpha, const float *x, size_t n);         /* y += alpha * x */
+void rbp__scale(float *x, float alpha, size_t n);                        /* x *= alpha */
+void rbp__fill(float *x, float value, size_t n);
+double rbp__sum(const float *x, size_t n);                               /* pairwise/double sum */
+double rbp__sumsq(const float *x, size_t n);                             /* sum of squares (clip norm) */
+float rbp__max(const float *x, size_t n);
+/* nonzero when every value is finite */
+int rbp__all_finite(const float *x, size_t n);
+
+#endif /* RBP_KERNELS_H */

@@ -1,0 +1,31 @@
+/*
+ * testutil.h - helpers shared by the CMocka tests: the CMocka includes in the right order,
+ * tensor comparison that prints the first mismatches, a deterministic test RNG, scratch files.
+ */
+#ifndef RBP_TESTUTIL_H
+#define RBP_TESTUTIL_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+/* Nonzero if |a-b| <= atol + rtol*|b| for all n; prints up to 5 mismatches with `label`. */
+int rbp_test_close(const float *a, const float *b, size_t n, double atol, double rtol, const char *label);
+#define assert_tensor_close(a, b, n, atol, rtol) assert_true(rbp_test_close((a), (b), (n), (atol), (rtol), #a " vs " #b))
+
+/* Deterministic xorshift RNG for test data. */
+typedef struct { uint64_t s; } rbp_test_rng;
+void rbp_test_rng_seed(rbp_test_rng *r, uint64_t seed);
+uint64_t rbp_test_rng_u64(rbp_test_rng *r);
+float rbp_test_rng_uniform(rbp_test_rng *r, float lo, float hi); /* [lo, hi) */
+void rbp_test_fill_uniform(rbp_test_rng *r, float *x, size_t n, float lo, float hi);
+
+/* A fresh path in a per-process scratch directory (removed at exit): "<dir>/<name>". The
+ * returned string is static storage of a ring of 8 buffers. */
+const char *rbp_test_path(const char *name);
+/* Write `n` bytes (or strlen(text) when n == (size_t)-1) to a scratch file; returns its path. */
+const char *rbp_test_write_file(const char *name, const char *text, size_t n);
+
+#endif
