@@ -69,11 +69,16 @@ typedef struct rbp_dataset_options {
     int32_t max_record_length;  /* a longer raw sequence is an error (default 100000) */
     const char *sequence_column;   /* CSV/TSV: default "sequence" */
     const char *structure_column;  /* CSV/TSV: NULL = no structure channel (default NULL) */
-    const char *target_column;     /* CSV/TSV: default "RKA"; FASTA: ignored */
-    char delimiter;             /* CSV: default ',' ; TSV: '\t' */
+    const char *target_column;     /* CSV/TSV: default "RKA"; NULL = no target column (needs
+                                      require_target = 0; targets are then 0); FASTA: ignored */
+    char delimiter;             /* CSV/TSV field separator; 0 (default) = ',' for CSV, '\t' for TSV */
     const char *label_key;      /* FASTA: header key before the label, default "class:" */
-    const char *affinity_path;  /* RNACOMPETE: path of the .affys file, NULL = value in header */
+    const char *affinity_path;  /* FASTA/RNACOMPETE: path of the .affys file, NULL = value in header */
     int32_t case_viewpoint;     /* 1: lowercase = context, uppercase = viewpoint (default 1) */
+    /* appended in 0.1 (still RBP_DATASET_OPTIONS_VERSION 1): */
+    int32_t require_target;     /* 1 (default): a record without a target is an error; 0: it gets 0
+                                   (unlabelled data for prediction) */
+    const char *id_column;      /* CSV/TSV: column holding record ids; NULL (default) = "line<N>" */
 } rbp_dataset_options;
 
 /* Fill `opt` with defaults for the given struct version. Returns RBP_ERR_INVALID_ARG for an
