@@ -86,6 +86,30 @@ static size_t row_sum(const uint8_t *a, const rbp_dataset *ds, size_t i)
     return s;
 }
 
+/* Loaded datasets are consistent: tokens/structure in range, mask = a prefix of ones,
+ * padding where the mask is 0, viewpoint only on real positions. */
+static void check_invariants(const rbp_dataset *ds)
+{
+    size_t n = rbp_dataset_size(ds), T = (size_t)rbp_dataset_length(ds);
+    assert_true(n > 0 && T > 0);
+    const uint8_t *tok = rbp_dataset_tokens(ds), *mask = rbp_dataset_mask(ds), *vp = rbp_dataset_viewpoint(ds);
+    const uint8_t *st = rbp_dataset_structure(ds);
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(mask[i * T], 1);
+        assert_non_null(rbp_dataset_id(ds, i));
+        assert_true(isfinite(rbp_dataset_targets(ds)[i]));
+        for (size_t j = 0; j < T; j++) {
+            size_t k = i * T + j;
+            assert_true(mask[k] <= 1 && vp[k] <= mask[k]);
+            if (j)
+                assert_true(mask[k] <= mask[k - 1]);
+            assert_true(mask[k] ? tok[k] < RBP_TOK_PAD : tok[k] == RBP_TOK_PAD);
+            if (st)
+                assert_true(mask[k] ? st[k] < RBP_STRUCT_PAD : st[k] == RBP_STRUCT_PAD);
+        }
+    }
+}
+
 /* Write `text` gzip-compressed to a scratch file; returns its path. */
 static const char *write_gz(const char *name, const char *text)
 {
@@ -220,6 +244,7 @@ static void test_fasta_rbp31_gz(void **state)
     (void)state;
     rbp_dataset *ds = NULL;
     assert_int_equal(rbp_dataset_load(&ds, RBP31, NULL), RBP_OK);
+    check_invariants(ds);
     assert_int_equal(rbp_dataset_size(ds), 200);
     assert_int_equal(rbp_dataset_count_positive(ds), 28);
     assert_int_equal(rbp_dataset_length(ds), 101);
@@ -249,6 +274,7 @@ static void test_graphprot_pair(void **state)
     (void)state;
     rbp_dataset *ds = NULL;
     assert_int_equal(rbp_dataset_load_pair(&ds, GP_POS, GP_NEG, NULL), RBP_OK);
+    check_invariants(ds);
     assert_int_equal(rbp_dataset_size(ds), 100);
     assert_int_equal(rbp_dataset_count_positive(ds), 50);
     assert_int_equal(rbp_dataset_length(ds), 374); /* longest record of both files */
@@ -370,6 +396,7 @@ static const float study_rka[12] = {1.25f, -0.5f, 0.15f, 2.0f, 0.0f, 0.15f, 3.5f
 
 static void check_study(const rbp_dataset *ds, int with_structure)
 {
+    check_invariants(ds);
     assert_int_equal(rbp_dataset_size(ds), 12);
     assert_int_equal(rbp_dataset_length(ds), 36);
     for (int i = 0; i < 12; i++)
@@ -636,9 +663,9 @@ static rbp_dataset *make_labelled(size_t n, size_t npos)
     assert_true(seqs && ids && y);
     for (size_t i = 0; i < n; i++) {
         seqs[i] = malloc(8);
-        ids[i] = malloc(16);
+        ids[i] = malloc(24);
         snprintf(seqs[i], 8, "%c%c%cA", "ACGU"[i % 4], "ACGU"[(i / 4) % 4], "ACGU"[(i / 16) % 4]);
-        snprintf(ids[i], 16, "r%zu", i);
+        snprintf(ids[i], 24, "r%zu", i);
         y[i] = i % (n / npos) == 0 && i / (n / npos) < npos ? 1.0f : 0.0f;
     }
     rbp_dataset *ds = NULL;
@@ -1123,6 +1150,23 @@ static void test_bad_gzip(void **state)
         expect_error(rbp_dataset_load(&ds, p, NULL), RBP_ERR_FORMAT, "trunc.fa.gz", "truncated gzip");
         assert_null(ds);
     }
+    /* the message points at the line where the data stop: complete lines before the cut + 1 */
+    {
+        const char *p = rbp_test_write_file("cut.fa.gz", (const char *)gz, n / 2);
+        gzFile f = gzopen(p, "rb");
+        assert_non_null(f);
+        char buf[4096];
+        int got;
+        long lines = 0;
+        while ((got = gzread(f, buf, sizeof buf)) > 0)
+            for (int k = 0; k < got; k++)
+                lines += buf[k] == '\n';
+        gzclose(f);
+        assert_true(lines > 100);
+        char where[64];
+        snprintf(where, sizeof where, "cut.fa.gz:%ld: truncated gzip data", lines + 1);
+        expect_error(rbp_dataset_load(&ds, p, NULL), RBP_ERR_FORMAT, where);
+    }
     /* corrupt: a damaged CRC (trailer), and damaged deflate data */
     gz[n - 6] ^= 0x55;
     const char *p = rbp_test_write_file("crc.fa.gz", (const char *)gz, n);
@@ -1249,6 +1293,58 @@ static void test_bad_arguments(void **state)
     rbp_dataset_free(NULL);
 }
 
+/* ---------------------------------------------------------------- robustness */
+
+/* Random edits of valid files (bytes that matter to the parsers) either load into a
+ * consistent dataset or fail with a format error that names the file; never crash. */
+static void test_mutations(void **state)
+{
+    (void)state;
+    static const char *sources[] = {STUDY_CSV, LINES, RNAC_FA};
+    static const char *names[] = {"mut.csv", "mut.txt", "mut.fa"};
+    static const char alphabet[] = "\"\",\n\r>X(.) \tacgNn0-e#;";
+    rbp_test_rng rng;
+    rbp_test_rng_seed(&rng, 2024);
+    rbp_dataset_options o = defaults();
+    o.structure_column = "structure";
+    int ok = 0, failed = 0;
+    for (int src = 0; src < 3; src++) {
+        size_t n;
+        unsigned char *orig = read_all(sources[src], &n);
+        unsigned char *buf = malloc(n + 16);
+        for (int round = 0; round < 150; round++) {
+            memcpy(buf, orig, n);
+            size_t m = n;
+            int edits = 1 + (int)(rbp_test_rng_u64(&rng) % 3);
+            for (int e = 0; e < edits; e++) {
+                size_t at = (size_t)(rbp_test_rng_u64(&rng) % m);
+                char c = alphabet[rbp_test_rng_u64(&rng) % (sizeof alphabet - 1)];
+                switch (rbp_test_rng_u64(&rng) % 3) {
+                case 0: buf[at] = (unsigned char)c; break;
+                case 1: memmove(buf + at, buf + at + 1, m - at - 1); m--; break;
+                default: memmove(buf + at + 1, buf + at, m - at); buf[at] = (unsigned char)c; m++; break;
+                }
+            }
+            const char *p = rbp_test_write_file(names[src], (const char *)buf, m);
+            rbp_dataset *ds = NULL;
+            rbp_status st = rbp_dataset_load(&ds, p, src == 0 ? &o : NULL);
+            if (st == RBP_OK) {
+                check_invariants(ds);
+                rbp_dataset_free(ds);
+                ok++;
+            } else {
+                assert_int_equal(st, RBP_ERR_FORMAT);
+                assert_null(ds);
+                assert_non_null(strstr(rbp_last_error(), names[src]));
+                failed++;
+            }
+        }
+        free(buf);
+        free(orig);
+    }
+    assert_true(ok > 0 && failed > 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1286,6 +1382,7 @@ int main(void)
         cmocka_unit_test(test_bad_gzip),
         cmocka_unit_test(test_bad_affys_count),
         cmocka_unit_test(test_bad_arguments),
+        cmocka_unit_test(test_mutations),
     };
     return cmocka_run_group_tests_name("dataset", tests, NULL, NULL);
 }

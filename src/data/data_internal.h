@@ -61,6 +61,7 @@ typedef struct rbp__reader {
     int64_t line;        /* number of the line last returned (1-based) */
     uint64_t bytes;      /* decompressed bytes read so far */
     int eof;
+    int gz_failed;       /* zlib reported damage; raised once the text before it is used up */
 } rbp__reader;
 
 rbp_status rbp__reader_open(rbp__reader *r, const char *path, size_t max_line);

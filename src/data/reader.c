@@ -6,7 +6,7 @@
  * single line is longer (up to the caller's max_line), so memory never depends on the file's
  * size. zlib reports a gzip stream that ends early as Z_BUF_ERROR ("unexpected end of file")
  * while gzread itself returns a short count, and a damaged stream (bad block, CRC mismatch)
- * as Z_DATA_ERROR with gzread returning -1: both are checked after every read so that a
+ * as Z_DATA_ERROR with gzread returning -1: gzerror is checked after every read so that a
  * damaged file never passes for a shorter valid one.
  */
 #define _POSIX_C_SOURCE 200809L
@@ -54,24 +54,39 @@ void rbp__reader_close(rbp__reader *r)
     r->buf = NULL;
 }
 
-/* Translate zlib's state after a read into a status (RBP_OK when nothing is wrong). */
-static rbp_status check_gz(rbp__reader *r, int got)
+/* zlib's messages start with "<path>: "; drop that, ours already names the file. */
+static const char *zmsg(const rbp__reader *r, const char *msg, const char *fallback)
+{
+    size_t k = strlen(r->path);
+    if (!msg || !*msg)
+        return fallback;
+    if (strncmp(msg, r->path, k) == 0 && msg[k] == ':' && msg[k + 1] == ' ')
+        return msg + k + 2;
+    return msg;
+}
+
+/* The error zlib recorded for this file as a status; RBP_OK when there is none. */
+static rbp_status gz_status(rbp__reader *r)
 {
     int err = Z_OK;
     const char *msg = gzerror((gzFile)r->gz, &err);
-    if (got >= 0 && err == Z_OK)
+    long long line = (long long)r->line + 1; /* the line being assembled when the data ran out */
+    switch (err) {
+    case Z_OK:
         return RBP_OK;
-    if (err == Z_BUF_ERROR)
-        return rbp__set_error(RBP_ERR_FORMAT, "%s:%lld: truncated gzip data (%s)", r->path,
-                              (long long)r->line + 1, msg && *msg ? msg : "unexpected end of file");
-    if (err == Z_DATA_ERROR)
-        return rbp__set_error(RBP_ERR_FORMAT, "%s:%lld: corrupt gzip data (%s)", r->path, (long long)r->line + 1,
-                              msg && *msg ? msg : "data error");
-    if (err == Z_MEM_ERROR)
+    case Z_BUF_ERROR:
+        return rbp__set_error(RBP_ERR_FORMAT, "%s:%lld: truncated gzip data (%s)", r->path, line,
+                              zmsg(r, msg, "unexpected end of file"));
+    case Z_DATA_ERROR:
+        return rbp__set_error(RBP_ERR_FORMAT, "%s:%lld: corrupt gzip data (%s)", r->path, line,
+                              zmsg(r, msg, "data error"));
+    case Z_MEM_ERROR:
         return rbp__oom();
-    if (err == Z_ERRNO)
+    case Z_ERRNO:
         return rbp__set_error(RBP_ERR_IO, "%s: read error: %s", r->path, strerror(errno));
-    return rbp__set_error(RBP_ERR_IO, "%s: read error (%s)", r->path, msg ? msg : "unknown");
+    default:
+        return rbp__set_error(RBP_ERR_IO, "%s: read error (%s)", r->path, zmsg(r, msg, "unknown"));
+    }
 }
 
 static int emit(rbp__reader *r, char *p, size_t n, char **line, size_t *len)
@@ -131,10 +146,20 @@ int rbp__reader_next(rbp__reader *r, char **line, size_t *len)
         size_t want = r->cap - r->end - 1;
         if (want > (size_t)INT_MAX)
             want = (size_t)INT_MAX;
+        /* A truncated stream still delivers good text up to the cut: hand that out line by
+         * line and report the truncation when the parser needs the text beyond it, so that
+         * the message points at the line where the data stop. Other damage (Z_DATA_ERROR)
+         * makes the text read with it suspect, so it is reported at once. */
+        if (r->gz_failed)
+            return gz_status(r);
         int got = gzread((gzFile)r->gz, r->buf + r->end, (unsigned)want);
-        rbp_status st = check_gz(r, got);
-        if (st != RBP_OK)
-            return st;
+        int zerr = Z_OK;
+        gzerror((gzFile)r->gz, &zerr);
+        if (zerr != Z_OK && (got <= 0 || zerr != Z_BUF_ERROR))
+            return gz_status(r);
+        r->gz_failed = zerr != Z_OK;
+        if (got < 0) /* an error zlib did not record: should not happen */
+            return rbp__set_error(RBP_ERR_IO, "%s: read error", r->path);
         if (got == 0)
             r->eof = 1;
         r->end += (size_t)got;
