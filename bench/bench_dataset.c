@@ -8,6 +8,8 @@
  * ../../shared/data/rbp31 (relative to the working directory). Each run loads both files
  * from scratch (open, decompress, parse, encode, expand to (n, T) rows); the median of RUNS
  * runs (default 9) is reported as sequences/s and MB/s of decompressed text. One thread.
+ * On the default set it also checks the counts (30,000 training records with 6,000
+ * positives, 10,000 test records with 2,000) and exits 1 if they differ.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
@@ -86,6 +88,9 @@ int main(int argc, char **argv)
         bytes += b;
     }
 
+    /* expected (records, positives) of the default set */
+    static const size_t expect[2][2] = {{30000, 6000}, {10000, 2000}};
+    int check = argc <= 1, bad = 0;
     double *t = malloc((size_t)runs * sizeof *t);
     size_t n_total = 0;
     for (int r = 0; r < runs; r++) {
@@ -99,9 +104,15 @@ int main(int argc, char **argv)
                 return 1;
             }
             n_total += rbp_dataset_size(ds);
-            if (r == 0)
+            if (r == 0) {
                 printf("%-60s %6zu records, %5zu positives, T = %d\n", paths[k], rbp_dataset_size(ds),
                        rbp_dataset_count_positive(ds), rbp_dataset_length(ds));
+                if (check && (rbp_dataset_size(ds) != expect[k][0] || rbp_dataset_count_positive(ds) != expect[k][1])) {
+                    fprintf(stderr, "bench_dataset: expected %zu records with %zu positives\n", expect[k][0],
+                            expect[k][1]);
+                    bad = 1;
+                }
+            }
             rbp_dataset_free(ds);
         }
         t[r] = now() - t0;
@@ -112,5 +123,5 @@ int main(int argc, char **argv)
            "%.1f MB/s\n",
            n_total, (double)bytes / 1e6, runs, med, t[0], (double)n_total / med, (double)bytes / 1e6 / med);
     free(t);
-    return 0;
+    return bad;
 }

@@ -273,8 +273,6 @@ rbp_status rbp_dataset_from_strings(rbp_dataset **out, const char *const *sequen
             snprintf(idbuf, sizeof idbuf, "seq%zu", i + 1);
         }
         size_t len = strlen(sequences[i]);
-        if (len > (size_t)opt->max_record_length * 2 + 1024) /* blanks are skipped, so allow some slack */
-            len = (size_t)opt->max_record_length * 2 + 1024;
         size_t off = b.raw_len;
         unsigned flags = 0;
         st = rbp__builder_append_seq(&b, sequences[i], len, &flags, 0, src, 0, id);

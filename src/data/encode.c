@@ -315,17 +315,18 @@ rbp_status rbp__builder_end_record(rbp__builder *b, size_t off, unsigned flags, 
 {
     const rbp_dataset_options *opt = b->opt;
     size_t len = b->raw_len - off;
-    char idbuf[210];
-    snprintf(idbuf, sizeof idbuf, "%.*s", (int)(id_len < 200 ? id_len : 200), id);
+    int idn = (int)(id_len < 200 ? id_len : 200); /* ids in messages are cut at 200 bytes */
     if (len == 0)
-        return rbp__loc_error(RBP_ERR_FORMAT, src, line, "record '%s' has no sequence", idbuf);
+        return rbp__loc_error(RBP_ERR_FORMAT, src, line, "record '%.*s' has no sequence", idn, id);
     if (len > (size_t)opt->max_record_length)
-        return rbp__loc_error(RBP_ERR_FORMAT, src, line, "sequence of record '%s' is longer than max_record_length (%lld)",
-                         idbuf, (long long)opt->max_record_length);
+        return rbp__loc_error(RBP_ERR_FORMAT, src, line,
+                              "sequence of record '%.*s' is longer than max_record_length (%lld)", idn, id,
+                              (long long)opt->max_record_length);
     if (opt->truncate == RBP_TRUNCATE_ERROR && opt->length > 0 && len > (size_t)opt->length)
         return rbp__loc_error(RBP_ERR_FORMAT, src, line,
-                         "record '%s' has %lld positions, more than length %lld (truncate = RBP_TRUNCATE_ERROR)",
-                         idbuf, (long long)len, (long long)opt->length);
+                              "record '%.*s' has %lld positions, more than length %lld (truncate = "
+                              "RBP_TRUNCATE_ERROR)",
+                              idn, id, (long long)len, (long long)opt->length);
     RBP_TRY(grow_records(b));
     if (id_len > SIZE_MAX - b->ids_len - 1)
         return rbp__oom();

@@ -87,9 +87,18 @@ static rbp_status strbuf_append(strbuf *s, const char *src, size_t n)
 
 static rbp_status strbuf_line_id(strbuf *s, int64_t line)
 {
-    char tmp[32];
-    int k = snprintf(tmp, sizeof tmp, "line%lld", (long long)line);
-    return strbuf_set(s, tmp, (size_t)k);
+    /* by hand: this runs once per CSV/lines record, snprintf would dominate the parse */
+    char tmp[32], digits[24];
+    size_t nd = 0;
+    uint64_t v = line > 0 ? (uint64_t)line : 0;
+    do {
+        digits[nd++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    memcpy(tmp, "line", 4);
+    for (size_t i = 0; i < nd; i++)
+        tmp[4 + i] = digits[nd - 1 - i];
+    return strbuf_set(s, tmp, 4 + nd);
 }
 
 /* Parse a target token; errors name `what` (e.g. "column 'RKA'"). */
@@ -143,11 +152,13 @@ static rbp_status header_label(const char *h, size_t n, const rbp_dataset_option
             const char *t = v;
             while (t < e && !is_blank(*t) && *t != ';' && *t != ',')
                 t++;
-            char what[80];
-            snprintf(what, sizeof what, "label after '%.40s'", key);
             if (t == v)
-                return rbp__loc_error(RBP_ERR_FORMAT, src, line, "%s is missing", what);
-            RBP_TRY(parse_target(v, (size_t)(t - v), out, src, line, what));
+                return rbp__loc_error(RBP_ERR_FORMAT, src, line, "label after '%.40s' is missing", key);
+            if (rbp__parse_number(v, (size_t)(t - v), out) != 0) { /* message only on failure */
+                char what[80];
+                snprintf(what, sizeof what, "label after '%.40s'", key);
+                return parse_target(v, (size_t)(t - v), out, src, line, what);
+            }
             *found = 1;
             return RBP_OK;
         }
@@ -592,17 +603,17 @@ rbp_status rbp__parse_csv(rbp__builder *b, const char *path, char delim)
             const char *tp = t->p;
             size_t tn = t->n;
             trim(&tp, &tn);
-            char what[80];
-            snprintf(what, sizeof what, "column '%.40s'", opt->target_column);
             if (tn == 0) {
                 if (opt->require_target) {
-                    st = rbp__loc_error(RBP_ERR_FORMAT, path, s.line, "%s: empty target", what);
+                    st = rbp__loc_error(RBP_ERR_FORMAT, path, s.line, "column '%.40s': empty target",
+                                        opt->target_column);
                     break;
                 }
-            } else {
+            } else if (rbp__parse_number(tp, tn, &target) != 0) { /* message only on failure */
+                char what[80];
+                snprintf(what, sizeof what, "column '%.40s'", opt->target_column);
                 st = parse_target(tp, tn, &target, path, s.line, what);
-                if (st != RBP_OK)
-                    break;
+                break;
             }
         }
         size_t off = b->raw_len;
