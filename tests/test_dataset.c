@@ -215,8 +215,8 @@ static void test_parse_number(void **state)
     (void)state;
     /* Against (float)strtod in the C locale (the test program never calls setlocale). */
     static const char *good[] = {"1", "0", "-0.25", "+3", ".5", "1.", "3e-2", "1E+2", "0.29", "-11.15",
-                                 "0.0001", "123456789", "1.5e-1", "6.02214076e23", "1e-50", "0.1234567890123456789012345",
-                                 "123456789012345678901234567890", "00017", "-0"};
+                                 "0.0001", "123456789", "1.5e-1", "6.02214076e23", "1e-50",
+                                 "0.1234567890123456789012345", "123456789012345678901234567890", "00017", "-0"};
     for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
         float v = -99.0f;
         assert_int_equal(rbp__parse_number(good[i], strlen(good[i]), &v), 0);

@@ -46,8 +46,8 @@ rbp_status rbp_batcher_create(rbp_batcher **out, const rbp_dataset *ds, int32_t 
     if (batch_size < 1)
         return rbp__set_error(RBP_ERR_INVALID_ARG, "%s: batch_size is %d (must be >= 1)", __func__, (int)batch_size);
     if (drop_last && (size_t)batch_size > ds->n)
-        return rbp__set_error(RBP_ERR_INVALID_ARG, "%s: batch_size %d is larger than the %zu rows and drop_last is set: "
-                              "an epoch would have no batch", __func__, (int)batch_size, ds->n);
+        return rbp__set_error(RBP_ERR_INVALID_ARG, "%s: batch_size %d is larger than the %zu rows and drop_last is "
+                              "set: an epoch would have no batch", __func__, (int)batch_size, ds->n);
     rbp_batcher *b = rbp__calloc(1, sizeof *b);
     if (!b)
         return rbp__oom();
