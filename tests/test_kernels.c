@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "testutil.h"
+#include "kernels/fastmath.h"
 #include "kernels/kernels.h"
 
 /* ------------------------------------------------------------------ helpers */
@@ -399,6 +400,25 @@ static void test_softmax_backward(void **state)
     free(c.probs);
     free(c.scores);
     free(c.g);
+}
+
+static void test_fast_exp(void **state)
+{
+    (void)state;
+    /* rbp__expf against exp in double over its whole range: a few ulp */
+    double worst = 0.0;
+    for (int i = 0; i <= 200000; i++) {
+        float x = -87.0f + 175.0f * (float)i / 200000.0f;
+        double ref = exp((double)x), rel = fabs(rbp__expf(x) - ref) / ref;
+        worst = fmax(worst, rel);
+    }
+    printf("  rbp__expf max relative error on [-87, 88]: %.2e\n", worst);
+    assert_true(worst < 5e-7); /* ~4 ulp */
+    assert_true(rbp__expf(0.0f) == 1.0f);
+    assert_true(rbp__expf(-100.0f) == 0.0f);
+    assert_true(rbp__expf(-INFINITY) == 0.0f);
+    assert_true(isfinite(rbp__expf(1000.0f)));
+    assert_true(isnan(rbp__expf(NAN)));
 }
 
 /* ------------------------------------------------------------------ layer norm */
@@ -845,6 +865,7 @@ int main(void)
         cmocka_unit_test(test_sgemm_vs_naive),   cmocka_unit_test(test_sgemm_k0_and_batched),
         cmocka_unit_test(test_matmul_forward),   cmocka_unit_test(test_matmul_backward),
         cmocka_unit_test(test_softmax_forward),  cmocka_unit_test(test_softmax_backward),
+        cmocka_unit_test(test_fast_exp),
         cmocka_unit_test(test_layernorm),        cmocka_unit_test(test_activations),
         cmocka_unit_test(test_rng),              cmocka_unit_test(test_dropout),
         cmocka_unit_test(test_embedding),        cmocka_unit_test(test_positional),

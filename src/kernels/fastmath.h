@@ -13,12 +13,13 @@
 #include <string.h>
 
 /* e^x for x in [-87, 88]; 0 below -87 (e^-87 ~ 1.6e-38, next to FLT_MIN), e^88 above 88.
- * Softmax only evaluates it at x <= 0. */
+ * NaN gives NaN. Softmax only evaluates it at x <= 0. */
 static inline float rbp__expf(float x)
 {
     const float hi = 88.0f, lo = -87.0f;
-    float xc = x > hi ? hi : x;
-    xc = xc < lo ? lo : xc;
+    /* NaN-safe clamp (a NaN becomes lo here, so the integer conversion below is defined) */
+    float xc = x > lo ? x : lo;
+    xc = xc < hi ? xc : hi;
     /* n = round(x / ln 2) with the 1.5 * 2^23 trick (exact for |n| < 2^22, no SSE4.1 needed) */
     const float magic = 12582912.0f;
     float fn = (xc * 1.44269504088896341f + magic) - magic;
@@ -39,7 +40,8 @@ static inline float rbp__expf(float x)
     float pow2;
     memcpy(&pow2, &bits, sizeof pow2);
     y = y * pow2;
-    return x < lo ? 0.0f : y;
+    y = x < lo ? 0.0f : y;
+    return x == x ? y : x; /* NaN in, NaN out */
 }
 
 #endif /* RBP_KERNELS_FASTMATH_H */
