@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "testutil.h"
+#include "gradcheck.h"
 #include "kernels/fastmath.h"
 #include "kernels/kernels.h"
 
@@ -31,71 +32,6 @@ static float *frand(rbp_test_rng *r, size_t n, float lo, float hi)
     rbp_test_fill_uniform(r, p, n, lo, hi);
     return p;
 }
-
-/*
- * Compare an analytic gradient with a numerical one. Central differences of a float32
- * forward pass carry an absolute noise of about eps_f32 * |terms| / h (~1e-4 at h = 1e-3),
- * so a plain element-wise relative error is meaningless for entries near zero. We measure:
- *   norm error  ||a - n||_2 / ||n||_2                        must be < FD_TOL (1e-3)
- *   max error   max_i |a_i - n_i| / max_j |n_j|               must be < FD_TOL
- *   elem error  max_i |a_i - n_i| / max(|a_i|, |n_i|, 1e-2 max_j |n_j|)   must be < FD_ELEM_TOL
- * The first two catch any systematic or large error, the third a wrong small entry.
- * Returns the largest of err/tolerance (so < 1 passes) and prints the three figures.
- */
-#define FD_TOL 1e-3
-#define FD_ELEM_TOL 2e-2
-static double grad_rel_error(const float *analytic, const double *numeric, size_t n, const char *label)
-{
-    double maxn = 0.0, worst = 0.0, maxd = 0.0, dd = 0.0, nn = 0.0;
-    size_t wi = 0;
-    for (size_t i = 0; i < n; i++) {
-        maxn = fmax(maxn, fabs(numeric[i]));
-        nn += numeric[i] * numeric[i];
-    }
-    const double floor_ = fmax(1e-2 * maxn, 1e-12);
-    for (size_t i = 0; i < n; i++) {
-        double a = analytic[i], d = fabs(a - numeric[i]);
-        double den = fmax(fmax(fabs(a), fabs(numeric[i])), floor_);
-        dd += d * d;
-        maxd = fmax(maxd, d);
-        if (d / den > worst) {
-            worst = d / den;
-            wi = i;
-        }
-    }
-    const double norm_err = sqrt(dd) / fmax(sqrt(nn), 1e-12), max_err = maxd / fmax(maxn, 1e-12);
-    printf("  grad %-26s n=%-5zu norm %.2e  max %.2e  elem %.2e (at %zu: %.6g vs %.6g)\n", label, n, norm_err,
-           max_err, worst, wi, n ? analytic[wi] : 0.0, n ? numeric[wi] : 0.0);
-    return fmax(fmax(norm_err / FD_TOL, max_err / FD_TOL), worst / FD_ELEM_TOL);
-}
-
-/* loss = sum_i out[i] * g[i] in double: d loss / d out = g */
-static double dotd(const float *out, const float *g, size_t n)
-{
-    double s = 0.0;
-    for (size_t i = 0; i < n; i++)
-        s += (double)out[i] * (double)g[i];
-    return s;
-}
-
-/* A function of the parameter array `x` (being perturbed) returning the scalar loss. */
-typedef double (*loss_fn)(void *ctx);
-
-/* central differences of loss w.r.t. every element of x, step h */
-static void numeric_grad(double *out, float *x, size_t n, loss_fn f, void *ctx, float h)
-{
-    for (size_t i = 0; i < n; i++) {
-        const float orig = x[i];
-        x[i] = orig + h;
-        double lp = f(ctx);
-        x[i] = orig - h;
-        double lm = f(ctx);
-        x[i] = orig;
-        out[i] = (lp - lm) / (2.0 * (double)h);
-    }
-}
-
-#define FD_STEP 1e-3f
 
 /* ------------------------------------------------------------------ GEMM */
 
@@ -226,7 +162,7 @@ static double mm_loss(void *p)
 {
     mm_ctx *c = p;
     rbp__matmul_forward(c->out, c->inp, c->w, c->b, c->N, c->C, c->OC);
-    return dotd(c->out, c->g, (size_t)c->N * c->OC);
+    return gc_dot(c->out, c->g, (size_t)c->N * c->OC);
 }
 
 static void test_matmul_backward(void **state)
@@ -253,12 +189,12 @@ static void test_matmul_backward(void **state)
         db[i] -= db0[i];
 
     double *num = malloc(sizeof(double) * (size_t)N * C * 2);
-    numeric_grad(num, c.inp, (size_t)N * C, mm_loss, &c, FD_STEP);
-    assert_true(grad_rel_error(dinp, num, (size_t)N * C, "matmul dinp") < 1.0);
-    numeric_grad(num, c.w, (size_t)OC * C, mm_loss, &c, FD_STEP);
-    assert_true(grad_rel_error(dw, num, (size_t)OC * C, "matmul dweight") < 1.0);
-    numeric_grad(num, c.b, (size_t)OC, mm_loss, &c, FD_STEP);
-    assert_true(grad_rel_error(db, num, (size_t)OC, "matmul dbias") < 1.0);
+    gc_numeric(num, c.inp, (size_t)N * C, mm_loss, &c, GC_STEP);
+    assert_true(gc_compare(dinp, num, (size_t)N * C, "matmul dinp") < 1.0);
+    gc_numeric(num, c.w, (size_t)OC * C, mm_loss, &c, GC_STEP);
+    assert_true(gc_compare(dw, num, (size_t)OC * C, "matmul dweight") < 1.0);
+    gc_numeric(num, c.b, (size_t)OC, mm_loss, &c, GC_STEP);
+    assert_true(gc_compare(db, num, (size_t)OC, "matmul dbias") < 1.0);
 
     /* NULL gradients are skipped */
     rbp__matmul_backward(NULL, NULL, db, c.g, c.inp, c.w, N, C, OC);
@@ -359,7 +295,7 @@ static double sm_loss(void *p)
 {
     sm_ctx *c = p;
     rbp__softmax_forward(c->probs, c->scores, c->mask, c->R, c->T, c->rpb, c->scale);
-    return dotd(c->probs, c->g, (size_t)c->R * c->T);
+    return gc_dot(c->probs, c->g, (size_t)c->R * c->T);
 }
 
 static void test_softmax_backward(void **state)
@@ -382,8 +318,8 @@ static void test_softmax_backward(void **state)
     for (size_t i = 0; i < (size_t)R * T; i++)
         ds[i] -= ds0[i];
     double *num = malloc(sizeof(double) * (size_t)R * T);
-    numeric_grad(num, c.scores, (size_t)R * T, sm_loss, &c, FD_STEP);
-    assert_true(grad_rel_error(ds, num, (size_t)R * T, "softmax dscores") < 1.0);
+    gc_numeric(num, c.scores, (size_t)R * T, sm_loss, &c, GC_STEP);
+    assert_true(gc_compare(ds, num, (size_t)R * T, "softmax dscores") < 1.0);
     /* masked keys get zero gradient */
     for (int row = 0; row < R; row++)
         for (int t = 0; t < T; t++)
@@ -447,7 +383,7 @@ static double ln_loss(void *p)
 {
     ln_ctx *c = p;
     rbp__layernorm_forward(c->out, c->mean, c->rstd, c->inp, c->w, c->b, c->N, c->C, 1e-6f);
-    return dotd(c->out, c->g, (size_t)c->N * c->C);
+    return gc_dot(c->out, c->g, (size_t)c->N * c->C);
 }
 
 static void test_layernorm(void **state)
@@ -471,12 +407,12 @@ static void test_layernorm(void **state)
     float *dinp = falloc((size_t)N * C), *dw = falloc(C), *db = falloc(C);
     rbp__layernorm_backward(dinp, dw, db, c.g, c.inp, c.w, c.mean, c.rstd, N, C);
     double *num = malloc(sizeof(double) * (size_t)N * C);
-    numeric_grad(num, c.inp, (size_t)N * C, ln_loss, &c, FD_STEP);
-    assert_true(grad_rel_error(dinp, num, (size_t)N * C, "layernorm dinp") < 1.0);
-    numeric_grad(num, c.w, C, ln_loss, &c, FD_STEP);
-    assert_true(grad_rel_error(dw, num, C, "layernorm dweight") < 1.0);
-    numeric_grad(num, c.b, C, ln_loss, &c, FD_STEP);
-    assert_true(grad_rel_error(db, num, C, "layernorm dbias") < 1.0);
+    gc_numeric(num, c.inp, (size_t)N * C, ln_loss, &c, GC_STEP);
+    assert_true(gc_compare(dinp, num, (size_t)N * C, "layernorm dinp") < 1.0);
+    gc_numeric(num, c.w, C, ln_loss, &c, GC_STEP);
+    assert_true(gc_compare(dw, num, C, "layernorm dweight") < 1.0);
+    gc_numeric(num, c.b, C, ln_loss, &c, GC_STEP);
+    assert_true(gc_compare(db, num, C, "layernorm dbias") < 1.0);
 
     /* a constant row normalises to the bias (variance 0 is handled by eps) */
     for (int i = 0; i < C; i++)
@@ -513,7 +449,7 @@ static double act_loss(void *p)
         rbp__gelu_forward(c->out, c->inp, c->n);
     else
         rbp__relu_forward(c->out, c->inp, c->n);
-    return dotd(c->out, c->g, c->n);
+    return gc_dot(c->out, c->g, c->n);
 }
 
 static void test_activations(void **state)
@@ -533,8 +469,8 @@ static void test_activations(void **state)
     double *num = malloc(sizeof(double) * n);
     float *d = falloc(n);
     rbp__relu_backward(d, c.g, c.inp, n);
-    numeric_grad(num, c.inp, n, act_loss, &c, FD_STEP);
-    assert_true(grad_rel_error(d, num, n, "relu") < 1.0);
+    gc_numeric(num, c.inp, n, act_loss, &c, GC_STEP);
+    assert_true(gc_compare(d, num, n, "relu") < 1.0);
     /* backward from the output gives the same */
     float *d2 = falloc(n);
     rbp__relu_backward(d2, c.g, c.out, n);
@@ -552,8 +488,21 @@ static void test_activations(void **state)
     assert_float_equal(g1, 0.8413447460685429, 1e-6);
     memset(d, 0, n * sizeof(float));
     rbp__gelu_backward(d, c.g, c.inp, n);
-    numeric_grad(num, c.inp, n, act_loss, &c, FD_STEP);
-    assert_true(grad_rel_error(d, num, n, "gelu") < 1.0);
+    gc_numeric(num, c.inp, n, act_loss, &c, GC_STEP);
+    assert_true(gc_compare(d, num, n, "gelu") < 1.0);
+    /* the in-place backward variants overwrite with the same values */
+    memcpy(d2, c.g, n * sizeof(float));
+    rbp__gelu_backward_inplace(d2, c.inp, n);
+    assert_tensor_close(d2, d, n, 1e-7, 1e-6);
+    memset(d, 0, n * sizeof(float));
+    rbp__relu_backward(d, c.g, c.inp, n);
+    memcpy(d2, c.g, n * sizeof(float));
+    act_loss(&c);
+    c.gelu = 0;
+    act_loss(&c);
+    rbp__relu_backward_inplace(d2, c.out, n);
+    assert_tensor_close(d2, d, n, 0, 0);
+    c.gelu = 1;
     /* in place */
     act_loss(&c); /* c.out was last computed at a perturbed input */
     memcpy(d2, c.inp, n * sizeof(float));
@@ -758,7 +707,7 @@ static double pool_loss(void *p)
         rbp__maxpool_forward(c->out, c->argmax, c->inp, c->mask, c->B, c->T, c->C);
     else
         rbp__meanpool_forward(c->out, c->inp, c->mask, c->B, c->T, c->C);
-    return dotd(c->out, c->g, (size_t)c->B * c->C);
+    return gc_dot(c->out, c->g, (size_t)c->B * c->C);
 }
 
 static void test_pooling(void **state)
@@ -790,8 +739,8 @@ static void test_pooling(void **state)
     float *d = falloc((size_t)B * T * C);
     double *num = malloc(sizeof(double) * (size_t)B * T * C);
     rbp__meanpool_backward(d, c.g, mask, B, T, C);
-    numeric_grad(num, c.inp, (size_t)B * T * C, pool_loss, &c, FD_STEP);
-    assert_true(grad_rel_error(d, num, (size_t)B * T * C, "meanpool") < 1.0);
+    gc_numeric(num, c.inp, (size_t)B * T * C, pool_loss, &c, GC_STEP);
+    assert_true(gc_compare(d, num, (size_t)B * T * C, "meanpool") < 1.0);
 
     c.max = 1;
     pool_loss(&c);
@@ -809,8 +758,8 @@ static void test_pooling(void **state)
         }
     memset(d, 0, sizeof(float) * (size_t)B * T * C);
     rbp__maxpool_backward(d, c.g, c.argmax, B, T, C);
-    numeric_grad(num, c.inp, (size_t)B * T * C, pool_loss, &c, FD_STEP);
-    assert_true(grad_rel_error(d, num, (size_t)B * T * C, "maxpool") < 1.0);
+    gc_numeric(num, c.inp, (size_t)B * T * C, pool_loss, &c, GC_STEP);
+    assert_true(gc_compare(d, num, (size_t)B * T * C, "maxpool") < 1.0);
     /* NULL mask: all positions are real */
     rbp__meanpool_forward(c.out, c.inp, NULL, 1, T, C);
     double s = 0.0;

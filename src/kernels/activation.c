@@ -45,3 +45,21 @@ void rbp__gelu_backward(float *dinp, const float *dout, const float *inp, size_t
         dinp[i] += dout[i] * (cdf + x * pdf);
     }
 }
+
+void rbp__relu_backward_inplace(float *d, const float *out, size_t n)
+{
+    // forward: out = max(inp, 0); d = dout * (out > 0)
+    for (size_t i = 0; i < n; i++)
+        d[i] = out[i] > 0.0f ? d[i] : 0.0f;
+}
+
+void rbp__gelu_backward_inplace(float *d, const float *inp, size_t n)
+{
+    // forward: out = inp * Phi(inp); d = dout * (Phi(x) + x phi(x))
+    for (size_t i = 0; i < n; i++) {
+        float x = inp[i];
+        float cdf = 0.5f * (1.0f + erff(x * RBP_SQRT1_2));
+        float pdf = RBP_INV_SQRT_2PI * expf(-0.5f * x * x);
+        d[i] *= cdf + x * pdf;
+    }
+}

@@ -64,6 +64,10 @@ void rbp__relu_backward(float *dinp, const float *dout, const float *inp, size_t
 /* exact GELU: out = x * Phi(x) (erf form, as Keras/PyTorch default) */
 void rbp__gelu_forward(float *out, const float *inp, size_t n);
 void rbp__gelu_backward(float *dinp, const float *dout, const float *inp, size_t n);
+/* In-place variants used by the layers (no scratch, no memset): d (n) holds dout on entry and
+ * dinp on return (overwritten). ReLU takes the forward OUTPUT, GELU the forward INPUT. */
+void rbp__relu_backward_inplace(float *d, const float *out, size_t n);
+void rbp__gelu_backward_inplace(float *d, const float *inp, size_t n);
 
 /* ---------------------------------------------------------------- randomness and dropout */
 /* Counter-based RNG (stateless): uniform in [0,1) for (seed, stream, index). The same
