@@ -533,7 +533,7 @@ static void heat_style_init(heat_style *s, rbp__heat_geom *g, const rbp_plot_hea
 
     /* panel */
     int y_title_w = o->row_title ? LH + 6 : 0;
-    int row_num_w = s->num_w + 6; /* number, 3 px gap, 3 px tick */
+    int row_num_w = s->num_w + 6; /* number and its gap to the letters */
     int row_let_w = s->row_letters ? A + 3 : 0;
     g->mx = y_title_w + row_num_w + row_let_w;
     g->my = s->title_h;
