@@ -20,9 +20,55 @@
 #include "cli/opts.h"
 
 typedef struct args {
-    const char *model, *out, *sequence_column, *id_column;
+    const char *model, *out, *sequence_column, *id_column, *structure_column;
     int32_t format, truncate, no_case, full_header, no_header, chunk, batch, max_length, threads, quiet;
 } args;
+
+static void write_row(FILE *out, const char *id, float score)
+{
+    fprintf(out, "%s\t%.9g\n", id, (double)score);
+}
+
+/*
+ * Models with a structure channel need the dot-bracket column next to the sequence, which
+ * rbp_dataset_from_strings cannot take: such input goes through the library's reader
+ * (whole file, unlabelled: require_target = 0) instead of the streaming path.
+ */
+static int predict_with_structure(const args *a, rbp_model *model, const rbp_model_config *cfg, const char *input,
+                                  const char *out_path)
+{
+    if (strcmp(input, "-") == 0)
+        cli_usage_error("a model with structure reads a CSV/TSV file, not stdin");
+    if (a->format != CLI_SEQ_AUTO && a->format != CLI_SEQ_CSV && a->format != CLI_SEQ_TSV)
+        cli_usage_error("a model with structure needs CSV/TSV input (sequence and structure columns)");
+    rbp_dataset_options opt;
+    cli_check(rbp_dataset_options_init(&opt, RBP_DATASET_OPTIONS_VERSION));
+    opt.format = a->format == CLI_SEQ_CSV ? RBP_FORMAT_CSV : a->format == CLI_SEQ_TSV ? RBP_FORMAT_TSV : RBP_FORMAT_AUTO;
+    opt.length = cfg->seq_len;
+    opt.truncate = a->truncate;
+    opt.case_viewpoint = a->no_case ? 0 : 1;
+    opt.max_record_length = a->max_length;
+    opt.require_target = 0;
+    opt.target_column = NULL;
+    opt.structure_column = a->structure_column;
+    opt.id_column = a->id_column;
+    if (a->sequence_column != NULL)
+        opt.sequence_column = a->sequence_column;
+    rbp_dataset *ds = NULL;
+    cli_check(rbp_dataset_load(&ds, input, &opt));
+    size_t n = rbp_dataset_size(ds);
+    float *pred = cli_xmalloc(n * sizeof *pred);
+    cli_check(rbp_model_predict(model, ds, a->batch, pred));
+    FILE *out = cli_open_output(out_path);
+    if (!a->no_header)
+        fprintf(out, "id\tscore\n");
+    for (size_t i = 0; i < n; i++)
+        write_row(out, rbp_dataset_id(ds, i), pred[i]);
+    cli_close_output(out, out_path);
+    free(pred);
+    rbp_dataset_free(ds);
+    return CLI_EXIT_OK;
+}
 
 int main(int argc, char **argv)
 {
@@ -44,10 +90,13 @@ int main(int argc, char **argv)
          cli_seq_format_names, 0},
         {"sequence-column", 0, CLI_OPT_STRING, &a.sequence_column, "NAME",
          "CSV/TSV column of the sequences (default sequence)", CLI_RANGE_NONE, NULL, 0},
-        {"id-column", 0, CLI_OPT_STRING, &a.id_column, "NAME", "CSV/TSV column of the ids (default row<N>)",
+        {"id-column", 0, CLI_OPT_STRING, &a.id_column, "NAME", "CSV/TSV column of the ids (default line<N>)",
+         CLI_RANGE_NONE, NULL, 0},
+        {"structure-column", 0, CLI_OPT_STRING, &a.structure_column, "NAME",
+         "CSV/TSV column of dot-bracket structures, for models trained with\none (such input is read whole, not streamed)",
          CLI_RANGE_NONE, NULL, 0},
         {"full-header", 0, CLI_OPT_FLAG, &a.full_header, NULL,
-         "FASTA: the whole header line is the id (default: its first word)", CLI_RANGE_NONE, NULL, 0},
+         "FASTA: the whole header line is the id (default: its first\nword, without a trailing ';' or ',')", CLI_RANGE_NONE, NULL, 0},
         {"truncate", 0, CLI_OPT_CHOICE, &a.truncate, NULL,
          "which part of a sequence longer than the model to keep\n(default right = the start; center = around the viewpoint)",
          CLI_RANGE_NONE, cli_truncate_names, 0},
@@ -93,10 +142,17 @@ int main(int argc, char **argv)
     cli_check(rbp_model_load(&model, a.model));
     rbp_model_config cfg;
     cli_check(rbp_model_get_config(model, &cfg));
-    if (cfg.use_structure)
-        cli_fail("%s uses a structure channel, which rbpattn-predict cannot read from sequences alone; "
-                 "score a CSV with its structure column through rbpattn-eval --predictions FILE",
-                 a.model);
+    if (cfg.use_structure && a.structure_column == NULL)
+        cli_usage_error("%s uses a structure channel: give --structure-column NAME (CSV/TSV input)", a.model);
+    if (!cfg.use_structure && a.structure_column != NULL)
+        cli_usage_error("--structure-column: %s does not use structure", a.model);
+
+    const char *out_path = a.out != NULL ? a.out : "-";
+    if (cfg.use_structure) {
+        int rc = predict_with_structure(&a, model, &cfg, pos[0], out_path);
+        rbp_model_free(model);
+        return rc;
+    }
 
     cli_seqreader_options ropt;
     memset(&ropt, 0, sizeof ropt);
@@ -117,7 +173,6 @@ int main(int argc, char **argv)
     dopt.case_viewpoint = a.no_case ? 0 : 1;
     dopt.max_record_length = a.max_length;
 
-    const char *out_path = a.out != NULL ? a.out : "-";
     FILE *out = cli_open_output(out_path);
     if (!a.no_header)
         fprintf(out, "id\tscore\n");
@@ -148,7 +203,7 @@ int main(int argc, char **argv)
                      rbp_last_error());
         }
         for (size_t i = 0; i < n; i++)
-            fprintf(out, "%s\t%.9g\n", ids[i], (double)pred[i]);
+            write_row(out, ids[i], pred[i]);
         if (ferror(out))
             break; /* reported by cli_close_output */
         done += n;

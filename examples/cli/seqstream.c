@@ -112,6 +112,12 @@ static int read_line(cli_seqreader *r, char *err, size_t errlen)
     while (r->line_len > 0 && (r->line[r->line_len - 1] == '\n' || r->line[r->line_len - 1] == '\r'))
         r->line[--r->line_len] = '\0';
     r->lineno++;
+    if (r->lineno == 1 && (unsigned char)r->line[0] == 0xEF && (unsigned char)r->line[1] == 0xBB &&
+        (unsigned char)r->line[2] == 0xBF) {
+        /* A UTF-8 byte order mark, as some spreadsheet exports write. */
+        memmove(r->line, r->line + 3, r->line_len - 2);
+        r->line_len -= 3;
+    }
     return 1;
 }
 
@@ -169,10 +175,11 @@ static void ensure_records(cli_seqreader *r, size_t n)
     r->ids = cli_xrealloc((void *)r->ids, n * sizeof *r->ids);
 }
 
-static size_t store_default_id(cli_seqreader *r, const char *prefix)
+/* "line<N>", the library reader's id for records without one (N = the record's first line). */
+static size_t store_line_id(cli_seqreader *r, long line)
 {
     char id[48];
-    snprintf(id, sizeof id, "%s%zu", prefix, r->records);
+    snprintf(id, sizeof id, "line%ld", line);
     return store(r, id, strlen(id));
 }
 
@@ -198,7 +205,7 @@ static int split_row(cli_seqreader *r, char *err, size_t errlen)
             p++;
             for (;;) {
                 if (*p == '\0')
-                    return set_err(err, errlen, "%s:%ld: unterminated quoted field", r->path, r->lineno);
+                    return -2; /* the quoted field continues on the next line */
                 if (*p == '"' && p[1] == '"') {
                     *out++ = '"';
                     p += 2;
@@ -223,6 +230,57 @@ static int split_row(cli_seqreader *r, char *err, size_t errlen)
     return n;
 }
 
+/* Read the next row into r->line (joining lines while a quoted field spans them) and split
+ * it; returns the field count, 0 at the end of input, -1 on error. */
+static int read_row(cli_seqreader *r, char *err, size_t errlen)
+{
+    int rc;
+    do {
+        rc = read_line(r, err, errlen);
+    } while (rc == 1 && blank(r->line));
+    if (rc <= 0)
+        return rc;
+    long first = r->lineno;
+    for (;;) {
+        int n = split_row(r, err, errlen);
+        if (n != -2)
+            return n;
+        /* Keep the partial row, append "\n" and the next physical line. */
+        char *saved = cli_xstrdup(r->line);
+        size_t saved_len = r->line_len;
+        rc = read_line(r, err, errlen);
+        if (rc < 0) {
+            free(saved);
+            return -1;
+        }
+        if (rc == 0) {
+            free(saved);
+            return set_err(err, errlen, "%s:%ld: unterminated quoted field", r->path, first);
+        }
+        size_t need = saved_len + 1 + r->line_len + 1;
+        if (need > r->line_cap) {
+            r->line_cap = need;
+            r->line = cli_xrealloc(r->line, r->line_cap);
+        }
+        memmove(r->line + saved_len + 1, r->line, r->line_len + 1);
+        memcpy(r->line, saved, saved_len);
+        r->line[saved_len] = '\n';
+        r->line_len = saved_len + 1 + r->line_len;
+        free(saved);
+    }
+}
+
+/* Fields without surrounding blanks (the library's reader ignores them too). */
+static char *trim(char *f)
+{
+    while (*f == ' ' || *f == '\t')
+        f++;
+    size_t len = strlen(f);
+    while (len > 0 && (f[len - 1] == ' ' || f[len - 1] == '\t'))
+        f[--len] = '\0';
+    return f;
+}
+
 static int find_column(cli_seqreader *r, int n, const char *name)
 {
     for (int i = 0; i < n; i++) {
@@ -240,17 +298,11 @@ static int find_column(cli_seqreader *r, int n, const char *name)
 
 static int read_csv_header(cli_seqreader *r, char *err, size_t errlen)
 {
-    int rc;
-    do {
-        rc = read_line(r, err, errlen);
-    } while (rc == 1 && blank(r->line));
-    if (rc < 0)
-        return -1;
-    if (rc == 0)
-        return set_err(err, errlen, "%s: empty input (expected a header line)", r->path);
-    int n = split_row(r, err, errlen);
+    int n = read_row(r, err, errlen);
     if (n < 0)
         return -1;
+    if (n == 0)
+        return set_err(err, errlen, "%s: empty input (expected a header line)", r->path);
     r->ncols = n;
     r->seq_col = find_column(r, n, r->opt.sequence_column);
     if (r->seq_col < 0)
@@ -268,22 +320,22 @@ static int read_csv_header(cli_seqreader *r, char *err, size_t errlen)
 
 static int next_csv(cli_seqreader *r, size_t k, char *err, size_t errlen)
 {
-    int rc;
-    do {
-        rc = read_line(r, err, errlen);
-    } while (rc == 1 && blank(r->line));
-    if (rc <= 0)
-        return rc;
-    int n = split_row(r, err, errlen);
-    if (n < 0)
-        return -1;
-    int need = r->seq_col > r->id_col ? r->seq_col : r->id_col;
-    if (n <= need)
-        return set_err(err, errlen, "%s:%ld: %d fields, expected %d as in the header", r->path, r->lineno, n,
-                       r->ncols);
+    long first_line = r->lineno + 1;
+    int n = read_row(r, err, errlen);
+    if (n <= 0)
+        return n;
+    if (n != r->ncols)
+        return set_err(err, errlen, "%s:%ld: %d fields, but the header has %d", r->path, r->lineno, n, r->ncols);
     r->records++;
-    r->id_off[k] = r->id_col >= 0 ? store(r, r->fields[r->id_col], strlen(r->fields[r->id_col]))
-                                  : store_default_id(r, "row");
+    if (r->id_col >= 0) {
+        char *id = trim(r->fields[r->id_col]);
+        r->id_off[k] = store(r, id, strlen(id));
+        for (size_t i = r->id_off[k]; r->buf[i]; i++)
+            if (r->buf[i] == '\t' || r->buf[i] == '\n')
+                r->buf[i] = ' '; /* would break the TSV output */
+    } else {
+        r->id_off[k] = store_line_id(r, first_line);
+    }
     r->seq_off[k] = store(r, "", 0);
     if (append_seq(r, r->seq_off[k], r->fields[r->seq_col], err, errlen) < 0)
         return -1;
@@ -306,9 +358,11 @@ static size_t store_fasta_id(cli_seqreader *r, const char *header)
             len--;
     } else {
         len = strcspn(h, " \t");
+        if (len > 0 && (h[len - 1] == ';' || h[len - 1] == ','))
+            len--; /* "> chr1,+,866159,866259; class:0" -> "chr1,+,866159,866259", as the library */
     }
     if (len == 0)
-        return store_default_id(r, "seq");
+        return store_line_id(r, r->lineno);
     size_t off = store(r, h, len);
     /* A tab inside an id would break the TSV output. */
     for (size_t i = off; i < off + len; i++)
@@ -367,7 +421,7 @@ static int next_lines(cli_seqreader *r, size_t k, char *err, size_t errlen)
         s++;
     s[strcspn(s, " \t")] = '\0';
     r->records++;
-    r->id_off[k] = store_default_id(r, "seq");
+    r->id_off[k] = store_line_id(r, r->lineno);
     r->seq_off[k] = store(r, "", 0);
     return append_seq(r, r->seq_off[k], s, err, errlen) < 0 ? -1 : 1;
 }
@@ -417,11 +471,11 @@ static int sniff(cli_seqreader *r, char *err, size_t errlen)
     r->pending = 1;
     if (r->line[0] == '>' || r->line[0] == ';')
         return CLI_SEQ_FASTA;
-    const char *name = r->opt.sequence_column;
-    if (strchr(r->line, '\t') != NULL && strstr(r->line, name) != NULL)
-        return CLI_SEQ_TSV;
-    if (strchr(r->line, ',') != NULL && strstr(r->line, name) != NULL)
+    /* As the library's reader: a ',' = CSV, a tab = TSV, else lines. */
+    if (strchr(r->line, ',') != NULL)
         return CLI_SEQ_CSV;
+    if (strchr(r->line, '\t') != NULL)
+        return CLI_SEQ_TSV;
     return CLI_SEQ_LINES;
 }
 
