@@ -18,11 +18,13 @@
 #include "cli/cli.h"
 #include "cli/opts.h"
 
+static const char *const table_names[] = {"text", "tsv", NULL};
+
 typedef struct args {
     cli_data_args data;
     const char *model, *plots, *predictions, *json;
     double threshold, binarize;
-    int32_t tsv, batch, threads, quiet;
+    int32_t tsv, batch, threads, quiet; /* tsv: index into table_names */
 } args;
 
 int main(int argc, char **argv)
@@ -50,8 +52,8 @@ int main(int argc, char **argv)
         {"binarize-threshold", 0, CLI_OPT_DOUBLE, &a.binarize, "X",
          "regression: also report AUC, AUPRC and accuracy (and draw the\ncurves) with target > X as positive",
          CLI_RANGE_NONE, NULL, 0},
-        {"tsv", 0, CLI_OPT_FLAG, &a.tsv, NULL, "print the metrics as TSV (metric<TAB>value)", CLI_RANGE_NONE, NULL,
-         0},
+        {"table", 0, CLI_OPT_CHOICE, &a.tsv, NULL, "metrics table as aligned text (default) or TSV (metric<TAB>value)",
+         CLI_RANGE_NONE, table_names, 0},
         {"plots", 'p', CLI_OPT_STRING, &a.plots, "DIR", "write ROC and PR curves: DIR/roc.png, roc.svg, pr.png, pr.svg",
          CLI_RANGE_NONE, NULL, 0},
         {"predictions", 0, CLI_OPT_STRING, &a.predictions, "FILE", "write per-record predictions as TSV (id, target, score)",
@@ -68,7 +70,7 @@ int main(int argc, char **argv)
         "accuracy, log loss for classification; R-squared, Pearson, Spearman, MSE for\n"
         "regression), ROC and precision-recall curves as PNG and SVG.",
         "  rbpattn-eval --model pum2.rbp --fasta data/pum2/test.fa.gz --plots out/\n"
-        "  rbpattn-eval -m rka.rbp --csv held_out.csv --target-column RKA --binarize-threshold 0 --tsv\n",
+        "  rbpattn-eval -m rka.rbp --csv held_out.csv --target-column RKA --binarize-threshold 0 --table tsv\n",
         NULL,
         0,
     };
@@ -149,7 +151,15 @@ int main(int argc, char **argv)
         }
         if (m.positives == 0 || m.positives == n)
             cli_fail("cannot draw ROC/PR curves: the data has only %s", m.positives == 0 ? "negatives" : "positives");
-        cli_write_curves(a.plots, pred, labels, n, desc, a.quiet || a.tsv ? NULL : stdout);
+        /* Titles name the data file, without its directory (long paths would widen the picture). */
+        const char *path = a.data.generic  ? a.data.generic
+                           : a.data.fasta ? a.data.fasta
+                           : a.data.csv   ? a.data.csv
+                           : a.data.tsv   ? a.data.tsv
+                           : a.data.lines ? a.data.lines
+                                          : a.data.pos;
+        const char *base = strrchr(path, '/');
+        cli_write_curves(a.plots, pred, labels, n, base != NULL ? base + 1 : path, a.quiet || a.tsv ? NULL : stdout);
         free(binary);
     }
     if (a.predictions != NULL) {

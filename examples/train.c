@@ -187,6 +187,40 @@ static void split_two(const rbp_dataset *all, double frac, uint64_t seed, int st
         cli_fail("cannot split the data for %s: %s", what, rbp_last_error());
 }
 
+/*
+ * With --resume the model comes from the checkpoint. Model options may be repeated (the same
+ * command line plus --resume works) but must agree with it.
+ */
+static void check_resume_options(const args *a, const cli_option *opts, const rbp_model_config *c)
+{
+    const struct {
+        const char *name;
+        long given, saved;
+    } ints[] = {
+        {"length", a->length, c->seq_len},
+        {"d-model", a->d_model, c->d_model},
+        {"heads", a->heads, c->n_heads},
+        {"layers", a->layers, c->n_layers},
+        {"d-ff", a->d_ff, c->d_ff},
+        {"head-hidden", a->head_hidden, c->head_hidden},
+        {"pooling", a->pooling, c->pooling},
+        {"pre-norm", a->pre_norm, c->norm == RBP_NORM_PRE},
+        {"gelu", a->gelu, c->activation == RBP_ACT_GELU},
+        {"viewpoint", a->viewpoint, c->use_viewpoint},
+        {"task", a->task == 1 ? RBP_TASK_CLASSIFICATION : RBP_TASK_REGRESSION, c->task},
+    };
+    for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++) {
+        if (!cli_given(opts, ints[i].name) || (strcmp(ints[i].name, "task") == 0 && a->task == 0))
+            continue;
+        if (ints[i].given != ints[i].saved)
+            cli_usage_error("--%s differs from the model in the --resume checkpoint (which has %s %ld)", ints[i].name,
+                            ints[i].name, ints[i].saved);
+    }
+    if (cli_given(opts, "dropout") && fabs(a->dropout - c->dropout) > 1e-6)
+        cli_usage_error("--dropout differs from the model in the --resume checkpoint (which has dropout %g)",
+                        (double)c->dropout);
+}
+
 /* ---------------------------------------------------------------- main */
 
 int main(int argc, char **argv)
@@ -284,7 +318,8 @@ int main(int argc, char **argv)
         {"schedule", 0, CLI_OPT_CHOICE, &a.schedule, NULL,
          "learning-rate schedule (default transformer: d^-0.5 *\nmin(step^-0.5, step * warmup^-1.5))", CLI_RANGE_NONE,
          schedule_names, 0},
-        {"warmup", 0, CLI_OPT_INT, &a.warmup, "N", "warmup steps (default 4000)", 0, INT32_MAX, NULL, 0},
+        {"warmup", 0, CLI_OPT_INT, &a.warmup, "N",
+         "warmup steps (default 4000 for the transformer schedule,\n0 for constant and cosine)", 0, INT32_MAX, NULL, 0},
         {"beta2", 0, CLI_OPT_DOUBLE, &a.beta2, "X", "Adam beta2 (default 0.98)", 0.0, 0.999999, NULL, 0},
         {"weight-decay", 0, CLI_OPT_DOUBLE, &a.weight_decay, "X", "AdamW decoupled weight decay (default 0.01)",
          0.0, 10.0, NULL, 0},
@@ -369,14 +404,6 @@ int main(int argc, char **argv)
             pos_weight = (float)w;
         }
     }
-    static const char *const model_opts[] = {"d-model", "heads", "layers", "d-ff", "head-hidden", "dropout",
-                                             "pre-norm", "gelu", "pooling", "viewpoint", "task", NULL};
-    if (a.resume != NULL) {
-        for (int i = 0; model_opts[i] != NULL; i++)
-            if (cli_given(opts, model_opts[i]))
-                cli_usage_error("--%s with --resume: the model configuration comes from the checkpoint",
-                                model_opts[i]);
-    }
     cli_check(rbp_set_num_threads(a.threads));
     cli_install_sigint();
 
@@ -386,8 +413,7 @@ int main(int argc, char **argv)
     if (a.resume != NULL) {
         cli_check(rbp_model_load(&model, a.resume));
         cli_check(rbp_model_get_config(model, &mcfg));
-        if (a.length > 0 && a.length != mcfg.seq_len)
-            cli_usage_error("--length %d but the checkpoint's model has length %d", a.length, mcfg.seq_len);
+        check_resume_options(&a, opts, &mcfg);
     }
 
     /* ---- data */
@@ -481,7 +507,9 @@ int main(int argc, char **argv)
     tcfg.lr_scale = (float)a.lr_scale;
     tcfg.beta2 = (float)a.beta2;
     tcfg.schedule = a.schedule;
-    tcfg.warmup_steps = a.warmup;
+    /* The library's default warmup (4000 steps) belongs to the transformer schedule; a
+     * constant or cosine rate starts at once unless asked otherwise. */
+    tcfg.warmup_steps = a.schedule != RBP_SCHED_TRANSFORMER && !cli_given(opts, "warmup") ? 0 : a.warmup;
     tcfg.clip_norm = (float)a.clip;
     tcfg.weight_decay = (float)a.weight_decay;
     tcfg.pos_weight = pos_weight;
@@ -524,8 +552,9 @@ int main(int argc, char **argv)
                    stratify ? " stratified" : "");
         printf("sequences: %s%s, %s; length %d; %s\n", s1, s3, s2, length,
                task == RBP_TASK_CLASSIFICATION ? "classification" : "regression");
-        printf("model: d_model %d, %d heads, %d layers, d_ff %d, head %d, %s pooling, %s, %s%s%s; %zu parameters\n",
-               mcfg.d_model, mcfg.n_heads, mcfg.n_layers, mcfg.d_ff, mcfg.head_hidden, pooling_names[mcfg.pooling],
+        printf("model: d_model %d, %d head%s, %d layer%s, d_ff %d, head %d, %s pooling, %s, %s%s%s; %zu parameters\n",
+               mcfg.d_model, mcfg.n_heads, mcfg.n_heads == 1 ? "" : "s", mcfg.n_layers, mcfg.n_layers == 1 ? "" : "s",
+               mcfg.d_ff, mcfg.head_hidden, pooling_names[mcfg.pooling],
                mcfg.norm == RBP_NORM_PRE ? "pre-norm" : "post-norm", mcfg.activation == RBP_ACT_GELU ? "gelu" : "relu",
                mcfg.use_structure ? ", structure" : "", mcfg.use_viewpoint ? ", viewpoint" : "",
                rbp_model_num_params(model));
@@ -534,7 +563,7 @@ int main(int argc, char **argv)
         if (a.schedule == RBP_SCHED_TRANSFORMER)
             printf(" (warmup %d, scale %g)", a.warmup, a.lr_scale);
         else
-            printf(" (lr %g, warmup %d)", a.lr, a.warmup);
+            printf(" (lr %g, warmup %d)", a.lr, tcfg.warmup_steps);
         if (task == RBP_TASK_CLASSIFICATION && pos_weight != 1.0f)
             printf(", pos-weight %.3g", (double)pos_weight);
         printf(", seed %llu, %d thread%s\n", (unsigned long long)a.seed, a.threads, a.threads == 1 ? "" : "s");
@@ -659,7 +688,7 @@ int main(int argc, char **argv)
         cli_json_string(&j, "schedule", schedule_names[a.schedule]);
         cli_json_number(&j, "lr", a.lr);
         cli_json_number(&j, "lr_scale", a.lr_scale);
-        cli_json_int(&j, "warmup", a.warmup);
+        cli_json_int(&j, "warmup", tcfg.warmup_steps);
         cli_json_number(&j, "beta2", a.beta2);
         cli_json_number(&j, "weight_decay", a.weight_decay);
         cli_json_number(&j, "clip", a.clip);

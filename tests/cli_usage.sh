@@ -51,8 +51,6 @@ run 2 "$train" --fasta a.fa --test b.fa --split 0.5
 error_is rbpattn-train "--split and --test exclude each other"
 run 2 "$train" --fasta a.fa extra
 error_is rbpattn-train "unexpected argument 'extra'"
-run 2 "$train" --fasta a.fa --resume c.rbp --d-model 16
-error_is rbpattn-train "--d-model with --resume"
 
 # train: runtime failures name the file (and line)
 run 1 "$train" --fasta "$tmp/missing.fa"

@@ -220,6 +220,13 @@ void cli_parse(int argc, char **argv, cli_option *opts, const cli_program_info *
 {
     int only_positional = 0;
     *npos = 0;
+    /* A name used twice in a table would silently shadow the second option: a program bug. */
+    for (const cli_option *o = opts; !at_end(o); o++)
+        for (const cli_option *q = o + 1; is_option(o) && !at_end(q); q++)
+            if (is_option(q) && (strcmp(o->name, q->name) == 0 || (o->short_name && o->short_name == q->short_name))) {
+                fprintf(stderr, "%s: internal error: option '%s' defined twice\n", g_program, q->name);
+                exit(CLI_EXIT_FAILURE);
+            }
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
         int is_opt = !only_positional && arg[0] == '-' && arg[1] != '\0';

@@ -124,14 +124,15 @@ int cli_targets_binary(const rbp_dataset *ds)
 
 /* ---------------------------------------------------------------- metrics */
 
-/* Run one metric; an undefined value (one class only, constant input) becomes NaN. */
-static double metric_or_nan(rbp_status st, double v)
+/* The result of one metric call; an undefined value (one class only, constant input) becomes
+ * NaN. (Takes a pointer: the call must have written *v before it is read.) */
+static double metric_or_nan(rbp_status st, const double *v)
 {
     if (st != RBP_OK) {
         rbp_clear_error();
         return NAN;
     }
-    return v;
+    return *v;
 }
 
 void cli_metrics_compute(cli_metrics *m, const float *pred, const float *targets, size_t n, int task,
@@ -148,10 +149,10 @@ void cli_metrics_compute(cli_metrics *m, const float *pred, const float *targets
     const float *labels = targets;
     float *binary = NULL;
     if (task == RBP_TASK_REGRESSION) {
-        m->r2 = metric_or_nan(rbp_metric_r2(pred, targets, n, &v), v);
-        m->pearson = metric_or_nan(rbp_metric_pearson(pred, targets, n, &v), v);
-        m->spearman = metric_or_nan(rbp_metric_spearman(pred, targets, n, &v), v);
-        m->mse = metric_or_nan(rbp_metric_mse(pred, targets, n, &v), v);
+        m->r2 = metric_or_nan(rbp_metric_r2(pred, targets, n, &v), &v);
+        m->pearson = metric_or_nan(rbp_metric_pearson(pred, targets, n, &v), &v);
+        m->spearman = metric_or_nan(rbp_metric_spearman(pred, targets, n, &v), &v);
+        m->mse = metric_or_nan(rbp_metric_mse(pred, targets, n, &v), &v);
         if (!isfinite(binarize))
             return;
         binary = cli_xmalloc(n * sizeof *binary);
@@ -161,16 +162,16 @@ void cli_metrics_compute(cli_metrics *m, const float *pred, const float *targets
         m->threshold = binarize;
         m->binarized = 1;
     } else {
-        m->log_loss = metric_or_nan(rbp_metric_log_loss(pred, targets, n, &v), v);
+        m->log_loss = metric_or_nan(rbp_metric_log_loss(pred, targets, n, &v), &v);
         /* The study reports R-squared for every model: here that of the probabilities. */
-        m->r2 = metric_or_nan(rbp_metric_r2(pred, targets, n, &v), v);
-        m->mse = metric_or_nan(rbp_metric_mse(pred, targets, n, &v), v);
+        m->r2 = metric_or_nan(rbp_metric_r2(pred, targets, n, &v), &v);
+        m->mse = metric_or_nan(rbp_metric_mse(pred, targets, n, &v), &v);
     }
     for (size_t i = 0; i < n; i++)
         m->positives += labels[i] > 0.5f;
-    m->auc = metric_or_nan(rbp_metric_roc_auc(pred, labels, n, &v), v);
-    m->auprc = metric_or_nan(rbp_metric_average_precision(pred, labels, n, &v), v);
-    m->accuracy = metric_or_nan(rbp_metric_accuracy(pred, labels, n, m->threshold, &v), v);
+    m->auc = metric_or_nan(rbp_metric_roc_auc(pred, labels, n, &v), &v);
+    m->auprc = metric_or_nan(rbp_metric_average_precision(pred, labels, n, &v), &v);
+    m->accuracy = metric_or_nan(rbp_metric_accuracy(pred, labels, n, m->threshold, &v), &v);
     free(binary);
 }
 

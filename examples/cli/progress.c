@@ -73,7 +73,9 @@ void cli_progress_init(cli_progress *p, int enabled)
     p->enabled = enabled;
     p->tty = isatty(fileno(stderr));
     p->log_every = 10.0;
-    p->last = -1e30;
+    /* On a terminal draw at once; in a log, the first line after log_every seconds (a short
+     * job logs nothing but its results). */
+    p->last = p->tty ? -1e30 : cli_now();
     p->width = 100;
     if (p->tty) {
         struct winsize ws;
