@@ -182,6 +182,7 @@ int main(int argc, char **argv)
     float *pred = cli_xmalloc((size_t)a.chunk * sizeof *pred);
     double t0 = cli_now();
     size_t done = 0;
+    int warned_long = 0;
     for (;;) {
         const char *const *seqs, *const *ids;
         size_t n = 0;
@@ -204,6 +205,18 @@ int main(int argc, char **argv)
         }
         for (size_t i = 0; i < n; i++)
             write_row(out, ids[i], pred[i]);
+        if (!warned_long && !cli_given(opts, "truncate") && !a.quiet) {
+            for (size_t i = 0; i < n && !warned_long; i++) {
+                size_t len = strlen(seqs[i]);
+                if (len > (size_t)cfg.seq_len) {
+                    cli_progress_clear(&progress);
+                    cli_warn("'%s' (%zu nt) and maybe others are longer than the model (%d): their first %d nt "
+                             "are scored (use --truncate as in training)",
+                             ids[i], len, cfg.seq_len, cfg.seq_len);
+                    warned_long = 1;
+                }
+            }
+        }
         if (ferror(out))
             break; /* reported by cli_close_output */
         done += n;

@@ -558,7 +558,8 @@ int main(int argc, char **argv)
                mcfg.norm == RBP_NORM_PRE ? "pre-norm" : "post-norm", mcfg.activation == RBP_ACT_GELU ? "gelu" : "relu",
                mcfg.use_structure ? ", structure" : "", mcfg.use_viewpoint ? ", viewpoint" : "",
                rbp_model_num_params(model));
-        printf("training: %d epochs, batch %d, %s, %s schedule", a.epochs, a.batch, optimizer_names[a.optimizer],
+        printf("training: %d epoch%s, batch %d, %s, %s schedule", a.epochs, a.epochs == 1 ? "" : "s", a.batch,
+               optimizer_names[a.optimizer],
                schedule_names[a.schedule]);
         if (a.schedule == RBP_SCHED_TRANSFORMER)
             printf(" (warmup %d, scale %g)", a.warmup, a.lr_scale);

@@ -106,11 +106,10 @@ void cli_progress_show(cli_progress *p, const char *label, double done, double t
     if (!p->enabled)
         return;
     double now = cli_now();
-    double min_gap = p->tty ? 0.1 : p->log_every;
-    if (!force && now - p->last < min_gap)
+    /* `force` (a final state worth drawing) matters on a terminal only: in a log, the line
+     * that follows (an epoch summary) says the same. */
+    if (p->tty ? !force && now - p->last < 0.1 : now - p->last < p->log_every)
         return;
-    if (!p->tty && force && now - p->last < 1.0)
-        return; /* even forced lines are throttled in logs */
     p->last = now;
 
     char rbuf[48], ebuf[32], counts[64];
