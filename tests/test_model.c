@@ -577,6 +577,49 @@ static void test_predict_outputs(void **state)
     free_batch(&tb);
 }
 
+static void test_predict_dataset(void **state)
+{
+    (void)state;
+    rbp_model_config c = tiny_config();
+    c.use_viewpoint = 1;
+    rbp_model *m = create_ok(&c);
+    const char *seqs[5] = {"ACGUACG", "acGUAcg", "ACG", "NNACGUU", "UUUU"};
+    rbp_dataset_options opt;
+    rbp_dataset_options_init(&opt, RBP_DATASET_OPTIONS_VERSION);
+    opt.length = 7;
+    rbp_dataset *ds = NULL;
+    assert_int_equal(rbp_dataset_from_strings(&ds, seqs, NULL, NULL, 5, &opt), RBP_OK);
+    float all[5], one[1];
+    assert_int_equal(rbp_model_predict(m, ds, 2, all), RBP_OK); /* batches 2, 2, 1 */
+    for (size_t i = 0; i < 5; i++) {
+        rbp_batch b = {1, 7, rbp_dataset_tokens(ds) + i * 7, rbp_dataset_mask(ds) + i * 7, NULL,
+                       rbp_dataset_viewpoint(ds) + i * 7, NULL, NULL};
+        assert_int_equal(rbp_model_predict_batch(m, &b, one), RBP_OK);
+        assert_float_equal(one[0], all[i], 1e-6);
+        assert_true(all[i] > 0.0f && all[i] < 1.0f);
+    }
+    /* errors */
+    assert_int_equal(rbp_model_predict(m, ds, 0, all), RBP_ERR_INVALID_ARG);
+    assert_non_null(strstr(rbp_last_error(), "batch_size"));
+    assert_int_equal(rbp_model_predict(NULL, ds, 2, all), RBP_ERR_INVALID_ARG);
+    assert_int_equal(rbp_model_predict(m, NULL, 2, all), RBP_ERR_INVALID_ARG);
+    assert_non_null(strstr(rbp_last_error(), "ds"));
+    assert_int_equal(rbp_model_predict(m, ds, 2, NULL), RBP_ERR_INVALID_ARG);
+    rbp_model_free(m);
+    c.seq_len = 9;
+    m = create_ok(&c);
+    assert_int_equal(rbp_model_predict(m, ds, 2, all), RBP_ERR_SHAPE);
+    assert_non_null(strstr(rbp_last_error(), "seq_len"));
+    rbp_model_free(m);
+    c.seq_len = 7;
+    c.use_structure = 1;
+    m = create_ok(&c);
+    assert_int_equal(rbp_model_predict(m, ds, 2, all), RBP_ERR_INVALID_ARG);
+    assert_non_null(strstr(rbp_last_error(), "structure"));
+    rbp_model_free(m);
+    rbp_dataset_free(ds);
+}
+
 static void test_attention_maps(void **state)
 {
     (void)state;
@@ -744,6 +787,7 @@ int main(void)
         cmocka_unit_test(test_gradcheck_dropout),
         cmocka_unit_test(test_batch_validation),
         cmocka_unit_test(test_predict_outputs),
+        cmocka_unit_test(test_predict_dataset),
         cmocka_unit_test(test_attention_maps),
         cmocka_unit_test(test_saliency_buffers),
         cmocka_unit_test(test_no_allocation_after_reserve),

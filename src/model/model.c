@@ -920,3 +920,39 @@ float rbp__model_kink_margin(const rbp_model *m)
     }
     return margin;
 }
+
+/* ------------------------------------------------------------------ dataset inference */
+
+rbp_status rbp_model_predict(rbp_model *model, const rbp_dataset *ds, int32_t batch_size, float *out)
+{
+    RBP_CHECK_NULL(model);
+    RBP_CHECK_NULL(ds);
+    RBP_CHECK_NULL(out);
+    RBP_CHECK(batch_size >= 1, RBP_ERR_INVALID_ARG, "rbp_model_predict: batch_size = %d, expected >= 1",
+              (int)batch_size);
+    const int32_t L = rbp_dataset_length(ds);
+    RBP_CHECK(L == model->cfg.seq_len, RBP_ERR_SHAPE,
+              "rbp_model_predict: the dataset's length is %d but the model's seq_len is %d", (int)L,
+              (int)model->cfg.seq_len);
+    const size_t n = rbp_dataset_size(ds);
+    const uint8_t *tokens = rbp_dataset_tokens(ds), *mask = rbp_dataset_mask(ds);
+    const uint8_t *structure = rbp_dataset_structure(ds), *viewpoint = rbp_dataset_viewpoint(ds);
+    RBP_CHECK(!model->cfg.use_structure || structure, RBP_ERR_INVALID_ARG,
+              "rbp_model_predict: the model uses structure but the dataset has no structure channel");
+    for (size_t i0 = 0; i0 < n; i0 += (size_t)batch_size) {
+        const size_t B = n - i0 < (size_t)batch_size ? n - i0 : (size_t)batch_size;
+        const size_t off = i0 * (size_t)L;
+        rbp_batch b = {(int32_t)B,
+                       L,
+                       tokens + off,
+                       mask + off,
+                       structure ? structure + off : NULL,
+                       viewpoint ? viewpoint + off : NULL,
+                       NULL,
+                       NULL};
+        rbp_status st = rbp_model_predict_batch(model, &b, out + i0);
+        if (st != RBP_OK)
+            return rbp__wrap_error(st, "rbp_model_predict: batch at rows %zu..%zu", i0, i0 + B - 1);
+    }
+    return RBP_OK;
+}
