@@ -765,6 +765,142 @@ static void test_reserve_growth_keeps_results(void **state)
     free_batch(&tb);
 }
 
+/* ------------------------------------------------------------------ PyTorch reference */
+
+/* Read `n` numbers after the keyword `key` from f (fails the test on a mismatch). */
+static void read_floats(FILE *f, const char *key, float *x, size_t n)
+{
+    char word[64];
+    assert_int_equal(fscanf(f, "%63s", word), 1);
+    if (strcmp(word, key) != 0)
+        fail_msg("torch_ref_model.txt: expected '%s', found '%s'", key, word);
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(fscanf(f, "%f", &x[i]), 1);
+}
+
+static void read_bytes(FILE *f, const char *key, uint8_t *x, size_t n)
+{
+    char word[64];
+    assert_int_equal(fscanf(f, "%63s", word), 1);
+    if (strcmp(word, key) != 0)
+        fail_msg("torch_ref_model.txt: expected '%s', found '%s'", key, word);
+    for (size_t i = 0; i < n; i++) {
+        unsigned v;
+        assert_int_equal(fscanf(f, "%u", &v), 1);
+        x[i] = (uint8_t)v;
+    }
+}
+
+/*
+ * Logits, loss, every parameter gradient and the attention maps against PyTorch 1.13 (see
+ * tests/data/make_torch_ref.py: the same architecture written independently with torch.nn.
+ * functional, random weights loaded into our flat buffer, autograd gradients).
+ */
+static void test_torch_reference(void **state)
+{
+    (void)state;
+    FILE *f = fopen(RBP_TEST_DATA_DIR "/torch_ref_model.txt", "r");
+    assert_non_null(f);
+    char line[256], word[64];
+    assert_non_null(fgets(line, sizeof line, f)); /* comment */
+    int ncases = 0;
+    while (fscanf(f, "%63s", word) == 1) {
+        assert_string_equal(word, "case");
+        char name[64];
+        assert_int_equal(fscanf(f, "%63s", name), 1);
+        rbp_model_config c;
+        rbp_model_config_init(&c, RBP_MODEL_CONFIG_VERSION);
+        c.dropout = 0.0f;
+        int v[11];
+        assert_int_equal(fscanf(f, " config %d %d %d %d %d %d %f %d %d %d %d %d", &v[0], &v[1], &v[2], &v[3], &v[4],
+                                &v[5], &c.ln_eps, &v[6], &v[7], &v[8], &v[9], &v[10]),
+                         12);
+        c.seq_len = v[0];
+        c.d_model = v[1];
+        c.n_heads = v[2];
+        c.n_layers = v[3];
+        c.d_ff = v[4];
+        c.head_hidden = v[5];
+        c.norm = v[6];
+        c.activation = v[7];
+        c.pooling = v[8];
+        c.use_structure = v[9];
+        c.use_viewpoint = v[10];
+        int B;
+        assert_int_equal(fscanf(f, " batch %d", &B), 1);
+        const int L = c.seq_len;
+        const size_t n = (size_t)B * L, maps = (size_t)c.n_layers * c.n_heads * L * L;
+        uint8_t *tok = malloc(n), *mask = malloc(n), *str = malloc(n), *view = malloc(n);
+        float *y = malloc(sizeof(float) * B), *logits = malloc(sizeof(float) * B), *ref_logits = malloc(sizeof(float) * B);
+        float *att = malloc(sizeof(float) * maps), *ref_att = malloc(sizeof(float) * maps), loss_ref;
+        read_bytes(f, "tokens", tok, n);
+        read_bytes(f, "mask", mask, n);
+        read_bytes(f, "structure", str, n);
+        read_bytes(f, "viewpoint", view, n);
+        read_floats(f, "targets", y, (size_t)B);
+
+        rbp_model *m = create_ok(&c);
+        size_t np;
+        assert_int_equal(fscanf(f, " params %zu", &np), 1);
+        assert_int_equal(np, rbp_model_num_params(m));
+        float *ref_grads = malloc(sizeof(float) * np);
+        for (size_t i = 0; i < np; i++)
+            assert_int_equal(fscanf(f, "%f", &rbp_model_params(m)[i]), 1);
+        read_floats(f, "logits", ref_logits, (size_t)B);
+        read_floats(f, "loss", &loss_ref, 1);
+        assert_int_equal(fscanf(f, " grads %zu", &np), 1);
+        assert_int_equal(np, rbp_model_num_params(m));
+        for (size_t i = 0; i < np; i++)
+            assert_int_equal(fscanf(f, "%f", &ref_grads[i]), 1);
+        read_floats(f, "attention", ref_att, maps);
+        assert_int_equal(fscanf(f, "%63s", word), 1);
+        assert_string_equal(word, "end");
+
+        rbp_batch batch = {B, L, tok, mask, str, view, y, NULL};
+        float dl[16];
+        assert_true(B <= 16);
+        rbp__model_zero_grad(m);
+        assert_int_equal(rbp__model_forward(m, &batch, 0, 0, 0, logits), RBP_OK);
+        double loss = bce(logits, y, B, dl);
+        assert_int_equal(rbp__model_backward(m, dl), RBP_OK);
+        assert_int_equal(rbp_model_attention(m, 0, att), RBP_OK);
+
+        /* tolerances: float32 on both sides, different summation orders */
+        double gmax = 0.0, worst_g = 0.0, worst_l = 0.0;
+        for (size_t i = 0; i < np; i++)
+            gmax = fmax(gmax, fabs(ref_grads[i]));
+        for (size_t i = 0; i < np; i++)
+            worst_g = fmax(worst_g, fabs(rbp__model_grads(m)[i] - ref_grads[i]) / gmax);
+        for (int b = 0; b < B; b++)
+            worst_l = fmax(worst_l, fabs(logits[b] - ref_logits[b]));
+        printf("  torch %-28s logits max |d| %.2e, loss %.9g vs %.9g, grads max |d|/max|g| %.2e\n", name, worst_l,
+               loss, (double)loss_ref, worst_g);
+        assert_tensor_close(logits, ref_logits, (size_t)B, 1e-4, 0);
+        assert_float_equal(loss, loss_ref, 1e-5);
+        assert_tensor_close(rbp__model_grads(m), ref_grads, np, 1e-4 * gmax, 1e-3);
+        assert_tensor_close(att, ref_att, maps, 1e-5, 1e-4);
+        /* the probabilities of predict_batch are the sigmoids of torch's logits */
+        assert_int_equal(rbp_model_predict_batch(m, &batch, logits), RBP_OK);
+        for (int b = 0; b < B; b++)
+            assert_float_equal(logits[b], 1.0 / (1.0 + exp(-(double)ref_logits[b])), 1e-5);
+
+        rbp_model_free(m);
+        free(tok);
+        free(mask);
+        free(str);
+        free(view);
+        free(y);
+        free(logits);
+        free(ref_logits);
+        free(att);
+        free(ref_att);
+        free(ref_grads);
+        ncases++;
+    }
+    fclose(f);
+    assert_int_equal(ncases, 3);
+}
+
 static int print_summary(void **state)
 {
     (void)state;
@@ -792,6 +928,7 @@ int main(void)
         cmocka_unit_test(test_saliency_buffers),
         cmocka_unit_test(test_no_allocation_after_reserve),
         cmocka_unit_test(test_reserve_growth_keeps_results),
+        cmocka_unit_test(test_torch_reference),
     };
     return cmocka_run_group_tests_name("model", tests, NULL, print_summary);
 }
