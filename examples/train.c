@@ -696,7 +696,7 @@ int main(int argc, char **argv)
         cli_json_number(&j, "pos_weight", pos_weight);
         cli_json_int(&j, "patience", a.patience);
         cli_json_string(&j, "monitor", monitor_names[a.monitor]);
-        cli_json_int(&j, "seed", (int64_t)a.seed);
+        cli_json_u64(&j, "seed", a.seed);
         cli_json_int(&j, "threads", a.threads);
         cli_json_string(&j, "resumed_from", a.resume);
         cli_json_string(&j, "stopped", stopped);

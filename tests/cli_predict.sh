@@ -44,6 +44,16 @@ cut -f 2 "$tmp/all.tsv" >"$tmp/a"; cut -f 2 "$tmp/out" >"$tmp/b"
 cmp "$tmp/a" "$tmp/b" || fail "plain-line scores differ"
 has "$tmp/out" "line1	"
 
+# The reader's test files: comments, blank lines, trailing targets; ids "line<N>" as the library's.
+run 0 "$predict" -m "$tmp/m.rbp" "$data/lines/sample.txt"
+[ "$(cut -f 1 "$tmp/out" | tr '\n' ' ')" = "id line3 line4 line7 line8 " ] || fail "ids of sample.txt"
+run 0 "$predict" -m "$tmp/m.rbp" "$data/csv/study_format.csv"
+[ "$(wc -l <"$tmp/out")" -eq 13 ] || fail "study_format.csv rows"
+has "$tmp/out" "line2	"
+has "$tmp/out" "line13	"
+run 0 "$predict" -m "$tmp/m.rbp" "$data/csv/study_format.tsv"
+[ "$(wc -l <"$tmp/out")" -eq 13 ] || fail "study_format.tsv rows"
+
 # Sequences longer or shorter than the model, lowercase, U, N: all scored.
 printf '>long\n%s\n>short\nacgu\n>n\nNNNNRYACGT\n' "$(awk 'BEGIN { for (i = 0; i < 50; i++) printf "ACGUACGU" }')" >"$tmp/odd.fa"
 run 0 "$predict" -m "$tmp/m.rbp" --truncate center "$tmp/odd.fa"

@@ -163,6 +163,7 @@ void cli_json_end_array(cli_json *j);
 void cli_json_string(cli_json *j, const char *key, const char *value); /* NULL -> null */
 void cli_json_number(cli_json *j, const char *key, double value);
 void cli_json_int(cli_json *j, const char *key, int64_t value);
+void cli_json_u64(cli_json *j, const char *key, uint64_t value);
 void cli_json_bool(cli_json *j, const char *key, int value);
 
 /* Open `path` for writing ("-" = stdout); exits with a clear error on failure. */

@@ -156,6 +156,12 @@ void cli_json_int(cli_json *j, const char *key, int64_t value)
     fprintf(j->fp, "%lld", (long long)value);
 }
 
+void cli_json_u64(cli_json *j, const char *key, uint64_t value)
+{
+    json_prefix(j, key);
+    fprintf(j->fp, "%llu", (unsigned long long)value);
+}
+
 void cli_json_bool(cli_json *j, const char *key, int value)
 {
     json_prefix(j, key);

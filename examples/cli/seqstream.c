@@ -43,6 +43,7 @@ struct cli_seqreader {
     char **fields;
     int fields_cap;
     char *row;                  /* unquoted copy of the current row */
+    long row_line;              /* line number where the current row starts */
     size_t row_cap;
 
     size_t records;             /* records read so far (for default ids) */
@@ -241,6 +242,7 @@ static int read_row(cli_seqreader *r, char *err, size_t errlen)
     if (rc <= 0)
         return rc;
     long first = r->lineno;
+    r->row_line = first;
     for (;;) {
         int n = split_row(r, err, errlen);
         if (n != -2)
@@ -320,7 +322,6 @@ static int read_csv_header(cli_seqreader *r, char *err, size_t errlen)
 
 static int next_csv(cli_seqreader *r, size_t k, char *err, size_t errlen)
 {
-    long first_line = r->lineno + 1;
     int n = read_row(r, err, errlen);
     if (n <= 0)
         return n;
@@ -334,7 +335,7 @@ static int next_csv(cli_seqreader *r, size_t k, char *err, size_t errlen)
             if (r->buf[i] == '\t' || r->buf[i] == '\n')
                 r->buf[i] = ' '; /* would break the TSV output */
     } else {
-        r->id_off[k] = store_line_id(r, first_line);
+        r->id_off[k] = store_line_id(r, r->row_line);
     }
     r->seq_off[k] = store(r, "", 0);
     if (append_seq(r, r->seq_off[k], r->fields[r->seq_col], err, errlen) < 0)
@@ -399,6 +400,8 @@ static int next_fasta(cli_seqreader *r, size_t k, char *err, size_t errlen)
             r->pending = 1;
             break;
         }
+        if (r->line[0] == ';')
+            continue; /* a comment line, skipped as the library does */
         if (append_seq(r, r->seq_off[k], r->line, err, errlen) < 0)
             return -1;
     }
@@ -409,17 +412,19 @@ static int next_fasta(cli_seqreader *r, size_t k, char *err, size_t errlen)
 
 static int next_lines(cli_seqreader *r, size_t k, char *err, size_t errlen)
 {
-    int rc;
-    do {
-        rc = read_line(r, err, errlen);
-    } while (rc == 1 && (blank(r->line) || r->line[0] == '#'));
-    if (rc <= 0)
-        return rc;
-    /* SEQUENCE [anything]: the first field is the sequence (a target column is ignored). */
-    char *s = r->line;
-    while (*s == ' ' || *s == '\t')
-        s++;
-    s[strcspn(s, " \t")] = '\0';
+    char *s;
+    for (;;) {
+        int rc = read_line(r, err, errlen);
+        if (rc <= 0)
+            return rc;
+        s = r->line;
+        while (*s == ' ' || *s == '\t')
+            s++;
+        if (*s != '\0' && *s != '#')
+            break; /* not blank, not a comment */
+    }
+    /* SEQUENCE [TARGET] [# comment]: the first field is the sequence (a target is ignored). */
+    s[strcspn(s, " \t#")] = '\0';
     r->records++;
     r->id_off[k] = store_line_id(r, r->lineno);
     r->seq_off[k] = store(r, "", 0);
