@@ -98,7 +98,7 @@ int main(int argc, char **argv)
         {"full-header", 0, CLI_OPT_FLAG, &a.full_header, NULL,
          "FASTA: the whole header line is the id (default: its first\nword, without a trailing ';' or ',')", CLI_RANGE_NONE, NULL, 0},
         {"truncate", 0, CLI_OPT_CHOICE, &a.truncate, NULL,
-         "which part of a sequence longer than the model to keep\n(default right = the start; center = around the viewpoint)",
+         "which part of a sequence longer than the model to keep (default\nright = the start; center = around the viewpoint; as in training)",
          CLI_RANGE_NONE, cli_truncate_names, 0},
         {"no-case-viewpoint", 0, CLI_OPT_FLAG, &a.no_case, NULL,
          "ignore letter case (else lowercase = context, UPPERCASE = viewpoint)", CLI_RANGE_NONE, NULL, 0},

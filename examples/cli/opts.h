@@ -40,7 +40,8 @@
     {"label-key", 0, CLI_OPT_STRING, &(a).label_key, "KEY",                                                  \
      "FASTA header key before the label (default 'class:')", CLI_RANGE_NONE, NULL, 0},                        \
     {"truncate", 0, CLI_OPT_CHOICE, &(a).truncate, NULL,                                                      \
-     "which part of a longer sequence to keep (default right = the start;\ncenter = around the viewpoint)",   \
+     "which part of a longer sequence to keep (default right = the start;\n"                                 \
+     "center = around the viewpoint; use the same in train, eval, predict)",                                  \
      CLI_RANGE_NONE, cli_truncate_names, 0},                                                                  \
     {"no-case-viewpoint", 0, CLI_OPT_FLAG, &(a).no_case, NULL,                                               \
      "ignore letter case (else lowercase = context, UPPERCASE = viewpoint)", CLI_RANGE_NONE, NULL, 0}
@@ -50,7 +51,7 @@
      "reproducible for a given seed and thread count)", 1, 1024, NULL, 0}
 
 #define CLI_QUIET_OPTION(dest)                                                                                \
-    {"quiet", 'q', CLI_OPT_FLAG, &(dest), NULL, "no progress and no per-epoch lines (results and errors only)",  \
+    {"quiet", 'q', CLI_OPT_FLAG, &(dest), NULL, "no progress display or informational lines\n(results, warnings and errors only)",  \
      CLI_RANGE_NONE, NULL, 0}
 
 #define CLI_END_OPTIONS {NULL, 0, CLI_OPT_FLAG, NULL, NULL, NULL, CLI_RANGE_NONE, NULL, 0}
