@@ -134,6 +134,15 @@ static int32_t on_epoch(const rbp_epoch_info *info, void *user)
     return cli_interrupted() ? 1 : 0;
 }
 
+/* A float setting as the decimal it was written as (0.1f -> 0.1, not 0.100000001), so that
+ * defaults read well in the JSON summary. */
+static double f2d(float x)
+{
+    char b[32];
+    snprintf(b, sizeof b, "%.7g", (double)x);
+    return strtod(b, NULL);
+}
+
 /* ---------------------------------------------------------------- data */
 
 static cli_data_args test_data_args(const args *a)
@@ -242,19 +251,19 @@ int main(int argc, char **argv)
     a.layers = mdef.n_layers;
     a.d_ff = mdef.d_ff;
     a.head_hidden = mdef.head_hidden;
-    a.dropout = mdef.dropout;
+    a.dropout = f2d(mdef.dropout);
     a.pooling = mdef.pooling;
     a.epochs = tdef.epochs;
     a.batch = tdef.batch_size;
     a.eval_batch = tdef.eval_batch_size;
     a.optimizer = tdef.optimizer;
-    a.lr = tdef.lr;
-    a.lr_scale = tdef.lr_scale;
-    a.beta2 = tdef.beta2;
+    a.lr = f2d(tdef.lr);
+    a.lr_scale = f2d(tdef.lr_scale);
+    a.beta2 = f2d(tdef.beta2);
     a.schedule = tdef.schedule;
     a.warmup = tdef.warmup_steps;
-    a.clip = tdef.clip_norm;
-    a.weight_decay = tdef.weight_decay;
+    a.clip = f2d(tdef.clip_norm);
+    a.weight_decay = f2d(tdef.weight_decay);
     a.patience = tdef.patience;
     a.monitor = tdef.monitor;
     a.seed = 1;
@@ -672,7 +681,7 @@ int main(int argc, char **argv)
         cli_json_int(&j, "layers", mcfg.n_layers);
         cli_json_int(&j, "d_ff", mcfg.d_ff);
         cli_json_int(&j, "head_hidden", mcfg.head_hidden);
-        cli_json_number(&j, "dropout", mcfg.dropout);
+        cli_json_number(&j, "dropout", f2d(mcfg.dropout));
         cli_json_string(&j, "norm", mcfg.norm == RBP_NORM_PRE ? "pre" : "post");
         cli_json_string(&j, "activation", mcfg.activation == RBP_ACT_GELU ? "gelu" : "relu");
         cli_json_string(&j, "pooling", pooling_names[mcfg.pooling]);
@@ -693,7 +702,7 @@ int main(int argc, char **argv)
         cli_json_number(&j, "beta2", a.beta2);
         cli_json_number(&j, "weight_decay", a.weight_decay);
         cli_json_number(&j, "clip", a.clip);
-        cli_json_number(&j, "pos_weight", pos_weight);
+        cli_json_number(&j, "pos_weight", f2d(pos_weight));
         cli_json_int(&j, "patience", a.patience);
         cli_json_string(&j, "monitor", monitor_names[a.monitor]);
         cli_json_u64(&j, "seed", a.seed);
