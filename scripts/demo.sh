@@ -57,7 +57,7 @@ step "evaluate $out/pum2.rbp on the test set: metrics and ROC/PR curves"
 step "predict: score the test windows (streamed), five highest-scoring"
 "$bin/rbpattn-predict" --model "$out/pum2.rbp" --threads "$threads" --truncate center \
     --out "$out/test_scores.tsv" data/pum2/test.fa.gz
-sort -t "$(printf '\t')" -k2,2gr "$out/test_scores.tsv" | grep -v '^id' | head -n 5
+tail -n +2 "$out/test_scores.tsv" | sort -t "$(printf '\t')" -k2,2gr | head -n 5
 
 step "done in $(($(date +%s) - t0)) s; files in $out/"
 ls -l "$out" | tail -n +2
