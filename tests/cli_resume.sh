@@ -22,6 +22,9 @@ grep '^epoch  [34]/4' "$tmp/full.out" | sed 's/  lr .*//' >"$tmp/a"
 grep '^epoch  [34]/4' "$tmp/out" | sed 's/  lr .*//' >"$tmp/b"
 cmp "$tmp/a" "$tmp/b" || fail "epoch metrics differ after resume"
 has "$tmp/resumed.json" '"resumed_from": '
+# A trainer checkpoint is also a model for rbpattn-predict.
+run 0 "$predict" -m "$tmp/ck.rbpt" --quiet "$rbp31"
+[ "$(wc -l <"$tmp/out")" -eq 201 ] || fail "predict from a checkpoint"
 # A finished checkpoint: nothing left to train, still evaluated.
 run 0 "$train" $common --epochs 2 --resume "$tmp/ck.rbpt"
 has "$tmp/out" "nothing to train"
