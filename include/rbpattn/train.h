@@ -25,7 +25,13 @@ typedef enum rbp_schedule {
     RBP_SCHED_COSINE = 2       /* linear warmup to lr, then cosine decay to 0 at the last step */
 } rbp_schedule;
 
-typedef enum rbp_monitor { RBP_MONITOR_VAL_LOSS = 0, RBP_MONITOR_VAL_AUC = 1 } rbp_monitor;
+/* What early stopping and the best-weights copy watch: validation loss (lower is better),
+ * ROC AUC (classification) or R-squared (regression); higher is better for both. */
+typedef enum rbp_monitor {
+    RBP_MONITOR_VAL_LOSS = 0,
+    RBP_MONITOR_VAL_AUC = 1,
+    RBP_MONITOR_VAL_R2 = 2
+} rbp_monitor;
 
 #define RBP_TRAIN_CONFIG_VERSION 1
 
@@ -118,10 +124,12 @@ RBP_API rbp_status rbp_trainer_save(const rbp_trainer *t, const char *path);
 RBP_API rbp_status rbp_trainer_load(rbp_trainer *t, const char *path);
 
 /* ---------------------------------------------------------------- losses (also used by tests) */
-/* Mean BCE-with-logits over n; if dlogits != NULL it receives d(mean loss)/dlogit. */
+/* Mean BCE-with-logits over n: pos_weight * y * softplus(-x) + (1 - y) * softplus(x), as
+ * torch.nn.BCEWithLogitsLoss(pos_weight=...); if dlogits != NULL it receives d(mean loss)/dlogit.
+ * Returns NaN for NULL arrays or n == 0. */
 RBP_API double rbp_loss_bce_logits(const float *logits, const float *targets, size_t n, float pos_weight,
                                    float *dlogits);
-/* Mean squared error; if dpred != NULL it receives d(mean loss)/dpred. */
+/* Mean squared error; if dpred != NULL it receives d(mean loss)/dpred. NaN for NULL or n == 0. */
 RBP_API double rbp_loss_mse(const float *pred, const float *targets, size_t n, float *dpred);
 
 #ifdef __cplusplus
