@@ -519,6 +519,124 @@ static void test_config_diff(void **state)
     assert_string_equal(rbp__ckpt_config_diff(&a, &b, buf, sizeof buf), "use_viewpoint 0 vs 1");
 }
 
+
+/* ---------------------------------------------------------------- rbp_model_save / rbp_model_load */
+
+static rbp_model *make_model(void)
+{
+    rbp_model_config mc;
+    assert_int_equal(rbp_model_config_init(&mc, RBP_MODEL_CONFIG_VERSION), RBP_OK);
+    mc.seq_len = 12;
+    mc.d_model = 8;
+    mc.n_heads = 2;
+    mc.n_layers = 2;
+    mc.d_ff = 16;
+    mc.head_hidden = 4;
+    mc.pooling = RBP_POOL_MEAN;
+    mc.seed = 77;
+    rbp_model *m = NULL;
+    assert_int_equal(rbp_model_create(&m, &mc), RBP_OK);
+    /* weights that are not the initial ones, so a load that re-initialises would be caught */
+    rbp_test_rng r;
+    rbp_test_rng_seed(&r, 5);
+    rbp_test_fill_uniform(&r, rbp_model_params(m), rbp_model_num_params(m), -0.5f, 0.5f);
+    return m;
+}
+
+static void test_model_roundtrip(void **state)
+{
+    (void)state;
+    rbp_model *m = make_model();
+    char path[512];
+    snprintf(path, sizeof path, "%s", rbp_test_path("model.rbpm"));
+    assert_int_equal(rbp_model_save(m, path), RBP_OK);
+    rbp_model *back = (rbp_model *)path;
+    assert_int_equal(rbp_model_load(&back, path), RBP_OK);
+    rbp_model_config a, b;
+    assert_int_equal(rbp_model_get_config(m, &a), RBP_OK);
+    assert_int_equal(rbp_model_get_config(back, &b), RBP_OK);
+    assert_memory_equal(&a, &b, sizeof a); /* every field, the init seed included */
+    assert_int_equal(rbp_model_num_params(back), rbp_model_num_params(m));
+    assert_memory_equal(rbp_model_params(back), rbp_model_params(m), rbp_model_num_params(m) * sizeof(float));
+    /* same predictions */
+    uint8_t tok[2 * 12], mask[2 * 12];
+    float y[2] = {0, 1}, p1[2], p2[2];
+    for (int i = 0; i < 24; i++) {
+        tok[i] = (uint8_t)(i * 7 % 4);
+        mask[i] = (uint8_t)(i < 20);
+    }
+    rbp_batch bt = {2, 12, tok, mask, NULL, NULL, y, NULL};
+    assert_int_equal(rbp_model_predict_batch(m, &bt, p1), RBP_OK);
+    assert_int_equal(rbp_model_predict_batch(back, &bt, p2), RBP_OK);
+    assert_memory_equal(p1, p2, sizeof p1);
+    /* the file is what docs/checkpoint.md says: 92-byte header, N floats, CRC */
+    size_t n;
+    unsigned char *raw = slurp(path, &n);
+    assert_int_equal(n, 92 + 4 * rbp_model_num_params(m) + 4);
+    free(raw);
+    rbp_model_free(back);
+    rbp_model_free(m);
+}
+
+static void expect_model_error(const char *path, rbp_status code, const char *words)
+{
+    rbp_model *m = (rbp_model *)path;
+    rbp_status st = rbp_model_load(&m, path);
+    if (st != code)
+        fail_msg("%s: status %d (%s), expected %d; message: %s", path, st, rbp_status_str(st), code,
+                 rbp_last_error());
+    assert_null(m);
+    if (strstr(rbp_last_error(), path) == NULL)
+        fail_msg("message does not name the file: %s", rbp_last_error());
+    if (words && strstr(rbp_last_error(), words) == NULL)
+        fail_msg("message lacks '%s': %s", words, rbp_last_error());
+}
+
+static void test_model_load_errors(void **state)
+{
+    (void)state;
+    rbp_model *m = make_model();
+    char good[512];
+    snprintf(good, sizeof good, "%s", rbp_test_path("mgood.rbpm"));
+    assert_int_equal(rbp_model_save(m, good), RBP_OK);
+    size_t n;
+    unsigned char *b = slurp(good, &n);
+    const char *p;
+
+    expect_model_error(rbp_test_path("missing.rbpm"), RBP_ERR_IO, "No such file");
+    expect_model_error(rbp_test_write_file("mtrunc.rbpm", (const char *)b, n - 9), RBP_ERR_FORMAT, "truncated");
+    expect_model_error(rbp_test_write_file("mtrunc2.rbpm", (const char *)b, 40), RBP_ERR_FORMAT, "truncated");
+    b[n / 2] ^= 0x01;
+    expect_model_error(rbp_test_write_file("mflip.rbpm", (const char *)b, n), RBP_ERR_FORMAT, "corrupted");
+    b[n / 2] ^= 0x01;
+    b[0] = 'X';
+    expect_model_error(rbp_test_write_file("mmagic.rbpm", (const char *)b, n), RBP_ERR_FORMAT, "magic");
+    b[0] = 'R';
+    patch_u32(good, "mv9.rbpm", 4, 9, &p);
+    expect_model_error(p, RBP_ERR_FORMAT, "written by a newer rbpattn (format 9 > 1)");
+    /* an invalid configuration inside an otherwise valid file (n_heads 3 with d_model 8) */
+    patch_u32(good, "mheads.rbpm", 28, 3, &p);
+    expect_model_error(reseal(p), RBP_ERR_FORMAT, "invalid model config");
+    /* a valid configuration whose parameter count disagrees with the arrays (d_model 8 -> 4) */
+    patch_u32(good, "mdmodel.rbpm", 24, 4, &p);
+    expect_model_error(reseal(p), RBP_ERR_FORMAT, "parameters");
+
+    rbp_model *out = m;
+    assert_int_equal(rbp_model_load(&out, NULL), RBP_ERR_INVALID_ARG);
+    assert_null(out);
+    assert_non_null(strstr(rbp_last_error(), "path"));
+    assert_int_equal(rbp_model_load(NULL, good), RBP_ERR_INVALID_ARG);
+    assert_int_equal(rbp_model_save(NULL, good), RBP_ERR_INVALID_ARG);
+    assert_non_null(strstr(rbp_last_error(), "model"));
+    assert_int_equal(rbp_model_save(m, NULL), RBP_ERR_INVALID_ARG);
+    char bad[600];
+    snprintf(bad, sizeof bad, "%s/missing-dir/m.rbpm", good);
+    assert_int_equal(rbp_model_save(m, bad), RBP_ERR_IO);
+    assert_non_null(strstr(rbp_last_error(), "missing-dir/m.rbpm"));
+    free(b);
+    rbp_model_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -533,6 +651,8 @@ int main(void)
         cmocka_unit_test(test_atomic_write),
         cmocka_unit_test(test_write_bad_args),
         cmocka_unit_test(test_config_diff),
+        cmocka_unit_test(test_model_roundtrip),
+        cmocka_unit_test(test_model_load_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
