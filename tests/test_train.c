@@ -121,18 +121,6 @@ static float *params_copy(rbp_model *m)
     return p;
 }
 
-/* Predictions for a whole dataset through rbp_model_predict_batch, 250 rows at a time. */
-static void predict_all(rbp_model *m, const rbp_dataset *ds, float *out)
-{
-    const size_t n = rbp_dataset_size(ds), T = (size_t)rbp_dataset_length(ds);
-    for (size_t i = 0; i < n; i += 250) {
-        size_t B = n - i < 250 ? n - i : 250;
-        rbp_batch b = {(int32_t)B, (int32_t)T, rbp_dataset_tokens(ds) + i * T, rbp_dataset_mask(ds) + i * T,
-                       NULL, rbp_dataset_viewpoint(ds) + i * T, rbp_dataset_targets(ds) + i, NULL};
-        assert_int_equal(rbp_model_predict_batch(m, &b, out + i), RBP_OK);
-    }
-}
-
 static double seconds(void)
 {
     struct timespec ts;
@@ -821,7 +809,7 @@ static void test_learns_motif_classification(void **state)
     assert_int_equal(rbp_trainer_set_callbacks(f.trainer, NULL, on_epoch, &c), RBP_OK);
     assert_int_equal(rbp_trainer_fit(f.trainer, train, NULL), RBP_OK);
     float *prob = malloc(n_test * sizeof(float));
-    predict_all(f.model, test, prob);
+    assert_int_equal(rbp_model_predict(f.model, test, 250, prob), RBP_OK);
     double auc;
     assert_int_equal(rbp_metric_roc_auc(prob, rbp_dataset_targets(test), n_test, &auc), RBP_OK);
     double dt = seconds() - t0;
@@ -854,7 +842,7 @@ static void test_learns_motif_regression(void **state)
     assert_int_equal(rbp_trainer_set_callbacks(f.trainer, NULL, on_epoch, &c), RBP_OK);
     assert_int_equal(rbp_trainer_fit(f.trainer, train, NULL), RBP_OK);
     float *pred = malloc(n_test * sizeof(float));
-    predict_all(f.model, test, pred);
+    assert_int_equal(rbp_model_predict(f.model, test, 250, pred), RBP_OK);
     double r2;
     assert_int_equal(rbp_metric_r2(pred, rbp_dataset_targets(test), n_test, &r2), RBP_OK);
     double dt = seconds() - t0;
