@@ -633,6 +633,12 @@ static void test_resume_exact(void **state)
     resume_case(&tc, 1);
 }
 
+static void capture_log(int32_t level, const char *msg, void *user)
+{
+    if (level == RBP_LOG_WARN)
+        snprintf((char *)user, 512, "%s", msg);
+}
+
 /* Checkpoints that do not fit the trainer are refused and change nothing. */
 static void test_trainer_checkpoint_mismatch(void **state)
 {
@@ -670,12 +676,16 @@ static void test_trainer_checkpoint_mismatch(void **state)
     assert_memory_equal(rbp_model_params(m2), rbp_model_params(f.model),
                         rbp_model_num_params(f.model) * sizeof(float));
     rbp_model_free(m2);
-    /* a trainer with a different training config still resumes (with a logged warning) */
+    /* a trainer with a different training config still resumes, with a logged warning */
     rbp_train_config tc2 = tc;
     tc2.lr = 1e-4f;
     fixture h;
     fixture_make(&h, &mc, &tc2);
+    char logged[512] = "";
+    rbp_set_log_callback(capture_log, logged);
     assert_int_equal(rbp_trainer_load(h.trainer, tpath), RBP_OK);
+    rbp_set_log_callback(NULL, NULL);
+    assert_non_null(strstr(logged, "different lr "));
     fixture_free(&h);
     fixture_free(&f);
 }
