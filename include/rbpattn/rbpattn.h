@@ -14,5 +14,6 @@
 #include "rbpattn/model.h"
 #include "rbpattn/train.h"
 #include "rbpattn/metrics.h"
+#include "rbpattn/attention.h"
 
 #endif /* RBPATTN_RBPATTN_H */
