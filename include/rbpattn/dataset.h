@@ -2,16 +2,30 @@
  * rbpattn/dataset.h - reading RBP binding data into encoded, fixed-length tensors.
  *
  * Formats (rbp_format): CSV/TSV with a header (the study's columns sequence, structure, MFE,
- * K, KA, RKA, Qc, sevenMer), FASTA with "class:N" labels in the header (RBP-31, .gz read
- * transparently), GraphProt positive/negative FASTA pairs (lowercase = flanking context,
- * uppercase = viewpoint), RNAcompete FASTA + .affys (or a value in the header), and plain
- * "SEQUENCE TARGET" lines.
+ * K, KA, RKA, Qc, sevenMer), FASTA with "class:N" labels in the header (RBP-31), GraphProt
+ * positive/negative FASTA pairs (lowercase = flanking context, uppercase = viewpoint),
+ * RNAcompete FASTA + .affys (or a value in the header), and plain "SEQUENCE TARGET" lines.
+ * Any file may be gzip-compressed (read through zlib; plain files work the same), may use
+ * CRLF line endings and may start with a UTF-8 byte order mark. Text is streamed through a
+ * fixed buffer, so memory grows with the encoded positions, not with the file.
  *
- * Encoding: every sequence becomes `length` uint8 tokens (RBP_TOK_*), T and U alike, N and
- * IUPAC ambiguity codes -> RBP_TOK_N, padding -> RBP_TOK_PAD; a mask byte per position
+ * Record ids: FASTA - the first word of the header (up to the first blank) with a trailing
+ * ';' or ',' removed ("> chr1,+,866159,866259; class:0" -> "chr1,+,866159,866259"), or
+ * "line<N>" for an empty header; CSV/TSV - options.id_column, else "line<N>"; lines -
+ * "line<N>" (N = the record's first line in the file).
+ *
+ * Encoding: every sequence becomes `length` uint8 tokens (RBP_TOK_*), A C G, T and U alike,
+ * in any case; N and IUPAC ambiguity codes -> RBP_TOK_N; blanks inside a sequence are
+ * skipped; any other character is an error naming file, line, record and position. Rows
+ * are left-aligned and padded on the right with RBP_TOK_PAD; a mask byte per position
  * (1 = real); an optional structure channel (RBP_STRUCT_*) and a viewpoint flag per
- * position (1 = uppercase in GraphProt-style input; all 1 when the input has no case).
+ * position (with options.case_viewpoint, 1 = uppercase in a record that mixes cases, as in
+ * GraphProt; all real positions are 1 when a record has one case only; 0 on padding).
  * Arrays are row-major (n, length) and owned by the dataset.
+ *
+ * Errors: a missing or unreadable file is RBP_ERR_IO; malformed content (including truncated
+ * or corrupt gzip data) is RBP_ERR_FORMAT with "<file>:<line>: <what>"; NULL arguments and
+ * bad options are RBP_ERR_INVALID_ARG naming the argument or the options field.
  */
 #ifndef RBPATTN_DATASET_H
 #define RBPATTN_DATASET_H
@@ -35,7 +49,7 @@ enum {
 
 /* Structure tokens (dot-bracket). */
 enum {
-    RBP_STRUCT_UNPAIRED = 0, /* '.' (also ',', ':' etc. are errors) */
+    RBP_STRUCT_UNPAIRED = 0, /* '.' (characters not listed here are errors; blanks skipped) */
     RBP_STRUCT_OPEN = 1,     /* '(' '[' '{' '<' */
     RBP_STRUCT_CLOSE = 2,    /* ')' ']' '}' '>' */
     RBP_STRUCT_PAD = 3,      /* padding, or no structure given */
@@ -43,11 +57,21 @@ enum {
 };
 
 typedef enum rbp_format {
-    RBP_FORMAT_AUTO = 0,      /* from the extension: .csv/.tsv, .fa/.fasta(.gz), .txt/.tab lines */
-    RBP_FORMAT_CSV = 1,       /* delimiter ',' (or options.delimiter) */
-    RBP_FORMAT_TSV = 2,
-    RBP_FORMAT_FASTA = 3,     /* labels from the header key (default "class:") or a bare number */
-    RBP_FORMAT_LINES = 4,     /* SEQUENCE<ws>TARGET, '#' comments */
+    RBP_FORMAT_AUTO = 0,      /* from the extension (a trailing .gz ignored, any case): .csv, .tsv,
+                                 .fa/.fasta/.fna/.fas (RNACOMPETE when affinity_path is set),
+                                 .txt/.tab lines; otherwise from the first non-blank line: '>' =
+                                 FASTA, a ',' = CSV, a tab = TSV, else lines */
+    RBP_FORMAT_CSV = 1,       /* header line, then records; delimiter ',' (or options.delimiter);
+                                 RFC 4180 quotes (delimiters, doubled quotes and line breaks
+                                 inside quotes); blanks around fields ignored; every record
+                                 must have as many fields as the header */
+    RBP_FORMAT_TSV = 2,       /* as CSV with a tab delimiter */
+    RBP_FORMAT_FASTA = 3,     /* '>' header, then sequence lines (any number); blank lines and
+                                 ';' comment lines skipped. Label: the number after
+                                 options.label_key in the header ("class:1"), else the header's
+                                 last word if it has two or more ("seq7 0.29") */
+    RBP_FORMAT_LINES = 4,     /* SEQUENCE<blanks>TARGET per line; '#' starts a comment; blank
+                                 lines skipped */
     RBP_FORMAT_GRAPHPROT = 5, /* only through rbp_dataset_load_pair */
     RBP_FORMAT_RNACOMPETE = 6 /* FASTA + affinity file (options.affinity_path) or value in header */
 } rbp_format;
@@ -69,11 +93,16 @@ typedef struct rbp_dataset_options {
     int32_t max_record_length;  /* a longer raw sequence is an error (default 100000) */
     const char *sequence_column;   /* CSV/TSV: default "sequence" */
     const char *structure_column;  /* CSV/TSV: NULL = no structure channel (default NULL) */
-    const char *target_column;     /* CSV/TSV: default "RKA"; FASTA: ignored */
-    char delimiter;             /* CSV: default ',' ; TSV: '\t' */
+    const char *target_column;     /* CSV/TSV: default "RKA"; NULL = no target column (needs
+                                      require_target = 0; targets are then 0); FASTA: ignored */
+    char delimiter;             /* CSV/TSV field separator; 0 (default) = ',' for CSV, '\t' for TSV */
     const char *label_key;      /* FASTA: header key before the label, default "class:" */
-    const char *affinity_path;  /* RNACOMPETE: path of the .affys file, NULL = value in header */
+    const char *affinity_path;  /* FASTA/RNACOMPETE: path of the .affys file, NULL = value in header */
     int32_t case_viewpoint;     /* 1: lowercase = context, uppercase = viewpoint (default 1) */
+    /* appended in 0.1 (still RBP_DATASET_OPTIONS_VERSION 1): */
+    int32_t require_target;     /* 1 (default): a record without a target is an error; 0: it gets 0
+                                   (unlabelled data for prediction) */
+    const char *id_column;      /* CSV/TSV: column holding record ids; NULL (default) = "line<N>" */
 } rbp_dataset_options;
 
 /* Fill `opt` with defaults for the given struct version. Returns RBP_ERR_INVALID_ARG for an
@@ -83,18 +112,23 @@ RBP_API rbp_status rbp_dataset_options_init(rbp_dataset_options *opt, uint32_t v
 typedef struct rbp_dataset rbp_dataset;
 
 /*
- * Load a labelled file. `opt` may be NULL for defaults. On success *out is owned by the
- * caller (free with rbp_dataset_free). Errors name the file and line.
+ * Load a labelled file (format from options.format, see rbp_format). `opt` may be NULL for
+ * defaults. On success *out is owned by the caller (free with rbp_dataset_free); on failure
+ * *out is NULL and rbp_last_error() names the file and line. With options.affinity_path the
+ * targets come from that file, one number per line in record order ('#' and blank lines
+ * skipped); a count that differs from the FASTA's records is an error.
  */
 RBP_API rbp_status rbp_dataset_load(rbp_dataset **out, const char *path, const rbp_dataset_options *opt);
 
-/* GraphProt style: label 1 for every record of `positives`, 0 for `negatives`. */
+/* GraphProt style: two FASTA files (headers are ids only); label 1 for every record of
+ * `positives`, 0 for `negatives`, positives first. T is the longest record of both. */
 RBP_API rbp_status rbp_dataset_load_pair(rbp_dataset **out, const char *positives, const char *negatives,
                                          const rbp_dataset_options *opt);
 
 /*
  * Build a dataset from in-memory sequences (ACGTUN..., any case) and targets (may be NULL:
- * all 0). `ids` may be NULL (ids become "seq1", "seq2", ...). Strings are copied.
+ * all 0). `ids` may be NULL (ids become "seq1", "seq2", ...). Strings are copied. Encoding,
+ * options and errors as for files (the "file" of a message is "sequences[i]").
  */
 RBP_API rbp_status rbp_dataset_from_strings(rbp_dataset **out, const char *const *sequences,
                                             const float *targets, const char *const *ids, size_t n,
@@ -119,7 +153,8 @@ RBP_API const char *rbp_dataset_id(const rbp_dataset *ds, size_t i);
 RBP_API size_t rbp_dataset_count_positive(const rbp_dataset *ds);
 
 /*
- * A new dataset holding rows idx[0..n) of `ds` (copied). Out of range -> RBP_ERR_INVALID_ARG.
+ * A new dataset holding rows idx[0..n) of `ds` (copied, in that order; repeats allowed).
+ * n == 0 or an index out of range -> RBP_ERR_INVALID_ARG.
  */
 RBP_API rbp_status rbp_dataset_subset(rbp_dataset **out, const rbp_dataset *ds, const size_t *idx, size_t n);
 
@@ -128,6 +163,9 @@ RBP_API rbp_status rbp_dataset_subset(rbp_dataset **out, const rbp_dataset *ds, 
  * rest is test). `stratify` != 0 keeps the positive fraction in each part (targets > 0.5 vs
  * not). Any out pointer may be NULL to skip that part; a part that would come out empty, or
  * (stratified) without one of the classes, is an error. Default of the study: 0.66 / 0 / 0.34.
+ * Per class of m rows (all rows when not stratified): a Fisher-Yates shuffle seeded by
+ * `seed`, then round(train_frac*m) rows to train, round(val_frac*m) to validation, the rest
+ * to test. Each part keeps the rows in the order of `ds`. Same seed -> same split.
  */
 RBP_API rbp_status rbp_dataset_split(const rbp_dataset *ds, double train_frac, double val_frac, uint64_t seed,
                                      int32_t stratify, rbp_dataset **train, rbp_dataset **val,
@@ -152,8 +190,10 @@ typedef struct rbp_batcher rbp_batcher;
 
 /*
  * Iterate over `ds` in mini-batches of `batch_size`. shuffle != 0 draws a new permutation per
- * epoch from (seed, epoch); drop_last != 0 skips a short final batch. All buffers are
- * allocated here; rbp_batcher_next never allocates. `ds` must outlive the batcher.
+ * epoch from (seed, epoch) alone (Fisher-Yates driven by splitmix64), so an epoch's order
+ * does not depend on the epochs before it; drop_last != 0 skips a short final batch (then
+ * batch_size > rows is an error). All buffers are allocated here; rbp_batcher_next never
+ * allocates. `ds` must outlive the batcher. The batcher starts at epoch 0.
  */
 RBP_API rbp_status rbp_batcher_create(rbp_batcher **out, const rbp_dataset *ds, int32_t batch_size,
                                       int32_t shuffle, int32_t drop_last, uint64_t seed);
@@ -161,9 +201,10 @@ RBP_API void rbp_batcher_free(rbp_batcher *b);
 /* Start epoch `epoch` (re-shuffles deterministically from (seed, epoch)). */
 RBP_API rbp_status rbp_batcher_reset(rbp_batcher *b, int64_t epoch);
 /* Fill *batch with the next batch; returns 1 when a batch was produced, 0 at the end of the
- * epoch, or a negative rbp_status on error. */
+ * epoch (and on every later call until rbp_batcher_reset), or a negative rbp_status on
+ * error. Without shuffling the batch points into the dataset itself. */
 RBP_API int32_t rbp_batcher_next(rbp_batcher *b, rbp_batch *batch);
-/* Batches per epoch. */
+/* Batches per epoch (a negative rbp_status for a NULL batcher). */
 RBP_API int64_t rbp_batcher_num_batches(const rbp_batcher *b);
 
 #ifdef __cplusplus

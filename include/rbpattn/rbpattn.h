@@ -14,6 +14,7 @@
 #include "rbpattn/model.h"
 #include "rbpattn/train.h"
 #include "rbpattn/metrics.h"
+#include "rbpattn/plot.h"
 #include "rbpattn/attention.h"
 
 #endif /* RBPATTN_RBPATTN_H */

@@ -36,12 +36,16 @@ void rbp__matmul_backward(float *dinp, float *dweight, float *dbias, const float
 /* ---------------------------------------------------------------- softmax */
 /* scores (R,T) -> probs (R,T) = softmax(scale * scores) over keys with key_mask[b,t] = 1,
  * where row r belongs to batch b = r / rows_per_batch; key_mask (B,T) or NULL (no mask).
- * Masked keys get exactly 0; a row with no unmasked key becomes all zeros. Stable (max-sub). */
+ * Masked keys get exactly 0; a row with no unmasked key becomes all zeros. Stable (max-sub).
+ * scale > 0. probs may alias scores (in-place). exp is rbp__expf (~2 ulp). */
 void rbp__softmax_forward(float *probs, const float *scores, const uint8_t *key_mask, int R, int T,
                           int rows_per_batch, float scale);
 /* d of softmax_forward: dscores (R,T) += scale * probs * (dprobs - sum_t probs*dprobs). */
 void rbp__softmax_backward(float *dscores, const float *dprobs, const float *probs, int R, int T,
                            float scale);
+/* In-place variant: d (R,T) holds dprobs on entry and dscores on return (overwritten, NOT
+ * accumulated): d = scale * probs * (d - sum_t probs*d). Saves a buffer and a memset. */
+void rbp__softmax_backward_inplace(float *d, const float *probs, int R, int T, float scale);
 
 /* ---------------------------------------------------------------- layer norm */
 /* inp (N,C), weight (C), bias (C) -> out (N,C); saves mean (N), rstd (N) for backward. */
@@ -60,6 +64,10 @@ void rbp__relu_backward(float *dinp, const float *dout, const float *inp, size_t
 /* exact GELU: out = x * Phi(x) (erf form, as Keras/PyTorch default) */
 void rbp__gelu_forward(float *out, const float *inp, size_t n);
 void rbp__gelu_backward(float *dinp, const float *dout, const float *inp, size_t n);
+/* In-place variants used by the layers (no scratch, no memset): d (n) holds dout on entry and
+ * dinp on return (overwritten). ReLU takes the forward OUTPUT, GELU the forward INPUT. */
+void rbp__relu_backward_inplace(float *d, const float *out, size_t n);
+void rbp__gelu_backward_inplace(float *d, const float *inp, size_t n);
 
 /* ---------------------------------------------------------------- randomness and dropout */
 /* Counter-based RNG (stateless): uniform in [0,1) for (seed, stream, index). The same
@@ -67,11 +75,15 @@ void rbp__gelu_backward(float *dinp, const float *dout, const float *inp, size_t
 float rbp__rng_uniform(uint64_t seed, uint64_t stream, uint64_t index);
 /* 64 random bits for (seed, stream, index) */
 uint64_t rbp__rng_u64(uint64_t seed, uint64_t stream, uint64_t index);
-/* Inverted dropout: out[i] = keep(i) ? inp[i] / (1-p) : 0, keep(i) = rng_uniform(seed,stream,i) >= p.
- * out may alias inp; p in [0,1). p == 0 copies. The mask is recomputed in backward, not stored. */
+/* Inverted dropout: out[i] = keep(i) ? inp[i] / (1-p) : 0 with keep(i) = rbp__dropout_keep(seed,
+ * stream, i, p). out may alias inp; p in [0,1). p == 0 copies. The mask is recomputed in
+ * backward, not stored; applying the forward in place to a gradient is its backward too. */
 void rbp__dropout_forward(float *out, const float *inp, size_t n, float p, uint64_t seed, uint64_t stream);
 /* dinp (n) += dout * keep(i) / (1-p), same (seed, stream) as forward */
 void rbp__dropout_backward(float *dinp, const float *dout, size_t n, float p, uint64_t seed, uint64_t stream);
+/* The keep decision of element i: the 32-bit half (i & 1) of rbp__rng_u64(seed, stream, i/2)
+ * (low half for even i) is >= round(p * 2^32). Two elements per 64-bit draw, integer test. */
+int rbp__dropout_keep(uint64_t seed, uint64_t stream, size_t i, float p);
 
 /* ---------------------------------------------------------------- embeddings */
 /* tokens (N) in [0,V), table (V,C) -> out (N,C) = table[tokens[n]] * scale (+= if accumulate) */
@@ -89,7 +101,8 @@ void rbp__add_positional(float *out, const float *pe, int B, int T, int C);
 /* inp (B,T,C), mask (B,T) or NULL -> out (B,C) = mean over real positions (0 if none) */
 void rbp__meanpool_forward(float *out, const float *inp, const uint8_t *mask, int B, int T, int C);
 void rbp__meanpool_backward(float *dinp, const float *dout, const uint8_t *mask, int B, int T, int C);
-/* inp (B,T,C) -> out (B,C) = max over real positions; argmax (B,C) saved for backward */
+/* inp (B,T,C) -> out (B,C) = max over real positions; argmax (B,C) saved for backward
+ * (first maximum wins; a row without real positions gives 0 and argmax -1) */
 void rbp__maxpool_forward(float *out, int32_t *argmax, const float *inp, const uint8_t *mask, int B, int T, int C);
 void rbp__maxpool_backward(float *dinp, const float *dout, const int32_t *argmax, int B, int T, int C);
 

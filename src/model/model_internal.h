@@ -18,7 +18,10 @@ rbp_status rbp__model_reserve(rbp_model *m, int32_t B);
 /*
  * Forward pass. training != 0 enables dropout with random streams derived from
  * (dropout_seed, step); inference uses no dropout. logits (B) receives the raw output of the
- * last dense layer (no sigmoid). Saves what backward needs. Never allocates once reserved.
+ * last dense layer (no sigmoid); it may be NULL (only the saved activations are wanted).
+ * Saves what backward needs. Never allocates once reserved (it reserves B itself otherwise).
+ * Errors: RBP_ERR_INVALID_ARG for a NULL/empty batch or a bad token/structure/viewpoint
+ * value (named with its (b, t)), RBP_ERR_SHAPE when batch->length != seq_len.
  */
 rbp_status rbp__model_forward(rbp_model *m, const rbp_batch *batch, int training, uint64_t dropout_seed,
                               uint64_t step, float *logits);
@@ -37,5 +40,26 @@ const float *rbp__model_params_const(const rbp_model *m);
  * gradient x input saliency; NULL if not available. */
 const float *rbp__model_input_embedding(const rbp_model *m);
 const float *rbp__model_input_embedding_grad(const rbp_model *m);
+
+/* One named tensor of the flat parameter buffer (for optimizers, debugging, tools). */
+typedef struct rbp__param_info {
+    const char *name; /* e.g. "layers.qkv_w" (static storage); per-layer tensors are stacked (n_layers, ...) */
+    size_t offset;    /* in floats from the start of the buffer */
+    size_t size;      /* in floats */
+    int is_matrix;    /* 1 for dense-layer weight matrices (the usual weight-decay targets) */
+} rbp__param_info;
+
+/* Fill up to `max` entries of `out` (may be NULL) with the model's non-empty parameter
+ * tensors in buffer order; returns how many there are (0 for a NULL model). */
+int rbp__model_param_info(const rbp_model *m, rbp__param_info *out, int max);
+
+/*
+ * Diagnostic for gradient checks: the distance of the last forward pass from the nearest
+ * non-differentiable point (the smallest |pre-activation| of any ReLU, and for max pooling
+ * the smallest gap between the two largest candidates). Finite differences with a step
+ * below this margin are valid. Allocates a scratch buffer; -1 if there was no forward pass
+ * or the allocation failed.
+ */
+float rbp__model_kink_margin(const rbp_model *m);
 
 #endif /* RBP_MODEL_INTERNAL_H */

@@ -1,0 +1,65 @@
+/*
+ * kernels/activation.c - ReLU and exact (erf) GELU, forward and backward.
+ *
+ * GELU is the exact form x * Phi(x) = 0.5 x (1 + erf(x / sqrt 2)), as the default of
+ * PyTorch's nn.GELU and Keras' gelu(approximate=False); its derivative is
+ * Phi(x) + x * phi(x) with phi the standard normal density.
+ */
+#include <math.h>
+
+#include "kernels/kernels.h"
+
+void rbp__relu_forward(float *out, const float *inp, size_t n)
+{
+    // inp (n) -> out (n); out may alias inp
+    for (size_t i = 0; i < n; i++)
+        out[i] = inp[i] > 0.0f ? inp[i] : 0.0f;
+}
+
+void rbp__relu_backward(float *dinp, const float *dout, const float *inp, size_t n)
+{
+    // forward: out = max(inp, 0); inp may be the forward output (same positive set)
+    for (size_t i = 0; i < n; i++)
+        dinp[i] += inp[i] > 0.0f ? dout[i] : 0.0f;
+}
+
+#define RBP_SQRT1_2 0.70710678118654752440f
+#define RBP_INV_SQRT_2PI 0.39894228040143267794f
+
+void rbp__gelu_forward(float *out, const float *inp, size_t n)
+{
+    // inp (n) -> out (n) = inp * Phi(inp); out may alias inp
+    for (size_t i = 0; i < n; i++) {
+        float x = inp[i];
+        out[i] = 0.5f * x * (1.0f + erff(x * RBP_SQRT1_2));
+    }
+}
+
+void rbp__gelu_backward(float *dinp, const float *dout, const float *inp, size_t n)
+{
+    // forward: out = inp * Phi(inp); d out / d inp = Phi(x) + x * phi(x)
+    for (size_t i = 0; i < n; i++) {
+        float x = inp[i];
+        float cdf = 0.5f * (1.0f + erff(x * RBP_SQRT1_2));
+        float pdf = RBP_INV_SQRT_2PI * expf(-0.5f * x * x);
+        dinp[i] += dout[i] * (cdf + x * pdf);
+    }
+}
+
+void rbp__relu_backward_inplace(float *d, const float *out, size_t n)
+{
+    // forward: out = max(inp, 0); d = dout * (out > 0)
+    for (size_t i = 0; i < n; i++)
+        d[i] = out[i] > 0.0f ? d[i] : 0.0f;
+}
+
+void rbp__gelu_backward_inplace(float *d, const float *inp, size_t n)
+{
+    // forward: out = inp * Phi(inp); d = dout * (Phi(x) + x phi(x))
+    for (size_t i = 0; i < n; i++) {
+        float x = inp[i];
+        float cdf = 0.5f * (1.0f + erff(x * RBP_SQRT1_2));
+        float pdf = RBP_INV_SQRT_2PI * expf(-0.5f * x * x);
+        d[i] *= cdf + x * pdf;
+    }
+}

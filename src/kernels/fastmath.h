@@ -1,0 +1,47 @@
+/*
+ * kernels/fastmath.h - branch-free float helpers that the compiler can vectorise.
+ *
+ * glibc's expf is accurate but scalar; softmax calls it B*NH*T*T times per layer, which made
+ * it the single most expensive step of a forward pass. rbp__expf below is the Cephes
+ * polynomial (relative error ~2 ulp on the whole range) written without branches or calls so
+ * that loops over it vectorise.
+ */
+#ifndef RBP_KERNELS_FASTMATH_H
+#define RBP_KERNELS_FASTMATH_H
+
+#include <stdint.h>
+#include <string.h>
+
+/* e^x for x in [-87, 88]; 0 below -87 (e^-87 ~ 1.6e-38, next to FLT_MIN), e^88 above 88.
+ * NaN gives NaN. Softmax only evaluates it at x <= 0. */
+static inline float rbp__expf(float x)
+{
+    const float hi = 88.0f, lo = -87.0f;
+    /* NaN-safe clamp (a NaN becomes lo here, so the integer conversion below is defined) */
+    float xc = x > lo ? x : lo;
+    xc = xc < hi ? xc : hi;
+    /* n = round(x / ln 2) with the 1.5 * 2^23 trick (exact for |n| < 2^22, no SSE4.1 needed) */
+    const float magic = 12582912.0f;
+    float fn = (xc * 1.44269504088896341f + magic) - magic;
+    /* r = x - n ln2 in two steps (Cody-Waite) keeps r exact to float precision */
+    float r = xc - fn * 0.693359375f;
+    r = r - fn * -2.12194440e-4f;
+    float p = 1.9875691500e-4f;
+    p = p * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    float y = p * r * r + r + 1.0f;
+    /* scale by 2^n through the exponent bits; n is in [-126, 127] after clamping, so the
+     * biased exponent n + 127 is a normal one */
+    int32_t n = (int32_t)fn;
+    uint32_t bits = (uint32_t)(n + 127) << 23;
+    float pow2;
+    memcpy(&pow2, &bits, sizeof pow2);
+    y = y * pow2;
+    y = x < lo ? 0.0f : y;
+    return x == x ? y : x; /* NaN in, NaN out */
+}
+
+#endif /* RBP_KERNELS_FASTMATH_H */

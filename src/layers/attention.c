@@ -1,0 +1,96 @@
+/*
+ * layers/attention.c - bidirectional multi-head self-attention with a key padding mask.
+ *
+ * Heads are never copied out: Q, K and V of head h are column blocks of the fused (B,T,3C)
+ * projection, read with a leading dimension of 3C, and each head writes its output straight
+ * into its column block of the (B,T,C) context, so "split heads" and "merge heads" cost
+ * nothing. Per batch row, the NH heads are one strided batched GEMM.
+ */
+#include <assert.h>
+#include <math.h>
+
+#include "layers/layers.h"
+
+void rbp__mha_forward(float *out, rbp__mha_acts *a, const float *inp, const uint8_t *mask,
+                      const rbp__mha_weights *w, int B, int T, int C, int NH, float p, uint64_t seed,
+                      uint64_t stream)
+{
+    // inp (B,T,C) -> qkv (B,T,3C) -> att (B,NH,T,T) -> ctx (B,T,C) -> out (B,T,C)
+    assert(C % NH == 0);
+    const int N = B * T, hs = C / NH, C3 = 3 * C;
+    const size_t TT = (size_t)T * (size_t)T;
+    const float scale = 1.0f / sqrtf((float)hs);
+
+    rbp__matmul_forward(a->qkv, inp, w->qkvw, w->qkvb, N, C, C3);
+
+    // scores = Q K^T per (b, h); the 1/sqrt(hs) scale is fused into the softmax
+    for (int b = 0; b < B; b++) {
+        const float *q = a->qkv + (size_t)b * (size_t)T * (size_t)C3;
+        rbp__sgemm_strided_batched(0, 1, T, T, hs, 1.0f, q, C3, (size_t)hs, q + C, C3, (size_t)hs, 0.0f,
+                                   a->att + (size_t)b * (size_t)NH * TT, T, TT, NH);
+    }
+    rbp__softmax_forward(a->att, a->att, mask, B * NH * T, T, NH * T, scale);
+
+    const float *probs = a->att;
+    if (p > 0.0f) {
+        rbp__dropout_forward(a->attd, a->att, (size_t)B * (size_t)NH * TT, p, seed, stream);
+        probs = a->attd;
+    }
+
+    // ctx = P V per (b, h), written into the head's columns of ctx
+    for (int b = 0; b < B; b++) {
+        const float *v = a->qkv + (size_t)b * (size_t)T * (size_t)C3 + 2 * (size_t)C;
+        rbp__sgemm_strided_batched(0, 0, T, hs, T, 1.0f, probs + (size_t)b * (size_t)NH * TT, T, TT, v, C3,
+                                   (size_t)hs, 0.0f, a->ctx + (size_t)b * (size_t)T * (size_t)C, C, (size_t)hs, NH);
+    }
+
+    rbp__matmul_forward(out, a->ctx, w->projw, w->projb, N, C, C);
+}
+
+void rbp__mha_backward(float *dinp, rbp__mha_grads *g, const rbp__mha_scratch *s, const float *dout,
+                       const rbp__mha_acts *a, const float *inp, const rbp__mha_weights *w, int B, int T, int C,
+                       int NH, float p, uint64_t seed, uint64_t stream)
+{
+    // forward: qkv = inp @ qkvw^T + qkvb; att = softmax(scale Q K^T); P = drop(att);
+    //          ctx = P V; out = ctx @ projw^T + projb
+    const int N = B * T, hs = C / NH, C3 = 3 * C;
+    const size_t TT = (size_t)T * (size_t)T;
+    const float scale = 1.0f / sqrtf((float)hs);
+    const float *probs = p > 0.0f ? a->attd : a->att;
+
+    // output projection: dctx = dout @ projw (overwrite), dprojw += dout^T ctx, dprojb += sum dout
+    rbp__sgemm_rm(0, 0, N, C, C, 1.0f, dout, C, w->projw, C, 0.0f, s->dctx, C);
+    rbp__matmul_backward(NULL, g->projw, g->projb, dout, a->ctx, w->projw, N, C, C);
+
+    for (int b = 0; b < B; b++) {
+        const size_t ob = (size_t)b * (size_t)T;
+        const float *v = a->qkv + ob * (size_t)C3 + 2 * (size_t)C;
+        const float *dctx = s->dctx + ob * (size_t)C;
+        float *datt = s->datt + (size_t)b * (size_t)NH * TT;
+        float *dv = s->dqkv + ob * (size_t)C3 + 2 * (size_t)C;
+        // dP = dctx V^T (T,T) ; dV = P^T dctx (T,hs)
+        rbp__sgemm_strided_batched(0, 1, T, T, hs, 1.0f, dctx, C, (size_t)hs, v, C3, (size_t)hs, 0.0f, datt, T,
+                                   TT, NH);
+        rbp__sgemm_strided_batched(1, 0, T, hs, T, 1.0f, probs + (size_t)b * (size_t)NH * TT, T, TT, dctx, C,
+                                   (size_t)hs, 0.0f, dv, C3, (size_t)hs, NH);
+    }
+    // through the dropout (same mask: the forward applied in place to the gradient) and the
+    // softmax (in place, includes the scale)
+    if (p > 0.0f)
+        rbp__dropout_forward(s->datt, s->datt, (size_t)B * (size_t)NH * TT, p, seed, stream);
+    rbp__softmax_backward_inplace(s->datt, a->att, B * NH * T, T, scale);
+
+    for (int b = 0; b < B; b++) {
+        const size_t ob = (size_t)b * (size_t)T;
+        const float *q = a->qkv + ob * (size_t)C3;
+        const float *dsc = s->datt + (size_t)b * (size_t)NH * TT;
+        float *dq = s->dqkv + ob * (size_t)C3;
+        // dQ = dS K (T,hs) ; dK = dS^T Q (T,hs)
+        rbp__sgemm_strided_batched(0, 0, T, hs, T, 1.0f, dsc, T, TT, q + C, C3, (size_t)hs, 0.0f, dq, C3,
+                                   (size_t)hs, NH);
+        rbp__sgemm_strided_batched(1, 0, T, hs, T, 1.0f, dsc, T, TT, q, C3, (size_t)hs, 0.0f, dq + C, C3,
+                                   (size_t)hs, NH);
+    }
+
+    rbp__matmul_backward(dinp, g->qkvw, g->qkvb, s->dqkv, inp, w->qkvw, N, C, C3);
+}

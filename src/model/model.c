@@ -1,0 +1,958 @@
+/*
+ * model/model.c - the transformer encoder model: configuration, parameters, workspace,
+ * forward and backward passes, inference and attention maps.
+ *
+ * Memory (llm.c style): all trainable scalars live in ONE aligned buffer described by the
+ * param_sizes[] table and viewed through a struct of float pointers filled by a pointer walk;
+ * the gradient buffer has the same layout, so optimizers and clipping are flat loops. All
+ * activations, backward scratch and the copied batch live in ONE workspace allocation whose
+ * tensors are sized by the act_sizes[] table for (B_max, L). The workspace only ever grows
+ * (inference-only layout first if that is all that was asked for); once it is large enough,
+ * forward, backward and prediction allocate nothing.
+ *
+ * Dropout is counter-based: site k of step s uses stream s * n_sites + k with the caller's
+ * dropout seed, so every site of every step has its own mask and the backward recomputes it.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "kernels/kernels.h"
+#include "layers/layers.h"
+#include "model/model_internal.h"
+
+#ifdef RBP_HAVE_OPENBLAS_THREADS
+#include <cblas.h>
+#endif
+
+/* ------------------------------------------------------------------ parameters */
+
+enum {
+    P_TOK,      /* (V, C) */
+    P_STR,      /* (RBP_STRUCT_VOCAB_SIZE, C) or empty */
+    P_VIEW,     /* (2, C) or empty */
+    P_QKVW,     /* (NL, 3C, C) */
+    P_QKVB,     /* (NL, 3C) */
+    P_ATTPROJW, /* (NL, C, C) */
+    P_ATTPROJB, /* (NL, C) */
+    P_LN1W,     /* (NL, C) */
+    P_LN1B,     /* (NL, C) */
+    P_FCW,      /* (NL, F, C) */
+    P_FCB,      /* (NL, F) */
+    P_FCPROJW,  /* (NL, C, F) */
+    P_FCPROJB,  /* (NL, C) */
+    P_LN2W,     /* (NL, C) */
+    P_LN2B,     /* (NL, C) */
+    P_LNFW,     /* (C) pre-norm only */
+    P_LNFB,     /* (C) pre-norm only */
+    P_HEAD1W,   /* (H, P), P = L*C (flatten) or C */
+    P_HEAD1B,   /* (H) */
+    P_HEAD2W,   /* (1, H) */
+    P_HEAD2B,   /* (1) */
+    NUM_PARAM_TENSORS
+};
+
+static const char *const param_names[NUM_PARAM_TENSORS] = {
+    "tok_emb",       "struct_emb",    "view_emb",   "layers.qkv_w", "layers.qkv_b",   "layers.attproj_w",
+    "layers.attproj_b", "layers.ln1_w", "layers.ln1_b", "layers.fc_w",  "layers.fc_b",    "layers.fcproj_w",
+    "layers.fcproj_b", "layers.ln2_w", "layers.ln2_b", "lnf_w",        "lnf_b",          "head1_w",
+    "head1_b",       "head2_w",       "head2_b"};
+
+/* ------------------------------------------------------------------ workspace */
+
+enum {
+    /* forward (inference and training) */
+    A_EMB,      /* (B,L,C) input embedding sum, kept for saliency */
+    A_X0,       /* (B,L,C) after input dropout */
+    A_TMP,      /* (B,L,C) sub-layer output scratch (forward and backward) */
+    A_QKV,      /* (NL,B,L,3C) */
+    A_ATT,      /* (NL,B,NH,L,L) attention probabilities */
+    A_CTX,      /* (NL,B,L,C) */
+    A_RES1,     /* (NL,B,L,C) */
+    A_LN1,      /* (NL,B,L,C) */
+    A_LN1_MEAN, /* (NL,B,L) */
+    A_LN1_RSTD, /* (NL,B,L) */
+    A_H,        /* (NL,B,L,F) FFN hidden (activation output) */
+    A_HP,       /* (NL,B,L,F) FFN pre-activation (GELU only) */
+    A_RES2,     /* (NL,B,L,C) */
+    A_LN2,      /* (NL,B,L,C) */
+    A_LN2_MEAN, /* (NL,B,L) */
+    A_LN2_RSTD, /* (NL,B,L) */
+    A_LNF,      /* (B,L,C) final LN (pre-norm only) */
+    A_LNF_MEAN, /* (B,L) */
+    A_LNF_RSTD, /* (B,L) */
+    A_POOLED,   /* (B,C) mean/max pooling */
+    A_ARGMAX,   /* (B,C) int32, max pooling */
+    A_HID,      /* (B,H) */
+    A_LOGITS,   /* (B) */
+    A_TOKENS,   /* (B,L) uint8 copies of the batch, validated */
+    A_MASK,
+    A_STRUCT,
+    A_VIEW,
+    /* training only: attention dropout and backward scratch */
+    A_ATTD,     /* (NL,B,NH,L,L) attention probabilities after dropout (dropout > 0) */
+    A_DX0,      /* (B,L,C) residual-stream gradients, used alternately */
+    A_DX1,
+    A_DEMB,     /* (B,L,C) gradient of the input embedding sum (saliency) */
+    A_DRES,     /* (B,L,C) */
+    A_DMID,     /* (B,L,C) */
+    A_DH,       /* (B,L,F) */
+    A_DQKV,     /* (B,L,3C) */
+    A_DATT,     /* (B,NH,L,L) */
+    A_DCTX,     /* (B,L,C) */
+    A_DHID,     /* (B,H) */
+    A_DPOOLED,  /* (B,C) */
+    NUM_ACTS
+};
+#define FIRST_TRAIN_ACT A_ATTD
+
+typedef struct workspace {
+    void *mem;             /* the one allocation (rbp__malloc_aligned) */
+    int32_t B;             /* capacity in examples */
+    int train;             /* whether the training tensors are present */
+    size_t sizes[NUM_ACTS]; /* in floats (bytes/4 for the uint8 arrays), padded to 64 bytes */
+    size_t layer_stride[NUM_ACTS]; /* per-layer slice of the stacked (NL, ...) tensors */
+    float *a[NUM_ACTS];
+} workspace;
+
+typedef struct params {
+    float *t[NUM_PARAM_TENSORS];
+} params;
+
+struct rbp_model {
+    rbp_model_config cfg;
+    size_t param_sizes[NUM_PARAM_TENSORS];
+    size_t num_params;
+    float *param_mem, *grad_mem;
+    params p, g;     /* views into param_mem / grad_mem */
+    float *pe;       /* (L, C) positional encoding */
+    workspace ws;
+
+    /* state of the last forward pass */
+    int32_t fwd_B;       /* 0 = none (or invalidated by a workspace change) */
+    int fwd_backprop;    /* run by rbp__model_forward (backward possible) */
+    float fwd_p;         /* dropout rate used */
+    uint64_t fwd_seed, fwd_step;
+    int bwd_valid;       /* the input-embedding gradient belongs to the last forward */
+};
+
+/* dropout sites per step: input + 3 per layer */
+static uint64_t n_sites(const rbp_model_config *cfg)
+{
+    return 1u + 3u * (uint64_t)cfg->n_layers;
+}
+
+/* ------------------------------------------------------------------ configuration */
+
+rbp_status rbp_model_config_init(rbp_model_config *cfg, uint32_t version)
+{
+    RBP_CHECK_NULL(cfg);
+    if (version != RBP_MODEL_CONFIG_VERSION)
+        return rbp__set_error(RBP_ERR_INVALID_ARG, "rbp_model_config_init: unknown config version %u (this library has %u)",
+                              (unsigned)version, (unsigned)RBP_MODEL_CONFIG_VERSION);
+    memset(cfg, 0, sizeof *cfg);
+    cfg->version = RBP_MODEL_CONFIG_VERSION;
+    cfg->seq_len = 101;
+    cfg->d_model = 64;
+    cfg->n_heads = 4;
+    cfg->n_layers = 2;
+    cfg->d_ff = 256;
+    cfg->head_hidden = 64;
+    cfg->dropout = 0.1f;
+    cfg->ln_eps = 1e-6f;
+    cfg->task = RBP_TASK_CLASSIFICATION;
+    cfg->norm = RBP_NORM_POST;
+    cfg->activation = RBP_ACT_RELU;
+    cfg->pooling = RBP_POOL_FLATTEN;
+    cfg->use_structure = 0;
+    cfg->use_viewpoint = 0;
+    cfg->seed = 1;
+    return RBP_OK;
+}
+
+/* Upper bounds keep every GEMM dimension (3C, L*C, F, H) inside int. */
+#define MAX_SEQ_LEN 100000
+#define MAX_WIDTH 65536
+#define MAX_LAYERS 1024
+
+const char *rbp_model_config_check(const rbp_model_config *cfg)
+{
+    if (!cfg)
+        return "config is NULL";
+    if (cfg->version != RBP_MODEL_CONFIG_VERSION)
+        return "unknown config version (initialise it with rbp_model_config_init)";
+    if (cfg->seq_len < 1 || cfg->seq_len > MAX_SEQ_LEN)
+        return "seq_len must be in [1, 100000]";
+    if (cfg->d_model < 1 || cfg->d_model > MAX_WIDTH)
+        return "d_model must be in [1, 65536]";
+    if (cfg->n_heads < 1 || cfg->n_heads > cfg->d_model)
+        return "n_heads must be in [1, d_model]";
+    if (cfg->d_model % cfg->n_heads != 0)
+        return "d_model % n_heads != 0";
+    if (cfg->n_layers < 1 || cfg->n_layers > MAX_LAYERS)
+        return "n_layers must be in [1, 1024]";
+    if (cfg->d_ff < 1 || cfg->d_ff > 16 * MAX_WIDTH)
+        return "d_ff must be in [1, 1048576]";
+    if (cfg->head_hidden < 1 || cfg->head_hidden > 16 * MAX_WIDTH)
+        return "head_hidden must be in [1, 1048576]";
+    if ((int64_t)cfg->seq_len * cfg->d_model > INT32_MAX / 4)
+        return "seq_len * d_model is too large";
+    if (!(cfg->dropout >= 0.0f && cfg->dropout < 1.0f))
+        return "dropout must be in [0, 1)";
+    if (!(cfg->ln_eps > 0.0f) || isinf(cfg->ln_eps))
+        return "ln_eps must be a positive finite number";
+    if (cfg->task != RBP_TASK_CLASSIFICATION && cfg->task != RBP_TASK_REGRESSION)
+        return "task must be RBP_TASK_CLASSIFICATION or RBP_TASK_REGRESSION";
+    if (cfg->norm != RBP_NORM_POST && cfg->norm != RBP_NORM_PRE)
+        return "norm must be RBP_NORM_POST or RBP_NORM_PRE";
+    if (cfg->activation != RBP_ACT_RELU && cfg->activation != RBP_ACT_GELU)
+        return "activation must be RBP_ACT_RELU or RBP_ACT_GELU";
+    if (cfg->pooling != RBP_POOL_FLATTEN && cfg->pooling != RBP_POOL_MEAN && cfg->pooling != RBP_POOL_MAX)
+        return "pooling must be RBP_POOL_FLATTEN, RBP_POOL_MEAN or RBP_POOL_MAX";
+    if (cfg->use_structure != 0 && cfg->use_structure != 1)
+        return "use_structure must be 0 or 1";
+    if (cfg->use_viewpoint != 0 && cfg->use_viewpoint != 1)
+        return "use_viewpoint must be 0 or 1";
+    return NULL;
+}
+
+/* ------------------------------------------------------------------ parameter table */
+
+static void fill_param_sizes(size_t *s, const rbp_model_config *cfg)
+{
+    /* all products fit in size_t: the config check bounds every factor */
+    const size_t C = (size_t)cfg->d_model, NL = (size_t)cfg->n_layers, F = (size_t)cfg->d_ff;
+    const size_t H = (size_t)cfg->head_hidden, L = (size_t)cfg->seq_len;
+    const size_t P = cfg->pooling == RBP_POOL_FLATTEN ? L * C : C;
+    s[P_TOK] = (size_t)RBP_VOCAB_SIZE * C;
+    s[P_STR] = cfg->use_structure ? (size_t)RBP_STRUCT_VOCAB_SIZE * C : 0;
+    s[P_VIEW] = cfg->use_viewpoint ? 2 * C : 0;
+    s[P_QKVW] = NL * 3 * C * C;
+    s[P_QKVB] = NL * 3 * C;
+    s[P_ATTPROJW] = NL * C * C;
+    s[P_ATTPROJB] = NL * C;
+    s[P_LN1W] = NL * C;
+    s[P_LN1B] = NL * C;
+    s[P_FCW] = NL * F * C;
+    s[P_FCB] = NL * F;
+    s[P_FCPROJW] = NL * C * F;
+    s[P_FCPROJB] = NL * C;
+    s[P_LN2W] = NL * C;
+    s[P_LN2B] = NL * C;
+    s[P_LNFW] = cfg->norm == RBP_NORM_PRE ? C : 0;
+    s[P_LNFB] = cfg->norm == RBP_NORM_PRE ? C : 0;
+    s[P_HEAD1W] = H * P;
+    s[P_HEAD1B] = H;
+    s[P_HEAD2W] = H;
+    s[P_HEAD2B] = 1;
+}
+
+/* the llm.c pointer walk: consecutive views into one buffer; empty tensors are NULL */
+static void point_params(params *v, float *mem, const size_t *sizes)
+{
+    float *p = mem;
+    for (int i = 0; i < NUM_PARAM_TENSORS; i++) {
+        v->t[i] = sizes[i] ? p : NULL;
+        p += sizes[i];
+    }
+}
+
+int rbp__model_param_info(const rbp_model *m, rbp__param_info *out, int max)
+{
+    if (!m)
+        return 0;
+    int n = 0;
+    size_t off = 0;
+    for (int i = 0; i < NUM_PARAM_TENSORS; i++) {
+        if (m->param_sizes[i] == 0)
+            continue;
+        if (out && n < max) {
+            out[n].name = param_names[i];
+            out[n].offset = off;
+            out[n].size = m->param_sizes[i];
+            /* weight decay is conventionally applied to the dense matrices only */
+            out[n].is_matrix = i == P_QKVW || i == P_ATTPROJW || i == P_FCW || i == P_FCPROJW || i == P_HEAD1W ||
+                               i == P_HEAD2W;
+        }
+        off += m->param_sizes[i];
+        n++;
+    }
+    return n;
+}
+
+/* ------------------------------------------------------------------ initialisation */
+
+/* x[i] = U(-bound, bound) from the counter RNG: stream = tensor id, index = element */
+static void init_uniform(float *x, size_t n, float bound, uint64_t seed, uint64_t stream)
+{
+    for (size_t i = 0; i < n; i++)
+        x[i] = (2.0f * rbp__rng_uniform(seed, stream, (uint64_t)i) - 1.0f) * bound;
+}
+
+static float glorot(size_t fan_in, size_t fan_out)
+{
+    return sqrtf(6.0f / (float)(fan_in + fan_out));
+}
+
+static void init_params(rbp_model *m)
+{
+    const rbp_model_config *cfg = &m->cfg;
+    const size_t C = (size_t)cfg->d_model, F = (size_t)cfg->d_ff, H = (size_t)cfg->head_hidden;
+    const size_t P = m->param_sizes[P_HEAD1W] / H;
+    const uint64_t seed = cfg->seed;
+    float bound[NUM_PARAM_TENSORS] = {0};
+    bound[P_TOK] = bound[P_STR] = bound[P_VIEW] = 0.05f; /* Keras Embedding default */
+    bound[P_QKVW] = glorot(C, C);                         /* each of W_q, W_k, W_v is (C, C) */
+    bound[P_ATTPROJW] = glorot(C, C);
+    bound[P_FCW] = glorot(C, F);
+    bound[P_FCPROJW] = glorot(F, C);
+    bound[P_HEAD1W] = glorot(P, H);
+    bound[P_HEAD2W] = glorot(H, 1);
+
+    memset(m->param_mem, 0, m->num_params * sizeof(float)); /* biases */
+    for (int i = 0; i < NUM_PARAM_TENSORS; i++) {
+        if (!m->param_sizes[i])
+            continue;
+        if (bound[i] > 0.0f)
+            init_uniform(m->p.t[i], m->param_sizes[i], bound[i], seed, (uint64_t)i + 1);
+        else if (i == P_LN1W || i == P_LN2W || i == P_LNFW)
+            rbp__fill(m->p.t[i], 1.0f, m->param_sizes[i]);
+    }
+}
+
+/* ------------------------------------------------------------------ create / free */
+
+rbp_status rbp_model_create(rbp_model **out, const rbp_model_config *cfg)
+{
+    RBP_CHECK_NULL(out);
+    *out = NULL;
+    RBP_CHECK_NULL(cfg);
+    const char *why = rbp_model_config_check(cfg);
+    if (why)
+        return rbp__set_error(RBP_ERR_INVALID_ARG, "rbp_model_create: invalid config: %s", why);
+
+    rbp_model *m = rbp__calloc(1, sizeof *m);
+    if (!m)
+        return rbp__oom();
+    m->cfg = *cfg;
+    fill_param_sizes(m->param_sizes, cfg);
+    for (int i = 0; i < NUM_PARAM_TENSORS; i++)
+        m->num_params += m->param_sizes[i];
+    const size_t L = (size_t)cfg->seq_len, C = (size_t)cfg->d_model;
+    m->param_mem = rbp__malloc_aligned(m->num_params * sizeof(float));
+    m->grad_mem = rbp__malloc_aligned(m->num_params * sizeof(float));
+    m->pe = rbp__malloc_aligned(L * C * sizeof(float));
+    if (!m->param_mem || !m->grad_mem || !m->pe) {
+        rbp_model_free(m);
+        return rbp__oom();
+    }
+    point_params(&m->p, m->param_mem, m->param_sizes);
+    point_params(&m->g, m->grad_mem, m->param_sizes);
+    memset(m->grad_mem, 0, m->num_params * sizeof(float));
+    rbp__positional_encoding(m->pe, cfg->seq_len, cfg->d_model);
+    init_params(m);
+#ifdef RBP_HAVE_OPENBLAS_THREADS
+    /* OpenBLAS starts with one thread per core; keep it at the library's setting */
+    openblas_set_num_threads((int)rbp_get_num_threads());
+#endif
+    *out = m;
+    return RBP_OK;
+}
+
+void rbp_model_free(rbp_model *m)
+{
+    if (!m)
+        return;
+    rbp__free_aligned(m->param_mem);
+    rbp__free_aligned(m->grad_mem);
+    rbp__free_aligned(m->pe);
+    rbp__free_aligned(m->ws.mem);
+    rbp__free(m);
+}
+
+rbp_status rbp_model_get_config(const rbp_model *model, rbp_model_config *cfg)
+{
+    RBP_CHECK_NULL(model);
+    RBP_CHECK_NULL(cfg);
+    *cfg = model->cfg;
+    return RBP_OK;
+}
+
+size_t rbp_model_num_params(const rbp_model *model)
+{
+    return model ? model->num_params : 0;
+}
+
+float *rbp_model_params(rbp_model *model)
+{
+    return model ? model->param_mem : NULL;
+}
+
+float *rbp__model_grads(rbp_model *m)
+{
+    return m ? m->grad_mem : NULL;
+}
+
+const float *rbp__model_params_const(const rbp_model *m)
+{
+    return m ? m->param_mem : NULL;
+}
+
+void rbp__model_zero_grad(rbp_model *m)
+{
+    if (m)
+        memset(m->grad_mem, 0, m->num_params * sizeof(float));
+}
+
+/* ------------------------------------------------------------------ workspace sizing */
+
+/* a *= b with overflow detection */
+static int mul_into(size_t *a, size_t b)
+{
+    return rbp__mul_size(*a, b, a);
+}
+
+/* act_sizes[] for a batch of B examples; returns -1 on size_t overflow */
+static int fill_act_sizes(size_t *s, const rbp_model_config *cfg, size_t B, int train)
+{
+    const size_t L = (size_t)cfg->seq_len, C = (size_t)cfg->d_model, NL = (size_t)cfg->n_layers;
+    const size_t F = (size_t)cfg->d_ff, H = (size_t)cfg->head_hidden, NH = (size_t)cfg->n_heads;
+    const int pre = cfg->norm == RBP_NORM_PRE, gelu = cfg->activation == RBP_ACT_GELU;
+    const int pooled = cfg->pooling != RBP_POOL_FLATTEN;
+    size_t N = B, NC, NF, NLL;
+    int bad = mul_into(&N, L); /* tokens */
+    NC = N;
+    bad |= mul_into(&NC, C);
+    NF = N;
+    bad |= mul_into(&NF, F);
+    NLL = N; /* B * NH * L * L */
+    bad |= mul_into(&NLL, NH);
+    bad |= mul_into(&NLL, L);
+    for (int i = 0; i < NUM_ACTS; i++)
+        s[i] = 0;
+    s[A_EMB] = s[A_X0] = s[A_TMP] = NC;
+    s[A_QKV] = NC;
+    bad |= mul_into(&s[A_QKV], 3);
+    s[A_ATT] = NLL;
+    s[A_CTX] = s[A_RES1] = s[A_LN1] = s[A_RES2] = s[A_LN2] = NC;
+    s[A_LN1_MEAN] = s[A_LN1_RSTD] = s[A_LN2_MEAN] = s[A_LN2_RSTD] = N;
+    s[A_H] = NF;
+    s[A_HP] = gelu ? NF : 0;
+    for (int i = A_QKV; i <= A_LN2_RSTD; i++) /* one slice per layer */
+        bad |= mul_into(&s[i], NL);
+    s[A_LNF] = pre ? NC : 0;
+    s[A_LNF_MEAN] = s[A_LNF_RSTD] = pre ? N : 0;
+    s[A_POOLED] = s[A_ARGMAX] = pooled ? B * C : 0;
+    s[A_HID] = B * H;
+    s[A_LOGITS] = B;
+    s[A_TOKENS] = s[A_MASK] = s[A_VIEW] = s[A_STRUCT] = (N + 3) / 4; /* uint8 */
+    if (train) {
+        s[A_ATTD] = cfg->dropout > 0.0f ? NLL : 0;
+        bad |= mul_into(&s[A_ATTD], NL);
+        s[A_DX0] = s[A_DX1] = s[A_DEMB] = s[A_DRES] = s[A_DMID] = s[A_DCTX] = NC;
+        s[A_DH] = NF;
+        s[A_DQKV] = NC;
+        bad |= mul_into(&s[A_DQKV], 3);
+        s[A_DATT] = NLL;
+        s[A_DHID] = B * H;
+        s[A_DPOOLED] = pooled ? B * C : 0;
+    }
+    return bad ? -1 : 0;
+}
+
+/* Make the workspace hold B examples (and the training tensors when train). Only grows. */
+static rbp_status reserve(rbp_model *m, int32_t B, int train)
+{
+    workspace *ws = &m->ws;
+    if (ws->mem && B <= ws->B && (!train || ws->train))
+        return RBP_OK;
+    const int32_t newB = B > ws->B ? B : ws->B;
+    const int newtrain = train || ws->train;
+    size_t sizes[NUM_ACTS], ws_stride[NUM_ACTS], total = 0;
+    if (fill_act_sizes(sizes, &m->cfg, (size_t)newB, newtrain) != 0)
+        return rbp__set_error(RBP_ERR_NOMEM, "model workspace for a batch of %d is too large", (int)newB);
+    for (int i = 0; i < NUM_ACTS; i++) {
+        const int stacked = (i >= A_QKV && i <= A_LN2_RSTD) || i == A_ATTD;
+        ws_stride[i] = stacked ? sizes[i] / (size_t)m->cfg.n_layers : 0;
+        sizes[i] = (sizes[i] + 15) & ~(size_t)15; /* every tensor starts on a 64-byte line */
+        if (total + sizes[i] < total)
+            return rbp__set_error(RBP_ERR_NOMEM, "model workspace for a batch of %d is too large", (int)newB);
+        total += sizes[i];
+    }
+    if (total > SIZE_MAX / sizeof(float))
+        return rbp__set_error(RBP_ERR_NOMEM, "model workspace for a batch of %d is too large", (int)newB);
+    float *mem = rbp__malloc_aligned(total * sizeof(float));
+    if (!mem)
+        return rbp__set_error(RBP_ERR_NOMEM, "out of memory allocating the model workspace (%zu MiB for a batch of %d)",
+                              total * sizeof(float) >> 20, (int)newB);
+    rbp__free_aligned(ws->mem);
+    ws->mem = mem;
+    ws->B = newB;
+    ws->train = newtrain;
+    float *p = mem;
+    for (int i = 0; i < NUM_ACTS; i++) {
+        ws->sizes[i] = sizes[i];
+        ws->layer_stride[i] = ws_stride[i];
+        ws->a[i] = sizes[i] ? p : NULL;
+        p += sizes[i];
+    }
+    /* the saved activations are gone */
+    m->fwd_B = 0;
+    m->bwd_valid = 0;
+    return RBP_OK;
+}
+
+rbp_status rbp__model_reserve(rbp_model *m, int32_t B)
+{
+    RBP_CHECK_NULL(m);
+    RBP_CHECK(B >= 1, RBP_ERR_INVALID_ARG, "rbp__model_reserve: B = %d, expected >= 1", (int)B);
+    return reserve(m, B, 1);
+}
+
+/* ------------------------------------------------------------------ views for the layers */
+
+static uint8_t *ws_bytes(const rbp_model *m, int id)
+{
+    return (uint8_t *)m->ws.a[id];
+}
+
+/* per-layer slice of a stacked activation tensor: layer l of NL equal parts */
+static float *slice(const rbp_model *m, int id, int l)
+{
+    return m->ws.a[id] ? m->ws.a[id] + (size_t)l * m->ws.layer_stride[id] : NULL;
+}
+
+static rbp__encoder_dims layer_dims(const rbp_model *m, int32_t B, int l)
+{
+    const rbp_model_config *c = &m->cfg;
+    rbp__encoder_dims d;
+    d.B = B;
+    d.T = c->seq_len;
+    d.C = c->d_model;
+    d.NH = c->n_heads;
+    d.F = c->d_ff;
+    d.pre_norm = c->norm == RBP_NORM_PRE;
+    d.act = c->activation == RBP_ACT_GELU ? RBP__ACT_GELU : RBP__ACT_RELU;
+    d.eps = c->ln_eps;
+    d.p = m->fwd_p;
+    d.seed = m->fwd_seed;
+    d.stream = m->fwd_step * n_sites(c) + 1 + 3 * (uint64_t)l;
+    return d;
+}
+
+static rbp__encoder_weights layer_weights(const params *v, const rbp_model_config *c, int l)
+{
+    const size_t C = (size_t)c->d_model, F = (size_t)c->d_ff, L = (size_t)l;
+    rbp__encoder_weights w;
+    w.attn.qkvw = v->t[P_QKVW] + L * 3 * C * C;
+    w.attn.qkvb = v->t[P_QKVB] + L * 3 * C;
+    w.attn.projw = v->t[P_ATTPROJW] + L * C * C;
+    w.attn.projb = v->t[P_ATTPROJB] + L * C;
+    w.ln1w = v->t[P_LN1W] + L * C;
+    w.ln1b = v->t[P_LN1B] + L * C;
+    w.ffn.fcw = v->t[P_FCW] + L * F * C;
+    w.ffn.fcb = v->t[P_FCB] + L * F;
+    w.ffn.projw = v->t[P_FCPROJW] + L * C * F;
+    w.ffn.projb = v->t[P_FCPROJB] + L * C;
+    w.ln2w = v->t[P_LN2W] + L * C;
+    w.ln2b = v->t[P_LN2B] + L * C;
+    return w;
+}
+
+static rbp__encoder_grads layer_grads(const params *v, const rbp_model_config *c, int l)
+{
+    /* same offsets as layer_weights, non-const */
+    rbp__encoder_weights w = layer_weights(v, c, l);
+    rbp__encoder_grads g;
+    g.attn.qkvw = (float *)w.attn.qkvw;
+    g.attn.qkvb = (float *)w.attn.qkvb;
+    g.attn.projw = (float *)w.attn.projw;
+    g.attn.projb = (float *)w.attn.projb;
+    g.ln1w = (float *)w.ln1w;
+    g.ln1b = (float *)w.ln1b;
+    g.ffn.fcw = (float *)w.ffn.fcw;
+    g.ffn.fcb = (float *)w.ffn.fcb;
+    g.ffn.projw = (float *)w.ffn.projw;
+    g.ffn.projb = (float *)w.ffn.projb;
+    g.ln2w = (float *)w.ln2w;
+    g.ln2b = (float *)w.ln2b;
+    return g;
+}
+
+static rbp__encoder_acts layer_acts(const rbp_model *m, int l)
+{
+    rbp__encoder_acts a;
+    a.attn.qkv = slice(m, A_QKV, l);
+    a.attn.att = slice(m, A_ATT, l);
+    a.attn.attd = m->ws.a[A_ATTD] ? slice(m, A_ATTD, l) : NULL;
+    a.attn.ctx = slice(m, A_CTX, l);
+    a.res1 = slice(m, A_RES1, l);
+    a.ln1 = slice(m, A_LN1, l);
+    a.ln1_mean = slice(m, A_LN1_MEAN, l);
+    a.ln1_rstd = slice(m, A_LN1_RSTD, l);
+    a.ffn.h = slice(m, A_H, l);
+    a.ffn.hp = m->ws.a[A_HP] ? slice(m, A_HP, l) : NULL;
+    a.res2 = slice(m, A_RES2, l);
+    a.ln2 = slice(m, A_LN2, l);
+    a.ln2_mean = slice(m, A_LN2_MEAN, l);
+    a.ln2_rstd = slice(m, A_LN2_RSTD, l);
+    return a;
+}
+
+static rbp__head_weights head_weights(const params *v)
+{
+    rbp__head_weights w = {v->t[P_HEAD1W], v->t[P_HEAD1B], v->t[P_HEAD2W], v->t[P_HEAD2B]};
+    return w;
+}
+
+static rbp__head_acts head_acts(const rbp_model *m)
+{
+    rbp__head_acts a = {m->ws.a[A_POOLED], (int32_t *)(void *)m->ws.a[A_ARGMAX], m->ws.a[A_HID]};
+    return a;
+}
+
+/* the encoder output fed to the head: last layer's output, or the final LN (pre-norm) */
+static const float *encoder_top(const rbp_model *m, int32_t B)
+{
+    if (m->cfg.norm == RBP_NORM_PRE)
+        return m->ws.a[A_LNF];
+    rbp__encoder_acts a = layer_acts(m, m->cfg.n_layers - 1);
+    rbp__encoder_dims d = layer_dims(m, B, m->cfg.n_layers - 1);
+    return rbp__encoder_output(&a, &d);
+}
+
+/* ------------------------------------------------------------------ batch validation */
+
+/* Check the batch against the model and copy it (tokens, mask as 0/1, structure, viewpoint)
+ * into the workspace, so backward never reads caller memory. */
+static rbp_status load_batch(rbp_model *m, const rbp_batch *batch, const char *fn)
+{
+    const rbp_model_config *c = &m->cfg;
+    const int32_t B = batch->size, L = c->seq_len;
+    const size_t N = (size_t)B * (size_t)L;
+    uint8_t *tok = ws_bytes(m, A_TOKENS), *mask = ws_bytes(m, A_MASK);
+    uint8_t *str = ws_bytes(m, A_STRUCT), *view = ws_bytes(m, A_VIEW);
+    for (size_t i = 0; i < N; i++) {
+        if (batch->tokens[i] >= RBP_VOCAB_SIZE)
+            return rbp__set_error(RBP_ERR_INVALID_ARG, "%s: batch->tokens[b=%zu, t=%zu] = %u is not a token (expected < %d)",
+                                  fn, i / (size_t)L, i % (size_t)L, (unsigned)batch->tokens[i], RBP_VOCAB_SIZE);
+        tok[i] = batch->tokens[i];
+    }
+    if (batch->mask)
+        for (size_t i = 0; i < N; i++)
+            mask[i] = batch->mask[i] != 0;
+    else
+        memset(mask, 1, N);
+    if (c->use_structure) {
+        for (size_t i = 0; i < N; i++) {
+            if (batch->structure[i] >= RBP_STRUCT_VOCAB_SIZE)
+                return rbp__set_error(RBP_ERR_INVALID_ARG,
+                                      "%s: batch->structure[b=%zu, t=%zu] = %u is not a structure token (expected < %d)",
+                                      fn, i / (size_t)L, i % (size_t)L, (unsigned)batch->structure[i],
+                                      RBP_STRUCT_VOCAB_SIZE);
+            str[i] = batch->structure[i];
+        }
+    }
+    if (c->use_viewpoint) {
+        for (size_t i = 0; i < N; i++) {
+            if (batch->viewpoint[i] > 1)
+                return rbp__set_error(RBP_ERR_INVALID_ARG,
+                                      "%s: batch->viewpoint[b=%zu, t=%zu] = %u is not a viewpoint flag (expected 0 or 1)",
+                                      fn, i / (size_t)L, i % (size_t)L, (unsigned)batch->viewpoint[i]);
+            view[i] = batch->viewpoint[i];
+        }
+    }
+    return RBP_OK;
+}
+
+/* Argument checks shared by every entry point that takes a batch (before any reservation). */
+static rbp_status check_batch(const rbp_model *m, const rbp_batch *batch, const char *fn)
+{
+    if (!batch)
+        return rbp__set_error(RBP_ERR_INVALID_ARG, "%s: argument 'batch' is NULL", fn);
+    if (batch->size < 1)
+        return rbp__set_error(RBP_ERR_INVALID_ARG, "%s: batch->size = %d, expected >= 1", fn, (int)batch->size);
+    if (batch->length != m->cfg.seq_len)
+        return rbp__set_error(RBP_ERR_SHAPE, "%s: batch->length = %d but the model's seq_len is %d", fn,
+                              (int)batch->length, (int)m->cfg.seq_len);
+    if (!batch->tokens)
+        return rbp__set_error(RBP_ERR_INVALID_ARG, "%s: batch->tokens is NULL", fn);
+    if (m->cfg.use_structure && !batch->structure)
+        return rbp__set_error(RBP_ERR_INVALID_ARG, "%s: the model uses structure but batch->structure is NULL", fn);
+    if (m->cfg.use_viewpoint && !batch->viewpoint)
+        return rbp__set_error(RBP_ERR_INVALID_ARG, "%s: the model uses the viewpoint but batch->viewpoint is NULL", fn);
+    return RBP_OK;
+}
+
+/* ------------------------------------------------------------------ forward / backward */
+
+/* The forward pass over the batch already copied into the workspace. */
+static void forward(rbp_model *m, int32_t B)
+{
+    const rbp_model_config *c = &m->cfg;
+    const int L = c->seq_len, C = c->d_model;
+    const uint8_t *mask = ws_bytes(m, A_MASK);
+    rbp__input_weights iw = {m->p.t[P_TOK], m->p.t[P_STR], m->p.t[P_VIEW], m->pe};
+    rbp__input_forward(m->ws.a[A_X0], m->ws.a[A_EMB], ws_bytes(m, A_TOKENS), ws_bytes(m, A_STRUCT),
+                       ws_bytes(m, A_VIEW), &iw, B, L, C, m->fwd_p, m->fwd_seed, m->fwd_step * n_sites(c));
+    const float *x = m->ws.a[A_X0];
+    for (int l = 0; l < c->n_layers; l++) {
+        rbp__encoder_acts a = layer_acts(m, l);
+        rbp__encoder_weights w = layer_weights(&m->p, c, l);
+        rbp__encoder_dims d = layer_dims(m, B, l);
+        rbp__encoder_forward(&a, m->ws.a[A_TMP], x, mask, &w, &d);
+        x = rbp__encoder_output(&a, &d);
+    }
+    if (c->norm == RBP_NORM_PRE) {
+        rbp__layernorm_forward(m->ws.a[A_LNF], m->ws.a[A_LNF_MEAN], m->ws.a[A_LNF_RSTD], x, m->p.t[P_LNFW],
+                               m->p.t[P_LNFB], B * L, C, c->ln_eps);
+        x = m->ws.a[A_LNF];
+    }
+    rbp__head_weights hw = head_weights(&m->p);
+    rbp__head_acts ha = head_acts(m);
+    rbp__head_forward(m->ws.a[A_LOGITS], &ha, x, mask, &hw, B, L, C, c->head_hidden, (rbp__pool)c->pooling);
+}
+
+rbp_status rbp__model_forward(rbp_model *m, const rbp_batch *batch, int training, uint64_t dropout_seed,
+                              uint64_t step, float *logits)
+{
+    static const char fn[] = "rbp__model_forward";
+    RBP_CHECK_NULL(m);
+    RBP_TRY(check_batch(m, batch, fn));
+    RBP_TRY(reserve(m, batch->size, 1));
+    m->fwd_B = 0; /* invalid until this pass completes */
+    m->bwd_valid = 0;
+    RBP_TRY(load_batch(m, batch, fn));
+    m->fwd_p = training ? m->cfg.dropout : 0.0f;
+    m->fwd_seed = dropout_seed;
+    m->fwd_step = step;
+    forward(m, batch->size);
+    m->fwd_B = batch->size;
+    m->fwd_backprop = 1;
+    if (logits)
+        memcpy(logits, m->ws.a[A_LOGITS], (size_t)batch->size * sizeof(float));
+    return RBP_OK;
+}
+
+rbp_status rbp__model_backward(rbp_model *m, const float *dlogits)
+{
+    RBP_CHECK_NULL(m);
+    RBP_CHECK_NULL(dlogits);
+    if (!m->fwd_B || !m->fwd_backprop)
+        return rbp__set_error(RBP_ERR_STATE, "rbp__model_backward: no forward pass to differentiate (call "
+                                             "rbp__model_forward first)");
+    const rbp_model_config *c = &m->cfg;
+    const int32_t B = m->fwd_B;
+    const int L = c->seq_len, C = c->d_model, N = B * L;
+    const size_t nbytes = (size_t)N * (size_t)C * sizeof(float);
+    const uint8_t *mask = ws_bytes(m, A_MASK);
+    float *dx = m->ws.a[A_DX0], *dnext = m->ws.a[A_DX1];
+
+    // head: d(encoder top)
+    memset(dx, 0, nbytes);
+    rbp__head_weights hw = head_weights(&m->p);
+    rbp__head_grads hg = {m->g.t[P_HEAD1W], m->g.t[P_HEAD1B], m->g.t[P_HEAD2W], m->g.t[P_HEAD2B]};
+    rbp__head_acts ha = head_acts(m);
+    rbp__head_scratch hs = {m->ws.a[A_DHID], m->ws.a[A_DPOOLED]};
+    rbp__head_backward(dx, &hg, &hs, dlogits, &ha, encoder_top(m, B), mask, &hw, B, L, C, c->head_hidden,
+                       (rbp__pool)c->pooling);
+
+    // final layer norm (pre-norm)
+    if (c->norm == RBP_NORM_PRE) {
+        rbp__encoder_acts a = layer_acts(m, c->n_layers - 1);
+        rbp__encoder_dims d = layer_dims(m, B, c->n_layers - 1);
+        memset(dnext, 0, nbytes);
+        rbp__layernorm_backward(dnext, m->g.t[P_LNFW], m->g.t[P_LNFB], dx, rbp__encoder_output(&a, &d),
+                                m->p.t[P_LNFW], m->ws.a[A_LNF_MEAN], m->ws.a[A_LNF_RSTD], N, C);
+        float *t = dx;
+        dx = dnext;
+        dnext = t;
+    }
+
+    // encoder layers, last to first
+    rbp__encoder_scratch s;
+    s.attn.dqkv = m->ws.a[A_DQKV];
+    s.attn.datt = m->ws.a[A_DATT];
+    s.attn.dctx = m->ws.a[A_DCTX];
+    s.tmp = m->ws.a[A_TMP];
+    s.dres = m->ws.a[A_DRES];
+    s.dmid = m->ws.a[A_DMID];
+    s.dh = m->ws.a[A_DH];
+    for (int l = c->n_layers - 1; l >= 0; l--) {
+        rbp__encoder_acts a = layer_acts(m, l);
+        rbp__encoder_weights w = layer_weights(&m->p, c, l);
+        rbp__encoder_grads g = layer_grads(&m->g, c, l);
+        rbp__encoder_dims d = layer_dims(m, B, l);
+        const float *inp = m->ws.a[A_X0];
+        if (l > 0) {
+            rbp__encoder_acts prev = layer_acts(m, l - 1);
+            inp = rbp__encoder_output(&prev, &d);
+        }
+        memset(dnext, 0, nbytes);
+        rbp__encoder_backward(dnext, &g, &s, dx, &a, inp, &w, &d);
+        float *t = dx;
+        dx = dnext;
+        dnext = t;
+    }
+
+    // input block: d(embedding sum) kept for saliency, embedding tables
+    rbp__input_grads ig = {m->g.t[P_TOK], m->g.t[P_STR], m->g.t[P_VIEW]};
+    rbp__input_backward(m->ws.a[A_DEMB], &ig, dx, ws_bytes(m, A_TOKENS), ws_bytes(m, A_STRUCT), ws_bytes(m, A_VIEW),
+                        B, L, C, m->fwd_p, m->fwd_seed, m->fwd_step * n_sites(c));
+    m->bwd_valid = 1;
+    return RBP_OK;
+}
+
+const float *rbp__model_input_embedding(const rbp_model *m)
+{
+    return m && m->fwd_B ? m->ws.a[A_EMB] : NULL;
+}
+
+const float *rbp__model_input_embedding_grad(const rbp_model *m)
+{
+    return m && m->fwd_B && m->bwd_valid ? m->ws.a[A_DEMB] : NULL;
+}
+
+/* ------------------------------------------------------------------ inference */
+
+/* numerically stable logistic function */
+static float sigmoid(float x)
+{
+    if (x >= 0.0f)
+        return 1.0f / (1.0f + expf(-x));
+    const float e = expf(x);
+    return e / (1.0f + e);
+}
+
+rbp_status rbp_model_predict_batch(rbp_model *model, const rbp_batch *batch, float *out)
+{
+    static const char fn[] = "rbp_model_predict_batch";
+    RBP_CHECK_NULL(model);
+    RBP_CHECK_NULL(out);
+    RBP_TRY(check_batch(model, batch, fn));
+    RBP_TRY(reserve(model, batch->size, 0));
+    model->fwd_B = 0;
+    model->bwd_valid = 0;
+    RBP_TRY(load_batch(model, batch, fn));
+    model->fwd_p = 0.0f;
+    model->fwd_seed = 0;
+    model->fwd_step = 0;
+    forward(model, batch->size);
+    model->fwd_B = batch->size;
+    model->fwd_backprop = 0;
+    const float *logits = model->ws.a[A_LOGITS];
+    for (int32_t b = 0; b < batch->size; b++)
+        out[b] = model->cfg.task == RBP_TASK_CLASSIFICATION ? sigmoid(logits[b]) : logits[b];
+    return RBP_OK;
+}
+
+rbp_status rbp_model_attention(const rbp_model *model, int32_t example, float *out)
+{
+    RBP_CHECK_NULL(model);
+    RBP_CHECK_NULL(out);
+    if (!model->fwd_B)
+        return rbp__set_error(RBP_ERR_STATE, "rbp_model_attention: no forward pass has been run on this model");
+    if (example < 0 || example >= model->fwd_B)
+        return rbp__set_error(RBP_ERR_INVALID_ARG, "rbp_model_attention: example %d is outside the last batch [0, %d)",
+                              (int)example, (int)model->fwd_B);
+    const size_t L = (size_t)model->cfg.seq_len, NH = (size_t)model->cfg.n_heads;
+    const size_t per_example = NH * L * L;
+    for (int l = 0; l < model->cfg.n_layers; l++)
+        memcpy(out + (size_t)l * per_example, slice(model, A_ATT, l) + (size_t)example * per_example,
+               per_example * sizeof(float));
+    return RBP_OK;
+}
+
+/* ------------------------------------------------------------------ diagnostics */
+
+float rbp__model_kink_margin(const rbp_model *m)
+{
+    if (!m || !m->fwd_B)
+        return -1.0f;
+    const rbp_model_config *c = &m->cfg;
+    const int32_t B = m->fwd_B;
+    const int L = c->seq_len, C = c->d_model, F = c->d_ff, H = c->head_hidden;
+    const size_t N = (size_t)B * (size_t)L;
+    float margin = INFINITY;
+    if (c->activation == RBP_ACT_RELU) {
+        float *pre = rbp__malloc(N * (size_t)F * sizeof(float));
+        if (!pre)
+            return -1.0f;
+        for (int l = 0; l < c->n_layers; l++) {
+            rbp__encoder_acts a = layer_acts(m, l);
+            rbp__encoder_weights w = layer_weights(&m->p, c, l);
+            rbp__matmul_forward(pre, c->norm == RBP_NORM_PRE ? a.ln2 : a.ln1, w.ffn.fcw, w.ffn.fcb, (int)N, C, F);
+            for (size_t i = 0; i < N * (size_t)F; i++)
+                margin = fminf(margin, fabsf(pre[i]));
+        }
+        rbp__free(pre);
+    }
+    /* the head's hidden ReLU */
+    const float *top = encoder_top(m, B);
+    const int P = c->pooling == RBP_POOL_FLATTEN ? L * C : C;
+    const float *pooled = c->pooling == RBP_POOL_FLATTEN ? top : m->ws.a[A_POOLED];
+    for (int b = 0; b < B; b++)
+        for (int h = 0; h < H; h++) {
+            double s = m->p.t[P_HEAD1B][h];
+            for (int i = 0; i < P; i++)
+                s += (double)pooled[(size_t)b * (size_t)P + (size_t)i] * m->p.t[P_HEAD1W][(size_t)h * (size_t)P + (size_t)i];
+            margin = fminf(margin, (float)fabs(s));
+        }
+    /* max pooling: the gap between the largest and the second largest real value */
+    if (c->pooling == RBP_POOL_MAX) {
+        const uint8_t *mask = ws_bytes(m, A_MASK);
+        for (int b = 0; b < B; b++)
+            for (int ch = 0; ch < C; ch++) {
+                float m1 = -INFINITY, m2 = -INFINITY;
+                for (int t = 0; t < L; t++) {
+                    if (!mask[(size_t)b * (size_t)L + (size_t)t])
+                        continue;
+                    float v = top[((size_t)b * (size_t)L + (size_t)t) * (size_t)C + (size_t)ch];
+                    if (v > m1) {
+                        m2 = m1;
+                        m1 = v;
+                    } else if (v > m2) {
+                        m2 = v;
+                    }
+                }
+                if (m2 > -INFINITY)
+                    margin = fminf(margin, m1 - m2);
+            }
+    }
+    return margin;
+}
+
+/* ------------------------------------------------------------------ dataset inference */
+
+rbp_status rbp_model_predict(rbp_model *model, const rbp_dataset *ds, int32_t batch_size, float *out)
+{
+    RBP_CHECK_NULL(model);
+    RBP_CHECK_NULL(ds);
+    RBP_CHECK_NULL(out);
+    RBP_CHECK(batch_size >= 1, RBP_ERR_INVALID_ARG, "rbp_model_predict: batch_size = %d, expected >= 1",
+              (int)batch_size);
+    const int32_t L = rbp_dataset_length(ds);
+    RBP_CHECK(L == model->cfg.seq_len, RBP_ERR_SHAPE,
+              "rbp_model_predict: the dataset's length is %d but the model's seq_len is %d", (int)L,
+              (int)model->cfg.seq_len);
+    const size_t n = rbp_dataset_size(ds);
+    const uint8_t *tokens = rbp_dataset_tokens(ds), *mask = rbp_dataset_mask(ds);
+    const uint8_t *structure = rbp_dataset_structure(ds), *viewpoint = rbp_dataset_viewpoint(ds);
+    RBP_CHECK(!model->cfg.use_structure || structure, RBP_ERR_INVALID_ARG,
+              "rbp_model_predict: the model uses structure but the dataset has no structure channel");
+    for (size_t i0 = 0; i0 < n; i0 += (size_t)batch_size) {
+        const size_t B = n - i0 < (size_t)batch_size ? n - i0 : (size_t)batch_size;
+        const size_t off = i0 * (size_t)L;
+        rbp_batch b = {(int32_t)B,
+                       L,
+                       tokens + off,
+                       mask + off,
+                       structure ? structure + off : NULL,
+                       viewpoint ? viewpoint + off : NULL,
+                       NULL,
+                       NULL};
+        rbp_status st = rbp_model_predict_batch(model, &b, out + i0);
+        if (st != RBP_OK)
+            return rbp__wrap_error(st, "rbp_model_predict: batch at rows %zu..%zu", i0, i0 + B - 1);
+    }
+    return RBP_OK;
+}
