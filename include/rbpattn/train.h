@@ -25,7 +25,13 @@ typedef enum rbp_schedule {
     RBP_SCHED_COSINE = 2       /* linear warmup to lr, then cosine decay to 0 at the last step */
 } rbp_schedule;
 
-typedef enum rbp_monitor { RBP_MONITOR_VAL_LOSS = 0, RBP_MONITOR_VAL_AUC = 1 } rbp_monitor;
+/* What early stopping and the best-weights copy watch: validation loss (lower is better),
+ * ROC AUC (classification) or R-squared (regression); higher is better for both. */
+typedef enum rbp_monitor {
+    RBP_MONITOR_VAL_LOSS = 0,
+    RBP_MONITOR_VAL_AUC = 1,
+    RBP_MONITOR_VAL_R2 = 2
+} rbp_monitor;
 
 #define RBP_TRAIN_CONFIG_VERSION 1
 
@@ -96,17 +102,33 @@ RBP_API rbp_status rbp_trainer_set_callbacks(rbp_trainer *t, rbp_step_fn on_step
                                              void *user_data);
 
 /*
- * Train for cfg.epochs epochs (continuing from the trainer's current epoch after a resume).
- * `val` may be NULL (no early stopping / best weights). Allocates its buffers before the
- * first step; the steps themselves allocate nothing.
+ * Train epochs rbp_trainer_epoch(t) .. cfg.epochs-1 (so after rbp_trainer_load it continues
+ * where the saved run stopped). Epoch e visits `train` in the order drawn from (cfg.seed, e),
+ * in batches of cfg.batch_size (the last one may be short). `val` may be NULL; with it, each
+ * epoch reports validation loss and AUC (classification) or R^2 (regression), tracks the best
+ * epoch on cfg.monitor, stops early after cfg.patience epochs without improvement (if > 0), and
+ * with cfg.restore_best ends with the best epoch's weights. Both datasets must have length
+ * cfg.seq_len of the model (RBP_ERR_SHAPE otherwise).
+ * Returns RBP_ERR_NUMERIC if the loss or gradient becomes NaN/Inf (the message names the step;
+ * that step is not applied) and RBP_ERR_CANCELLED if a callback asked to stop; in both cases
+ * the weights are those of the last completed step (no restore), so the trainer can still be
+ * saved. Resuming is exact from epoch boundaries (a run cancelled mid-epoch restarts that
+ * epoch's batch order). All buffers are allocated before the first step; steps allocate nothing.
  */
 RBP_API rbp_status rbp_trainer_fit(rbp_trainer *t, const rbp_dataset *train, const rbp_dataset *val);
 
-/* One optimizer step on one batch (for custom loops); *loss receives the batch loss. */
+/* One optimizer step on one batch (for custom loops); *loss (may be NULL) receives the batch
+ * loss. batch->size must be <= max(cfg.batch_size, cfg.eval_batch_size) (RBP_ERR_SHAPE). The
+ * step uses dropout stream (cfg.seed, step number) and allocates nothing. */
 RBP_API rbp_status rbp_trainer_step(rbp_trainer *t, const rbp_batch *batch, double *loss);
 
-/* Mean loss of the model on `ds` (BCE with logits or MSE, with pos_weight), no dropout. */
+/* Mean loss of the model on `ds` (BCE with logits or MSE, with pos_weight), no dropout,
+ * in batches of cfg.eval_batch_size. Allocates nothing. */
 RBP_API rbp_status rbp_trainer_evaluate_loss(rbp_trainer *t, const rbp_dataset *ds, double *loss);
+
+/* Horizon of the COSINE schedule for custom loops built on rbp_trainer_step (rbp_trainer_fit
+ * sets it to epochs x batches per epoch). 0 = unknown: the rate stays at its peak. */
+RBP_API rbp_status rbp_trainer_set_total_steps(rbp_trainer *t, int64_t total_steps);
 
 /* Epochs completed and optimizer steps taken so far. */
 RBP_API int32_t rbp_trainer_epoch(const rbp_trainer *t);
@@ -114,14 +136,20 @@ RBP_API int64_t rbp_trainer_step_count(const rbp_trainer *t);
 
 /* Save model + optimizer state + counters atomically, so training resumes exactly. */
 RBP_API rbp_status rbp_trainer_save(const rbp_trainer *t, const char *path);
-/* Restore a rbp_trainer_save checkpoint into this trainer and its model (configs must match). */
+/* Restore a rbp_trainer_save checkpoint into this trainer and its model: weights, Adam
+ * moments, step and epoch counters, best-epoch state. The model configuration must match (all
+ * fields but the init seed; RBP_ERR_FORMAT names the first difference). The trainer keeps its
+ * own rbp_train_config (a different one is logged as a warning), so cfg.epochs can be raised
+ * to train longer. On error the trainer and model are unchanged (see docs/checkpoint.md). */
 RBP_API rbp_status rbp_trainer_load(rbp_trainer *t, const char *path);
 
 /* ---------------------------------------------------------------- losses (also used by tests) */
-/* Mean BCE-with-logits over n; if dlogits != NULL it receives d(mean loss)/dlogit. */
+/* Mean BCE-with-logits over n: pos_weight * y * softplus(-x) + (1 - y) * softplus(x), as
+ * torch.nn.BCEWithLogitsLoss(pos_weight=...); if dlogits != NULL it receives d(mean loss)/dlogit.
+ * Returns NaN for NULL arrays or n == 0. */
 RBP_API double rbp_loss_bce_logits(const float *logits, const float *targets, size_t n, float pos_weight,
                                    float *dlogits);
-/* Mean squared error; if dpred != NULL it receives d(mean loss)/dpred. */
+/* Mean squared error; if dpred != NULL it receives d(mean loss)/dpred. NaN for NULL or n == 0. */
 RBP_API double rbp_loss_mse(const float *pred, const float *targets, size_t n, float *dpred);
 
 #ifdef __cplusplus

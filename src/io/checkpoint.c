@@ -1,0 +1,533 @@
+/*
+ * io/checkpoint.c - reading and writing the checkpoint format described in
+ * docs/checkpoint.md.
+ *
+ * Every field is serialised one by one in little-endian order (never a struct image, whose
+ * padding and byte order depend on the compiler and machine), followed by float32 arrays
+ * and a CRC32 (zlib) of all preceding bytes. Writes go to a temporary file that is fsync'ed
+ * and renamed over the target, so a crash leaves either the old file or the new one. Reads
+ * verify magic, version, sizes and checksum before a single header value is trusted, so a
+ * damaged file gives RBP_ERR_FORMAT instead of a huge allocation or a crash.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "io/checkpoint.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+/* ---------------------------------------------------------------- little-endian codecs */
+
+static void put_u32(uint8_t *p, uint32_t x)
+{
+    p[0] = (uint8_t)x;
+    p[1] = (uint8_t)(x >> 8);
+    p[2] = (uint8_t)(x >> 16);
+    p[3] = (uint8_t)(x >> 24);
+}
+
+static void put_u64(uint8_t *p, uint64_t x)
+{
+    put_u32(p, (uint32_t)x);
+    put_u32(p + 4, (uint32_t)(x >> 32));
+}
+
+static void put_f32(uint8_t *p, float x)
+{
+    uint32_t u;
+    memcpy(&u, &x, 4);
+    put_u32(p, u);
+}
+
+static void put_f64(uint8_t *p, double x)
+{
+    uint64_t u;
+    memcpy(&u, &x, 8);
+    put_u64(p, u);
+}
+
+static uint32_t get_u32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static uint64_t get_u64(const uint8_t *p)
+{
+    return (uint64_t)get_u32(p) | (uint64_t)get_u32(p + 4) << 32;
+}
+
+static int32_t get_i32(const uint8_t *p)
+{
+    uint32_t u = get_u32(p);
+    int32_t x;
+    memcpy(&x, &u, 4); /* two's complement reinterpretation without implementation-defined casts */
+    return x;
+}
+
+static float get_f32(const uint8_t *p)
+{
+    uint32_t u = get_u32(p);
+    float x;
+    memcpy(&x, &u, 4);
+    return x;
+}
+
+static double get_f64(const uint8_t *p)
+{
+    uint64_t u = get_u64(p);
+    double x;
+    memcpy(&x, &u, 8);
+    return x;
+}
+
+#define put_i32(p, x) put_u32((p), (uint32_t)(x))
+#define put_i64(p, x) put_u64((p), (uint64_t)(x))
+#define get_i64(p) ((int64_t)get_u64(p))
+
+/* ---------------------------------------------------------------- header */
+
+static uint32_t header_size_for(uint32_t flags)
+{
+    return (flags & RBP__CKPT_HAS_TRAINER) ? RBP__CKPT_TRAINER_HEADER_SIZE : RBP__CKPT_MODEL_HEADER_SIZE;
+}
+
+static uint32_t arrays_for(uint32_t flags)
+{
+    return 1u + ((flags & RBP__CKPT_HAS_TRAINER) ? 2u : 0u) + ((flags & RBP__CKPT_HAS_BEST) ? 1u : 0u);
+}
+
+/* Serialise h into buf (header_size_for(h->flags) bytes). Offsets: docs/checkpoint.md. */
+static void encode_header(uint8_t *b, const rbp__ckpt_header *h)
+{
+    const rbp_model_config *mc = &h->model;
+    memcpy(b, RBP__CKPT_MAGIC, 4);
+    put_u32(b + 4, RBP__CKPT_FORMAT_VERSION);
+    put_u32(b + 8, header_size_for(h->flags));
+    put_u32(b + 12, h->flags);
+    put_u32(b + 16, mc->version);
+    put_i32(b + 20, mc->seq_len);
+    put_i32(b + 24, mc->d_model);
+    put_i32(b + 28, mc->n_heads);
+    put_i32(b + 32, mc->n_layers);
+    put_i32(b + 36, mc->d_ff);
+    put_i32(b + 40, mc->head_hidden);
+    put_f32(b + 44, mc->dropout);
+    put_f32(b + 48, mc->ln_eps);
+    put_i32(b + 52, mc->task);
+    put_i32(b + 56, mc->norm);
+    put_i32(b + 60, mc->activation);
+    put_i32(b + 64, mc->pooling);
+    put_i32(b + 68, mc->use_structure);
+    put_i32(b + 72, mc->use_viewpoint);
+    put_u64(b + 76, mc->seed);
+    put_u64(b + 84, h->num_params);
+    if (!(h->flags & RBP__CKPT_HAS_TRAINER))
+        return;
+    const rbp_train_config *tc = &h->train.cfg;
+    put_u32(b + 92, tc->version);
+    put_i32(b + 96, tc->epochs);
+    put_i32(b + 100, tc->batch_size);
+    put_i32(b + 104, tc->optimizer);
+    put_f32(b + 108, tc->lr);
+    put_f32(b + 112, tc->lr_scale);
+    put_f32(b + 116, tc->beta1);
+    put_f32(b + 120, tc->beta2);
+    put_f32(b + 124, tc->eps);
+    put_f32(b + 128, tc->weight_decay);
+    put_i32(b + 132, tc->schedule);
+    put_i32(b + 136, tc->warmup_steps);
+    put_f32(b + 140, tc->clip_norm);
+    put_f32(b + 144, tc->pos_weight);
+    put_u64(b + 148, tc->seed);
+    put_i32(b + 156, tc->patience);
+    put_i32(b + 160, tc->monitor);
+    put_i32(b + 164, tc->restore_best);
+    put_i32(b + 168, tc->eval_batch_size);
+    put_i64(b + 172, h->train.step);
+    put_i32(b + 180, h->train.epoch);
+    put_i32(b + 184, h->train.best_epoch);
+    put_i32(b + 188, h->train.bad_epochs);
+    put_f64(b + 192, h->train.best_value);
+}
+
+static void decode_header(rbp__ckpt_header *h, const uint8_t *b)
+{
+    rbp_model_config *mc = &h->model;
+    memset(h, 0, sizeof *h);
+    h->format_version = get_u32(b + 4);
+    h->header_size = get_u32(b + 8);
+    h->flags = get_u32(b + 12);
+    mc->version = get_u32(b + 16);
+    mc->seq_len = get_i32(b + 20);
+    mc->d_model = get_i32(b + 24);
+    mc->n_heads = get_i32(b + 28);
+    mc->n_layers = get_i32(b + 32);
+    mc->d_ff = get_i32(b + 36);
+    mc->head_hidden = get_i32(b + 40);
+    mc->dropout = get_f32(b + 44);
+    mc->ln_eps = get_f32(b + 48);
+    mc->task = get_i32(b + 52);
+    mc->norm = get_i32(b + 56);
+    mc->activation = get_i32(b + 60);
+    mc->pooling = get_i32(b + 64);
+    mc->use_structure = get_i32(b + 68);
+    mc->use_viewpoint = get_i32(b + 72);
+    mc->seed = get_u64(b + 76);
+    h->num_params = get_u64(b + 84);
+    if (!(h->flags & RBP__CKPT_HAS_TRAINER))
+        return;
+    rbp_train_config *tc = &h->train.cfg;
+    tc->version = get_u32(b + 92);
+    tc->epochs = get_i32(b + 96);
+    tc->batch_size = get_i32(b + 100);
+    tc->optimizer = get_i32(b + 104);
+    tc->lr = get_f32(b + 108);
+    tc->lr_scale = get_f32(b + 112);
+    tc->beta1 = get_f32(b + 116);
+    tc->beta2 = get_f32(b + 120);
+    tc->eps = get_f32(b + 124);
+    tc->weight_decay = get_f32(b + 128);
+    tc->schedule = get_i32(b + 132);
+    tc->warmup_steps = get_i32(b + 136);
+    tc->clip_norm = get_f32(b + 140);
+    tc->pos_weight = get_f32(b + 144);
+    tc->seed = get_u64(b + 148);
+    tc->patience = get_i32(b + 156);
+    tc->monitor = get_i32(b + 160);
+    tc->restore_best = get_i32(b + 164);
+    tc->eval_batch_size = get_i32(b + 168);
+    h->train.step = get_i64(b + 172);
+    h->train.epoch = get_i32(b + 180);
+    h->train.best_epoch = get_i32(b + 184);
+    h->train.bad_epochs = get_i32(b + 188);
+    h->train.best_value = get_f64(b + 192);
+}
+
+/* ---------------------------------------------------------------- writing */
+
+typedef struct writer {
+    FILE *f;
+    uLong crc;
+    int failed; /* errno of the first failed write, 0 if none */
+} writer;
+
+static void w_bytes(writer *w, const void *p, size_t n)
+{
+    if (w->failed || n == 0)
+        return;
+    if (fwrite(p, 1, n, w->f) != n) {
+        w->failed = errno ? errno : EIO;
+        return;
+    }
+    /* zlib's crc32 takes uInt lengths; our chunks are far below that */
+    w->crc = crc32(w->crc, (const Bytef *)p, (uInt)n);
+}
+
+/* Floats in chunks through a byte buffer: the file is little-endian whatever the host is. */
+#define CHUNK 4096
+
+static void w_floats(writer *w, const float *x, uint64_t n)
+{
+    uint8_t buf[CHUNK * 4];
+    for (uint64_t i = 0; i < n && !w->failed; i += CHUNK) {
+        size_t k = (size_t)(n - i < CHUNK ? n - i : CHUNK);
+        for (size_t j = 0; j < k; j++)
+            put_f32(buf + 4 * j, x[i + j]);
+        w_bytes(w, buf, 4 * k);
+    }
+}
+
+/* fsync the directory holding `path`, so the rename itself survives a crash. Best effort:
+ * some file systems refuse fsync on directories, and the data are already safe. */
+static void sync_parent_dir(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    char *dir;
+    if (slash == NULL) {
+        dir = rbp__malloc(2);
+        if (!dir)
+            return;
+        memcpy(dir, ".", 2);
+    } else {
+        size_t len = slash == path ? 1 : (size_t)(slash - path);
+        dir = rbp__malloc(len + 1);
+        if (!dir)
+            return;
+        memcpy(dir, path, len);
+        dir[len] = '\0';
+    }
+    int fd = open(dir, O_RDONLY);
+    if (fd >= 0) {
+        (void)fsync(fd);
+        close(fd);
+    }
+    rbp__free(dir);
+}
+
+rbp_status rbp__ckpt_write(const char *path, const rbp__ckpt_header *h, const float *params, const float *m,
+                           const float *v, const float *best)
+{
+    RBP_CHECK_NULL(path);
+    RBP_CHECK_NULL(h);
+    RBP_CHECK_NULL(params);
+    if ((h->flags & ~(RBP__CKPT_HAS_TRAINER | RBP__CKPT_HAS_BEST)) ||
+        ((h->flags & RBP__CKPT_HAS_BEST) && !(h->flags & RBP__CKPT_HAS_TRAINER)))
+        return rbp__set_error(RBP_ERR_INVALID_ARG, "checkpoint '%s': invalid flags 0x%x", path, (unsigned)h->flags);
+    if ((h->flags & RBP__CKPT_HAS_TRAINER) && (m == NULL || v == NULL))
+        return rbp__set_error(RBP_ERR_INVALID_ARG, "checkpoint '%s': optimizer state missing", path);
+    if ((h->flags & RBP__CKPT_HAS_BEST) && best == NULL)
+        return rbp__set_error(RBP_ERR_INVALID_ARG, "checkpoint '%s': best weights missing", path);
+
+    /* "<path>.tmp.<pid>": unique per process, in the same directory (rename is atomic only
+     * within one file system). */
+    size_t plen = strlen(path);
+    char *tmp = rbp__malloc(plen + 32);
+    if (!tmp)
+        return rbp__oom();
+    snprintf(tmp, plen + 32, "%s.tmp.%ld", path, (long)getpid());
+
+    FILE *f = fopen(tmp, "wb");
+    if (!f) {
+        rbp_status st = rbp__set_error(RBP_ERR_IO, "cannot create checkpoint '%s': %s", tmp, strerror(errno));
+        rbp__free(tmp);
+        return st;
+    }
+
+    uint8_t hdr[RBP__CKPT_TRAINER_HEADER_SIZE];
+    memset(hdr, 0, sizeof hdr);
+    encode_header(hdr, h);
+    writer w = {f, crc32(0L, Z_NULL, 0), 0};
+    w_bytes(&w, hdr, header_size_for(h->flags));
+    w_floats(&w, params, h->num_params);
+    if (h->flags & RBP__CKPT_HAS_TRAINER) {
+        w_floats(&w, m, h->num_params);
+        w_floats(&w, v, h->num_params);
+    }
+    if (h->flags & RBP__CKPT_HAS_BEST)
+        w_floats(&w, best, h->num_params);
+    uint8_t trailer[4];
+    put_u32(trailer, (uint32_t)w.crc);
+    if (!w.failed && fwrite(trailer, 1, 4, f) != 4)
+        w.failed = errno ? errno : EIO;
+    if (!w.failed && fflush(f) != 0)
+        w.failed = errno ? errno : EIO;
+    if (!w.failed && fsync(fileno(f)) != 0)
+        w.failed = errno ? errno : EIO;
+    if (fclose(f) != 0 && !w.failed)
+        w.failed = errno ? errno : EIO;
+    if (w.failed) {
+        rbp_status st = rbp__set_error(RBP_ERR_IO, "writing checkpoint '%s': %s", tmp, strerror(w.failed));
+        remove(tmp);
+        rbp__free(tmp);
+        return st;
+    }
+    if (rename(tmp, path) != 0) {
+        rbp_status st =
+            rbp__set_error(RBP_ERR_IO, "cannot rename '%s' to '%s': %s", tmp, path, strerror(errno));
+        remove(tmp);
+        rbp__free(tmp);
+        return st;
+    }
+    rbp__free(tmp);
+    sync_parent_dir(path);
+    return RBP_OK;
+}
+
+/* ---------------------------------------------------------------- reading */
+
+static rbp_status read_exact(rbp__ckpt_reader *r, void *p, size_t n)
+{
+    if (fread(p, 1, n, r->f) != n) {
+        if (ferror(r->f))
+            return rbp__set_error(RBP_ERR_IO, "reading checkpoint '%s': %s", r->path, strerror(errno));
+        return rbp__set_error(RBP_ERR_FORMAT, "checkpoint '%s' is truncated", r->path);
+    }
+    return RBP_OK;
+}
+
+static rbp_status fail(rbp__ckpt_reader *r, rbp_status st)
+{
+    if (r->f)
+        fclose(r->f);
+    r->f = NULL;
+    return st;
+}
+
+rbp_status rbp__ckpt_open(rbp__ckpt_reader *r, const char *path)
+{
+    RBP_CHECK_NULL(r);
+    memset(r, 0, sizeof *r);
+    RBP_CHECK_NULL(path);
+    r->path = path;
+    r->f = fopen(path, "rb");
+    if (!r->f)
+        return rbp__set_error(RBP_ERR_IO, "cannot open checkpoint '%s': %s", path, strerror(errno));
+
+    struct stat sb;
+    if (fstat(fileno(r->f), &sb) != 0)
+        return fail(r, rbp__set_error(RBP_ERR_IO, "cannot stat checkpoint '%s': %s", path, strerror(errno)));
+    if (!S_ISREG(sb.st_mode))
+        return fail(r, rbp__set_error(RBP_ERR_IO, "checkpoint '%s' is not a regular file", path));
+    const uint64_t fsize = (uint64_t)sb.st_size;
+
+    /* 1. Fixed prefix: magic, version, header size, flags. */
+    uint8_t hdr[RBP__CKPT_TRAINER_HEADER_SIZE];
+    if (fsize < 16)
+        return fail(r, rbp__set_error(RBP_ERR_FORMAT, "checkpoint '%s' is truncated (%llu bytes)", path,
+                                      (unsigned long long)fsize));
+    rbp_status st = read_exact(r, hdr, 16);
+    if (st != RBP_OK)
+        return fail(r, st);
+    if (memcmp(hdr, RBP__CKPT_MAGIC, 4) != 0)
+        return fail(r, rbp__set_error(RBP_ERR_FORMAT, "'%s' is not an rbpattn checkpoint (bad magic)", path));
+    uint32_t version = get_u32(hdr + 4), hsize = get_u32(hdr + 8), flags = get_u32(hdr + 12);
+    if (version > RBP__CKPT_FORMAT_VERSION)
+        return fail(r, rbp__set_error(RBP_ERR_FORMAT,
+                                      "checkpoint '%s' was written by a newer rbpattn (format %u > %u); "
+                                      "upgrade rbpattn to read it",
+                                      path, (unsigned)version, (unsigned)RBP__CKPT_FORMAT_VERSION));
+    if (version == 0)
+        return fail(r, rbp__set_error(RBP_ERR_FORMAT, "checkpoint '%s': invalid format version 0", path));
+    if ((flags & ~(RBP__CKPT_HAS_TRAINER | RBP__CKPT_HAS_BEST)) ||
+        ((flags & RBP__CKPT_HAS_BEST) && !(flags & RBP__CKPT_HAS_TRAINER)))
+        return fail(r, rbp__set_error(RBP_ERR_FORMAT, "checkpoint '%s': unknown flags 0x%x", path, (unsigned)flags));
+    if (hsize != header_size_for(flags))
+        return fail(r, rbp__set_error(RBP_ERR_FORMAT, "checkpoint '%s': header size %u, expected %u", path,
+                                      (unsigned)hsize, (unsigned)header_size_for(flags)));
+    if (fsize < (uint64_t)hsize + 4)
+        return fail(r, rbp__set_error(RBP_ERR_FORMAT, "checkpoint '%s' is truncated (%llu bytes, header needs %u)",
+                                      path, (unsigned long long)fsize, (unsigned)hsize + 4));
+    st = read_exact(r, hdr + 16, hsize - 16);
+    if (st != RBP_OK)
+        return fail(r, st);
+
+    /* 2. Size: header + arrays + CRC must be exactly the file (no overflow for any count). */
+    uint64_t n = get_u64(hdr + 84);
+    uint64_t n_arrays = arrays_for(flags);
+    if (n > (UINT64_MAX - hsize - 4) / (4 * n_arrays) || (uint64_t)hsize + 4 * n_arrays * n + 4 != fsize)
+        return fail(r, rbp__set_error(RBP_ERR_FORMAT,
+                                      "checkpoint '%s' is truncated or has trailing data: %llu bytes, header "
+                                      "announces %llu parameters x %u arrays",
+                                      path, (unsigned long long)fsize, (unsigned long long)n,
+                                      (unsigned)n_arrays));
+    if (n > SIZE_MAX / sizeof(float))
+        return fail(r, rbp__set_error(RBP_ERR_FORMAT, "checkpoint '%s': %llu parameters do not fit in memory",
+                                      path, (unsigned long long)n));
+
+    /* 3. CRC32 over everything before the trailer. */
+    uLong crc = crc32(0L, Z_NULL, 0);
+    crc = crc32(crc, hdr, hsize);
+    uint8_t buf[CHUNK * 4];
+    for (uint64_t left = fsize - hsize - 4; left > 0;) {
+        size_t k = (size_t)(left < sizeof buf ? left : sizeof buf);
+        st = read_exact(r, buf, k);
+        if (st != RBP_OK)
+            return fail(r, st);
+        crc = crc32(crc, buf, (uInt)k);
+        left -= k;
+    }
+    uint8_t trailer[4];
+    st = read_exact(r, trailer, 4);
+    if (st != RBP_OK)
+        return fail(r, st);
+    if (get_u32(trailer) != (uint32_t)crc)
+        return fail(r, rbp__set_error(RBP_ERR_FORMAT,
+                                      "checkpoint '%s' is corrupted (CRC32 %08x, file says %08x)", path,
+                                      (unsigned)crc, (unsigned)get_u32(trailer)));
+
+    /* 4. Only now trust the fields. */
+    decode_header(&r->h, hdr);
+    if (flags & RBP__CKPT_HAS_TRAINER) {
+        const char *why = rbp_train_config_check(&r->h.train.cfg);
+        if (why)
+            return fail(r, rbp__set_error(RBP_ERR_FORMAT, "checkpoint '%s': invalid training config: %s", path, why));
+        const rbp__ckpt_train *t = &r->h.train;
+        if (t->step < 0 || t->epoch < 0 || t->best_epoch < -1 || t->best_epoch >= t->epoch || t->bad_epochs < 0 ||
+            t->bad_epochs > t->epoch || ((flags & RBP__CKPT_HAS_BEST) && t->best_epoch < 0))
+            return fail(r, rbp__set_error(RBP_ERR_FORMAT, "checkpoint '%s': inconsistent training counters", path));
+    }
+    if (fseeko(r->f, (off_t)hsize, SEEK_SET) != 0)
+        return fail(r, rbp__set_error(RBP_ERR_IO, "seeking in checkpoint '%s': %s", path, strerror(errno)));
+    return RBP_OK;
+}
+
+static rbp_status read_floats(rbp__ckpt_reader *r, float *x, uint64_t n)
+{
+    uint8_t buf[CHUNK * 4];
+    if (x == NULL) /* skip this array */
+        return fseeko(r->f, (off_t)(4 * n), SEEK_CUR) == 0
+                   ? RBP_OK
+                   : rbp__set_error(RBP_ERR_IO, "seeking in checkpoint '%s': %s", r->path, strerror(errno));
+    for (uint64_t i = 0; i < n; i += CHUNK) {
+        size_t k = (size_t)(n - i < CHUNK ? n - i : CHUNK);
+        RBP_TRY(read_exact(r, buf, 4 * k));
+        for (size_t j = 0; j < k; j++)
+            x[i + j] = get_f32(buf + 4 * j);
+    }
+    return RBP_OK;
+}
+
+rbp_status rbp__ckpt_read_arrays(rbp__ckpt_reader *r, float *params, float *m, float *v, float *best)
+{
+    RBP_CHECK_NULL(r);
+    RBP_CHECK(r->f != NULL, RBP_ERR_STATE, "rbp__ckpt_read_arrays: checkpoint is not open");
+    const uint32_t flags = r->h.flags;
+    RBP_CHECK((m == NULL && v == NULL) || (flags & RBP__CKPT_HAS_TRAINER), RBP_ERR_FORMAT,
+              "checkpoint '%s' holds no optimizer state", r->path);
+    RBP_CHECK(best == NULL || (flags & RBP__CKPT_HAS_BEST), RBP_ERR_FORMAT,
+              "checkpoint '%s' holds no best-epoch weights", r->path);
+    const uint64_t n = r->h.num_params;
+    if (fseeko(r->f, (off_t)r->h.header_size, SEEK_SET) != 0)
+        return rbp__set_error(RBP_ERR_IO, "seeking in checkpoint '%s': %s", r->path, strerror(errno));
+    RBP_TRY(read_floats(r, params, n));
+    if (flags & RBP__CKPT_HAS_TRAINER) {
+        RBP_TRY(read_floats(r, m, n));
+        RBP_TRY(read_floats(r, v, n));
+    }
+    if (best)
+        RBP_TRY(read_floats(r, best, n));
+    return RBP_OK;
+}
+
+void rbp__ckpt_close(rbp__ckpt_reader *r)
+{
+    if (r && r->f) {
+        fclose(r->f);
+        r->f = NULL;
+    }
+}
+
+const char *rbp__ckpt_config_diff(const rbp_model_config *a, const rbp_model_config *b, char *buf, size_t cap)
+{
+#define DIFF_I(field)                                                                                      \
+    if (a->field != b->field) {                                                                            \
+        snprintf(buf, cap, #field " %ld vs %ld", (long)a->field, (long)b->field);                         \
+        return buf;                                                                                        \
+    }
+#define DIFF_F(field)                                                                                      \
+    if (memcmp(&a->field, &b->field, sizeof(float)) != 0) {                                                \
+        snprintf(buf, cap, #field " %.9g vs %.9g", (double)a->field, (double)b->field);                   \
+        return buf;                                                                                        \
+    }
+    DIFF_I(seq_len)
+    DIFF_I(d_model)
+    DIFF_I(n_heads)
+    DIFF_I(n_layers)
+    DIFF_I(d_ff)
+    DIFF_I(head_hidden)
+    DIFF_F(dropout)
+    DIFF_F(ln_eps)
+    DIFF_I(task)
+    DIFF_I(norm)
+    DIFF_I(activation)
+    DIFF_I(pooling)
+    DIFF_I(use_structure)
+    DIFF_I(use_viewpoint)
+#undef DIFF_I
+#undef DIFF_F
+    return NULL;
+}

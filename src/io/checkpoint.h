@@ -1,0 +1,81 @@
+/*
+ * io/checkpoint.h - the checkpoint file format (docs/checkpoint.md), below the model and
+ * trainer APIs that use it: an explicit little-endian header, float32 arrays, a CRC32
+ * trailer, atomic writes. Nothing here knows the model's internals, so the format can be
+ * tested on its own.
+ */
+#ifndef RBP_IO_CHECKPOINT_H
+#define RBP_IO_CHECKPOINT_H
+
+#include <stdio.h>
+
+#include "core/internal.h"
+#include "rbpattn/model.h"
+#include "rbpattn/train.h"
+
+#define RBP__CKPT_MAGIC "RBPM"
+#define RBP__CKPT_FORMAT_VERSION 1u
+
+/* flags */
+#define RBP__CKPT_HAS_TRAINER 0x1u /* trainer block + Adam m and v arrays follow */
+#define RBP__CKPT_HAS_BEST 0x2u    /* best-epoch weights follow (only with HAS_TRAINER) */
+
+/* Header sizes of format 1: up to num_params, and with the trainer block. */
+#define RBP__CKPT_MODEL_HEADER_SIZE 92u
+#define RBP__CKPT_TRAINER_HEADER_SIZE 200u
+
+/* What a trainer checkpoint adds to the model: everything needed to resume exactly. */
+typedef struct rbp__ckpt_train {
+    rbp_train_config cfg; /* the configuration training ran with (informational on load) */
+    int64_t step;         /* optimizer steps taken */
+    int32_t epoch;        /* epochs completed */
+    int32_t best_epoch;   /* epoch (0-based) of the best monitored value; -1 = none yet */
+    int32_t bad_epochs;   /* epochs since the best one (early-stopping counter) */
+    double best_value;    /* best monitored value (NaN when best_epoch < 0) */
+} rbp__ckpt_train;
+
+typedef struct rbp__ckpt_header {
+    uint32_t format_version;
+    uint32_t header_size;
+    uint32_t flags;
+    rbp_model_config model;
+    uint64_t num_params;
+    rbp__ckpt_train train; /* valid when flags & RBP__CKPT_HAS_TRAINER */
+} rbp__ckpt_header;
+
+/*
+ * Write a checkpoint atomically: to "<path>.tmp.<pid>", fsync, rename over `path`, fsync the
+ * directory. h->format_version and h->header_size are filled in here; h->flags decides which
+ * arrays are written: params always, m and v with HAS_TRAINER, best with HAS_BEST (each
+ * h->num_params floats). On failure the temporary file is removed and `path` is untouched.
+ */
+rbp_status rbp__ckpt_write(const char *path, const rbp__ckpt_header *h, const float *params, const float *m,
+                           const float *v, const float *best);
+
+/* An open, verified checkpoint positioned at its first array. */
+typedef struct rbp__ckpt_reader {
+    FILE *f;
+    const char *path; /* borrowed from the caller of rbp__ckpt_open, for messages */
+    rbp__ckpt_header h;
+} rbp__ckpt_reader;
+
+/*
+ * Open `path` and verify it before anything is trusted: magic, format version (a newer one is
+ * refused with "written by a newer rbpattn"), header size and flags, file size against the
+ * header, CRC32, and the training configuration when present. The model configuration is
+ * parsed but checked by the caller (rbp_model_config_check). Errors are RBP_ERR_IO (cannot
+ * open/read) or RBP_ERR_FORMAT, with the path in the message; on failure nothing stays open.
+ */
+rbp_status rbp__ckpt_open(rbp__ckpt_reader *r, const char *path);
+
+/* Read the arrays in file order into the given buffers (num_params floats each); NULL skips
+ * one. m/v/best must be NULL when the file lacks them. */
+rbp_status rbp__ckpt_read_arrays(rbp__ckpt_reader *r, float *params, float *m, float *v, float *best);
+
+void rbp__ckpt_close(rbp__ckpt_reader *r);
+
+/* "seq_len 40 vs 101"-style description of the first architecture field in which a and b
+ * differ (the init seed is ignored), or NULL when they agree. Writes into buf. */
+const char *rbp__ckpt_config_diff(const rbp_model_config *a, const rbp_model_config *b, char *buf, size_t cap);
+
+#endif /* RBP_IO_CHECKPOINT_H */

@@ -1,0 +1,658 @@
+/*
+ * test_checkpoint.c - the checkpoint format (docs/checkpoint.md): exact byte layout, round
+ * trips bit for bit, atomic replacement, and rejection of every kind of damaged file
+ * (missing, truncated at any length, any single byte flipped, wrong magic, newer version,
+ * trailing data) with RBP_ERR_IO / RBP_ERR_FORMAT and the path in the message.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <dirent.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <zlib.h>
+
+#include "testutil.h"
+#include <rbpattn/rbpattn.h>
+#include "io/checkpoint.h"
+
+/* ---------------------------------------------------------------- helpers */
+
+static unsigned char *slurp(const char *path, size_t *n)
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    fseek(f, 0, SEEK_END);
+    long len = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    unsigned char *buf = malloc((size_t)len + 1);
+    assert_non_null(buf);
+    assert_int_equal(fread(buf, 1, (size_t)len, f), (size_t)len);
+    fclose(f);
+    *n = (size_t)len;
+    return buf;
+}
+
+static uint32_t le32(const unsigned char *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static uint64_t le64(const unsigned char *p)
+{
+    return (uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32;
+}
+
+static void model_config(rbp_model_config *mc)
+{
+    memset(mc, 0, sizeof *mc);
+    mc->version = RBP_MODEL_CONFIG_VERSION;
+    mc->seq_len = 41;
+    mc->d_model = 32;
+    mc->n_heads = 4;
+    mc->n_layers = 3;
+    mc->d_ff = 64;
+    mc->head_hidden = 16;
+    mc->dropout = 0.1f;
+    mc->ln_eps = 1e-6f;
+    mc->task = RBP_TASK_REGRESSION;
+    mc->norm = RBP_NORM_PRE;
+    mc->activation = RBP_ACT_GELU;
+    mc->pooling = RBP_POOL_MAX;
+    mc->use_structure = 1;
+    mc->use_viewpoint = 0;
+    mc->seed = 0x0123456789ABCDEFull;
+}
+
+/* Values whose bits must survive: signed zero, denormals, infinities, NaN payloads. */
+static void fill_params(float *x, size_t n, uint64_t seed)
+{
+    rbp_test_rng r;
+    rbp_test_rng_seed(&r, seed);
+    rbp_test_fill_uniform(&r, x, n, -3.0f, 3.0f);
+    if (n >= 5) {
+        uint32_t nan_bits = 0x7FC12345u;
+        x[0] = -0.0f;
+        x[1] = 1e-42f; /* denormal */
+        x[2] = INFINITY;
+        memcpy(&x[3], &nan_bits, 4);
+        x[4] = -3.4028235e38f;
+    }
+}
+
+/* A model-only file with N parameters; returns its path. */
+enum { N = 10 };
+
+static const char *write_model_file(const char *name, float *params)
+{
+    rbp__ckpt_header h;
+    memset(&h, 0, sizeof h);
+    model_config(&h.model);
+    h.num_params = N;
+    fill_params(params, N, 7);
+    const char *path = rbp_test_path(name);
+    assert_int_equal(rbp__ckpt_write(path, &h, params, NULL, NULL, NULL), RBP_OK);
+    return path;
+}
+
+static void expect_error(const char *path, rbp_status code, const char *words)
+{
+    rbp__ckpt_reader r;
+    rbp_status st = rbp__ckpt_open(&r, path);
+    if (st != code)
+        fail_msg("%s: status %d (%s), expected %d; message: %s", path, st, rbp_status_str(st), code,
+                 rbp_last_error());
+    assert_null(r.f);
+    if (strstr(rbp_last_error(), path) == NULL)
+        fail_msg("message does not name the file: %s", rbp_last_error());
+    if (words && strstr(rbp_last_error(), words) == NULL)
+        fail_msg("message lacks '%s': %s", words, rbp_last_error());
+}
+
+/* ---------------------------------------------------------------- tests */
+
+/* The byte layout of docs/checkpoint.md, checked offset by offset. */
+static void test_layout_model_only(void **state)
+{
+    (void)state;
+    float params[N];
+    const char *path = write_model_file("layout.rbpm", params);
+    size_t n;
+    unsigned char *b = slurp(path, &n);
+    assert_int_equal(n, 92 + 4 * N + 4);
+    assert_memory_equal(b, "RBPM", 4);
+    assert_int_equal(le32(b + 4), 1);  /* format version */
+    assert_int_equal(le32(b + 8), 92); /* header size */
+    assert_int_equal(le32(b + 12), 0); /* flags */
+    assert_int_equal(le32(b + 16), RBP_MODEL_CONFIG_VERSION);
+    const uint32_t ints[6] = {41, 32, 4, 3, 64, 16};
+    for (int i = 0; i < 6; i++)
+        assert_int_equal(le32(b + 20 + 4 * i), ints[i]);
+    float f;
+    uint32_t u = le32(b + 44);
+    memcpy(&f, &u, 4);
+    assert_float_equal(f, 0.1f, 0.0f);
+    u = le32(b + 48);
+    memcpy(&f, &u, 4);
+    assert_float_equal(f, 1e-6f, 0.0f);
+    assert_int_equal(le32(b + 52), RBP_TASK_REGRESSION);
+    assert_int_equal(le32(b + 56), RBP_NORM_PRE);
+    assert_int_equal(le32(b + 60), RBP_ACT_GELU);
+    assert_int_equal(le32(b + 64), RBP_POOL_MAX);
+    assert_int_equal(le32(b + 68), 1);
+    assert_int_equal(le32(b + 72), 0);
+    assert_true(le64(b + 76) == 0x0123456789ABCDEFull);
+    assert_int_equal(le64(b + 84), N);
+    for (int i = 0; i < N; i++) {
+        uint32_t bits;
+        memcpy(&bits, &params[i], 4);
+        assert_int_equal(le32(b + 92 + 4 * i), bits);
+    }
+    /* CRC32 (zlib) of every byte before the trailer */
+    uLong crc = crc32(crc32(0L, Z_NULL, 0), b, (uInt)(n - 4));
+    assert_int_equal(le32(b + n - 4), (uint32_t)crc);
+    free(b);
+}
+
+static void test_roundtrip_model_only(void **state)
+{
+    (void)state;
+    float params[N], back[N];
+    const char *path = write_model_file("rt.rbpm", params);
+    rbp__ckpt_reader r;
+    assert_int_equal(rbp__ckpt_open(&r, path), RBP_OK);
+    rbp_model_config mc;
+    model_config(&mc);
+    assert_int_equal(r.h.format_version, 1);
+    assert_int_equal(r.h.flags, 0);
+    assert_int_equal(r.h.num_params, N);
+    char buf[128];
+    assert_null(rbp__ckpt_config_diff(&r.h.model, &mc, buf, sizeof buf));
+    assert_true(r.h.model.seed == mc.seed);
+    assert_int_equal(rbp__ckpt_read_arrays(&r, back, NULL, NULL, NULL), RBP_OK);
+    assert_memory_equal(back, params, sizeof params);
+    /* asking for optimizer state that is not there */
+    float m[N], v[N];
+    assert_int_equal(rbp__ckpt_read_arrays(&r, back, m, v, NULL), RBP_ERR_FORMAT);
+    assert_non_null(strstr(rbp_last_error(), "optimizer"));
+    rbp__ckpt_close(&r);
+    rbp__ckpt_close(&r); /* idempotent */
+}
+
+static void fill_train(rbp__ckpt_header *h)
+{
+    memset(h, 0, sizeof *h);
+    model_config(&h->model);
+    h->num_params = 3000; /* more than one I/O chunk */
+    h->flags = RBP__CKPT_HAS_TRAINER | RBP__CKPT_HAS_BEST;
+    rbp_train_config_init(&h->train.cfg, RBP_TRAIN_CONFIG_VERSION);
+    h->train.cfg.epochs = 7;
+    h->train.cfg.optimizer = RBP_OPT_ADAMW;
+    h->train.cfg.lr = 3e-4f;
+    h->train.cfg.seed = 0xFFFFFFFFFFFFFFFFull;
+    h->train.cfg.monitor = RBP_MONITOR_VAL_AUC;
+    h->train.cfg.patience = 2;
+    h->train.step = 5000000000ll; /* needs 64 bits */
+    h->train.epoch = 4;
+    h->train.best_epoch = 2;
+    h->train.bad_epochs = 1;
+    h->train.best_value = 0.123456789012345678;
+}
+
+static void test_roundtrip_trainer(void **state)
+{
+    (void)state;
+    rbp__ckpt_header h;
+    fill_train(&h);
+    const size_t n = (size_t)h.num_params;
+    float *a[4], *b[4];
+    for (int k = 0; k < 4; k++) {
+        a[k] = malloc(n * sizeof(float));
+        b[k] = malloc(n * sizeof(float));
+        fill_params(a[k], n, 100 + (uint64_t)k);
+    }
+    const char *path = rbp_test_path("trainer.rbpm");
+    assert_int_equal(rbp__ckpt_write(path, &h, a[0], a[1], a[2], a[3]), RBP_OK);
+
+    size_t fsz;
+    unsigned char *raw = slurp(path, &fsz);
+    assert_int_equal(fsz, 200 + 4 * 4 * n + 4);
+    assert_int_equal(le32(raw + 8), 200);
+    assert_int_equal(le32(raw + 12), 3);
+    assert_true(le64(raw + 172) == 5000000000ull);
+    assert_int_equal(le32(raw + 180), 4);
+    free(raw);
+
+    rbp__ckpt_reader r;
+    assert_int_equal(rbp__ckpt_open(&r, path), RBP_OK);
+    assert_int_equal(r.h.header_size, 200);
+    assert_int_equal(r.h.flags, 3);
+    assert_memory_equal(&r.h.train.cfg, &h.train.cfg, sizeof h.train.cfg); /* no padding in the struct */
+    assert_true(r.h.train.step == h.train.step);
+    assert_int_equal(r.h.train.epoch, 4);
+    assert_int_equal(r.h.train.best_epoch, 2);
+    assert_int_equal(r.h.train.bad_epochs, 1);
+    assert_true(r.h.train.best_value == h.train.best_value);
+    assert_int_equal(rbp__ckpt_read_arrays(&r, b[0], b[1], b[2], b[3]), RBP_OK);
+    for (int k = 0; k < 4; k++)
+        assert_memory_equal(a[k], b[k], n * sizeof(float));
+    /* params only (the model loader's view of a trainer checkpoint) */
+    memset(b[0], 0, n * sizeof(float));
+    assert_int_equal(rbp__ckpt_read_arrays(&r, b[0], NULL, NULL, NULL), RBP_OK);
+    assert_memory_equal(a[0], b[0], n * sizeof(float));
+    rbp__ckpt_close(&r);
+
+    /* without best weights */
+    h.flags = RBP__CKPT_HAS_TRAINER;
+    assert_int_equal(rbp__ckpt_write(path, &h, a[0], a[1], a[2], NULL), RBP_OK);
+    assert_int_equal(rbp__ckpt_open(&r, path), RBP_OK);
+    assert_int_equal(r.h.flags, RBP__CKPT_HAS_TRAINER);
+    assert_int_equal(rbp__ckpt_read_arrays(&r, b[0], b[1], b[2], b[3]), RBP_ERR_FORMAT);
+    assert_non_null(strstr(rbp_last_error(), "best"));
+    assert_int_equal(rbp__ckpt_read_arrays(&r, b[0], b[1], b[2], NULL), RBP_OK);
+    for (int k = 0; k < 3; k++)
+        assert_memory_equal(a[k], b[k], n * sizeof(float));
+    rbp__ckpt_close(&r);
+    for (int k = 0; k < 4; k++) {
+        free(a[k]);
+        free(b[k]);
+    }
+}
+
+static void test_missing_and_not_a_file(void **state)
+{
+    (void)state;
+    const char *path = rbp_test_path("does-not-exist.rbpm");
+    expect_error(path, RBP_ERR_IO, "No such file");
+    char dir[512];
+    snprintf(dir, sizeof dir, "%s", rbp_test_path("x"));
+    *strrchr(dir, '/') = '\0'; /* the scratch directory itself */
+    expect_error(dir, RBP_ERR_IO, NULL);
+    rbp__ckpt_reader r;
+    assert_int_equal(rbp__ckpt_open(&r, NULL), RBP_ERR_INVALID_ARG);
+    assert_int_equal(rbp__ckpt_open(NULL, path), RBP_ERR_INVALID_ARG);
+}
+
+/* Every proper prefix of a valid file is rejected as FORMAT, never read past. */
+static void test_truncated_everywhere(void **state)
+{
+    (void)state;
+    float params[N];
+    const char *path = write_model_file("full.rbpm", params);
+    size_t n;
+    unsigned char *b = slurp(path, &n);
+    for (size_t len = 0; len < n; len++) {
+        const char *p = rbp_test_write_file("trunc.rbpm", (const char *)b, len);
+        expect_error(p, RBP_ERR_FORMAT, "truncated");
+    }
+    /* one trailing byte too many */
+    unsigned char *longer = malloc(n + 1);
+    memcpy(longer, b, n);
+    longer[n] = 0;
+    expect_error(rbp_test_write_file("long.rbpm", (const char *)longer, n + 1), RBP_ERR_FORMAT, "trailing");
+    free(longer);
+    free(b);
+}
+
+/* Flipping any bit of any byte is caught (CRC or an earlier check), for a model-only and
+ * a trainer file. */
+static void flip_all(const char *path)
+{
+    size_t n;
+    unsigned char *b = slurp(path, &n);
+    for (size_t i = 0; i < n; i++) {
+        for (int bit = 0; bit < 8; bit += 3) {
+            b[i] ^= (unsigned char)(1u << bit);
+            const char *p = rbp_test_write_file("flip.rbpm", (const char *)b, n);
+            rbp__ckpt_reader r;
+            rbp_status st = rbp__ckpt_open(&r, p);
+            if (st != RBP_ERR_FORMAT)
+                fail_msg("byte %zu bit %d flipped: status %d (%s)", i, bit, st, rbp_last_error());
+            assert_non_null(strstr(rbp_last_error(), p));
+            b[i] ^= (unsigned char)(1u << bit);
+        }
+    }
+    free(b);
+}
+
+static void test_flipped_bytes(void **state)
+{
+    (void)state;
+    float params[N];
+    flip_all(write_model_file("flipsrc.rbpm", params));
+
+    rbp__ckpt_header h;
+    fill_train(&h);
+    h.num_params = 6;
+    float a[6] = {1, 2, 3, 4, 5, 6};
+    const char *path = rbp_test_path("flipsrc2.rbpm");
+    assert_int_equal(rbp__ckpt_write(path, &h, a, a, a, a), RBP_OK);
+    flip_all(path);
+}
+
+static void patch_u32(const char *src, const char *name, size_t off, uint32_t value, const char **out)
+{
+    size_t n;
+    unsigned char *b = slurp(src, &n);
+    b[off] = (unsigned char)value;
+    b[off + 1] = (unsigned char)(value >> 8);
+    b[off + 2] = (unsigned char)(value >> 16);
+    b[off + 3] = (unsigned char)(value >> 24);
+    *out = rbp_test_write_file(name, (const char *)b, n);
+    free(b);
+}
+
+/* Re-seal a patched file with a correct CRC, so the check after the CRC is what fires. */
+static const char *reseal(const char *path)
+{
+    size_t n;
+    unsigned char *b = slurp(path, &n);
+    uLong crc = crc32(crc32(0L, Z_NULL, 0), b, (uInt)(n - 4));
+    b[n - 4] = (unsigned char)crc;
+    b[n - 3] = (unsigned char)(crc >> 8);
+    b[n - 2] = (unsigned char)(crc >> 16);
+    b[n - 1] = (unsigned char)(crc >> 24);
+    const char *p = rbp_test_write_file("sealed.rbpm", (const char *)b, n);
+    free(b);
+    return p;
+}
+
+static void test_specific_damage(void **state)
+{
+    (void)state;
+    float params[N];
+    char good[512]; /* rbp_test_path strings are recycled after 8 calls */
+    snprintf(good, sizeof good, "%s", write_model_file("good.rbpm", params));
+    const char *p;
+
+    /* wrong magic: another format altogether */
+    p = rbp_test_write_file("png.rbpm", "\x89PNG\r\n\x1a\n0123456789abcdef", (size_t)-1);
+    expect_error(p, RBP_ERR_FORMAT, "not an rbpattn checkpoint");
+    patch_u32(good, "magic.rbpm", 0, 0x5242504Du /* "MPBR" */, &p);
+    expect_error(p, RBP_ERR_FORMAT, "bad magic");
+
+    /* a newer format version */
+    patch_u32(good, "v2.rbpm", 4, 2, &p);
+    expect_error(p, RBP_ERR_FORMAT, "written by a newer rbpattn (format 2 > 1)");
+    patch_u32(good, "v0.rbpm", 4, 0, &p);
+    expect_error(p, RBP_ERR_FORMAT, "version 0");
+
+    /* unknown flags; header size that disagrees with the flags */
+    patch_u32(good, "flags.rbpm", 12, 4, &p);
+    expect_error(p, RBP_ERR_FORMAT, "flags");
+    patch_u32(good, "flags2.rbpm", 12, RBP__CKPT_HAS_BEST, &p);
+    expect_error(p, RBP_ERR_FORMAT, "flags");
+    patch_u32(good, "hsize.rbpm", 8, 96, &p);
+    expect_error(p, RBP_ERR_FORMAT, "header size");
+
+    /* parameter count too large / huge (overflow-safe size check), even with a valid CRC */
+    patch_u32(good, "n.rbpm", 84, N + 1, &p);
+    expect_error(reseal(p), RBP_ERR_FORMAT, "parameters");
+    patch_u32(good, "nhuge.rbpm", 88, 0x40000000u, &p);
+    expect_error(reseal(p), RBP_ERR_FORMAT, "parameters");
+
+    /* a data byte flipped: the CRC */
+    size_t n;
+    unsigned char *b = slurp(good, &n);
+    b[100] ^= 0x10;
+    expect_error(rbp_test_write_file("crc.rbpm", (const char *)b, n), RBP_ERR_FORMAT, "corrupted");
+    free(b);
+}
+
+static void test_invalid_train_block(void **state)
+{
+    (void)state;
+    rbp__ckpt_header h;
+    fill_train(&h);
+    h.num_params = 4;
+    float a[4] = {1, 2, 3, 4};
+    const char *path = rbp_test_path("tb.rbpm");
+    /* an invalid training config inside a well-formed file */
+    h.train.cfg.batch_size = 0;
+    assert_int_equal(rbp__ckpt_write(path, &h, a, a, a, a), RBP_OK);
+    expect_error(path, RBP_ERR_FORMAT, "batch_size");
+    /* counters that cannot happen */
+    fill_train(&h);
+    h.num_params = 4;
+    h.train.best_epoch = h.train.epoch;
+    assert_int_equal(rbp__ckpt_write(path, &h, a, a, a, a), RBP_OK);
+    expect_error(path, RBP_ERR_FORMAT, "counters");
+    fill_train(&h);
+    h.num_params = 4;
+    h.train.best_epoch = -1; /* best weights flagged but no best epoch */
+    assert_int_equal(rbp__ckpt_write(path, &h, a, a, a, a), RBP_OK);
+    expect_error(path, RBP_ERR_FORMAT, "counters");
+}
+
+static int count_tmp_files(const char *dir)
+{
+    DIR *d = opendir(dir);
+    assert_non_null(d);
+    int count = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL)
+        if (strstr(e->d_name, ".tmp."))
+            count++;
+    closedir(d);
+    return count;
+}
+
+/* Overwriting goes through a temporary file and rename: the target is always complete,
+ * no temporary stays behind, a failed write leaves the old file alone. */
+static void test_atomic_write(void **state)
+{
+    (void)state;
+    char dir[512];
+    snprintf(dir, sizeof dir, "%s", rbp_test_path("x"));
+    *strrchr(dir, '/') = '\0';
+
+    float params[N], back[N];
+    const char *path = write_model_file("atomic.rbpm", params);
+    rbp__ckpt_header h;
+    memset(&h, 0, sizeof h);
+    model_config(&h.model);
+    h.num_params = N;
+    float other[N];
+    for (int i = 0; i < N; i++)
+        other[i] = (float)i;
+    assert_int_equal(rbp__ckpt_write(path, &h, other, NULL, NULL, NULL), RBP_OK);
+    assert_int_equal(count_tmp_files(dir), 0);
+    rbp__ckpt_reader r;
+    assert_int_equal(rbp__ckpt_open(&r, path), RBP_OK);
+    assert_int_equal(rbp__ckpt_read_arrays(&r, back, NULL, NULL, NULL), RBP_OK);
+    rbp__ckpt_close(&r);
+    assert_memory_equal(back, other, sizeof other);
+
+    /* a directory that does not exist: IO error naming the path, nothing created */
+    char bad[600];
+    snprintf(bad, sizeof bad, "%s/no/such/dir/m.rbpm", dir);
+    assert_int_equal(rbp__ckpt_write(bad, &h, other, NULL, NULL, NULL), RBP_ERR_IO);
+    assert_non_null(strstr(rbp_last_error(), "no/such/dir/m.rbpm"));
+    /* the target is a directory: the rename fails, the temporary is removed */
+    char sub[600];
+    snprintf(sub, sizeof sub, "%s/subdir", dir);
+    assert_int_equal(mkdir(sub, 0700), 0);
+    assert_int_equal(rbp__ckpt_write(sub, &h, other, NULL, NULL, NULL), RBP_ERR_IO);
+    assert_non_null(strstr(rbp_last_error(), "subdir"));
+    assert_int_equal(count_tmp_files(dir), 0);
+    (void)params;
+}
+
+static void test_write_bad_args(void **state)
+{
+    (void)state;
+    rbp__ckpt_header h;
+    memset(&h, 0, sizeof h);
+    model_config(&h.model);
+    h.num_params = 1;
+    float x = 1.0f;
+    const char *path = rbp_test_path("args.rbpm");
+    assert_int_equal(rbp__ckpt_write(NULL, &h, &x, NULL, NULL, NULL), RBP_ERR_INVALID_ARG);
+    assert_int_equal(rbp__ckpt_write(path, NULL, &x, NULL, NULL, NULL), RBP_ERR_INVALID_ARG);
+    assert_int_equal(rbp__ckpt_write(path, &h, NULL, NULL, NULL, NULL), RBP_ERR_INVALID_ARG);
+    h.flags = RBP__CKPT_HAS_TRAINER;
+    assert_int_equal(rbp__ckpt_write(path, &h, &x, NULL, NULL, NULL), RBP_ERR_INVALID_ARG);
+    assert_non_null(strstr(rbp_last_error(), "optimizer"));
+    h.flags = RBP__CKPT_HAS_BEST;
+    assert_int_equal(rbp__ckpt_write(path, &h, &x, &x, &x, &x), RBP_ERR_INVALID_ARG);
+    h.flags = 8;
+    assert_int_equal(rbp__ckpt_write(path, &h, &x, &x, &x, &x), RBP_ERR_INVALID_ARG);
+}
+
+static void test_config_diff(void **state)
+{
+    (void)state;
+    rbp_model_config a, b;
+    char buf[128];
+    model_config(&a);
+    model_config(&b);
+    b.seed = 99; /* the init seed does not matter once weights are loaded */
+    assert_null(rbp__ckpt_config_diff(&a, &b, buf, sizeof buf));
+    b.d_model = 64;
+    assert_string_equal(rbp__ckpt_config_diff(&a, &b, buf, sizeof buf), "d_model 32 vs 64");
+    model_config(&b);
+    b.dropout = 0.2f;
+    assert_non_null(strstr(rbp__ckpt_config_diff(&a, &b, buf, sizeof buf), "dropout"));
+    model_config(&b);
+    b.use_viewpoint = 1;
+    assert_string_equal(rbp__ckpt_config_diff(&a, &b, buf, sizeof buf), "use_viewpoint 0 vs 1");
+}
+
+
+/* ---------------------------------------------------------------- rbp_model_save / rbp_model_load */
+
+static rbp_model *make_model(void)
+{
+    rbp_model_config mc;
+    assert_int_equal(rbp_model_config_init(&mc, RBP_MODEL_CONFIG_VERSION), RBP_OK);
+    mc.seq_len = 12;
+    mc.d_model = 8;
+    mc.n_heads = 2;
+    mc.n_layers = 2;
+    mc.d_ff = 16;
+    mc.head_hidden = 4;
+    mc.pooling = RBP_POOL_MEAN;
+    mc.seed = 77;
+    rbp_model *m = NULL;
+    assert_int_equal(rbp_model_create(&m, &mc), RBP_OK);
+    /* weights that are not the initial ones, so a load that re-initialises would be caught */
+    rbp_test_rng r;
+    rbp_test_rng_seed(&r, 5);
+    rbp_test_fill_uniform(&r, rbp_model_params(m), rbp_model_num_params(m), -0.5f, 0.5f);
+    return m;
+}
+
+static void test_model_roundtrip(void **state)
+{
+    (void)state;
+    rbp_model *m = make_model();
+    char path[512];
+    snprintf(path, sizeof path, "%s", rbp_test_path("model.rbpm"));
+    assert_int_equal(rbp_model_save(m, path), RBP_OK);
+    rbp_model *back = (rbp_model *)path;
+    assert_int_equal(rbp_model_load(&back, path), RBP_OK);
+    rbp_model_config a, b;
+    assert_int_equal(rbp_model_get_config(m, &a), RBP_OK);
+    assert_int_equal(rbp_model_get_config(back, &b), RBP_OK);
+    assert_memory_equal(&a, &b, sizeof a); /* every field, the init seed included */
+    assert_int_equal(rbp_model_num_params(back), rbp_model_num_params(m));
+    assert_memory_equal(rbp_model_params(back), rbp_model_params(m), rbp_model_num_params(m) * sizeof(float));
+    /* same predictions */
+    uint8_t tok[2 * 12], mask[2 * 12];
+    float y[2] = {0, 1}, p1[2], p2[2];
+    for (int i = 0; i < 24; i++) {
+        tok[i] = (uint8_t)(i * 7 % 4);
+        mask[i] = (uint8_t)(i < 20);
+    }
+    rbp_batch bt = {2, 12, tok, mask, NULL, NULL, y, NULL};
+    assert_int_equal(rbp_model_predict_batch(m, &bt, p1), RBP_OK);
+    assert_int_equal(rbp_model_predict_batch(back, &bt, p2), RBP_OK);
+    assert_memory_equal(p1, p2, sizeof p1);
+    /* the file is what docs/checkpoint.md says: 92-byte header, N floats, CRC */
+    size_t n;
+    unsigned char *raw = slurp(path, &n);
+    assert_int_equal(n, 92 + 4 * rbp_model_num_params(m) + 4);
+    free(raw);
+    rbp_model_free(back);
+    rbp_model_free(m);
+}
+
+static void expect_model_error(const char *path, rbp_status code, const char *words)
+{
+    rbp_model *m = (rbp_model *)path;
+    rbp_status st = rbp_model_load(&m, path);
+    if (st != code)
+        fail_msg("%s: status %d (%s), expected %d; message: %s", path, st, rbp_status_str(st), code,
+                 rbp_last_error());
+    assert_null(m);
+    if (strstr(rbp_last_error(), path) == NULL)
+        fail_msg("message does not name the file: %s", rbp_last_error());
+    if (words && strstr(rbp_last_error(), words) == NULL)
+        fail_msg("message lacks '%s': %s", words, rbp_last_error());
+}
+
+static void test_model_load_errors(void **state)
+{
+    (void)state;
+    rbp_model *m = make_model();
+    char good[512];
+    snprintf(good, sizeof good, "%s", rbp_test_path("mgood.rbpm"));
+    assert_int_equal(rbp_model_save(m, good), RBP_OK);
+    size_t n;
+    unsigned char *b = slurp(good, &n);
+    const char *p;
+
+    expect_model_error(rbp_test_path("missing.rbpm"), RBP_ERR_IO, "No such file");
+    expect_model_error(rbp_test_write_file("mtrunc.rbpm", (const char *)b, n - 9), RBP_ERR_FORMAT, "truncated");
+    expect_model_error(rbp_test_write_file("mtrunc2.rbpm", (const char *)b, 40), RBP_ERR_FORMAT, "truncated");
+    b[n / 2] ^= 0x01;
+    expect_model_error(rbp_test_write_file("mflip.rbpm", (const char *)b, n), RBP_ERR_FORMAT, "corrupted");
+    b[n / 2] ^= 0x01;
+    b[0] = 'X';
+    expect_model_error(rbp_test_write_file("mmagic.rbpm", (const char *)b, n), RBP_ERR_FORMAT, "magic");
+    b[0] = 'R';
+    patch_u32(good, "mv9.rbpm", 4, 9, &p);
+    expect_model_error(p, RBP_ERR_FORMAT, "written by a newer rbpattn (format 9 > 1)");
+    /* an invalid configuration inside an otherwise valid file (n_heads 3 with d_model 8) */
+    patch_u32(good, "mheads.rbpm", 28, 3, &p);
+    expect_model_error(reseal(p), RBP_ERR_FORMAT, "invalid model config");
+    /* a valid configuration whose parameter count disagrees with the arrays (d_model 8 -> 4) */
+    patch_u32(good, "mdmodel.rbpm", 24, 4, &p);
+    expect_model_error(reseal(p), RBP_ERR_FORMAT, "parameters");
+
+    rbp_model *out = m;
+    assert_int_equal(rbp_model_load(&out, NULL), RBP_ERR_INVALID_ARG);
+    assert_null(out);
+    assert_non_null(strstr(rbp_last_error(), "path"));
+    assert_int_equal(rbp_model_load(NULL, good), RBP_ERR_INVALID_ARG);
+    assert_int_equal(rbp_model_save(NULL, good), RBP_ERR_INVALID_ARG);
+    assert_non_null(strstr(rbp_last_error(), "model"));
+    assert_int_equal(rbp_model_save(m, NULL), RBP_ERR_INVALID_ARG);
+    char bad[600];
+    snprintf(bad, sizeof bad, "%s/missing-dir/m.rbpm", good);
+    assert_int_equal(rbp_model_save(m, bad), RBP_ERR_IO);
+    assert_non_null(strstr(rbp_last_error(), "missing-dir/m.rbpm"));
+    free(b);
+    rbp_model_free(m);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_layout_model_only),
+        cmocka_unit_test(test_roundtrip_model_only),
+        cmocka_unit_test(test_roundtrip_trainer),
+        cmocka_unit_test(test_missing_and_not_a_file),
+        cmocka_unit_test(test_truncated_everywhere),
+        cmocka_unit_test(test_flipped_bytes),
+        cmocka_unit_test(test_specific_damage),
+        cmocka_unit_test(test_invalid_train_block),
+        cmocka_unit_test(test_atomic_write),
+        cmocka_unit_test(test_write_bad_args),
+        cmocka_unit_test(test_config_diff),
+        cmocka_unit_test(test_model_roundtrip),
+        cmocka_unit_test(test_model_load_errors),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
