@@ -1,0 +1,60 @@
+/*
+ * cli/opts.h - option-table fragments shared by several programs, so that the same input
+ * options read the same way (and are documented the same way) in train and eval.
+ */
+#ifndef RBPATTN_CLI_OPTS_H
+#define RBPATTN_CLI_OPTS_H
+
+#include "cli/cli.h"
+
+#define CLI_RANGE_NONE 1, 0 /* min > max: no range check */
+
+/* The input-format options; `a` is a cli_data_args lvalue, `gname` the name of the generic
+ * file option ("train" or "data") and `gname_help` its help line. */
+#define CLI_DATA_INPUT_OPTIONS(a, gname, gname_help)                                                      \
+    {"fasta", 0, CLI_OPT_STRING, &(a).fasta, "FILE",                                                         \
+     "FASTA (.fa/.fa.gz) with labels in the headers ('class:1', RBP-31)", CLI_RANGE_NONE, NULL, 0},          \
+    {"csv", 0, CLI_OPT_STRING, &(a).csv, "FILE", "CSV with a header (the study's columns: sequence, ..., RKA)",    \
+     CLI_RANGE_NONE, NULL, 0},                                                                                \
+    {"tsv", 0, CLI_OPT_STRING, &(a).tsv, "FILE", "TSV with a header", CLI_RANGE_NONE, NULL, 0},               \
+    {"lines", 0, CLI_OPT_STRING, &(a).lines, "FILE", "plain 'SEQUENCE TARGET' lines ('#' comments)",           \
+     CLI_RANGE_NONE, NULL, 0},                                                                                \
+    {"pos", 0, CLI_OPT_STRING, &(a).pos, "FILE",                                                             \
+     "GraphProt positives FASTA (with --neg; lowercase = context,\nUPPERCASE = viewpoint)", CLI_RANGE_NONE,   \
+     NULL, 0},                                                                                                \
+    {"neg", 0, CLI_OPT_STRING, &(a).neg, "FILE", "GraphProt negatives FASTA (with --pos)", CLI_RANGE_NONE,     \
+     NULL, 0},                                                                                                \
+    {"affys", 0, CLI_OPT_STRING, &(a).affys, "FILE",                                                         \
+     "RNAcompete affinities, one per line, for the --fasta records", CLI_RANGE_NONE, NULL, 0},                \
+    {gname, 0, CLI_OPT_STRING, &(a).generic, "FILE", gname_help, CLI_RANGE_NONE, NULL, 0},                \
+    {"format", 0, CLI_OPT_CHOICE, &(a).format, NULL,                                                          \
+     "format of the --" gname " file (default auto: from the extension)", CLI_RANGE_NONE, cli_format_names, 0}
+
+#define CLI_DATA_COLUMN_OPTIONS(a)                                                                            \
+    {"sequence-column", 0, CLI_OPT_STRING, &(a).sequence_column, "NAME",                                     \
+     "CSV/TSV column of the sequences (default sequence)", CLI_RANGE_NONE, NULL, 0},                          \
+    {"target-column", 0, CLI_OPT_STRING, &(a).target_column, "NAME",                                         \
+     "CSV/TSV column of the targets (default RKA)", CLI_RANGE_NONE, NULL, 0},                                 \
+    {"structure-column", 0, CLI_OPT_STRING, &(a).structure_column, "NAME",                                   \
+     "CSV/TSV column of dot-bracket structures: adds a structure channel", CLI_RANGE_NONE, NULL, 0},         \
+    {"label-key", 0, CLI_OPT_STRING, &(a).label_key, "KEY",                                                  \
+     "FASTA header key before the label (default 'class:')", CLI_RANGE_NONE, NULL, 0},                        \
+    {"truncate", 0, CLI_OPT_CHOICE, &(a).truncate, NULL,                                                      \
+     "which part of a longer sequence to keep (default right = the start;\n"                                 \
+     "center = around the viewpoint; use the same in train, eval, predict)",                                  \
+     CLI_RANGE_NONE, cli_truncate_names, 0},                                                                  \
+    {"no-case-viewpoint", 0, CLI_OPT_FLAG, &(a).no_case, NULL,                                               \
+     "ignore letter case (else lowercase = context, UPPERCASE = viewpoint)", CLI_RANGE_NONE, NULL, 0}
+
+#define CLI_THREADS_OPTION(dest)                                                                              \
+    {"threads", 't', CLI_OPT_INT, &(dest), "N", "threads for BLAS and kernels (default 1; results are\n"      \
+     "reproducible for a given seed and thread count)", 1, 1024, NULL, 0}
+
+#define CLI_QUIET_OPTION(dest)                                                                                \
+    {"quiet", 'q', CLI_OPT_FLAG, &(dest), NULL, "no progress display or informational lines\n(results, warnings and errors only)",  \
+     CLI_RANGE_NONE, NULL, 0}
+
+#define CLI_END_OPTIONS {NULL, 0, CLI_OPT_FLAG, NULL, NULL, NULL, CLI_RANGE_NONE, NULL, 0}
+#define CLI_SECTION(title) {NULL, 0, CLI_OPT_SECTION, NULL, NULL, title, CLI_RANGE_NONE, NULL, 0}
+
+#endif /* RBPATTN_CLI_OPTS_H */

@@ -1,0 +1,246 @@
+/*
+ * predict.c - rbpattn-predict: score sequences with a trained model, as TSV "id<TAB>score".
+ *
+ * Input is FASTA (plain or .gz), CSV/TSV with a sequence column, or one sequence per line,
+ * from a file or stdin ("-"). It is streamed: records are read in chunks (cli/seqstream.c),
+ * each chunk becomes a dataset through rbp_dataset_from_strings and is scored in batches, so
+ * memory stays bounded by the chunk size however large the input. Scores are probabilities
+ * for a classification model and predicted values for a regression model.
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rbpattn/rbpattn.h>
+
+#include "cli/cli.h"
+#include "cli/opts.h"
+
+typedef struct args {
+    const char *model, *out, *sequence_column, *id_column, *structure_column;
+    int32_t format, truncate, no_case, full_header, no_header, chunk, batch, max_length, threads, quiet;
+} args;
+
+static void write_row(FILE *out, const char *id, float score)
+{
+    fprintf(out, "%s\t%.9g\n", id, (double)score);
+}
+
+/*
+ * Models with a structure channel need the dot-bracket column next to the sequence, which
+ * rbp_dataset_from_strings cannot take: such input goes through the library's reader
+ * (whole file, unlabelled: require_target = 0) instead of the streaming path.
+ */
+static int predict_with_structure(const args *a, rbp_model *model, const rbp_model_config *cfg, const char *input,
+                                  const char *out_path)
+{
+    if (strcmp(input, "-") == 0)
+        cli_usage_error("a model with structure reads a CSV/TSV file, not stdin");
+    if (a->format != CLI_SEQ_AUTO && a->format != CLI_SEQ_CSV && a->format != CLI_SEQ_TSV)
+        cli_usage_error("a model with structure needs CSV/TSV input (sequence and structure columns)");
+    rbp_dataset_options opt;
+    cli_check(rbp_dataset_options_init(&opt, RBP_DATASET_OPTIONS_VERSION));
+    opt.format = a->format == CLI_SEQ_CSV ? RBP_FORMAT_CSV : a->format == CLI_SEQ_TSV ? RBP_FORMAT_TSV : RBP_FORMAT_AUTO;
+    opt.length = cfg->seq_len;
+    opt.truncate = a->truncate;
+    opt.case_viewpoint = a->no_case ? 0 : 1;
+    opt.max_record_length = a->max_length;
+    opt.require_target = 0;
+    opt.target_column = NULL;
+    opt.structure_column = a->structure_column;
+    opt.id_column = a->id_column;
+    if (a->sequence_column != NULL)
+        opt.sequence_column = a->sequence_column;
+    rbp_dataset *ds = NULL;
+    cli_check(rbp_dataset_load(&ds, input, &opt));
+    size_t n = rbp_dataset_size(ds);
+    float *pred = cli_xmalloc(n * sizeof *pred);
+    cli_check(rbp_model_predict(model, ds, a->batch, pred));
+    FILE *out = cli_open_output(out_path);
+    if (!a->no_header)
+        fprintf(out, "id\tscore\n");
+    for (size_t i = 0; i < n; i++)
+        write_row(out, rbp_dataset_id(ds, i), pred[i]);
+    cli_close_output(out, out_path);
+    free(pred);
+    rbp_dataset_free(ds);
+    return CLI_EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+    cli_set_program("rbpattn-predict");
+    args a;
+    memset(&a, 0, sizeof a);
+    a.chunk = 4096;
+    a.batch = 256;
+    a.max_length = 100000;
+    a.threads = 1;
+    a.truncate = RBP_TRUNCATE_RIGHT;
+
+    cli_option opts[] = {
+        CLI_SECTION("Model and input"),
+        {"model", 'm', CLI_OPT_STRING, &a.model, "FILE", "trained model (rbpattn-train --save) [required]",
+         CLI_RANGE_NONE, NULL, 0},
+        {"format", 'f', CLI_OPT_CHOICE, &a.format, NULL,
+         "input format (default auto: from the extension, else from the\ncontent)", CLI_RANGE_NONE,
+         cli_seq_format_names, 0},
+        {"sequence-column", 0, CLI_OPT_STRING, &a.sequence_column, "NAME",
+         "CSV/TSV column of the sequences (default sequence)", CLI_RANGE_NONE, NULL, 0},
+        {"id-column", 0, CLI_OPT_STRING, &a.id_column, "NAME", "CSV/TSV column of the ids (default line<N>)",
+         CLI_RANGE_NONE, NULL, 0},
+        {"structure-column", 0, CLI_OPT_STRING, &a.structure_column, "NAME",
+         "CSV/TSV column of dot-bracket structures, for models trained with\none (such input is read whole, not streamed)",
+         CLI_RANGE_NONE, NULL, 0},
+        {"full-header", 0, CLI_OPT_FLAG, &a.full_header, NULL,
+         "FASTA: the whole header line is the id (default: its first\nword, without a trailing ';' or ',')", CLI_RANGE_NONE, NULL, 0},
+        {"truncate", 0, CLI_OPT_CHOICE, &a.truncate, NULL,
+         "which part of a sequence longer than the model to keep (default\nright = the start; center = around the viewpoint; as in training)",
+         CLI_RANGE_NONE, cli_truncate_names, 0},
+        {"no-case-viewpoint", 0, CLI_OPT_FLAG, &a.no_case, NULL,
+         "ignore letter case (else lowercase = context, UPPERCASE = viewpoint)", CLI_RANGE_NONE, NULL, 0},
+        {"max-length", 0, CLI_OPT_INT, &a.max_length, "N", "reject a sequence longer than N (default 100000)", 1,
+         INT32_MAX, NULL, 0},
+        CLI_SECTION("Output and performance"),
+        {"out", 'o', CLI_OPT_STRING, &a.out, "FILE", "write the TSV here (default stdout)", CLI_RANGE_NONE, NULL, 0},
+        {"no-header", 0, CLI_OPT_FLAG, &a.no_header, NULL, "omit the 'id<TAB>score' header line", CLI_RANGE_NONE,
+         NULL, 0},
+        {"chunk", 0, CLI_OPT_INT, &a.chunk, "N", "records read and scored per chunk (default 4096)", 1, 1 << 24,
+         NULL, 0},
+        {"batch", 'b', CLI_OPT_INT, &a.batch, "N", "inference batch size (default 256)", 1, 1 << 20, NULL, 0},
+        CLI_THREADS_OPTION(a.threads),
+        CLI_QUIET_OPTION(a.quiet),
+        CLI_END_OPTIONS,
+    };
+    const cli_program_info info = {
+        "rbpattn-predict --model FILE [options] INPUT|-",
+        "Score sequences with a trained model: one line 'id<TAB>score' per record (a probability\n"
+        "for classification models, a value for regression models). INPUT is FASTA (.fa,\n"
+        ".fa.gz), CSV/TSV with a header, or one sequence per line; '-' reads stdin (plain or\n"
+        "gzip). The input is streamed in chunks, so it may be as large as a genome.",
+        "  rbpattn-predict --model pum2.rbp data/pum2/test.fa.gz > scores.tsv\n"
+        "  zcat windows.fa.gz | rbpattn-predict -m pum2.rbp --threads 4 -o scores.tsv -\n"
+        "  rbpattn-predict -m model.rbp --sequence-column seq --id-column name probes.csv\n",
+        "INPUT",
+        1,
+    };
+    const char *pos[1] = {NULL};
+    int npos = 0;
+    cli_parse(argc, argv, opts, &info, pos, &npos);
+    if (a.model == NULL)
+        cli_usage_error("missing --model FILE");
+    if (npos == 0)
+        cli_usage_error("missing INPUT (a file, or '-' for stdin)");
+    if (a.id_column != NULL && a.format != CLI_SEQ_AUTO && a.format != CLI_SEQ_CSV && a.format != CLI_SEQ_TSV)
+        cli_usage_error("--id-column applies to CSV/TSV input");
+    cli_check(rbp_set_num_threads(a.threads));
+
+    rbp_model *model = NULL;
+    cli_check(rbp_model_load(&model, a.model));
+    rbp_model_config cfg;
+    cli_check(rbp_model_get_config(model, &cfg));
+    if (cfg.use_structure && a.structure_column == NULL)
+        cli_usage_error("%s uses a structure channel: give --structure-column NAME (CSV/TSV input)", a.model);
+    if (!cfg.use_structure && a.structure_column != NULL)
+        cli_usage_error("--structure-column: %s does not use structure", a.model);
+
+    const char *out_path = a.out != NULL ? a.out : "-";
+    if (cfg.use_structure) {
+        int rc = predict_with_structure(&a, model, &cfg, pos[0], out_path);
+        rbp_model_free(model);
+        return rc;
+    }
+
+    cli_seqreader_options ropt;
+    memset(&ropt, 0, sizeof ropt);
+    ropt.format = a.format;
+    ropt.sequence_column = a.sequence_column;
+    ropt.id_column = a.id_column;
+    ropt.full_header = a.full_header;
+    ropt.max_record_length = (size_t)a.max_length;
+    char err[1024];
+    cli_seqreader *reader = cli_seqreader_open(pos[0], &ropt, err, sizeof err);
+    if (reader == NULL)
+        cli_fail("%s", err);
+
+    rbp_dataset_options dopt;
+    cli_check(rbp_dataset_options_init(&dopt, RBP_DATASET_OPTIONS_VERSION));
+    dopt.length = cfg.seq_len;
+    dopt.truncate = a.truncate;
+    dopt.case_viewpoint = a.no_case ? 0 : 1;
+    dopt.max_record_length = a.max_length;
+
+    FILE *out = cli_open_output(out_path);
+    if (!a.no_header)
+        fprintf(out, "id\tscore\n");
+
+    cli_progress progress;
+    cli_progress_init(&progress, !a.quiet);
+    float *pred = cli_xmalloc((size_t)a.chunk * sizeof *pred);
+    double t0 = cli_now();
+    size_t done = 0;
+    int warned_long = 0;
+    for (;;) {
+        const char *const *seqs, *const *ids;
+        size_t n = 0;
+        int rc = cli_seqreader_next(reader, (size_t)a.chunk, &seqs, &ids, &n, err, sizeof err);
+        if (rc < 0) {
+            cli_progress_clear(&progress);
+            cli_fail("%s", err);
+        }
+        if (rc == 0)
+            break;
+        rbp_dataset *ds = NULL;
+        rbp_status st = rbp_dataset_from_strings(&ds, seqs, NULL, ids, n, &dopt);
+        if (st == RBP_OK)
+            st = rbp_model_predict(model, ds, a.batch, pred);
+        rbp_dataset_free(ds);
+        if (st != RBP_OK) {
+            cli_progress_clear(&progress);
+            cli_fail("%s: records %zu-%zu: %s", strcmp(pos[0], "-") == 0 ? "<stdin>" : pos[0], done + 1, done + n,
+                     rbp_last_error());
+        }
+        for (size_t i = 0; i < n; i++)
+            write_row(out, ids[i], pred[i]);
+        if (!warned_long && !cli_given(opts, "truncate") && !a.quiet) {
+            for (size_t i = 0; i < n && !warned_long; i++) {
+                size_t len = strlen(seqs[i]);
+                if (len > (size_t)cfg.seq_len) {
+                    cli_progress_clear(&progress);
+                    cli_warn("'%s' (%zu nt) and maybe others are longer than the model (%d): their first %d nt "
+                             "are scored (use --truncate as in training)",
+                             ids[i], len, cfg.seq_len, cfg.seq_len);
+                    warned_long = 1;
+                }
+            }
+        }
+        if (ferror(out))
+            break; /* reported by cli_close_output */
+        done += n;
+        double elapsed = cli_now() - t0;
+        double frac = cli_seqreader_progress(reader);
+        double eta = frac > 0.01 ? elapsed * (1.0 - frac) / frac : -1;
+        char extra[48];
+        snprintf(extra, sizeof extra, "%s%zu sequences", frac >= 0 ? " " : "", done);
+        progress.percent = frac >= 0;
+        cli_progress_show(&progress, "predict", frac >= 0 ? frac : (double)done, frac >= 0 ? 1.0 : 0,
+                          frac >= 0 ? extra : NULL, (double)done / elapsed, "seq", eta, 0);
+    }
+    cli_progress_clear(&progress);
+    cli_close_output(out, out_path);
+    if (!a.quiet && done > 0) {
+        char d[32];
+        double el = cli_now() - t0;
+        fprintf(stderr, "%s: scored %zu sequences in %s (%.0f seq/s)\n", cli_program(), done,
+                cli_format_duration(d, sizeof d, el), el > 0 ? (double)done / el : 0.0);
+    }
+    if (done == 0)
+        cli_warn("no sequences in %s", strcmp(pos[0], "-") == 0 ? "<stdin>" : pos[0]);
+    free(pred);
+    cli_seqreader_close(reader);
+    rbp_model_free(model);
+    return CLI_EXIT_OK;
+}

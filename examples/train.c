@@ -1,0 +1,753 @@
+/*
+ * train.c - rbpattn-train: train a binding-site model on labelled sequences and report test
+ * metrics.
+ *
+ * Reads any format of the reader (RBP-31 FASTA, the study's CSV, GraphProt pairs, RNAcompete,
+ * plain lines), holds out a test set (a file, or a seeded stratified split as in the study),
+ * optionally a validation set for early stopping, trains with progress on the terminal and a
+ * line of metrics per epoch, then prints the test metrics (AUC, AUPRC, accuracy, log loss for
+ * classification; R-squared, Pearson, Spearman, MSE for regression, and AUC/accuracy of a
+ * binarised target on request). Saves the model, per-epoch checkpoints to resume from, and a
+ * JSON summary of the whole run.
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rbpattn/rbpattn.h>
+
+#include "cli/cli.h"
+#include "cli/opts.h"
+
+static const char *const task_names[] = {"auto", "classification", "regression", NULL};
+static const char *const optimizer_names[] = {"adam", "adamw", NULL};
+static const char *const schedule_names[] = {"transformer", "constant", "cosine", NULL};
+static const char *const monitor_names[] = {"loss", "auc", NULL};
+static const char *const pooling_names[] = {"flatten", "mean", "max", NULL};
+
+typedef struct args {
+    cli_data_args data;
+    const char *test, *test_pos, *test_neg, *test_affys;
+    double split, val_fraction;
+    int32_t no_stratify;
+    int32_t task; /* index into task_names */
+    /* model */
+    int32_t length, d_model, heads, layers, d_ff, head_hidden, pre_norm, gelu, pooling, viewpoint;
+    double dropout;
+    /* training */
+    int32_t epochs, batch, eval_batch, optimizer, schedule, warmup, patience, monitor, no_restore_best;
+    double lr, lr_scale, clip, weight_decay, beta2;
+    const char *pos_weight;
+    uint64_t seed;
+    int32_t threads;
+    /* output */
+    const char *save, *checkpoint, *resume, *json, *predictions;
+    double binarize, threshold;
+    int32_t quiet;
+} args;
+
+/* State shared with the trainer callbacks. */
+typedef struct run {
+    const args *a;
+    rbp_trainer *trainer;
+    cli_progress progress;
+    int32_t epochs;
+    int64_t batches;
+    int32_t first_epoch;      /* epoch the run started at (after a resume) */
+    double fit_start;
+    int64_t steps_this_run;
+    double epoch_loss_sum;
+    int64_t epoch_loss_n;
+    int32_t current_epoch;
+    rbp_epoch_info *history;  /* per-epoch records for the JSON summary */
+    size_t n_history, cap_history;
+    char callback_error[512]; /* why a callback stopped training ("" = it did not) */
+    int has_val;
+    int task;
+} run;
+
+static int32_t on_step(const rbp_step_info *info, void *user)
+{
+    run *r = user;
+    if (cli_interrupted())
+        return 1;
+    if (info->epoch != r->current_epoch) {
+        r->current_epoch = info->epoch;
+        r->epoch_loss_sum = 0;
+        r->epoch_loss_n = 0;
+    }
+    r->steps_this_run++;
+    r->epoch_loss_sum += info->loss;
+    r->epoch_loss_n++;
+    if (!r->progress.enabled)
+        return 0;
+    /* ETA over the whole run from this run's mean time per step (validation time included). */
+    double elapsed = cli_now() - r->fit_start;
+    int64_t total = (int64_t)(r->epochs - r->first_epoch) * info->batches;
+    int64_t left = total - r->steps_this_run;
+    double eta = r->steps_this_run > 0 && left >= 0 ? elapsed / (double)r->steps_this_run * (double)left : -1;
+    char label[48], extra[64];
+    snprintf(label, sizeof label, "epoch %d/%d", info->epoch + 1, r->epochs);
+    snprintf(extra, sizeof extra, " loss %.4f", r->epoch_loss_sum / (double)r->epoch_loss_n);
+    cli_progress_show(&r->progress, label, (double)(info->batch + 1), (double)info->batches, extra,
+                      info->seqs_per_sec, "seq", eta, info->batch + 1 == info->batches);
+    return 0;
+}
+
+static int32_t on_epoch(const rbp_epoch_info *info, void *user)
+{
+    run *r = user;
+    if (r->n_history == r->cap_history) {
+        r->cap_history = r->cap_history ? 2 * r->cap_history : 32;
+        r->history = cli_xrealloc(r->history, r->cap_history * sizeof *r->history);
+    }
+    r->history[r->n_history++] = *info;
+
+    if (!r->a->quiet) {
+        char line[512], b1[32], b2[32], dur[32];
+        int w = snprintf(line, sizeof line, "epoch %*d/%d  loss %s", info->epochs >= 100 ? 3 : 2, info->epoch + 1,
+                         info->epochs, cli_fmt(b1, sizeof b1, info->train_loss, 4));
+        if (r->has_val) {
+            w += snprintf(line + w, sizeof line - (size_t)w, "  val loss %s", cli_fmt(b1, sizeof b1, info->val_loss, 4));
+            if (r->task == RBP_TASK_CLASSIFICATION)
+                w += snprintf(line + w, sizeof line - (size_t)w, "  val AUC %s", cli_fmt(b2, sizeof b2, info->val_auc, 4));
+            else
+                w += snprintf(line + w, sizeof line - (size_t)w, "  val R2 %s", cli_fmt(b2, sizeof b2, info->val_r2, 4));
+        }
+        snprintf(line + w, sizeof line - (size_t)w, "  lr %.2e  %s  %.0f seq/s%s", info->lr,
+                 cli_format_duration(dur, sizeof dur, info->seconds), info->seqs_per_sec,
+                 r->has_val && info->improved ? "  *" : "");
+        cli_progress_clear(&r->progress);
+        printf("%s\n", line);
+        fflush(stdout);
+    }
+    if (r->a->checkpoint != NULL) {
+        rbp_status st = rbp_trainer_save(r->trainer, r->a->checkpoint);
+        if (st != RBP_OK) {
+            snprintf(r->callback_error, sizeof r->callback_error, "saving the checkpoint: %s", rbp_last_error());
+            return 1;
+        }
+    }
+    return cli_interrupted() ? 1 : 0;
+}
+
+/* A float setting as the decimal it was written as (0.1f -> 0.1, not 0.100000001), so that
+ * defaults read well in the JSON summary. */
+static double f2d(float x)
+{
+    char b[32];
+    snprintf(b, sizeof b, "%.7g", (double)x);
+    return strtod(b, NULL);
+}
+
+/* ---------------------------------------------------------------- data */
+
+static cli_data_args test_data_args(const args *a)
+{
+    /* The test file is read like the training input (same format flag and columns). */
+    cli_data_args t = a->data;
+    t.fasta = t.csv = t.tsv = t.lines = t.pos = t.neg = t.affys = t.generic = NULL;
+    if (a->data.pos != NULL) {
+        if (a->test_pos == NULL || a->test_neg == NULL)
+            cli_usage_error("a GraphProt test set needs --test-pos FILE and --test-neg FILE");
+        t.pos = a->test_pos;
+        t.neg = a->test_neg;
+        return t;
+    }
+    if (a->test_pos != NULL || a->test_neg != NULL)
+        cli_usage_error("--test-pos/--test-neg go with GraphProt training input (--pos/--neg)");
+    if (a->test_affys != NULL && a->data.affys == NULL)
+        cli_usage_error("--test-affys goes with RNAcompete training input (--fasta FILE --affys FILE)");
+    if (a->data.fasta != NULL)
+        t.fasta = a->test;
+    else if (a->data.csv != NULL)
+        t.csv = a->test;
+    else if (a->data.tsv != NULL)
+        t.tsv = a->test;
+    else if (a->data.lines != NULL)
+        t.lines = a->test;
+    else
+        t.generic = a->test;
+    if (a->data.affys != NULL) {
+        if (a->test_affys == NULL)
+            cli_usage_error("an RNAcompete test set needs --test-affys FILE");
+        t.affys = a->test_affys;
+    }
+    return t;
+}
+
+static void describe_set(char *buf, size_t len, const char *name, const rbp_dataset *ds, int task)
+{
+    if (task == RBP_TASK_CLASSIFICATION)
+        snprintf(buf, len, "%s %zu (%zu positive)", name, rbp_dataset_size(ds), rbp_dataset_count_positive(ds));
+    else
+        snprintf(buf, len, "%s %zu", name, rbp_dataset_size(ds));
+}
+
+/* Split with the library; a part that comes out empty or one-class is a clear error. */
+static void split_two(const rbp_dataset *all, double frac, uint64_t seed, int stratify, rbp_dataset **first,
+                      rbp_dataset **second, const char *what)
+{
+    rbp_status st = rbp_dataset_split(all, frac, 0.0, seed, stratify, first, NULL, second);
+    if (st != RBP_OK)
+        cli_fail("cannot split the data for %s: %s", what, rbp_last_error());
+}
+
+/*
+ * With --resume the model comes from the checkpoint. Model options may be repeated (the same
+ * command line plus --resume works) but must agree with it.
+ */
+static void check_resume_options(const args *a, const cli_option *opts, const rbp_model_config *c)
+{
+    const struct {
+        const char *name;
+        long given, saved;
+    } ints[] = {
+        {"length", a->length, c->seq_len},
+        {"d-model", a->d_model, c->d_model},
+        {"heads", a->heads, c->n_heads},
+        {"layers", a->layers, c->n_layers},
+        {"d-ff", a->d_ff, c->d_ff},
+        {"head-hidden", a->head_hidden, c->head_hidden},
+        {"pooling", a->pooling, c->pooling},
+        {"pre-norm", a->pre_norm, c->norm == RBP_NORM_PRE},
+        {"gelu", a->gelu, c->activation == RBP_ACT_GELU},
+        {"viewpoint", a->viewpoint, c->use_viewpoint},
+        {"task", a->task == 1 ? RBP_TASK_CLASSIFICATION : RBP_TASK_REGRESSION, c->task},
+    };
+    for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++) {
+        if (!cli_given(opts, ints[i].name) || (strcmp(ints[i].name, "task") == 0 && a->task == 0))
+            continue;
+        if (ints[i].given != ints[i].saved)
+            cli_usage_error("--%s differs from the model in the --resume checkpoint (which has %s %ld)", ints[i].name,
+                            ints[i].name, ints[i].saved);
+    }
+    if (cli_given(opts, "dropout") && fabs(a->dropout - c->dropout) > 1e-6)
+        cli_usage_error("--dropout differs from the model in the --resume checkpoint (which has dropout %g)",
+                        (double)c->dropout);
+}
+
+/* ---------------------------------------------------------------- main */
+
+int main(int argc, char **argv)
+{
+    double t_start = cli_now();
+    cli_set_program("rbpattn-train");
+
+    rbp_model_config mdef;
+    rbp_train_config tdef;
+    cli_check(rbp_model_config_init(&mdef, RBP_MODEL_CONFIG_VERSION));
+    cli_check(rbp_train_config_init(&tdef, RBP_TRAIN_CONFIG_VERSION));
+
+    args a;
+    memset(&a, 0, sizeof a);
+    a.split = 0.66;
+    a.val_fraction = 0.0;
+    a.d_model = mdef.d_model;
+    a.heads = mdef.n_heads;
+    a.layers = mdef.n_layers;
+    a.d_ff = mdef.d_ff;
+    a.head_hidden = mdef.head_hidden;
+    a.dropout = f2d(mdef.dropout);
+    a.pooling = mdef.pooling;
+    a.epochs = tdef.epochs;
+    a.batch = tdef.batch_size;
+    a.eval_batch = tdef.eval_batch_size;
+    a.optimizer = tdef.optimizer;
+    a.lr = f2d(tdef.lr);
+    a.lr_scale = f2d(tdef.lr_scale);
+    a.beta2 = f2d(tdef.beta2);
+    a.schedule = tdef.schedule;
+    a.warmup = tdef.warmup_steps;
+    a.clip = f2d(tdef.clip_norm);
+    a.weight_decay = f2d(tdef.weight_decay);
+    a.patience = tdef.patience;
+    a.monitor = tdef.monitor;
+    a.seed = 1;
+    a.threads = 1;
+    a.binarize = NAN;
+    a.threshold = 0.5;
+
+    cli_option opts[] = {
+        CLI_SECTION("Training data (one of)"),
+        CLI_DATA_INPUT_OPTIONS(a.data, "train", "a labelled file of any format (see --format)"),
+        CLI_SECTION("Reading"),
+        CLI_DATA_COLUMN_OPTIONS(a.data),
+        {"length", 'L', CLI_OPT_INT, &a.length, "N",
+         "model length: sequences are padded or truncated to N\n(default 0 = the longest training sequence)", 0,
+         1000000, NULL, 0},
+        CLI_SECTION("Test and validation"),
+        {"test", 0, CLI_OPT_STRING, &a.test, "FILE",
+         "test set, read like the training input (else a split, see --split)", CLI_RANGE_NONE, NULL, 0},
+        {"test-pos", 0, CLI_OPT_STRING, &a.test_pos, "FILE", "GraphProt test positives", CLI_RANGE_NONE, NULL, 0},
+        {"test-neg", 0, CLI_OPT_STRING, &a.test_neg, "FILE", "GraphProt test negatives", CLI_RANGE_NONE, NULL, 0},
+        {"test-affys", 0, CLI_OPT_STRING, &a.test_affys, "FILE", "RNAcompete affinities of the --test records",
+         CLI_RANGE_NONE, NULL, 0},
+        {"split", 0, CLI_OPT_DOUBLE, &a.split, "F",
+         "without a test file: train on this fraction, test on the rest\n(seeded, stratified; default 0.66 as in the study)",
+         0.01, 0.99, NULL, 0},
+        {"val-fraction", 0, CLI_OPT_DOUBLE, &a.val_fraction, "F",
+         "hold out this fraction of the training part for validation\n(per-epoch metrics, early stopping; default 0)",
+         0.0, 0.9, NULL, 0},
+        {"no-stratify", 0, CLI_OPT_FLAG, &a.no_stratify, NULL, "split at random without keeping the class balance",
+         CLI_RANGE_NONE, NULL, 0},
+        CLI_SECTION("Model"),
+        {"task", 0, CLI_OPT_CHOICE, &a.task, NULL,
+         "default auto: classification when every target is 0 or 1", CLI_RANGE_NONE, task_names, 0},
+        {"d-model", 'd', CLI_OPT_INT, &a.d_model, "N", "model width (default 64)", 1, 65536, NULL, 0},
+        {"heads", 0, CLI_OPT_INT, &a.heads, "N", "attention heads; must divide --d-model (default 4)", 1, 4096, NULL, 0},
+        {"layers", 0, CLI_OPT_INT, &a.layers, "N", "encoder layers (default 2)", 1, 1024, NULL, 0},
+        {"d-ff", 0, CLI_OPT_INT, &a.d_ff, "N", "feed-forward width (default 256)", 1, 1 << 20, NULL, 0},
+        {"head-hidden", 0, CLI_OPT_INT, &a.head_hidden, "N", "units of the dense head's hidden layer (default 64)",
+         1, 1 << 20, NULL, 0},
+        {"dropout", 0, CLI_OPT_DOUBLE, &a.dropout, "P", "dropout rate (default 0.1)", 0.0, 0.95, NULL, 0},
+        {"pre-norm", 0, CLI_OPT_FLAG, &a.pre_norm, NULL, "pre-norm layers (default post-norm, the study's)",
+         CLI_RANGE_NONE, NULL, 0},
+        {"gelu", 0, CLI_OPT_FLAG, &a.gelu, NULL, "GELU in the feed-forward layers (default ReLU)", CLI_RANGE_NONE,
+         NULL, 0},
+        {"pooling", 0, CLI_OPT_CHOICE, &a.pooling, NULL, "before the head (default flatten, the study's)",
+         CLI_RANGE_NONE, pooling_names, 0},
+        {"viewpoint", 0, CLI_OPT_FLAG, &a.viewpoint, NULL, "embed the viewpoint flag (UPPERCASE positions)",
+         CLI_RANGE_NONE, NULL, 0},
+        CLI_SECTION("Training"),
+        {"epochs", 'e', CLI_OPT_INT, &a.epochs, "N", "epochs (default 20; with --resume: the total)", 1, 1000000,
+         NULL, 0},
+        {"batch", 'b', CLI_OPT_INT, &a.batch, "N", "mini-batch size (default 64)", 1, 1 << 20, NULL, 0},
+        {"eval-batch", 0, CLI_OPT_INT, &a.eval_batch, "N", "batch size for evaluation (default 256)", 1, 1 << 20,
+         NULL, 0},
+        {"optimizer", 0, CLI_OPT_CHOICE, &a.optimizer, NULL, "default adam (beta 0.9/0.98, eps 1e-9, the study's)",
+         CLI_RANGE_NONE, optimizer_names, 0},
+        {"lr", 0, CLI_OPT_DOUBLE, &a.lr, "X", "peak learning rate of constant/cosine (default 1e-3)", 1e-12, 10.0,
+         NULL, 0},
+        {"lr-scale", 0, CLI_OPT_DOUBLE, &a.lr_scale, "X", "multiplier of the transformer schedule (default 1)",
+         1e-12, 1e6, NULL, 0},
+        {"schedule", 0, CLI_OPT_CHOICE, &a.schedule, NULL,
+         "learning-rate schedule (default transformer: d^-0.5 *\nmin(step^-0.5, step * warmup^-1.5))", CLI_RANGE_NONE,
+         schedule_names, 0},
+        {"warmup", 0, CLI_OPT_INT, &a.warmup, "N",
+         "warmup steps (default 4000 for the transformer schedule,\n0 for constant and cosine)", 0, INT32_MAX, NULL, 0},
+        {"beta2", 0, CLI_OPT_DOUBLE, &a.beta2, "X", "Adam beta2 (default 0.98)", 0.0, 0.999999, NULL, 0},
+        {"weight-decay", 0, CLI_OPT_DOUBLE, &a.weight_decay, "X", "AdamW decoupled weight decay (default 0.01)",
+         0.0, 10.0, NULL, 0},
+        {"clip", 0, CLI_OPT_DOUBLE, &a.clip, "X", "clip the gradient's global norm to X (default 0 = off)", 0.0,
+         1e30, NULL, 0},
+        {"pos-weight", 0, CLI_OPT_STRING, &a.pos_weight, "W|auto",
+         "loss weight of positives; auto = negatives/positives (default 1)", CLI_RANGE_NONE, NULL, 0},
+        {"patience", 0, CLI_OPT_INT, &a.patience, "N",
+         "stop after N epochs without improvement on the validation set\n(default 0 = off; needs --val-fraction)", 0,
+         1000000, NULL, 0},
+        {"monitor", 0, CLI_OPT_CHOICE, &a.monitor, NULL,
+         "validation value for early stopping and best weights\n(default loss)", CLI_RANGE_NONE, monitor_names, 0},
+        {"no-restore-best", 0, CLI_OPT_FLAG, &a.no_restore_best, NULL,
+         "keep the last epoch's weights (default: the best validation epoch's)", CLI_RANGE_NONE, NULL, 0},
+        {"seed", 's', CLI_OPT_U64, &a.seed, "N", "seed of the split, initialisation, shuffling and dropout (default 1)",
+         CLI_RANGE_NONE, NULL, 0},
+        CLI_THREADS_OPTION(a.threads),
+        CLI_SECTION("Output"),
+        {"save", 'o', CLI_OPT_STRING, &a.save, "FILE", "save the trained model (for rbpattn-predict/-eval)",
+         CLI_RANGE_NONE, NULL, 0},
+        {"checkpoint", 0, CLI_OPT_STRING, &a.checkpoint, "FILE",
+         "save the trainer state after every epoch (to --resume from)", CLI_RANGE_NONE, NULL, 0},
+        {"resume", 0, CLI_OPT_STRING, &a.resume, "FILE",
+         "continue training from a --checkpoint file (model options are\ntaken from it)", CLI_RANGE_NONE, NULL, 0},
+        {"json", 0, CLI_OPT_STRING, &a.json, "FILE",
+         "write a JSON summary: configuration, per-epoch metrics, test\nmetrics, timings", CLI_RANGE_NONE, NULL, 0},
+        {"predictions", 0, CLI_OPT_STRING, &a.predictions, "FILE", "write test predictions as TSV (id, target, score)",
+         CLI_RANGE_NONE, NULL, 0},
+        {"threshold", 0, CLI_OPT_DOUBLE, &a.threshold, "X", "classification threshold for accuracy (default 0.5)",
+         0.0, 1.0, NULL, 0},
+        {"binarize-threshold", 0, CLI_OPT_DOUBLE, &a.binarize, "X",
+         "regression: also report AUC, AUPRC and accuracy with\ntarget > X as positive", CLI_RANGE_NONE, NULL, 0},
+        CLI_QUIET_OPTION(a.quiet),
+        CLI_END_OPTIONS,
+    };
+    const cli_program_info info = {
+        "rbpattn-train [options] (--fasta|--csv|--tsv|--lines|--train FILE | --pos FILE --neg FILE)",
+        "Train a transformer encoder to predict RNA-binding-protein binding from sequence, then\n"
+        "report test metrics. Prints the training loss (and validation metrics) per epoch; the\n"
+        "progress bar shows on a terminal only.",
+        "  # RBP-31 FASTA with a separate test file\n"
+        "  rbpattn-train --fasta train.fa.gz --test test.fa.gz --epochs 10 --save pum2.rbp\n"
+        "  # the study's CSV, regression on RKA, 66/34 split, AUC/accuracy at RKA > 0\n"
+        "  rbpattn-train --csv data.csv --target-column RKA --split 0.66 --epochs 20 \\\n"
+        "      --binarize-threshold 0 --json run.json\n"
+        "  # GraphProt with early stopping on the validation AUC\n"
+        "  rbpattn-train --pos train.pos.fa --neg train.neg.fa --test-pos t.pos.fa --test-neg t.neg.fa \\\n"
+        "      --val-fraction 0.1 --patience 3 --monitor auc --viewpoint\n",
+        NULL,
+        0,
+    };
+    const char *pos[1];
+    int npos = 0;
+    cli_parse(argc, argv, opts, &info, pos, &npos);
+
+    /* ---- check the command line before touching any file */
+    char train_desc[1024], test_desc[1024] = "";
+    cli_data_describe(&a.data, "--train", train_desc, sizeof train_desc);
+    cli_data_args test_args;
+    memset(&test_args, 0, sizeof test_args);
+    int have_test = a.test != NULL || a.test_pos != NULL || a.test_neg != NULL;
+    if (have_test) {
+        test_args = test_data_args(&a);
+        cli_data_describe(&test_args, "--test", test_desc, sizeof test_desc);
+    } else if (a.test_affys != NULL) {
+        cli_usage_error("--test-affys needs --test FILE");
+    }
+    if (have_test && cli_given(opts, "split"))
+        cli_usage_error("--split and --test exclude each other (the test set is given)");
+    if (a.patience > 0 && a.val_fraction <= 0)
+        cli_usage_error("--patience needs a validation set (--val-fraction F)");
+    float pos_weight = 1.0f;
+    int auto_pos_weight = 0;
+    if (a.pos_weight != NULL) {
+        if (strcmp(a.pos_weight, "auto") == 0) {
+            auto_pos_weight = 1;
+        } else {
+            char *end = NULL;
+            double w = strtod(a.pos_weight, &end);
+            if (end == a.pos_weight || *end != '\0' || !(w > 0) || !isfinite(w))
+                cli_usage_error("option '--pos-weight': expected a positive number or 'auto', got '%s'", a.pos_weight);
+            pos_weight = (float)w;
+        }
+    }
+    cli_check(rbp_set_num_threads(a.threads));
+    cli_install_sigint();
+
+    /* ---- model from the checkpoint first when resuming: it fixes the length and the task */
+    rbp_model *model = NULL;
+    rbp_model_config mcfg = mdef;
+    if (a.resume != NULL) {
+        cli_check(rbp_model_load(&model, a.resume));
+        cli_check(rbp_model_get_config(model, &mcfg));
+        check_resume_options(&a, opts, &mcfg);
+    }
+
+    /* ---- data */
+    double t_load0 = cli_now();
+    rbp_dataset_options dopt;
+    cli_data_options(&dopt, &a.data, a.resume != NULL ? mcfg.seq_len : a.length);
+    rbp_dataset *all = cli_data_load(&a.data, &dopt);
+    int32_t length = rbp_dataset_length(all);
+    rbp_dataset *test_all = NULL;
+    if (have_test) {
+        rbp_dataset_options topt;
+        cli_data_options(&topt, &test_args, length);
+        test_all = cli_data_load(&test_args, &topt);
+    }
+
+    int task;
+    if (a.resume != NULL)
+        task = mcfg.task;
+    else if (a.task == 0)
+        task = cli_targets_binary(all) ? RBP_TASK_CLASSIFICATION : RBP_TASK_REGRESSION;
+    else
+        task = a.task == 1 ? RBP_TASK_CLASSIFICATION : RBP_TASK_REGRESSION;
+    if (task == RBP_TASK_CLASSIFICATION) {
+        const float *y = rbp_dataset_targets(all);
+        for (size_t i = 0; i < rbp_dataset_size(all); i++)
+            if (!(y[i] >= 0.0f && y[i] <= 1.0f))
+                cli_fail("classification needs targets in [0, 1], but record %zu ('%s') has %g; "
+                         "use --task regression", i + 1, rbp_dataset_id(all, i), (double)y[i]);
+    }
+    if (task == RBP_TASK_REGRESSION && auto_pos_weight)
+        cli_usage_error("--pos-weight applies to classification only");
+    if (a.monitor == RBP_MONITOR_VAL_AUC && task == RBP_TASK_REGRESSION)
+        cli_usage_error("--monitor auc needs a classification task");
+    int stratify = task == RBP_TASK_CLASSIFICATION && !a.no_stratify;
+
+    rbp_dataset *train = NULL, *val = NULL, *test = NULL, *train_part = NULL;
+    if (have_test) {
+        train_part = all;
+        test = test_all;
+        all = NULL;
+    } else {
+        split_two(all, a.split, a.seed, stratify, &train_part, &test, "--split");
+    }
+    if (a.val_fraction > 0) {
+        /* A different seed than the test split, so the two draws are independent. */
+        split_two(train_part, 1.0 - a.val_fraction, a.seed ^ 0x9e3779b97f4a7c15ULL, stratify, &train, &val,
+                  "--val-fraction");
+    } else {
+        train = train_part;
+        train_part = NULL;
+    }
+    double t_load = cli_now() - t_load0;
+
+    if (auto_pos_weight) {
+        size_t p = rbp_dataset_count_positive(train), n = rbp_dataset_size(train);
+        if (p == 0 || p == n)
+            cli_fail("--pos-weight auto: the training set has %s", p == 0 ? "no positives" : "no negatives");
+        pos_weight = (float)((double)(n - p) / (double)p);
+    }
+
+    /* ---- model and trainer */
+    if (model == NULL) {
+        mcfg.seq_len = length;
+        mcfg.d_model = a.d_model;
+        mcfg.n_heads = a.heads;
+        mcfg.n_layers = a.layers;
+        mcfg.d_ff = a.d_ff;
+        mcfg.head_hidden = a.head_hidden;
+        mcfg.dropout = (float)a.dropout;
+        mcfg.task = task;
+        mcfg.norm = a.pre_norm ? RBP_NORM_PRE : RBP_NORM_POST;
+        mcfg.activation = a.gelu ? RBP_ACT_GELU : RBP_ACT_RELU;
+        mcfg.pooling = a.pooling;
+        mcfg.use_structure = rbp_dataset_has_structure(train);
+        mcfg.use_viewpoint = a.viewpoint;
+        mcfg.seed = a.seed;
+        const char *why = rbp_model_config_check(&mcfg);
+        if (why != NULL)
+            cli_usage_error("invalid model configuration: %s", why);
+        cli_check(rbp_model_create(&model, &mcfg));
+    } else if (mcfg.use_structure && !rbp_dataset_has_structure(train)) {
+        cli_usage_error("the checkpoint's model uses structure: give --structure-column");
+    }
+
+    rbp_train_config tcfg = tdef;
+    tcfg.epochs = a.epochs;
+    tcfg.batch_size = a.batch;
+    tcfg.eval_batch_size = a.eval_batch;
+    tcfg.optimizer = a.optimizer;
+    tcfg.lr = (float)a.lr;
+    tcfg.lr_scale = (float)a.lr_scale;
+    tcfg.beta2 = (float)a.beta2;
+    tcfg.schedule = a.schedule;
+    /* The library's default warmup (4000 steps) belongs to the transformer schedule; a
+     * constant or cosine rate starts at once unless asked otherwise. */
+    tcfg.warmup_steps = a.schedule != RBP_SCHED_TRANSFORMER && !cli_given(opts, "warmup") ? 0 : a.warmup;
+    tcfg.clip_norm = (float)a.clip;
+    tcfg.weight_decay = (float)a.weight_decay;
+    tcfg.pos_weight = pos_weight;
+    tcfg.seed = a.seed;
+    tcfg.patience = a.patience;
+    tcfg.monitor = a.monitor;
+    tcfg.restore_best = !a.no_restore_best;
+    const char *why = rbp_train_config_check(&tcfg);
+    if (why != NULL)
+        cli_usage_error("invalid training configuration: %s", why);
+
+    rbp_trainer *trainer = NULL;
+    cli_check(rbp_trainer_create(&trainer, model, &tcfg));
+    if (a.resume != NULL)
+        cli_check(rbp_trainer_load(trainer, a.resume));
+
+    run r;
+    memset(&r, 0, sizeof r);
+    r.a = &a;
+    r.trainer = trainer;
+    r.epochs = a.epochs;
+    r.first_epoch = rbp_trainer_epoch(trainer);
+    r.current_epoch = -1;
+    r.has_val = val != NULL;
+    r.task = task;
+    cli_progress_init(&r.progress, !a.quiet);
+    cli_check(rbp_trainer_set_callbacks(trainer, on_step, on_epoch, &r));
+
+    if (!a.quiet) {
+        char s1[128], s2[128], s3[128] = "";
+        describe_set(s1, sizeof s1, "train", train, task);
+        describe_set(s2, sizeof s2, "test", test, task);
+        if (val != NULL)
+            describe_set(s3, sizeof s3, ", validation", val, task);
+        printf("data: %s\n", train_desc);
+        if (have_test)
+            printf("test: %s\n", test_desc);
+        else
+            printf("test: %.0f%% of the data (seeded%s split)\n", 100.0 * (1.0 - a.split),
+                   stratify ? " stratified" : "");
+        printf("sequences: %s%s, %s; length %d; %s\n", s1, s3, s2, length,
+               task == RBP_TASK_CLASSIFICATION ? "classification" : "regression");
+        printf("model: d_model %d, %d head%s, %d layer%s, d_ff %d, head %d, %s pooling, %s, %s%s%s; %zu parameters\n",
+               mcfg.d_model, mcfg.n_heads, mcfg.n_heads == 1 ? "" : "s", mcfg.n_layers, mcfg.n_layers == 1 ? "" : "s",
+               mcfg.d_ff, mcfg.head_hidden, pooling_names[mcfg.pooling],
+               mcfg.norm == RBP_NORM_PRE ? "pre-norm" : "post-norm", mcfg.activation == RBP_ACT_GELU ? "gelu" : "relu",
+               mcfg.use_structure ? ", structure" : "", mcfg.use_viewpoint ? ", viewpoint" : "",
+               rbp_model_num_params(model));
+        printf("training: %d epoch%s, batch %d, %s, %s schedule", a.epochs, a.epochs == 1 ? "" : "s", a.batch,
+               optimizer_names[a.optimizer],
+               schedule_names[a.schedule]);
+        if (a.schedule == RBP_SCHED_TRANSFORMER)
+            printf(" (warmup %d, scale %g)", a.warmup, a.lr_scale);
+        else
+            printf(" (lr %g, warmup %d)", a.lr, tcfg.warmup_steps);
+        if (task == RBP_TASK_CLASSIFICATION && pos_weight != 1.0f)
+            printf(", pos-weight %.3g", (double)pos_weight);
+        printf(", seed %llu, %d thread%s\n", (unsigned long long)a.seed, a.threads, a.threads == 1 ? "" : "s");
+        if (a.resume != NULL)
+            printf("resumed from %s after epoch %d (step %lld)\n", a.resume, r.first_epoch,
+                   (long long)rbp_trainer_step_count(trainer));
+        fflush(stdout);
+    }
+
+    /* ---- train */
+    const char *stopped = "completed";
+    double t_fit0 = cli_now();
+    r.fit_start = t_fit0;
+    if (r.first_epoch >= a.epochs) {
+        if (!a.quiet)
+            printf("already trained %d of %d epochs: nothing to train\n", r.first_epoch, a.epochs);
+    } else {
+        rbp_status st = rbp_trainer_fit(trainer, train, val);
+        cli_progress_clear(&r.progress);
+        if (st == RBP_ERR_CANCELLED && r.callback_error[0] != '\0')
+            cli_fail("%s", r.callback_error);
+        if (st == RBP_ERR_CANCELLED && cli_interrupted()) {
+            fprintf(stderr, "%s: interrupted after %d completed epoch%s", cli_program(), rbp_trainer_epoch(trainer),
+                    rbp_trainer_epoch(trainer) == 1 ? "" : "s");
+            if (a.checkpoint != NULL && rbp_trainer_epoch(trainer) > r.first_epoch)
+                fprintf(stderr, "; continue with --resume %s", a.checkpoint);
+            fputc('\n', stderr);
+            return CLI_EXIT_INTERRUPTED;
+        }
+        if (st != RBP_OK)
+            cli_fail_status(st);
+        if (rbp_trainer_epoch(trainer) < a.epochs) {
+            stopped = "early_stopping";
+            if (!a.quiet)
+                printf("early stopping after epoch %d (no improvement in %d epochs)\n", rbp_trainer_epoch(trainer),
+                       a.patience);
+        }
+    }
+    double t_fit = cli_now() - t_fit0;
+
+    /* ---- test */
+    double t_eval0 = cli_now();
+    size_t nt = rbp_dataset_size(test);
+    float *pred = cli_xmalloc(nt * sizeof *pred);
+    cli_check(rbp_model_predict(model, test, a.eval_batch, pred));
+    cli_metrics m;
+    cli_metrics_compute(&m, pred, rbp_dataset_targets(test), nt, task, a.threshold, a.binarize);
+    double t_eval = cli_now() - t_eval0;
+    if (!a.quiet)
+        printf("\n");
+    cli_metrics_print(stdout, &m, "test", 0);
+    if (!a.quiet) {
+        char d1[32], d2[32];
+        printf("time: training %s, total %s\n", cli_format_duration(d1, sizeof d1, t_fit),
+               cli_format_duration(d2, sizeof d2, cli_now() - t_start));
+    }
+    fflush(stdout);
+
+    if (a.predictions != NULL) {
+        FILE *fp = cli_open_output(a.predictions);
+        fprintf(fp, "id\ttarget\tscore\n");
+        const float *y = rbp_dataset_targets(test);
+        for (size_t i = 0; i < nt; i++)
+            fprintf(fp, "%s\t%.9g\t%.9g\n", rbp_dataset_id(test, i), (double)y[i], (double)pred[i]);
+        cli_close_output(fp, a.predictions);
+    }
+    if (a.save != NULL) {
+        cli_check(rbp_model_save(model, a.save));
+        if (!a.quiet)
+            printf("saved model to %s\n", a.save);
+    }
+
+    if (a.json != NULL) {
+        FILE *fp = cli_open_output(a.json);
+        cli_json j;
+        cli_json_init(&j, fp);
+        cli_json_begin_object(&j, NULL);
+        cli_json_string(&j, "program", cli_program());
+        cli_json_string(&j, "version", rbp_version_string());
+        cli_json_begin_array(&j, "command");
+        for (int i = 0; i < argc; i++)
+            cli_json_string(&j, NULL, argv[i]);
+        cli_json_end_array(&j);
+        cli_json_begin_object(&j, "data");
+        cli_json_string(&j, "train_input", train_desc);
+        cli_json_string(&j, "test_input", have_test ? test_desc : NULL);
+        if (!have_test)
+            cli_json_number(&j, "split", a.split);
+        cli_json_number(&j, "val_fraction", a.val_fraction);
+        cli_json_bool(&j, "stratified", stratify);
+        cli_json_int(&j, "length", length);
+        cli_json_int(&j, "train", (int64_t)rbp_dataset_size(train));
+        cli_json_int(&j, "validation", val ? (int64_t)rbp_dataset_size(val) : 0);
+        cli_json_int(&j, "test", (int64_t)nt);
+        if (task == RBP_TASK_CLASSIFICATION) {
+            cli_json_int(&j, "train_positives", (int64_t)rbp_dataset_count_positive(train));
+            cli_json_int(&j, "test_positives", (int64_t)rbp_dataset_count_positive(test));
+        }
+        cli_json_end_object(&j);
+        cli_json_string(&j, "task", task == RBP_TASK_CLASSIFICATION ? "classification" : "regression");
+        cli_json_begin_object(&j, "model");
+        cli_json_int(&j, "seq_len", mcfg.seq_len);
+        cli_json_int(&j, "d_model", mcfg.d_model);
+        cli_json_int(&j, "heads", mcfg.n_heads);
+        cli_json_int(&j, "layers", mcfg.n_layers);
+        cli_json_int(&j, "d_ff", mcfg.d_ff);
+        cli_json_int(&j, "head_hidden", mcfg.head_hidden);
+        cli_json_number(&j, "dropout", f2d(mcfg.dropout));
+        cli_json_string(&j, "norm", mcfg.norm == RBP_NORM_PRE ? "pre" : "post");
+        cli_json_string(&j, "activation", mcfg.activation == RBP_ACT_GELU ? "gelu" : "relu");
+        cli_json_string(&j, "pooling", pooling_names[mcfg.pooling]);
+        cli_json_bool(&j, "structure", mcfg.use_structure);
+        cli_json_bool(&j, "viewpoint", mcfg.use_viewpoint);
+        cli_json_int(&j, "parameters", (int64_t)rbp_model_num_params(model));
+        cli_json_end_object(&j);
+        cli_json_begin_object(&j, "training");
+        cli_json_int(&j, "epochs", a.epochs);
+        cli_json_int(&j, "epochs_run", rbp_trainer_epoch(trainer));
+        cli_json_int(&j, "steps", rbp_trainer_step_count(trainer));
+        cli_json_int(&j, "batch", a.batch);
+        cli_json_string(&j, "optimizer", optimizer_names[a.optimizer]);
+        cli_json_string(&j, "schedule", schedule_names[a.schedule]);
+        cli_json_number(&j, "lr", a.lr);
+        cli_json_number(&j, "lr_scale", a.lr_scale);
+        cli_json_int(&j, "warmup", tcfg.warmup_steps);
+        cli_json_number(&j, "beta2", a.beta2);
+        cli_json_number(&j, "weight_decay", a.weight_decay);
+        cli_json_number(&j, "clip", a.clip);
+        cli_json_number(&j, "pos_weight", f2d(pos_weight));
+        cli_json_int(&j, "patience", a.patience);
+        cli_json_string(&j, "monitor", monitor_names[a.monitor]);
+        cli_json_u64(&j, "seed", a.seed);
+        cli_json_int(&j, "threads", a.threads);
+        cli_json_string(&j, "resumed_from", a.resume);
+        cli_json_string(&j, "stopped", stopped);
+        cli_json_end_object(&j);
+        cli_json_begin_array(&j, "epochs");
+        for (size_t i = 0; i < r.n_history; i++) {
+            const rbp_epoch_info *e = &r.history[i];
+            cli_json_begin_object(&j, NULL);
+            cli_json_int(&j, "epoch", e->epoch + 1);
+            cli_json_int(&j, "step", e->step);
+            cli_json_number(&j, "train_loss", e->train_loss);
+            cli_json_number(&j, "val_loss", e->val_loss);
+            if (task == RBP_TASK_CLASSIFICATION)
+                cli_json_number(&j, "val_auc", e->val_auc);
+            else
+                cli_json_number(&j, "val_r2", e->val_r2);
+            cli_json_number(&j, "lr", e->lr);
+            cli_json_number(&j, "seconds", e->seconds);
+            cli_json_number(&j, "seqs_per_sec", e->seqs_per_sec);
+            cli_json_bool(&j, "improved", e->improved);
+            cli_json_end_object(&j);
+        }
+        cli_json_end_array(&j);
+        cli_metrics_json(&j, "test", &m);
+        cli_json_begin_object(&j, "timings");
+        cli_json_number(&j, "load_s", t_load);
+        cli_json_number(&j, "train_s", t_fit);
+        cli_json_number(&j, "eval_s", t_eval);
+        cli_json_number(&j, "total_s", cli_now() - t_start);
+        cli_json_end_object(&j);
+        cli_json_end_object(&j);
+        cli_close_output(fp, a.json);
+    }
+
+    free(pred);
+    free(r.history);
+    rbp_trainer_free(trainer);
+    rbp_model_free(model);
+    rbp_dataset_free(train);
+    rbp_dataset_free(val);
+    rbp_dataset_free(test);
+    rbp_dataset_free(train_part);
+    rbp_dataset_free(all);
+    return CLI_EXIT_OK;
+}

@@ -1,0 +1,87 @@
+#!/bin/sh
+# rbpattn-train end to end on each input format of the reader (tiny models, few epochs):
+# per-epoch lines, the test metrics of the task, the saved model, the JSON summary,
+# validation / early stopping, and --quiet.
+. "$(dirname "$0")/cli_common.inc"
+rbp31=$data/rbp31/PUM2_training_sample_0_first200.fa.gz
+gp=$data/graphprot
+
+# RBP-31 FASTA (.gz), the study's 66/34 split, validation set, JSON summary, predictions.
+run 0 "$train" --fasta "$rbp31" $TINY --epochs 3 --batch 16 --schedule constant --lr 3e-3 \
+    --val-fraction 0.2 --split 0.66 --seed 7 --save "$tmp/m.rbp" --json "$tmp/run.json" \
+    --predictions "$tmp/pred.tsv"
+out=$tmp/out
+has "$out" "classification"
+has "$out" "epoch  1/3  loss "
+has "$out" "epoch  3/3  loss "
+has "$out" "val AUC "
+has "$out" "test (n="
+for m in AUC AUPRC accuracy "log loss"; do
+    v=$(metric "$out" "$m")
+    check "$v" ">=" 0
+done
+check "$(metric "$out" R-squared)" "<=" 1
+check "$(metric "$out" AUC)" "<=" 1
+check "$(metric "$out" accuracy)" "<=" 1
+hasnt "$out" "Pearson"
+has "$out" "saved model to $tmp/m.rbp"
+[ -s "$tmp/m.rbp" ] || fail "no model file"
+# 200 records: test = 34% of each class = 58 negatives + 10 positives (stratified, rounded).
+has "$out" "test (n=68, 10 positive)"
+# JSON summary: configuration, per-epoch metrics, test metrics, timings.
+for key in '"program": "rbpattn-train"' '"task": "classification"' '"d_model": 8' '"epochs": [' \
+    '"val_auc": ' '"test": {' '"auc": ' '"auprc": ' '"accuracy": ' '"log_loss": ' '"timings": {' \
+    '"train_s": ' '"stopped": "completed"' '"test": 68'; do
+    has "$tmp/run.json" "$key"
+done
+[ "$(grep -c '"train_loss"' "$tmp/run.json")" -eq 3 ] || fail "expected 3 epochs in the JSON"
+# Predictions: header + one row per test record.
+has "$tmp/pred.tsv" "id	target	score"
+[ "$(wc -l <"$tmp/pred.tsv")" -eq 69 ] || fail "expected 68 prediction rows"
+awk -F '\t' 'NR > 1 && !($3 >= 0 && $3 <= 1) { exit 1 }' "$tmp/pred.tsv" || fail "scores outside [0,1]"
+if command -v python3 >/dev/null 2>&1; then
+    python3 -c "import json,sys; json.load(open(sys.argv[1]))" "$tmp/run.json" || fail "invalid JSON"
+fi
+
+# --quiet: only the metrics table.
+run 0 "$train" --fasta "$rbp31" $TINY --epochs 1 --batch 32 --quiet
+hasnt "$tmp/out" "epoch"
+has "$tmp/out" "test (n="
+[ ! -s "$tmp/err" ] || fail "--quiet wrote to stderr"
+
+# GraphProt pairs with separate test files, viewpoint, centred truncation, auto pos-weight.
+run 0 "$train" --pos "$gp/testclip.train.positives.fa" --neg "$gp/testclip.train.negatives.fa" \
+    --test-pos "$gp/testclip.test.positives.fa" --test-neg "$gp/testclip.test.negatives.fa" \
+    --length 60 --truncate center --viewpoint $TINY --epochs 2 --batch 16 --pos-weight auto \
+    --save "$tmp/gp.rbp"
+has "$tmp/out" "GraphProt"
+has "$tmp/out" "viewpoint"
+has "$tmp/out" "length 60"
+has "$tmp/out" "test (n=100, 50 positive)"
+
+# RNAcompete (FASTA + .affys): regression, R-squared / Pearson / Spearman / MSE; with a
+# binarising threshold also AUC and accuracy.
+run 0 "$train" --fasta "$gp/test_data_full_A.train.fa" --affys "$gp/test_data_full_A.train.affys" \
+    --test "$gp/test_data_full_A.test.fa" --test-affys "$gp/test_data_full_A.test.affys" \
+    $TINY --epochs 2 --batch 10 --binarize-threshold 0.5 --save "$tmp/rc.rbp"
+has "$tmp/out" "regression"
+for m in R-squared Pearson Spearman MSE AUC accuracy; do
+    v=$(metric "$tmp/out" "$m")
+    [ -n "$v" ] || fail "no $m"
+done
+hasnt "$tmp/out" "log loss"
+run 0 "$train" --fasta "$gp/test_data_full_A.train.fa" --affys "$gp/test_data_full_A.train.affys" \
+    $TINY --epochs 1 --batch 10
+hasnt "$tmp/out" "AUC"
+has "$tmp/out" "R-squared"
+
+# Plain lines, generic --train with --format.
+run 0 "$train" --train "$data/lines/sample.txt" --format lines $TINY --epochs 1 --split 0.5 --no-stratify
+has "$tmp/out" "regression"
+
+# Early stopping: patience 1 with a learning rate of ~0 cannot improve after epoch 1.
+run 0 "$train" --fasta "$rbp31" $TINY --epochs 6 --batch 32 --val-fraction 0.3 --patience 1 \
+    --schedule constant --lr 1e-12 --json "$tmp/es.json"
+has "$tmp/out" "early stopping after epoch"
+has "$tmp/es.json" '"stopped": "early_stopping"'
+echo "cli_train: ok"
