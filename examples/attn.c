@@ -189,7 +189,9 @@ int main(int argc, char **argv)
         NULL,
         0,
     };
-    cli_parse(argc, argv, opts, &info, NULL, NULL);
+    const char *pos[1] = {NULL};
+    int npos = 0;
+    cli_parse(argc, argv, opts, &info, pos, &npos);
     if (!a.model)
         cli_usage_error("missing --model FILE");
     if (!a.sequence == !a.fasta)
