@@ -15,5 +15,6 @@
 #include "rbpattn/train.h"
 #include "rbpattn/metrics.h"
 #include "rbpattn/plot.h"
+#include "rbpattn/attention.h"
 
 #endif /* RBPATTN_RBPATTN_H */

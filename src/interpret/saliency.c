@@ -1,0 +1,49 @@
+/*
+ * interpret/saliency.c - gradient x input saliency through the model's own backward pass.
+ *
+ * Every example's logit depends only on its own row (no batch statistics), so one backward
+ * pass with d(logit_b) = 1 for all b gives each example's input gradient at once.
+ */
+#include <string.h>
+
+#include "core/internal.h"
+#include "model/model_internal.h"
+#include "rbpattn/attention.h"
+
+rbp_status rbp_model_saliency(rbp_model *model, const rbp_batch *batch, float *out)
+{
+    RBP_CHECK_NULL(model);
+    RBP_CHECK_NULL(batch);
+    RBP_CHECK_NULL(out);
+    RBP_CHECK(batch->size >= 1, RBP_ERR_INVALID_ARG, "rbp_model_saliency: batch size %d, expected >= 1",
+              (int)batch->size);
+    rbp_model_config cfg;
+    RBP_TRY(rbp_model_get_config(model, &cfg));
+    const int32_t B = batch->size, L = cfg.seq_len, C = cfg.d_model;
+    RBP_TRY(rbp__model_reserve(model, B));
+
+    /* The logits land in `out` temporarily (B <= B*L) and serve as the ones-vector after. */
+    float *ones = out;
+    RBP_TRY(rbp__model_forward(model, batch, 0, 0, 0, ones));
+    for (int32_t b = 0; b < B; b++)
+        ones[b] = 1.0f;
+    rbp__model_zero_grad(model);
+    RBP_TRY(rbp__model_backward(model, ones));
+    const float *x = rbp__model_input_embedding(model);
+    const float *dx = rbp__model_input_embedding_grad(model);
+    if (!x || !dx)
+        return rbp__set_error(RBP_ERR_STATE, "rbp_model_saliency: the model kept no input-embedding gradient");
+    for (int32_t b = 0; b < B; b++)
+        for (int32_t t = 0; t < L; t++) {
+            size_t row = ((size_t)b * L + t);
+            float s = 0.0f;
+            if (!batch->mask || batch->mask[row]) {
+                const float *xr = x + row * C, *gr = dx + row * C;
+                for (int32_t c = 0; c < C; c++)
+                    s += xr[c] * gr[c];
+            }
+            out[row] = s;
+        }
+    rbp__model_zero_grad(model);
+    return RBP_OK;
+}
