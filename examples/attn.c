@@ -44,18 +44,27 @@ static void safe_name(char *dst, size_t cap, const char *id)
         snprintf(dst, cap, "record");
 }
 
+/* The next id of a whitespace-separated list (ids are first words: never contain blanks;
+ * RBP-31 ids contain commas, so commas cannot separate them). Returns NULL at the end. */
+static const char *next_id(const char *p, size_t *len)
+{
+    while (*p && isspace((unsigned char)*p))
+        p++;
+    if (!*p)
+        return NULL;
+    size_t n = 0;
+    while (p[n] && !isspace((unsigned char)p[n]))
+        n++;
+    *len = n;
+    return p;
+}
+
 static int id_selected(const char *id, const char *list)
 {
-    size_t n = strlen(id);
-    for (const char *p = list; *p;) {
-        const char *comma = strchr(p, ',');
-        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+    size_t n = strlen(id), len;
+    for (const char *p = next_id(list, &len); p; p = next_id(p + len, &len))
         if (len == n && strncmp(p, id, n) == 0)
             return 1;
-        if (!comma)
-            break;
-        p = comma + 1;
-    }
     return 0;
 }
 
@@ -98,21 +107,18 @@ static record *read_records(const args *a, size_t *count)
         }
     }
     cli_seqreader_close(r);
-    if (n == 0)
-        cli_fail("%s: %s", a->fasta, a->ids ? "none of the --ids was found" : "no records");
-    if (a->ids) /* every requested id must exist: a typo should not pass silently */
-        for (const char *p = a->ids; *p;) {
-            const char *comma = strchr(p, ',');
-            size_t len = comma ? (size_t)(comma - p) : strlen(p);
+    if (n == 0 && !a->ids)
+        cli_fail("%s: no records", a->fasta);
+    if (a->ids) { /* every requested id must exist: a typo should not pass silently */
+        size_t len;
+        for (const char *p = next_id(a->ids, &len); p; p = next_id(p + len, &len)) {
             int found = 0;
             for (size_t i = 0; i < n && !found; i++)
                 found = strlen(recs[i].id) == len && strncmp(recs[i].id, p, len) == 0;
             if (!found)
                 cli_fail("%s: no record with id '%.*s'", a->fasta, (int)len, p);
-            if (!comma)
-                break;
-            p = comma + 1;
         }
+    }
     *count = n;
     return recs;
 }
@@ -147,7 +153,7 @@ int main(int argc, char **argv)
          CLI_RANGE_NONE, NULL, 0},
         {"fasta", 'f', CLI_OPT_STRING, &a.fasta, "FILE",
          "explain records of this FASTA / CSV / lines file (plain or .gz)", CLI_RANGE_NONE, NULL, 0},
-        {"ids", 0, CLI_OPT_STRING, &a.ids, "ID,ID,...", "with --fasta: the records with these ids", CLI_RANGE_NONE,
+        {"ids", 0, CLI_OPT_STRING, &a.ids, "'ID ID ...'", "with --fasta: the records with these ids (blank-separated;\nids are the header's first word, e.g. chr1,+,866159,866259)", CLI_RANGE_NONE,
          NULL, 0},
         {"first", 'n', CLI_OPT_INT, &a.first, "N", "with --fasta and no --ids: the first N records (default 1)", 1,
          100000, NULL, 0},
@@ -174,7 +180,7 @@ int main(int argc, char **argv)
         CLI_END_OPTIONS,
     };
     const cli_program_info info = {
-        "rbpattn-attn --model FILE (--sequence SEQ | --fasta FILE [--ids ID,...]) [options]",
+        "rbpattn-attn --model FILE (--sequence SEQ | --fasta FILE [--ids 'ID ...']) [options]",
         "Draw what a trained model attends to. For each record, in DIR:\n"
         "  <id>.attn.png/.svg        heatmaps of one layer's attention (query rows, key\n"
         "                            columns, nucleotides on both axes), every head and\n"

@@ -29,7 +29,7 @@ mkdir -p "$out"
 log=$out/build.log
 # Only the library and the programs: tests and benchmarks are scripts/test.sh's business.
 if ! { cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release &&
-       cmake --build "$build" -j "$jobs" --target rbpattn-train rbpattn-predict rbpattn-eval; } >"$log" 2>&1; then
+       cmake --build "$build" -j "$jobs" --target rbpattn-train rbpattn-predict rbpattn-eval rbpattn-attn; } >"$log" 2>&1; then
     tail -n 30 "$log" >&2
     echo "demo: the build failed (full log: $log)" >&2
     exit 1
@@ -58,6 +58,11 @@ step "predict: score the test windows (streamed), five highest-scoring"
 "$bin/rbpattn-predict" --model "$out/pum2.rbp" --threads "$threads" --truncate center \
     --out "$out/test_scores.tsv" data/pum2/test.fa.gz
 tail -n +2 "$out/test_scores.tsv" | sort -t "$(printf '\t')" -k2,2gr | head -n 5
+
+step "attention maps of the highest-scoring test window: $out/attn/"
+top=$(tail -n +2 "$out/test_scores.tsv" | sort -t "$(printf '\t')" -k2,2gr | head -n 1 | cut -f 1)
+"$bin/rbpattn-attn" --model "$out/pum2.rbp" --fasta data/pum2/test.fa.gz --ids "$top" --truncate center \
+    --threads "$threads" -o "$out/attn"
 
 step "done in $(($(date +%s) - t0)) s; files in $out/"
 ls -l "$out" | tail -n +2
