@@ -104,6 +104,11 @@ static void test_sgemm_vs_naive(void **state)
 static void test_sgemm_k0_and_batched(void **state)
 {
     (void)state;
+    /* the back-end check is idempotent and names a kernel set */
+    assert_non_null(rbp__blas_corename());
+    int slow = rbp__blas_check();
+    assert_int_equal(rbp__blas_check(), slow);
+    printf("  BLAS kernels: %s%s\n", rbp__blas_corename(), slow ? " (slow fallback)" : "");
     /* K = 0: C = beta C */
     float C[6] = {1, 2, 3, 4, 5, 6}, dummy = 0.0f;
     rbp__sgemm_rm(0, 0, 2, 3, 0, 1.0f, &dummy, 1, &dummy, 3, 2.0f, C, 3);

@@ -7,9 +7,11 @@
  * INTERFACE64 OpenBLAS and `int` in the reference CBLAS) by the prototype itself.
  */
 #include <cblas.h>
+#include <stdatomic.h>
 #include <string.h>
 
 #include "kernels/kernels.h"
+#include "kernels/simd.h"
 
 void rbp__sgemm_rm(int transA, int transB, int M, int N, int K, float alpha, const float *A, int lda,
                    const float *B, int ldb, float beta, float *C, int ldc)
@@ -41,6 +43,17 @@ void rbp__sgemm_strided_batched(int transA, int transB, int M, int N, int K, flo
                       ldb, beta, C + (size_t)i * strideC, ldc);
 }
 
+/* dbias (OC) += column sums of dout (N,OC), row by row: the inner loop is contiguous */
+RBP_HOT
+static void column_sums(float *dbias, const float *dout, int N, int OC)
+{
+    for (int n = 0; n < N; n++) {
+        const float *d = dout + (size_t)n * (size_t)OC;
+        for (int o = 0; o < OC; o++)
+            dbias[o] += d[o];
+    }
+}
+
 void rbp__matmul_forward(float *out, const float *inp, const float *weight, const float *bias,
                          int N, int C, int OC)
 {
@@ -64,12 +77,47 @@ void rbp__matmul_backward(float *dinp, float *dweight, float *dbias, const float
         rbp__sgemm_rm(0, 0, N, C, OC, 1.0f, dout, OC, weight, C, 1.0f, dinp, C);
     if (dweight)
         rbp__sgemm_rm(1, 0, OC, C, N, 1.0f, dout, OC, inp, C, 1.0f, dweight, C);
-    if (dbias) {
-        // Column sums, row by row: the inner loop is contiguous and vectorises.
-        for (int n = 0; n < N; n++) {
-            const float *d = dout + (size_t)n * (size_t)OC;
-            for (int o = 0; o < OC; o++)
-                dbias[o] += d[o];
+    if (dbias)
+        column_sums(dbias, dout, N, OC);
+}
+
+/* ------------------------------------------------------------------ BLAS back-end check */
+
+const char *rbp__blas_corename(void)
+{
+#ifdef RBP_HAVE_OPENBLAS_THREADS
+    const char *name = openblas_get_corename();
+    return name ? name : "unknown";
+#else
+    return "unknown (not OpenBLAS)";
+#endif
+}
+
+int rbp__blas_check(void)
+{
+    /* Once per process: OpenBLAS picks its kernels when it is loaded, from CPUID. A CPU
+     * newer than the OpenBLAS release (e.g. Xeon model 207 with OpenBLAS 0.3.21) falls back
+     * to the SSE3 "Prescott" kernels, ~5x slower than the AVX-512 ones on the same chip.
+     * Only the environment (OPENBLAS_CORETYPE, read at load time) can change that. */
+    static atomic_int checked = 0;
+    static int slow = 0;
+    if (atomic_exchange(&checked, 1))
+        return slow;
+#if defined(RBP_HAVE_OPENBLAS_THREADS) && defined(__x86_64__) && defined(__GNUC__)
+    static const char *const old_cores[] = {"Prescott", "Core2", "Penryn", "Dunnington", "Nehalem", "Atom", "Banias",
+                                            "Northwood", "Katmai", "Coppermine", "Unknown"};
+    const char *core = rbp__blas_corename();
+    __builtin_cpu_init();
+    const int avx2 = __builtin_cpu_supports("avx2"), avx512 = __builtin_cpu_supports("avx512f");
+    for (size_t i = 0; avx2 && i < sizeof old_cores / sizeof old_cores[0]; i++)
+        if (!strcmp(core, old_cores[i])) {
+            slow = 1;
+            rbp__log(RBP_LOG_WARN,
+                     "OpenBLAS runs its '%s' kernels on a CPU with %s (the CPU is probably newer than this "
+                     "OpenBLAS): matrix products are several times slower than they could be. Set "
+                     "OPENBLAS_CORETYPE=%s in the environment before starting the program.",
+                     core, avx512 ? "AVX-512" : "AVX2", avx512 ? "SkylakeX" : "Haswell");
         }
-    }
+#endif
+    return slow;
 }

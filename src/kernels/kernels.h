@@ -24,6 +24,12 @@ void rbp__sgemm_strided_batched(int transA, int transB, int M, int N, int K, flo
                                 const float *A, int lda, size_t strideA, const float *B, int ldb,
                                 size_t strideB, float beta, float *C, int ldc, size_t strideC, int batch);
 
+/* Name of the BLAS kernel set in use ("SkylakeX", "Prescott", ...; OpenBLAS only). */
+const char *rbp__blas_corename(void);
+/* Once per process: if OpenBLAS fell back to pre-AVX kernels on a CPU with AVX2/AVX-512, log a
+ * warning (RBP_LOG_WARN) suggesting OPENBLAS_CORETYPE. Returns 1 in that case, else 0. */
+int rbp__blas_check(void);
+
 /* ---------------------------------------------------------------- dense layer */
 /* inp (N,C), weight (OC,C), bias (OC) or NULL -> out (N,OC) = inp @ weight^T + bias */
 void rbp__matmul_forward(float *out, const float *inp, const float *weight, const float *bias,

@@ -8,8 +8,10 @@
 #include <math.h>
 
 #include "kernels/kernels.h"
+#include "kernels/simd.h"
 
-void rbp__layernorm_forward(float *out, float *mean, float *rstd, const float *inp,
+RBP_HOT
+static void layernorm_forward_impl(float *out, float *mean, float *rstd, const float *inp,
                             const float *weight, const float *bias, int N, int C, float eps)
 {
     // inp (N,C), weight (C), bias (C) -> out (N,C), mean (N), rstd (N)
@@ -35,7 +37,14 @@ void rbp__layernorm_forward(float *out, float *mean, float *rstd, const float *i
     }
 }
 
-void rbp__layernorm_backward(float *dinp, float *dweight, float *dbias, const float *dout,
+void rbp__layernorm_forward(float *out, float *mean, float *rstd, const float *inp,
+                            const float *weight, const float *bias, int N, int C, float eps)
+{
+    layernorm_forward_impl(out, mean, rstd, inp, weight, bias, N, C, eps);
+}
+
+RBP_HOT
+static void layernorm_backward_impl(float *dinp, float *dweight, float *dbias, const float *dout,
                              const float *inp, const float *weight, const float *mean,
                              const float *rstd, int N, int C)
 {
@@ -64,4 +73,11 @@ void rbp__layernorm_backward(float *dinp, float *dweight, float *dbias, const fl
             dx[c] += (g - gmean - xhat * gxmean) * s;
         }
     }
+}
+
+void rbp__layernorm_backward(float *dinp, float *dweight, float *dbias, const float *dout,
+                             const float *inp, const float *weight, const float *mean,
+                             const float *rstd, int N, int C)
+{
+    layernorm_backward_impl(dinp, dweight, dbias, dout, inp, weight, mean, rstd, N, C);
 }

@@ -16,10 +16,11 @@
 #include <string.h>
 
 #include "kernels/kernels.h"
+#include "kernels/simd.h"
 
 #define GOLDEN 0x9e3779b97f4a7c15ull
 
-static inline uint64_t mix64(uint64_t z)
+RBP_INLINE uint64_t mix64(uint64_t z)
 {
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
     z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
@@ -58,33 +59,52 @@ int rbp__dropout_keep(uint64_t seed, uint64_t stream, size_t i, float p)
     return bits >= drop_threshold(p);
 }
 
-/* y[i] = keep(i) ? x[i] * s : 0 (accumulate = 0) or y[i] += keep(i) ? x[i] * s : 0 */
-static void dropout_apply(float *y, const float *x, size_t n, float p, uint64_t seed, uint64_t stream,
-                          int accumulate)
+/* y[i] = keep(i) ? x[i] * s : 0; two elements per 64-bit draw. Separate loops for = and +=
+ * keep the bodies branch-free so they vectorise. */
+RBP_HOT
+static void dropout_set(float *restrict y, const float *restrict x, size_t n, uint64_t key, uint32_t thr, float s)
 {
-    const uint64_t key = stream_key(seed, stream);
-    const uint32_t thr = drop_threshold(p);
-    const float s = 1.0f / (1.0f - p);
     size_t i = 0;
     for (uint64_t j = 0; i + 1 < n; i += 2, j++) {
         const uint64_t u = mix64(key + (j + 1) * GOLDEN);
-        const float k0 = (uint32_t)u >= thr ? s : 0.0f;
-        const float k1 = (uint32_t)(u >> 32) >= thr ? s : 0.0f;
-        if (accumulate) {
-            y[i] += x[i] * k0;
-            y[i + 1] += x[i + 1] * k1;
-        } else {
-            y[i] = x[i] * k0;
-            y[i + 1] = x[i + 1] * k1;
-        }
+        y[i] = x[i] * ((uint32_t)u >= thr ? s : 0.0f);
+        y[i + 1] = x[i + 1] * ((uint32_t)(u >> 32) >= thr ? s : 0.0f);
     }
     if (i < n) {
         const uint64_t u = mix64(key + ((uint64_t)(i >> 1) + 1) * GOLDEN);
-        const float k0 = (uint32_t)u >= thr ? s : 0.0f;
-        if (accumulate)
-            y[i] += x[i] * k0;
-        else
-            y[i] = x[i] * k0;
+        y[i] = x[i] * ((uint32_t)u >= thr ? s : 0.0f);
+    }
+}
+
+/* in place: x[i] = keep(i) ? x[i] * s : 0 (one pointer, so the loop vectorises) */
+RBP_HOT
+static void dropout_inplace(float *restrict x, size_t n, uint64_t key, uint32_t thr, float s)
+{
+    size_t i = 0;
+    for (uint64_t j = 0; i + 1 < n; i += 2, j++) {
+        const uint64_t u = mix64(key + (j + 1) * GOLDEN);
+        x[i] *= (uint32_t)u >= thr ? s : 0.0f;
+        x[i + 1] *= (uint32_t)(u >> 32) >= thr ? s : 0.0f;
+    }
+    if (i < n) {
+        const uint64_t u = mix64(key + ((uint64_t)(i >> 1) + 1) * GOLDEN);
+        x[i] *= (uint32_t)u >= thr ? s : 0.0f;
+    }
+}
+
+/* y[i] += keep(i) ? x[i] * s : 0 */
+RBP_HOT
+static void dropout_acc(float *restrict y, const float *restrict x, size_t n, uint64_t key, uint32_t thr, float s)
+{
+    size_t i = 0;
+    for (uint64_t j = 0; i + 1 < n; i += 2, j++) {
+        const uint64_t u = mix64(key + (j + 1) * GOLDEN);
+        y[i] += x[i] * ((uint32_t)u >= thr ? s : 0.0f);
+        y[i + 1] += x[i + 1] * ((uint32_t)(u >> 32) >= thr ? s : 0.0f);
+    }
+    if (i < n) {
+        const uint64_t u = mix64(key + ((uint64_t)(i >> 1) + 1) * GOLDEN);
+        y[i] += x[i] * ((uint32_t)u >= thr ? s : 0.0f);
     }
 }
 
@@ -97,7 +117,10 @@ void rbp__dropout_forward(float *out, const float *inp, size_t n, float p, uint6
             memmove(out, inp, n * sizeof(float));
         return;
     }
-    dropout_apply(out, inp, n, p, seed, stream, 0);
+    if (out == inp)
+        dropout_inplace(out, n, stream_key(seed, stream), drop_threshold(p), 1.0f / (1.0f - p));
+    else
+        dropout_set(out, inp, n, stream_key(seed, stream), drop_threshold(p), 1.0f / (1.0f - p));
 }
 
 void rbp__dropout_backward(float *dinp, const float *dout, size_t n, float p, uint64_t seed, uint64_t stream)
@@ -109,5 +132,5 @@ void rbp__dropout_backward(float *dinp, const float *dout, size_t n, float p, ui
             dinp[i] += dout[i];
         return;
     }
-    dropout_apply(dinp, dout, n, p, seed, stream, 1);
+    dropout_acc(dinp, dout, n, stream_key(seed, stream), drop_threshold(p), 1.0f / (1.0f - p));
 }

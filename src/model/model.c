@@ -354,6 +354,7 @@ rbp_status rbp_model_create(rbp_model **out, const rbp_model_config *cfg)
     /* OpenBLAS starts with one thread per core; keep it at the library's setting */
     openblas_set_num_threads((int)rbp_get_num_threads());
 #endif
+    rbp__blas_check(); /* warns once if OpenBLAS runs far below the CPU's vector width */
     *out = m;
     return RBP_OK;
 }
