@@ -57,49 +57,70 @@ RBP_INLINE float row_max(const float *restrict p, const uint8_t *restrict m, int
 
 /* Rows of x (R,T) are replaced in place by their masked softmax. A single restrict pointer:
  * with separate input and output pointers that may alias, the compiler's run-time overlap
- * test fails for the in-place call and it falls back to scalar code. */
+ * test fails for the in-place call and it falls back to scalar code.
+ *
+ * The exponential is the expensive part, and a row of T = 101 leaves a ragged tail of 5 that
+ * a vectorised loop finishes in scalar code, costing as much as the 96 others. So rows are
+ * processed in chunks that stay in L1: (1) per row, x = scale * (x - max) with masked keys set
+ * to -inf; (2) one flat exp over the whole chunk (one tail per chunk, exp(-inf) = 0 exactly);
+ * (3) per row, normalise. */
+#define CHUNK_ELEMS 4096
+
 RBP_HOT
 static void softmax_rows(float *restrict x, const uint8_t *restrict key_mask, int R, int T, int rows_per_batch,
                          float scale)
 {
-    for (int r = 0; r < R; r++) {
-        float *restrict p = x + (size_t)r * (size_t)T;
-        const uint8_t *restrict m = key_mask ? key_mask + (size_t)(r / rows_per_batch) * (size_t)T : NULL;
+    const int chunk_rows = T >= CHUNK_ELEMS ? 1 : CHUNK_ELEMS / T;
+    for (int r0 = 0; r0 < R; r0 += chunk_rows) {
+        const int nr = R - r0 < chunk_rows ? R - r0 : chunk_rows;
+        float *restrict xc = x + (size_t)r0 * (size_t)T;
 
-        // 1) max over the real keys (-inf if there is none)
-        const float maxv = row_max(p, m, T);
-        int t;
-        if (maxv == -INFINITY) {
-            // no real key (or all scores -inf): the row attends to nothing
-            for (t = 0; t < T; t++)
-                p[t] = 0.0f;
-            continue;
-        }
-
-        // 2) e = exp(scale * (s - max)), masked keys exactly 0, summed in LANES partial sums
-        float acc[LANES] = {0};
-        if (m) {
-            for (t = 0; t < T; t++) {
-                const float e = rbp__expf(scale * (p[t] - maxv));
-                p[t] = m[t] ? e : 0.0f;
+        // 1) shift by the row max over the real keys and scale; masked keys -> -inf
+        for (int r = 0; r < nr; r++) {
+            float *restrict p = xc + (size_t)r * (size_t)T;
+            const uint8_t *restrict m = key_mask ? key_mask + (size_t)((r0 + r) / rows_per_batch) * (size_t)T : NULL;
+            const float maxv = row_max(p, m, T);
+            if (maxv == -INFINITY) {
+                // no real key (or all scores -inf): the row attends to nothing
+                for (int t = 0; t < T; t++)
+                    p[t] = -INFINITY;
+                continue;
             }
-        } else {
-            for (t = 0; t < T; t++)
-                p[t] = rbp__expf(scale * (p[t] - maxv));
+            if (m) {
+                for (int t = 0; t < T; t++) {
+                    const float v = scale * (p[t] - maxv);
+                    p[t] = m[t] ? v : -INFINITY;
+                }
+            } else {
+                for (int t = 0; t < T; t++)
+                    p[t] = scale * (p[t] - maxv);
+            }
         }
-        for (t = 0; t + LANES <= T; t += LANES)
-            for (int k = 0; k < LANES; k++)
-                acc[k] += p[t + k];
-        for (; t < T; t++)
-            acc[0] += p[t];
-        float sum = 0.0f;
-        for (int k = 0; k < LANES; k++)
-            sum += acc[k];
 
-        // 3) normalise; sum >= 1 since the max element contributes exp(0)
-        const float inv = 1.0f / sum;
-        for (t = 0; t < T; t++)
-            p[t] *= inv;
+        // 2) exp over the chunk as one flat array
+        const size_t n = (size_t)nr * (size_t)T;
+        for (size_t i = 0; i < n; i++)
+            xc[i] = rbp__expf(xc[i]);
+
+        // 3) normalise each row (LANES partial sums); an all-masked row stays all 0
+        for (int r = 0; r < nr; r++) {
+            float *restrict p = xc + (size_t)r * (size_t)T;
+            float acc[LANES] = {0};
+            int t = 0;
+            for (; t + LANES <= T; t += LANES)
+                for (int k = 0; k < LANES; k++)
+                    acc[k] += p[t + k];
+            for (; t < T; t++)
+                acc[0] += p[t];
+            float sum = 0.0f;
+            for (int k = 0; k < LANES; k++)
+                sum += acc[k];
+            if (sum > 0.0f) { // >= 1 whenever a key is real: the max contributes exp(0)
+                const float inv = 1.0f / sum;
+                for (t = 0; t < T; t++)
+                    p[t] *= inv;
+            }
+        }
     }
 }
 
