@@ -265,7 +265,7 @@ int main(int argc, char **argv)
     rbp_model *m;
     if (rbp_model_create(&m, &cfg) != RBP_OK)
         die("rbp_model_create");
-    printf("BLAS kernels: %s%s\n", rbp__blas_corename(),
+    printf("GEMM: %s; BLAS kernels: %s%s\n", rbp__gemm_backend(), rbp__blas_corename(),
            rbp__blas_check() ? " (slow fallback: set OPENBLAS_CORETYPE=SkylakeX or Haswell)" : "");
     printf("config: L=%d d=%d heads=%d layers=%d d_ff=%d head_hidden=%d dropout=%.2f %s %s %s, batch %d, "
            "threads %d, params %zu\n",

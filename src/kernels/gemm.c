@@ -4,14 +4,44 @@
  * All matrix products go through rbp__sgemm_rm so that the BLAS interface (row-major,
  * CblasTrans flags, the width of blasint) is handled in exactly one place. The integer
  * arguments are converted to the prototype's type (blasint, which is 64 bits in an
- * INTERFACE64 OpenBLAS and `int` in the reference CBLAS) by the prototype itself.
+ * INTERFACE64 OpenBLAS and `int` in the reference CBLAS) by the prototype itself. When the
+ * BLAS is known to run far below the CPU (see rbp__blas_check), the built-in kernels of
+ * gemm_builtin.c take its place.
  */
 #include <cblas.h>
 #include <stdatomic.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "kernels/kernels.h"
 #include "kernels/simd.h"
+
+/*
+ * Which GEMM to use, decided once per process: the environment variable RBP_GEMM=blas or
+ * RBP_GEMM=builtin forces a choice; by default the built-in kernels replace the BLAS only when
+ * rbp__blas_check() finds OpenBLAS running its pre-AVX fallback on an AVX2/AVX-512 CPU.
+ */
+static int use_builtin(void)
+{
+    static atomic_int decided = -1;
+    int d = atomic_load_explicit(&decided, memory_order_relaxed);
+    if (d >= 0)
+        return d;
+    const char *env = getenv("RBP_GEMM");
+    if (env && !strcmp(env, "blas"))
+        d = 0;
+    else if (env && !strcmp(env, "builtin"))
+        d = rbp__sgemm_builtin_isa() != 0;
+    else
+        d = rbp__blas_check() && rbp__sgemm_builtin_isa() != 0;
+    atomic_store_explicit(&decided, d, memory_order_relaxed);
+    return d;
+}
+
+const char *rbp__gemm_backend(void)
+{
+    return use_builtin() ? (rbp__sgemm_builtin_isa() == 512 ? "built-in AVX-512" : "built-in AVX2") : "BLAS";
+}
 
 void rbp__sgemm_rm(int transA, int transB, int M, int N, int K, float alpha, const float *A, int lda,
                    const float *B, int ldb, float beta, float *C, int ldc)
@@ -30,6 +60,8 @@ void rbp__sgemm_rm(int transA, int transB, int M, int N, int K, float alpha, con
         }
         return;
     }
+    if (use_builtin() && rbp__sgemm_builtin(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc))
+        return;
     cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans, M, N,
                 K, alpha, A, lda, B, ldb, beta, C, ldc);
 }

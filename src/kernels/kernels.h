@@ -24,6 +24,16 @@ void rbp__sgemm_strided_batched(int transA, int transB, int M, int N, int K, flo
                                 const float *A, int lda, size_t strideA, const float *B, int ldb,
                                 size_t strideB, float beta, float *C, int ldc, size_t strideC, int batch);
 
+/* The built-in SGEMM (gemm_builtin.c), same contract as rbp__sgemm_rm. Returns 1 when it ran,
+ * 0 when this CPU/compiler has no built-in kernel (nothing was done). */
+int rbp__sgemm_builtin(int transA, int transB, int M, int N, int K, float alpha, const float *A, int lda,
+                       const float *B, int ldb, float beta, float *C, int ldc);
+/* Vector width of the built-in kernels on this CPU: 512, 256, or 0 (none). */
+int rbp__sgemm_builtin_isa(void);
+/* "BLAS", "built-in AVX-512" or "built-in AVX2": what rbp__sgemm_rm uses in this process
+ * (RBP_GEMM=blas|builtin in the environment overrides the automatic choice). */
+const char *rbp__gemm_backend(void);
+
 /* Name of the BLAS kernel set in use ("SkylakeX", "Prescott", ...; OpenBLAS only). */
 const char *rbp__blas_corename(void);
 /* Once per process: if OpenBLAS fell back to pre-AVX kernels on a CPU with AVX2/AVX-512, log a
