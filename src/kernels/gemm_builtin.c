@@ -51,7 +51,7 @@
                 memcpy(&b[v], B + (size_t)k * ldb + (size_t)v * (LANES), sizeof(VT));                       \
             const size_t ko = (size_t)k * a_cs;                                                             \
             _Pragma("GCC unroll 16") for (int i = 0; i < MR; i++) {                                         \
-                const VT a = (VT){0} + ar[i][ko];                                                           \
+                const VT a = ar[i][ko] - (VT){0}; /* a broadcast: x - 0 folds, 0 + x does not */  \
                 _Pragma("GCC unroll 4") for (int v = 0; v < NV; v++) c[i][v] += a * b[v];                   \
             }                                                                                               \
         }                                                                                                   \
