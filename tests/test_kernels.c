@@ -653,6 +653,17 @@ static void test_dropout(void **state)
     rbp__dropout_backward(dx, g, n, p, 42, 5);
     for (size_t i = 0; i < n; i++)
         assert_float_equal(dx[i], 1.0f + (y1[i] != 0.0f ? g[i] / (1.0f - p) : 0.0f), 1e-6);
+    /* pieces at any offset (odd or even, any length) give the mask of the whole */
+    memcpy(y2, x, n * sizeof(float));
+    const size_t cuts[] = {0, 1, 2, 5, 8, 9, 1000, 1001, 54321, n};
+    for (size_t c = 0; c + 1 < sizeof cuts / sizeof cuts[0]; c++)
+        rbp__dropout_range(y2 + cuts[c], y2 + cuts[c], cuts[c + 1] - cuts[c], cuts[c], p, 42, 5);
+    assert_memory_equal(y1, y2, n * sizeof(float));
+    float *z = falloc(n);
+    for (size_t c = 0; c + 1 < sizeof cuts / sizeof cuts[0]; c++)
+        rbp__dropout_range(z + cuts[c], x + cuts[c], cuts[c + 1] - cuts[c], cuts[c], p, 42, 5);
+    assert_memory_equal(y1, z, n * sizeof(float));
+    free(z);
     /* a sub-range recomputes the same decisions (mask is a function of the index) */
     float *part = falloc(7);
     rbp__dropout_forward(part, x, 7, p, 42, 5);

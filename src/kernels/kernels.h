@@ -95,6 +95,10 @@ uint64_t rbp__rng_u64(uint64_t seed, uint64_t stream, uint64_t index);
  * stream, i, p). out may alias inp; p in [0,1). p == 0 copies. The mask is recomputed in
  * backward, not stored; applying the forward in place to a gradient is its backward too. */
 void rbp__dropout_forward(float *out, const float *inp, size_t n, float p, uint64_t seed, uint64_t stream);
+/* The same on a piece of a larger buffer: element k is masked as global index first + k, so
+ * processing a buffer in pieces gives exactly the mask of processing it whole. */
+void rbp__dropout_range(float *out, const float *inp, size_t n, uint64_t first, float p, uint64_t seed,
+                        uint64_t stream);
 /* dinp (n) += dout * keep(i) / (1-p), same (seed, stream) as forward */
 void rbp__dropout_backward(float *dinp, const float *dout, size_t n, float p, uint64_t seed, uint64_t stream);
 /* The keep decision of element i: the 32-bit half (i & 1) of rbp__rng_u64(seed, stream, i/2)

@@ -97,7 +97,7 @@ enum {
     A_DMID,     /* (B,L,C) */
     A_DH,       /* (B,L,F) */
     A_DQKV,     /* (B,L,3C) */
-    A_DATT,     /* (B,NH,L,L) */
+    A_DATT,     /* (NH,L,L) one batch row at a time */
     A_DCTX,     /* (B,L,C) */
     A_DHID,     /* (B,H) */
     A_DPOOLED,  /* (B,C) */
@@ -453,7 +453,8 @@ static int fill_act_sizes(size_t *s, const rbp_model_config *cfg, size_t B, int 
         s[A_DH] = NF;
         s[A_DQKV] = NC;
         bad |= mul_into(&s[A_DQKV], 3);
-        s[A_DATT] = NLL;
+        s[A_DATT] = NH * L;
+        bad |= mul_into(&s[A_DATT], L);
         s[A_DHID] = B * H;
         s[A_DPOOLED] = pooled ? B * C : 0;
     }
