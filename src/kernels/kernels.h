@@ -64,7 +64,8 @@ void rbp__softmax_backward(float *dscores, const float *dprobs, const float *pro
 void rbp__softmax_backward_inplace(float *d, const float *probs, int R, int T, float scale);
 
 /* ---------------------------------------------------------------- layer norm */
-/* inp (N,C), weight (C), bias (C) -> out (N,C); saves mean (N), rstd (N) for backward. */
+/* inp (N,C), weight (C), bias (C) -> out (N,C); saves mean (N), rstd (N) for backward.
+ * No output may alias an input (also for the backward). */
 void rbp__layernorm_forward(float *out, float *mean, float *rstd, const float *inp,
                             const float *weight, const float *bias, int N, int C, float eps);
 /* d of layernorm_forward: dinp (N,C) +=, dweight (C) +=, dbias (C) += */
