@@ -15,9 +15,10 @@
 #ifndef RBP_KERNELS_SIMD_H
 #define RBP_KERNELS_SIMD_H
 
+/* GCC only: Clang 14 gives the ifunc resolvers of static clones global default visibility,
+ * which would export them from the shared library. */
 #if defined(__x86_64__) && defined(__ELF__) && defined(__linux__) && !defined(__AVX512F__) && \
-    !defined(RBP_NO_TARGET_CLONES) &&                                                          \
-    ((defined(__clang__) && __clang_major__ >= 14) || (!defined(__clang__) && defined(__GNUC__) && __GNUC__ >= 12))
+    !defined(RBP_NO_TARGET_CLONES) && !defined(__clang__) && defined(__GNUC__) && __GNUC__ >= 12
 #define RBP_HOT __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #else
 #define RBP_HOT
