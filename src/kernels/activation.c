@@ -8,25 +8,50 @@
 #include <math.h>
 
 #include "kernels/kernels.h"
+#include "kernels/simd.h"
 
-void rbp__relu_forward(float *out, const float *inp, size_t n)
+RBP_HOT
+static void relu_forward_impl(float *restrict out, const float *restrict inp, size_t n)
 {
     // inp (n) -> out (n); out may alias inp
     for (size_t i = 0; i < n; i++)
         out[i] = inp[i] > 0.0f ? inp[i] : 0.0f;
 }
 
-void rbp__relu_backward(float *dinp, const float *dout, const float *inp, size_t n)
+RBP_HOT
+static void relu_inplace_impl(float *restrict x, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        x[i] = x[i] > 0.0f ? x[i] : 0.0f;
+}
+
+void rbp__relu_forward(float *out, const float *inp, size_t n)
+{
+    // a single pointer when in place: the overlap test of the two-pointer loop would fail
+    if (out == inp)
+        relu_inplace_impl(out, n);
+    else
+        relu_forward_impl(out, inp, n);
+}
+
+RBP_HOT
+static void relu_backward_impl(float *restrict dinp, const float *restrict dout, const float *restrict inp, size_t n)
 {
     // forward: out = max(inp, 0); inp may be the forward output (same positive set)
     for (size_t i = 0; i < n; i++)
         dinp[i] += inp[i] > 0.0f ? dout[i] : 0.0f;
 }
 
+void rbp__relu_backward(float *dinp, const float *dout, const float *inp, size_t n)
+{
+    relu_backward_impl(dinp, dout, inp, n);
+}
+
 #define RBP_SQRT1_2 0.70710678118654752440f
 #define RBP_INV_SQRT_2PI 0.39894228040143267794f
 
-void rbp__gelu_forward(float *out, const float *inp, size_t n)
+RBP_HOT
+static void gelu_forward_impl(float *out, const float *inp, size_t n)
 {
     // inp (n) -> out (n) = inp * Phi(inp); out may alias inp
     for (size_t i = 0; i < n; i++) {
@@ -35,7 +60,13 @@ void rbp__gelu_forward(float *out, const float *inp, size_t n)
     }
 }
 
-void rbp__gelu_backward(float *dinp, const float *dout, const float *inp, size_t n)
+void rbp__gelu_forward(float *out, const float *inp, size_t n)
+{
+    gelu_forward_impl(out, inp, n);
+}
+
+RBP_HOT
+static void gelu_backward_impl(float *dinp, const float *dout, const float *inp, size_t n)
 {
     // forward: out = inp * Phi(inp); d out / d inp = Phi(x) + x * phi(x)
     for (size_t i = 0; i < n; i++) {
@@ -46,14 +77,26 @@ void rbp__gelu_backward(float *dinp, const float *dout, const float *inp, size_t
     }
 }
 
-void rbp__relu_backward_inplace(float *d, const float *out, size_t n)
+void rbp__gelu_backward(float *dinp, const float *dout, const float *inp, size_t n)
+{
+    gelu_backward_impl(dinp, dout, inp, n);
+}
+
+RBP_HOT
+static void relu_backward_inplace_impl(float *restrict d, const float *restrict out, size_t n)
 {
     // forward: out = max(inp, 0); d = dout * (out > 0)
     for (size_t i = 0; i < n; i++)
         d[i] = out[i] > 0.0f ? d[i] : 0.0f;
 }
 
-void rbp__gelu_backward_inplace(float *d, const float *inp, size_t n)
+void rbp__relu_backward_inplace(float *d, const float *out, size_t n)
+{
+    relu_backward_inplace_impl(d, out, n);
+}
+
+RBP_HOT
+static void gelu_backward_inplace_impl(float *d, const float *inp, size_t n)
 {
     // forward: out = inp * Phi(inp); d = dout * (Phi(x) + x phi(x))
     for (size_t i = 0; i < n; i++) {
@@ -62,4 +105,9 @@ void rbp__gelu_backward_inplace(float *d, const float *inp, size_t n)
         float pdf = RBP_INV_SQRT_2PI * expf(-0.5f * x * x);
         d[i] *= cdf + x * pdf;
     }
+}
+
+void rbp__gelu_backward_inplace(float *d, const float *inp, size_t n)
+{
+    gelu_backward_inplace_impl(d, inp, n);
 }

@@ -10,8 +10,10 @@
 #include <string.h>
 
 #include "kernels/kernels.h"
+#include "kernels/simd.h"
 
-void rbp__embedding_forward(float *out, const uint8_t *tokens, const float *table, int N, int C, float scale,
+RBP_HOT
+static void embedding_forward_impl(float *out, const uint8_t *tokens, const float *table, int N, int C, float scale,
                             int accumulate)
 {
     // tokens (N), table (V,C) -> out (N,C) (=, or += when accumulate)
@@ -27,7 +29,14 @@ void rbp__embedding_forward(float *out, const uint8_t *tokens, const float *tabl
     }
 }
 
-void rbp__embedding_backward(float *dtable, const float *dout, const uint8_t *tokens, int N, int C, float scale)
+void rbp__embedding_forward(float *out, const uint8_t *tokens, const float *table, int N, int C, float scale,
+                            int accumulate)
+{
+    embedding_forward_impl(out, tokens, table, N, C, scale, accumulate);
+}
+
+RBP_HOT
+static void embedding_backward_impl(float *dtable, const float *dout, const uint8_t *tokens, int N, int C, float scale)
 {
     // forward: out[n,:] = table[tokens[n],:] * scale  ->  dtable[tokens[n],:] += dout[n,:] * scale
     // Sequential over n, so the summation order (and the result) is fixed.
@@ -37,6 +46,11 @@ void rbp__embedding_backward(float *dtable, const float *dout, const uint8_t *to
         for (int c = 0; c < C; c++)
             row[c] += d[c] * scale;
     }
+}
+
+void rbp__embedding_backward(float *dtable, const float *dout, const uint8_t *tokens, int N, int C, float scale)
+{
+    embedding_backward_impl(dtable, dout, tokens, N, C, scale);
 }
 
 void rbp__positional_encoding(float *pe, int T, int C)
@@ -49,7 +63,8 @@ void rbp__positional_encoding(float *pe, int T, int C)
         }
 }
 
-void rbp__add_positional(float *out, const float *pe, int B, int T, int C)
+RBP_HOT
+static void add_positional_impl(float *out, const float *pe, int B, int T, int C)
 {
     // out (B,T,C) += pe (T,C)
     const size_t TC = (size_t)T * (size_t)C;
@@ -58,4 +73,9 @@ void rbp__add_positional(float *out, const float *pe, int B, int T, int C)
         for (size_t i = 0; i < TC; i++)
             o[i] += pe[i];
     }
+}
+
+void rbp__add_positional(float *out, const float *pe, int B, int T, int C)
+{
+    add_positional_impl(out, pe, B, T, C);
 }

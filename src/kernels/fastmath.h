@@ -12,9 +12,11 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "kernels/simd.h"
+
 /* e^x for x in [-87, 88]; 0 below -87 (e^-87 ~ 1.6e-38, next to FLT_MIN), e^88 above 88.
  * NaN gives NaN. Softmax only evaluates it at x <= 0. */
-static inline float rbp__expf(float x)
+RBP_INLINE float rbp__expf(float x)
 {
     const float hi = 88.0f, lo = -87.0f;
     /* NaN-safe clamp (a NaN becomes lo here, so the integer conversion below is defined) */

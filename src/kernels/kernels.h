@@ -24,6 +24,22 @@ void rbp__sgemm_strided_batched(int transA, int transB, int M, int N, int K, flo
                                 const float *A, int lda, size_t strideA, const float *B, int ldb,
                                 size_t strideB, float beta, float *C, int ldc, size_t strideC, int batch);
 
+/* The built-in SGEMM (gemm_builtin.c), same contract as rbp__sgemm_rm. Returns 1 when it ran,
+ * 0 when this CPU/compiler has no built-in kernel (nothing was done). */
+int rbp__sgemm_builtin(int transA, int transB, int M, int N, int K, float alpha, const float *A, int lda,
+                       const float *B, int ldb, float beta, float *C, int ldc);
+/* Vector width of the built-in kernels on this CPU: 512, 256, or 0 (none). */
+int rbp__sgemm_builtin_isa(void);
+/* "BLAS", "built-in AVX-512" or "built-in AVX2": what rbp__sgemm_rm uses in this process
+ * (RBP_GEMM=blas|builtin in the environment overrides the automatic choice). */
+const char *rbp__gemm_backend(void);
+
+/* Name of the BLAS kernel set in use ("SkylakeX", "Prescott", ...; OpenBLAS only). */
+const char *rbp__blas_corename(void);
+/* Once per process: if OpenBLAS fell back to pre-AVX kernels on a CPU with AVX2/AVX-512, log a
+ * warning (RBP_LOG_WARN) suggesting OPENBLAS_CORETYPE. Returns 1 in that case, else 0. */
+int rbp__blas_check(void);
+
 /* ---------------------------------------------------------------- dense layer */
 /* inp (N,C), weight (OC,C), bias (OC) or NULL -> out (N,OC) = inp @ weight^T + bias */
 void rbp__matmul_forward(float *out, const float *inp, const float *weight, const float *bias,
@@ -48,7 +64,8 @@ void rbp__softmax_backward(float *dscores, const float *dprobs, const float *pro
 void rbp__softmax_backward_inplace(float *d, const float *probs, int R, int T, float scale);
 
 /* ---------------------------------------------------------------- layer norm */
-/* inp (N,C), weight (C), bias (C) -> out (N,C); saves mean (N), rstd (N) for backward. */
+/* inp (N,C), weight (C), bias (C) -> out (N,C); saves mean (N), rstd (N) for backward.
+ * No output may alias an input (also for the backward). */
 void rbp__layernorm_forward(float *out, float *mean, float *rstd, const float *inp,
                             const float *weight, const float *bias, int N, int C, float eps);
 /* d of layernorm_forward: dinp (N,C) +=, dweight (C) +=, dbias (C) += */
@@ -79,6 +96,10 @@ uint64_t rbp__rng_u64(uint64_t seed, uint64_t stream, uint64_t index);
  * stream, i, p). out may alias inp; p in [0,1). p == 0 copies. The mask is recomputed in
  * backward, not stored; applying the forward in place to a gradient is its backward too. */
 void rbp__dropout_forward(float *out, const float *inp, size_t n, float p, uint64_t seed, uint64_t stream);
+/* The same on a piece of a larger buffer: element k is masked as global index first + k, so
+ * processing a buffer in pieces gives exactly the mask of processing it whole. */
+void rbp__dropout_range(float *out, const float *inp, size_t n, uint64_t first, float p, uint64_t seed,
+                        uint64_t stream);
 /* dinp (n) += dout * keep(i) / (1-p), same (seed, stream) as forward */
 void rbp__dropout_backward(float *dinp, const float *dout, size_t n, float p, uint64_t seed, uint64_t stream);
 /* The keep decision of element i: the 32-bit half (i & 1) of rbp__rng_u64(seed, stream, i/2)

@@ -6,8 +6,10 @@
 #include <string.h>
 
 #include "kernels/kernels.h"
+#include "kernels/simd.h"
 
-void rbp__meanpool_forward(float *out, const float *inp, const uint8_t *mask, int B, int T, int C)
+RBP_HOT
+static void meanpool_forward_impl(float *out, const float *inp, const uint8_t *mask, int B, int T, int C)
 {
     // inp (B,T,C), mask (B,T) or NULL -> out (B,C) = mean over real positions (0 if none)
     for (int b = 0; b < B; b++) {
@@ -30,7 +32,13 @@ void rbp__meanpool_forward(float *out, const float *inp, const uint8_t *mask, in
     }
 }
 
-void rbp__meanpool_backward(float *dinp, const float *dout, const uint8_t *mask, int B, int T, int C)
+void rbp__meanpool_forward(float *out, const float *inp, const uint8_t *mask, int B, int T, int C)
+{
+    meanpool_forward_impl(out, inp, mask, B, T, C);
+}
+
+RBP_HOT
+static void meanpool_backward_impl(float *dinp, const float *dout, const uint8_t *mask, int B, int T, int C)
 {
     // forward: out[b,c] = sum_{t real} inp[b,t,c] / count_b  ->  dinp[b,t,c] += dout[b,c] / count_b
     for (int b = 0; b < B; b++) {
@@ -51,7 +59,13 @@ void rbp__meanpool_backward(float *dinp, const float *dout, const uint8_t *mask,
     }
 }
 
-void rbp__maxpool_forward(float *out, int32_t *argmax, const float *inp, const uint8_t *mask, int B, int T, int C)
+void rbp__meanpool_backward(float *dinp, const float *dout, const uint8_t *mask, int B, int T, int C)
+{
+    meanpool_backward_impl(dinp, dout, mask, B, T, C);
+}
+
+RBP_HOT
+static void maxpool_forward_impl(float *out, int32_t *argmax, const float *inp, const uint8_t *mask, int B, int T, int C)
 {
     // inp (B,T,C), mask (B,T) or NULL -> out (B,C) = max over real positions, argmax (B,C)
     // (0 and argmax -1 when a row has no real position; the first maximum wins ties)
@@ -76,6 +90,11 @@ void rbp__maxpool_forward(float *out, int32_t *argmax, const float *inp, const u
             if (am[c] < 0)
                 o[c] = 0.0f;
     }
+}
+
+void rbp__maxpool_forward(float *out, int32_t *argmax, const float *inp, const uint8_t *mask, int B, int T, int C)
+{
+    maxpool_forward_impl(out, argmax, inp, mask, B, T, C);
 }
 
 void rbp__maxpool_backward(float *dinp, const float *dout, const int32_t *argmax, int B, int T, int C)

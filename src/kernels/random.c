@@ -16,10 +16,11 @@
 #include <string.h>
 
 #include "kernels/kernels.h"
+#include "kernels/simd.h"
 
 #define GOLDEN 0x9e3779b97f4a7c15ull
 
-static inline uint64_t mix64(uint64_t z)
+RBP_INLINE uint64_t mix64(uint64_t z)
 {
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
     z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
@@ -58,46 +59,96 @@ int rbp__dropout_keep(uint64_t seed, uint64_t stream, size_t i, float p)
     return bits >= drop_threshold(p);
 }
 
-/* y[i] = keep(i) ? x[i] * s : 0 (accumulate = 0) or y[i] += keep(i) ? x[i] * s : 0 */
-static void dropout_apply(float *y, const float *x, size_t n, float p, uint64_t seed, uint64_t stream,
-                          int accumulate)
+/*
+ * The loops below apply the mask to elements whose global indices are first .. first+n-1
+ * (element k has index first + k), so a buffer can be processed in pieces with the same mask
+ * as in one go. An odd first index is peeled off, and the pair counter of the main loop starts
+ * at 0 with the key advanced instead (key + j0 * GOLDEN): loops of exactly this shape are the
+ * ones the compiler vectorises.
+ */
+#define KEEP_LO(u) ((uint32_t)(u) >= thr ? s : 0.0f)
+#define KEEP_HI(u) ((uint32_t)((u) >> 32) >= thr ? s : 0.0f)
+
+typedef enum { DROP_SET, DROP_INPLACE, DROP_ACC } drop_mode;
+
+/* pairs (2j, 2j+1) of y/x, j = 0.., drawing mix64(key + (j+1) * GOLDEN) */
+RBP_HOT
+static void pairs_set(float *restrict y, const float *restrict x, size_t n, uint64_t key, uint32_t thr, float s)
+{
+    size_t i = 0;
+    for (uint64_t j = 0; i + 1 < n; i += 2, j++) {
+        const uint64_t u = mix64(key + (j + 1) * GOLDEN);
+        y[i] = x[i] * KEEP_LO(u);
+        y[i + 1] = x[i + 1] * KEEP_HI(u);
+    }
+    if (i < n)
+        y[i] = x[i] * KEEP_LO(mix64(key + ((uint64_t)(i >> 1) + 1) * GOLDEN));
+}
+
+RBP_HOT
+static void pairs_inplace(float *restrict x, size_t n, uint64_t key, uint32_t thr, float s)
+{
+    size_t i = 0;
+    for (uint64_t j = 0; i + 1 < n; i += 2, j++) {
+        const uint64_t u = mix64(key + (j + 1) * GOLDEN);
+        x[i] *= KEEP_LO(u);
+        x[i + 1] *= KEEP_HI(u);
+    }
+    if (i < n)
+        x[i] *= KEEP_LO(mix64(key + ((uint64_t)(i >> 1) + 1) * GOLDEN));
+}
+
+RBP_HOT
+static void pairs_acc(float *restrict y, const float *restrict x, size_t n, uint64_t key, uint32_t thr, float s)
+{
+    size_t i = 0;
+    for (uint64_t j = 0; i + 1 < n; i += 2, j++) {
+        const uint64_t u = mix64(key + (j + 1) * GOLDEN);
+        y[i] += x[i] * KEEP_LO(u);
+        y[i + 1] += x[i + 1] * KEEP_HI(u);
+    }
+    if (i < n)
+        y[i] += x[i] * KEEP_LO(mix64(key + ((uint64_t)(i >> 1) + 1) * GOLDEN));
+}
+
+/* y (= or +=) mask(first + k) * x[k] * s for k < n; y may equal x for DROP_INPLACE */
+static void dropout_apply(drop_mode mode, float *y, const float *x, size_t n, uint64_t first, float p,
+                          uint64_t seed, uint64_t stream)
 {
     const uint64_t key = stream_key(seed, stream);
     const uint32_t thr = drop_threshold(p);
     const float s = 1.0f / (1.0f - p);
-    size_t i = 0;
-    for (uint64_t j = 0; i + 1 < n; i += 2, j++) {
-        const uint64_t u = mix64(key + (j + 1) * GOLDEN);
-        const float k0 = (uint32_t)u >= thr ? s : 0.0f;
-        const float k1 = (uint32_t)(u >> 32) >= thr ? s : 0.0f;
-        if (accumulate) {
-            y[i] += x[i] * k0;
-            y[i + 1] += x[i + 1] * k1;
-        } else {
-            y[i] = x[i] * k0;
-            y[i + 1] = x[i + 1] * k1;
-        }
+    if ((first & 1) && n) { /* odd start: the high half of pair first/2 */
+        const float k0 = KEEP_HI(mix64(key + ((first >> 1) + 1) * GOLDEN));
+        y[0] = mode == DROP_ACC ? y[0] + x[0] * k0 : x[0] * k0;
+        y++, x++, n--, first++;
     }
-    if (i < n) {
-        const uint64_t u = mix64(key + ((uint64_t)(i >> 1) + 1) * GOLDEN);
-        const float k0 = (uint32_t)u >= thr ? s : 0.0f;
-        if (accumulate)
-            y[i] += x[i] * k0;
-        else
-            y[i] = x[i] * k0;
-    }
+    const uint64_t k2 = key + (first >> 1) * GOLDEN; /* pair first/2 becomes pair 0 */
+    if (mode == DROP_INPLACE)
+        pairs_inplace(y, n, k2, thr, s);
+    else if (mode == DROP_SET)
+        pairs_set(y, x, n, k2, thr, s);
+    else
+        pairs_acc(y, x, n, k2, thr, s);
 }
 
-void rbp__dropout_forward(float *out, const float *inp, size_t n, float p, uint64_t seed, uint64_t stream)
+void rbp__dropout_range(float *out, const float *inp, size_t n, uint64_t first, float p, uint64_t seed,
+                        uint64_t stream)
 {
-    // inp (n) -> out (n); out may alias inp
+    // inp (n) -> out (n), element k masked as global index first + k; out may alias inp
     assert(p >= 0.0f && p < 1.0f);
     if (p == 0.0f) {
         if (out != inp)
             memmove(out, inp, n * sizeof(float));
         return;
     }
-    dropout_apply(out, inp, n, p, seed, stream, 0);
+    dropout_apply(out == inp ? DROP_INPLACE : DROP_SET, out, inp, n, first, p, seed, stream);
+}
+
+void rbp__dropout_forward(float *out, const float *inp, size_t n, float p, uint64_t seed, uint64_t stream)
+{
+    // inp (n) -> out (n); out may alias inp
+    rbp__dropout_range(out, inp, n, 0, p, seed, stream);
 }
 
 void rbp__dropout_backward(float *dinp, const float *dout, size_t n, float p, uint64_t seed, uint64_t stream)
@@ -109,5 +160,5 @@ void rbp__dropout_backward(float *dinp, const float *dout, size_t n, float p, ui
             dinp[i] += dout[i];
         return;
     }
-    dropout_apply(dinp, dout, n, p, seed, stream, 1);
+    dropout_apply(DROP_ACC, dinp, dout, n, 0, p, seed, stream);
 }

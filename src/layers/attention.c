@@ -4,7 +4,8 @@
  * Heads are never copied out: Q, K and V of head h are column blocks of the fused (B,T,3C)
  * projection, read with a leading dimension of 3C, and each head writes its output straight
  * into its column block of the (B,T,C) context, so "split heads" and "merge heads" cost
- * nothing. Per batch row, the NH heads are one strided batched GEMM.
+ * nothing. Per batch row, the NH heads are one strided batched GEMM, and all attention-sized
+ * steps run per batch row so that the (NH,T,T) block stays in cache between them.
  */
 #include <assert.h>
 #include <math.h>
@@ -23,25 +24,24 @@ void rbp__mha_forward(float *out, rbp__mha_acts *a, const float *inp, const uint
 
     rbp__matmul_forward(a->qkv, inp, w->qkvw, w->qkvb, N, C, C3);
 
-    // scores = Q K^T per (b, h); the 1/sqrt(hs) scale is fused into the softmax
+    // Per batch row b, all NH heads: scores = Q K^T, softmax (the 1/sqrt(hs) scale and the key
+    // mask fused), dropout, ctx = P V. Doing the four steps per b keeps the (NH,T,T) block in
+    // L2 between them instead of sweeping the whole (B,NH,T,T) tensor four times.
+    const size_t blk = (size_t)NH * TT;
     for (int b = 0; b < B; b++) {
         const float *q = a->qkv + (size_t)b * (size_t)T * (size_t)C3;
-        rbp__sgemm_strided_batched(0, 1, T, T, hs, 1.0f, q, C3, (size_t)hs, q + C, C3, (size_t)hs, 0.0f,
-                                   a->att + (size_t)b * (size_t)NH * TT, T, TT, NH);
-    }
-    rbp__softmax_forward(a->att, a->att, mask, B * NH * T, T, NH * T, scale);
-
-    const float *probs = a->att;
-    if (p > 0.0f) {
-        rbp__dropout_forward(a->attd, a->att, (size_t)B * (size_t)NH * TT, p, seed, stream);
-        probs = a->attd;
-    }
-
-    // ctx = P V per (b, h), written into the head's columns of ctx
-    for (int b = 0; b < B; b++) {
-        const float *v = a->qkv + (size_t)b * (size_t)T * (size_t)C3 + 2 * (size_t)C;
-        rbp__sgemm_strided_batched(0, 0, T, hs, T, 1.0f, probs + (size_t)b * (size_t)NH * TT, T, TT, v, C3,
-                                   (size_t)hs, 0.0f, a->ctx + (size_t)b * (size_t)T * (size_t)C, C, (size_t)hs, NH);
+        float *att = a->att + (size_t)b * blk;
+        rbp__sgemm_strided_batched(0, 1, T, T, hs, 1.0f, q, C3, (size_t)hs, q + C, C3, (size_t)hs, 0.0f, att, T,
+                                   TT, NH);
+        rbp__softmax_forward(att, att, mask ? mask + (size_t)b * (size_t)T : NULL, NH * T, T, NH * T, scale);
+        const float *probs = att;
+        if (p > 0.0f) {
+            // the mask of element i of the whole (B,NH,T,T) tensor, whatever the split
+            rbp__dropout_range(a->attd + (size_t)b * blk, att, blk, (uint64_t)b * blk, p, seed, stream);
+            probs = a->attd + (size_t)b * blk;
+        }
+        rbp__sgemm_strided_batched(0, 0, T, hs, T, 1.0f, probs, T, TT, q + 2 * C, C3, (size_t)hs, 0.0f,
+                                   a->ctx + (size_t)b * (size_t)T * (size_t)C, C, (size_t)hs, NH);
     }
 
     rbp__matmul_forward(out, a->ctx, w->projw, w->projb, N, C, C);
@@ -62,33 +62,28 @@ void rbp__mha_backward(float *dinp, rbp__mha_grads *g, const rbp__mha_scratch *s
     rbp__sgemm_rm(0, 0, N, C, C, 1.0f, dout, C, w->projw, C, 0.0f, s->dctx, C);
     rbp__matmul_backward(NULL, g->projw, g->projb, dout, a->ctx, w->projw, N, C, C);
 
-    for (int b = 0; b < B; b++) {
-        const size_t ob = (size_t)b * (size_t)T;
-        const float *v = a->qkv + ob * (size_t)C3 + 2 * (size_t)C;
-        const float *dctx = s->dctx + ob * (size_t)C;
-        float *datt = s->datt + (size_t)b * (size_t)NH * TT;
-        float *dv = s->dqkv + ob * (size_t)C3 + 2 * (size_t)C;
-        // dP = dctx V^T (T,T) ; dV = P^T dctx (T,hs)
-        rbp__sgemm_strided_batched(0, 1, T, T, hs, 1.0f, dctx, C, (size_t)hs, v, C3, (size_t)hs, 0.0f, datt, T,
-                                   TT, NH);
-        rbp__sgemm_strided_batched(1, 0, T, hs, T, 1.0f, probs + (size_t)b * (size_t)NH * TT, T, TT, dctx, C,
-                                   (size_t)hs, 0.0f, dv, C3, (size_t)hs, NH);
-    }
-    // through the dropout (same mask: the forward applied in place to the gradient) and the
-    // softmax (in place, includes the scale)
-    if (p > 0.0f)
-        rbp__dropout_forward(s->datt, s->datt, (size_t)B * (size_t)NH * TT, p, seed, stream);
-    rbp__softmax_backward_inplace(s->datt, a->att, B * NH * T, T, scale);
-
+    // per batch row b (the (NH,T,T) scratch stays in L2):
+    const size_t blk = (size_t)NH * TT;
     for (int b = 0; b < B; b++) {
         const size_t ob = (size_t)b * (size_t)T;
         const float *q = a->qkv + ob * (size_t)C3;
-        const float *dsc = s->datt + (size_t)b * (size_t)NH * TT;
+        const float *dctx = s->dctx + ob * (size_t)C;
         float *dq = s->dqkv + ob * (size_t)C3;
+        float *datt = s->datt;
+        // dP = dctx V^T (T,T) ; dV = P^T dctx (T,hs)
+        rbp__sgemm_strided_batched(0, 1, T, T, hs, 1.0f, dctx, C, (size_t)hs, q + 2 * C, C3, (size_t)hs, 0.0f, datt,
+                                   T, TT, NH);
+        rbp__sgemm_strided_batched(1, 0, T, hs, T, 1.0f, probs + (size_t)b * blk, T, TT, dctx, C, (size_t)hs, 0.0f,
+                                   dq + 2 * C, C3, (size_t)hs, NH);
+        // through the dropout (the forward mask applied in place to the gradient) and the
+        // softmax (in place, includes the scale)
+        if (p > 0.0f)
+            rbp__dropout_range(datt, datt, blk, (uint64_t)b * blk, p, seed, stream);
+        rbp__softmax_backward_inplace(datt, a->att + (size_t)b * blk, NH * T, T, scale);
         // dQ = dS K (T,hs) ; dK = dS^T Q (T,hs)
-        rbp__sgemm_strided_batched(0, 0, T, hs, T, 1.0f, dsc, T, TT, q + C, C3, (size_t)hs, 0.0f, dq, C3,
+        rbp__sgemm_strided_batched(0, 0, T, hs, T, 1.0f, datt, T, TT, q + C, C3, (size_t)hs, 0.0f, dq, C3,
                                    (size_t)hs, NH);
-        rbp__sgemm_strided_batched(1, 0, T, hs, T, 1.0f, dsc, T, TT, q, C3, (size_t)hs, 0.0f, dq + C, C3,
+        rbp__sgemm_strided_batched(1, 0, T, hs, T, 1.0f, datt, T, TT, q, C3, (size_t)hs, 0.0f, dq + C, C3,
                                    (size_t)hs, NH);
     }
 

@@ -64,7 +64,7 @@ typedef struct rbp__mha_acts {
 /* Scratch for the backward (contents undefined on entry and exit). */
 typedef struct rbp__mha_scratch {
     float *dqkv; /* (B,T,3C) */
-    float *datt; /* (B,NH,T,T) */
+    float *datt; /* (NH,T,T): one batch row at a time */
     float *dctx; /* (B,T,C) */
 } rbp__mha_scratch;
 

@@ -97,7 +97,7 @@ enum {
     A_DMID,     /* (B,L,C) */
     A_DH,       /* (B,L,F) */
     A_DQKV,     /* (B,L,3C) */
-    A_DATT,     /* (B,NH,L,L) */
+    A_DATT,     /* (NH,L,L) one batch row at a time */
     A_DCTX,     /* (B,L,C) */
     A_DHID,     /* (B,H) */
     A_DPOOLED,  /* (B,C) */
@@ -354,6 +354,7 @@ rbp_status rbp_model_create(rbp_model **out, const rbp_model_config *cfg)
     /* OpenBLAS starts with one thread per core; keep it at the library's setting */
     openblas_set_num_threads((int)rbp_get_num_threads());
 #endif
+    rbp__blas_check(); /* warns once if OpenBLAS runs far below the CPU's vector width */
     *out = m;
     return RBP_OK;
 }
@@ -452,7 +453,8 @@ static int fill_act_sizes(size_t *s, const rbp_model_config *cfg, size_t B, int 
         s[A_DH] = NF;
         s[A_DQKV] = NC;
         bad |= mul_into(&s[A_DQKV], 3);
-        s[A_DATT] = NLL;
+        s[A_DATT] = NH * L;
+        bad |= mul_into(&s[A_DATT], L);
         s[A_DHID] = B * H;
         s[A_DPOOLED] = pooled ? B * C : 0;
     }
