@@ -35,7 +35,7 @@ typedef struct args {
     int32_t no_stratify;
     int32_t task; /* index into task_names */
     /* model */
-    int32_t length, d_model, heads, layers, d_ff, head_hidden, pre_norm, gelu, pooling, viewpoint;
+    int32_t length, d_model, heads, layers, d_ff, head_hidden, pre_norm, gelu, pooling, viewpoint, conv_kernel;
     double dropout;
     /* training */
     int32_t epochs, batch, eval_batch, optimizer, schedule, warmup, patience, monitor, no_restore_best;
@@ -216,6 +216,7 @@ static void check_resume_options(const args *a, const cli_option *opts, const rb
         {"pre-norm", a->pre_norm, c->norm == RBP_NORM_PRE},
         {"gelu", a->gelu, c->activation == RBP_ACT_GELU},
         {"viewpoint", a->viewpoint, c->use_viewpoint},
+        {"conv-kernel", a->conv_kernel, c->conv_kernel},
         {"task", a->task == 1 ? RBP_TASK_CLASSIFICATION : RBP_TASK_REGRESSION, c->task},
     };
     for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++) {
@@ -312,6 +313,9 @@ int main(int argc, char **argv)
          CLI_RANGE_NONE, pooling_names, 0},
         {"viewpoint", 0, CLI_OPT_FLAG, &a.viewpoint, NULL, "embed the viewpoint flag (UPPERCASE positions)",
          CLI_RANGE_NONE, NULL, 0},
+        {"conv-kernel", 0, CLI_OPT_INT, &a.conv_kernel, "K",
+         "convolutional stem x + ReLU(Conv1d_K(x)) before the encoder; odd K in 3..31 (default 0: none)", 0, 31,
+         NULL, 0},
         CLI_SECTION("Training"),
         {"epochs", 'e', CLI_OPT_INT, &a.epochs, "N", "epochs (default 20; with --resume: the total)", 1, 1000000,
          NULL, 0},
@@ -498,6 +502,7 @@ int main(int argc, char **argv)
         mcfg.pooling = a.pooling;
         mcfg.use_structure = rbp_dataset_has_structure(train);
         mcfg.use_viewpoint = a.viewpoint;
+        mcfg.conv_kernel = a.conv_kernel;
         mcfg.seed = a.seed;
         const char *why = rbp_model_config_check(&mcfg);
         if (why != NULL)
@@ -561,8 +566,11 @@ int main(int argc, char **argv)
                    stratify ? " stratified" : "");
         printf("sequences: %s%s, %s; length %d; %s\n", s1, s3, s2, length,
                task == RBP_TASK_CLASSIFICATION ? "classification" : "regression");
-        printf("model: d_model %d, %d head%s, %d layer%s, d_ff %d, head %d, %s pooling, %s, %s%s%s; %zu parameters\n",
-               mcfg.d_model, mcfg.n_heads, mcfg.n_heads == 1 ? "" : "s", mcfg.n_layers, mcfg.n_layers == 1 ? "" : "s",
+        char stem[32] = "";
+        if (mcfg.conv_kernel)
+            snprintf(stem, sizeof stem, "conv stem %d, ", (int)mcfg.conv_kernel);
+        printf("model: %sd_model %d, %d head%s, %d layer%s, d_ff %d, head %d, %s pooling, %s, %s%s%s; %zu parameters\n",
+               stem, mcfg.d_model, mcfg.n_heads, mcfg.n_heads == 1 ? "" : "s", mcfg.n_layers, mcfg.n_layers == 1 ? "" : "s",
                mcfg.d_ff, mcfg.head_hidden, pooling_names[mcfg.pooling],
                mcfg.norm == RBP_NORM_PRE ? "pre-norm" : "post-norm", mcfg.activation == RBP_ACT_GELU ? "gelu" : "relu",
                mcfg.use_structure ? ", structure" : "", mcfg.use_viewpoint ? ", viewpoint" : "",
@@ -687,6 +695,7 @@ int main(int argc, char **argv)
         cli_json_string(&j, "pooling", pooling_names[mcfg.pooling]);
         cli_json_bool(&j, "structure", mcfg.use_structure);
         cli_json_bool(&j, "viewpoint", mcfg.use_viewpoint);
+        cli_json_int(&j, "conv_kernel", mcfg.conv_kernel);
         cli_json_int(&j, "parameters", (int64_t)rbp_model_num_params(model));
         cli_json_end_object(&j);
         cli_json_begin_object(&j, "training");

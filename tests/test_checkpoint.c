@@ -63,6 +63,7 @@ static void model_config(rbp_model_config *mc)
     mc->use_structure = 1;
     mc->use_viewpoint = 0;
     mc->seed = 0x0123456789ABCDEFull;
+    mc->conv_kernel = 7;
 }
 
 /* Values whose bits must survive: signed zero, denormals, infinities, NaN payloads. */
@@ -120,10 +121,10 @@ static void test_layout_model_only(void **state)
     const char *path = write_model_file("layout.rbpm", params);
     size_t n;
     unsigned char *b = slurp(path, &n);
-    assert_int_equal(n, 92 + 4 * N + 4);
+    assert_int_equal(n, 96 + 4 * N + 4);
     assert_memory_equal(b, "RBPM", 4);
-    assert_int_equal(le32(b + 4), 1);  /* format version */
-    assert_int_equal(le32(b + 8), 92); /* header size */
+    assert_int_equal(le32(b + 4), 2);  /* format version */
+    assert_int_equal(le32(b + 8), 96); /* header size */
     assert_int_equal(le32(b + 12), 0); /* flags */
     assert_int_equal(le32(b + 16), RBP_MODEL_CONFIG_VERSION);
     const uint32_t ints[6] = {41, 32, 4, 3, 64, 16};
@@ -144,10 +145,11 @@ static void test_layout_model_only(void **state)
     assert_int_equal(le32(b + 72), 0);
     assert_true(le64(b + 76) == 0x0123456789ABCDEFull);
     assert_int_equal(le64(b + 84), N);
+    assert_int_equal(le32(b + 92), 7); /* conv_kernel (format 2) */
     for (int i = 0; i < N; i++) {
         uint32_t bits;
         memcpy(&bits, &params[i], 4);
-        assert_int_equal(le32(b + 92 + 4 * i), bits);
+        assert_int_equal(le32(b + 96 + 4 * i), bits);
     }
     /* CRC32 (zlib) of every byte before the trailer */
     uLong crc = crc32(crc32(0L, Z_NULL, 0), b, (uInt)(n - 4));
@@ -164,8 +166,9 @@ static void test_roundtrip_model_only(void **state)
     assert_int_equal(rbp__ckpt_open(&r, path), RBP_OK);
     rbp_model_config mc;
     model_config(&mc);
-    assert_int_equal(r.h.format_version, 1);
+    assert_int_equal(r.h.format_version, 2);
     assert_int_equal(r.h.flags, 0);
+    assert_int_equal(r.h.model.conv_kernel, 7);
     assert_int_equal(r.h.num_params, N);
     char buf[128];
     assert_null(rbp__ckpt_config_diff(&r.h.model, &mc, buf, sizeof buf));
@@ -217,16 +220,19 @@ static void test_roundtrip_trainer(void **state)
 
     size_t fsz;
     unsigned char *raw = slurp(path, &fsz);
-    assert_int_equal(fsz, 200 + 4 * 4 * n + 4);
-    assert_int_equal(le32(raw + 8), 200);
+    assert_int_equal(fsz, 204 + 4 * 4 * n + 4);
+    assert_int_equal(le32(raw + 8), 204);
     assert_int_equal(le32(raw + 12), 3);
-    assert_true(le64(raw + 172) == 5000000000ull);
-    assert_int_equal(le32(raw + 180), 4);
+    assert_int_equal(le32(raw + 92), 7);         /* conv_kernel */
+    assert_int_equal(le32(raw + 100), 7);        /* epochs: the trainer block starts at 96 */
+    assert_true(le64(raw + 176) == 5000000000ull);
+    assert_int_equal(le32(raw + 184), 4);
     free(raw);
 
     rbp__ckpt_reader r;
     assert_int_equal(rbp__ckpt_open(&r, path), RBP_OK);
-    assert_int_equal(r.h.header_size, 200);
+    assert_int_equal(r.h.header_size, 204);
+    assert_int_equal(r.h.model.conv_kernel, 7);
     assert_int_equal(r.h.flags, 3);
     assert_memory_equal(&r.h.train.cfg, &h.train.cfg, sizeof h.train.cfg); /* no padding in the struct */
     assert_true(r.h.train.step == h.train.step);
@@ -373,8 +379,8 @@ static void test_specific_damage(void **state)
     expect_error(p, RBP_ERR_FORMAT, "bad magic");
 
     /* a newer format version */
-    patch_u32(good, "v2.rbpm", 4, 2, &p);
-    expect_error(p, RBP_ERR_FORMAT, "written by a newer rbpattn (format 2 > 1)");
+    patch_u32(good, "v3.rbpm", 4, 3, &p);
+    expect_error(p, RBP_ERR_FORMAT, "written by a newer rbpattn (format 3 > 2)");
     patch_u32(good, "v0.rbpm", 4, 0, &p);
     expect_error(p, RBP_ERR_FORMAT, "version 0");
 
@@ -383,8 +389,10 @@ static void test_specific_damage(void **state)
     expect_error(p, RBP_ERR_FORMAT, "flags");
     patch_u32(good, "flags2.rbpm", 12, RBP__CKPT_HAS_BEST, &p);
     expect_error(p, RBP_ERR_FORMAT, "flags");
-    patch_u32(good, "hsize.rbpm", 8, 96, &p);
+    patch_u32(good, "hsize.rbpm", 8, 92, &p); /* format 1's size in a format 2 file */
     expect_error(p, RBP_ERR_FORMAT, "header size");
+    patch_u32(good, "hsize1.rbpm", 4, 1, &p); /* format 1 with format 2's size */
+    expect_error(p, RBP_ERR_FORMAT, "header size 96, expected 92");
 
     /* parameter count too large / huge (overflow-safe size check), even with a valid CRC */
     patch_u32(good, "n.rbpm", 84, N + 1, &p);
@@ -517,12 +525,15 @@ static void test_config_diff(void **state)
     model_config(&b);
     b.use_viewpoint = 1;
     assert_string_equal(rbp__ckpt_config_diff(&a, &b, buf, sizeof buf), "use_viewpoint 0 vs 1");
+    model_config(&b);
+    b.conv_kernel = 0;
+    assert_string_equal(rbp__ckpt_config_diff(&a, &b, buf, sizeof buf), "conv_kernel 7 vs 0");
 }
 
 
 /* ---------------------------------------------------------------- rbp_model_save / rbp_model_load */
 
-static rbp_model *make_model(void)
+static rbp_model *make_model_k(int32_t conv_kernel)
 {
     rbp_model_config mc;
     assert_int_equal(rbp_model_config_init(&mc, RBP_MODEL_CONFIG_VERSION), RBP_OK);
@@ -534,6 +545,7 @@ static rbp_model *make_model(void)
     mc.head_hidden = 4;
     mc.pooling = RBP_POOL_MEAN;
     mc.seed = 77;
+    mc.conv_kernel = conv_kernel;
     rbp_model *m = NULL;
     assert_int_equal(rbp_model_create(&m, &mc), RBP_OK);
     /* weights that are not the initial ones, so a load that re-initialises would be caught */
@@ -543,10 +555,14 @@ static rbp_model *make_model(void)
     return m;
 }
 
-static void test_model_roundtrip(void **state)
+static rbp_model *make_model(void)
 {
-    (void)state;
-    rbp_model *m = make_model();
+    return make_model_k(0);
+}
+
+/* save, load, compare config, weights and predictions; returns the file size */
+static size_t model_roundtrip(rbp_model *m)
+{
     char path[512];
     snprintf(path, sizeof path, "%s", rbp_test_path("model.rbpm"));
     assert_int_equal(rbp_model_save(m, path), RBP_OK);
@@ -569,13 +585,103 @@ static void test_model_roundtrip(void **state)
     assert_int_equal(rbp_model_predict_batch(m, &bt, p1), RBP_OK);
     assert_int_equal(rbp_model_predict_batch(back, &bt, p2), RBP_OK);
     assert_memory_equal(p1, p2, sizeof p1);
-    /* the file is what docs/checkpoint.md says: 92-byte header, N floats, CRC */
     size_t n;
     unsigned char *raw = slurp(path, &n);
-    assert_int_equal(n, 92 + 4 * rbp_model_num_params(m) + 4);
     free(raw);
     rbp_model_free(back);
+    return n;
+}
+
+static void test_model_roundtrip(void **state)
+{
+    (void)state;
+    rbp_model *m = make_model();
+    /* the file is what docs/checkpoint.md says: 96-byte header, N floats, CRC */
+    assert_int_equal(model_roundtrip(m), 96 + 4 * rbp_model_num_params(m) + 4);
+    /* with the convolutional stem: its K*C*C + C weights travel with the rest */
+    const size_t n0 = rbp_model_num_params(m);
     rbp_model_free(m);
+    m = make_model_k(5);
+    assert_int_equal(rbp_model_num_params(m), n0 + 5 * 8 * 8 + 8); /* K*C*C + C, C = 8 */
+    assert_int_equal(model_roundtrip(m), 96 + 4 * rbp_model_num_params(m) + 4);
+    rbp_model_free(m);
+}
+
+/* Turn a format-2 file into the format-1 file an older rbpattn wrote: version 1, no
+ * conv_kernel field (bytes 92..95), header size 4 smaller, fresh CRC. */
+static const char *to_format1(const char *src, const char *name)
+{
+    size_t n;
+    unsigned char *b = slurp(src, &n);
+    assert_int_equal(le32(b + 4), 2);
+    assert_int_equal(le32(b + 92), 0); /* only stem-less models existed in format 1 */
+    const uint32_t hsize = le32(b + 8) - 4;
+    memmove(b + 92, b + 96, n - 96);
+    n -= 4;
+    b[4] = 1;
+    b[8] = (unsigned char)hsize;
+    b[9] = (unsigned char)(hsize >> 8);
+    uLong crc = crc32(crc32(0L, Z_NULL, 0), b, (uInt)(n - 4));
+    for (int i = 0; i < 4; i++)
+        b[n - 4 + (size_t)i] = (unsigned char)(crc >> (8 * i));
+    const char *p = rbp_test_write_file(name, (const char *)b, n);
+    free(b);
+    return p;
+}
+
+/* Files of format 1 (before conv_kernel) still load, as models without a stem. */
+static void test_format1_still_loads(void **state)
+{
+    (void)state;
+    rbp_model *m = make_model();
+    char v2[512], v1[512];
+    snprintf(v2, sizeof v2, "%s", rbp_test_path("m2.rbpm"));
+    assert_int_equal(rbp_model_save(m, v2), RBP_OK);
+    snprintf(v1, sizeof v1, "%s", to_format1(v2, "m1.rbpm"));
+    size_t n;
+    unsigned char *raw = slurp(v1, &n);
+    assert_int_equal(n, 92 + 4 * rbp_model_num_params(m) + 4);
+    free(raw);
+    rbp_model *back = NULL;
+    assert_int_equal(rbp_model_load(&back, v1), RBP_OK);
+    rbp_model_config a, b;
+    assert_int_equal(rbp_model_get_config(m, &a), RBP_OK);
+    assert_int_equal(rbp_model_get_config(back, &b), RBP_OK);
+    assert_int_equal(b.conv_kernel, 0);
+    assert_memory_equal(&a, &b, sizeof a);
+    assert_memory_equal(rbp_model_params(back), rbp_model_params(m), rbp_model_num_params(m) * sizeof(float));
+    rbp_model_free(back);
+    rbp_model_free(m);
+
+    /* a format-1 trainer file: the trainer block is read from its format-1 offsets */
+    rbp__ckpt_header h;
+    fill_train(&h);
+    h.model.conv_kernel = 0;
+    const size_t np = (size_t)h.num_params;
+    float *x = malloc(np * sizeof(float));
+    fill_params(x, np, 3);
+    char t2[512], t1[512];
+    snprintf(t2, sizeof t2, "%s", rbp_test_path("t2.rbpm"));
+    assert_int_equal(rbp__ckpt_write(t2, &h, x, x, x, x), RBP_OK);
+    snprintf(t1, sizeof t1, "%s", to_format1(t2, "t1.rbpm"));
+    rbp__ckpt_reader r;
+    assert_int_equal(rbp__ckpt_open(&r, t1), RBP_OK);
+    assert_int_equal(r.h.format_version, 1);
+    assert_int_equal(r.h.header_size, 200);
+    assert_int_equal(r.h.model.conv_kernel, 0);
+    char buf[128];
+    assert_null(rbp__ckpt_config_diff(&r.h.model, &h.model, buf, sizeof buf));
+    assert_memory_equal(&r.h.train.cfg, &h.train.cfg, sizeof h.train.cfg);
+    assert_true(r.h.train.step == h.train.step);
+    assert_int_equal(r.h.train.epoch, 4);
+    assert_int_equal(r.h.train.best_epoch, 2);
+    assert_true(r.h.train.best_value == h.train.best_value);
+    float *y = malloc(np * sizeof(float));
+    assert_int_equal(rbp__ckpt_read_arrays(&r, NULL, NULL, NULL, y), RBP_OK);
+    assert_memory_equal(x, y, np * sizeof(float));
+    rbp__ckpt_close(&r);
+    free(x);
+    free(y);
 }
 
 static void expect_model_error(const char *path, rbp_status code, const char *words)
@@ -613,7 +719,10 @@ static void test_model_load_errors(void **state)
     expect_model_error(rbp_test_write_file("mmagic.rbpm", (const char *)b, n), RBP_ERR_FORMAT, "magic");
     b[0] = 'R';
     patch_u32(good, "mv9.rbpm", 4, 9, &p);
-    expect_model_error(p, RBP_ERR_FORMAT, "written by a newer rbpattn (format 9 > 1)");
+    expect_model_error(p, RBP_ERR_FORMAT, "written by a newer rbpattn (format 9 > 2)");
+    /* an even stem width inside an otherwise valid file */
+    patch_u32(good, "mconv.rbpm", 92, 4, &p);
+    expect_model_error(reseal(p), RBP_ERR_FORMAT, "conv_kernel must be 0 or odd in 3..31");
     /* an invalid configuration inside an otherwise valid file (n_heads 3 with d_model 8) */
     patch_u32(good, "mheads.rbpm", 28, 3, &p);
     expect_model_error(reseal(p), RBP_ERR_FORMAT, "invalid model config");
@@ -653,6 +762,7 @@ int main(void)
         cmocka_unit_test(test_config_diff),
         cmocka_unit_test(test_model_roundtrip),
         cmocka_unit_test(test_model_load_errors),
+        cmocka_unit_test(test_format1_still_loads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -763,6 +763,122 @@ static void test_head(void **state)
     }
 }
 
+/* ------------------------------------------------------------------ convolutional stem */
+
+typedef struct {
+    pack P;
+    float *w, *b, *inp, *out, *col, *h, *G;
+    const uint8_t *mask;
+    int K;
+} conv_ctx;
+
+static double conv_loss(void *p)
+{
+    conv_ctx *c = p;
+    rbp__conv_stem_forward(c->out, c->col, c->h, c->inp, c->mask, c->w, c->b, B, T, C, c->K);
+    return gc_dot(c->out, c->G, (size_t)B * T * C);
+}
+
+/* naive direct convolution in double: out = inp + ReLU(pre); returns min |pre| (kink distance) */
+static double conv_naive(double *out, const conv_ctx *c)
+{
+    double margin = INFINITY;
+    for (int b = 0; b < B; b++)
+        for (int t = 0; t < T; t++)
+            for (int o = 0; o < C; o++) {
+                double s = c->b[o];
+                for (int j = 0; j < c->K; j++) {
+                    const int src = t + j - c->K / 2;
+                    if (src < 0 || src >= T || (c->mask && !c->mask[b * T + src]))
+                        continue;
+                    for (int i = 0; i < C; i++)
+                        s += (double)c->w[(size_t)o * c->K * C + (size_t)j * C + i] * c->inp[(b * T + src) * C + i];
+                }
+                margin = fmin(margin, fabs(s));
+                out[(b * T + t) * C + o] = c->inp[(b * T + t) * C + o] + fmax(s, 0.0);
+            }
+    return margin;
+}
+
+static void test_conv_stem(void **state)
+{
+    (void)state;
+    rbp_test_rng r;
+    rbp_test_rng_seed(&r, 21);
+    /* K = 7 > T: taps fall off both ends; with and without a mask */
+    const int Ks[4] = {3, 5, 7, 3};
+    for (int k = 0; k < 4; k++) {
+        conv_ctx c;
+        c.K = Ks[k];
+        c.mask = k < 3 ? MASK : NULL;
+        const size_t NC = (size_t)B * T * C, KC = (size_t)c.K * C;
+        c.inp = falloc(NC);
+        c.out = falloc(NC);
+        c.h = falloc(NC);
+        c.G = falloc(NC);
+        c.col = falloc((size_t)B * T * KC);
+        double *ref = malloc(sizeof(double) * NC);
+        /* redraw until every pre-activation is 2e-2 away from the ReLU kink */
+        double margin = 0.0;
+        for (int tries = 0; tries < 1000 && margin < 2e-2; tries++) {
+            if (tries)
+                pack_free(&c.P);
+            pack_init(&c.P, (size_t)C * KC + C);
+            c.w = pack_take(&c.P, &r, (size_t)C * KC, -0.4f, 0.4f);
+            c.b = pack_take(&c.P, &r, (size_t)C, -0.3f, 0.3f);
+            rbp_test_fill_uniform(&r, c.inp, NC, -1, 1);
+            margin = conv_naive(ref, &c);
+        }
+        assert_true(margin >= 2e-2);
+        rbp_test_fill_uniform(&r, c.G, NC, -1, 1);
+        conv_loss(&c);
+        for (size_t i = 0; i < NC; i++)
+            assert_float_equal(c.out[i], ref[i], 1e-5);
+
+        /* padded rows are read as zero: changing one changes no other row's output */
+        if (c.mask) {
+            float *out0 = falloc(NC);
+            memcpy(out0, c.out, sizeof(float) * NC);
+            const size_t pad = (size_t)(1 * T + 4) * C; /* sequence 1, t = 4 (padded) */
+            const float keep = c.inp[pad];
+            c.inp[pad] += 5.0f;
+            conv_loss(&c);
+            for (size_t i = 0; i < NC; i++)
+                if (i < pad || i >= pad + C)
+                    assert_float_equal(c.out[i], out0[i], 0.0);
+            c.inp[pad] = keep;
+            conv_loss(&c);
+            free(out0);
+        }
+
+        /* backward vs finite differences; dinp accumulates onto what is there */
+        float *dinp = falloc(NC), *dh = falloc(NC), *dcol = falloc((size_t)B * T * KC);
+        for (size_t i = 0; i < NC; i++)
+            dinp[i] = 0.25f;
+        rbp__conv_stem_backward(dinp, grad_of(&c.P, c.w), grad_of(&c.P, c.b), dh, dcol, c.G, c.col, c.h, c.mask, c.w,
+                                B, T, C, c.K);
+        for (size_t i = 0; i < NC; i++)
+            dinp[i] -= 0.25f;
+        char label[64];
+        double worst = 0.0;
+        snprintf(label, sizeof label, "conv(K=%d%s) dinp", c.K, c.mask ? "" : ", no mask");
+        worst = fmax(worst, gc_check(dinp, c.inp, NC, conv_loss, &c, label));
+        snprintf(label, sizeof label, "conv(K=%d%s) dweight+dbias", c.K, c.mask ? "" : ", no mask");
+        worst = fmax(worst, gc_check(c.P.g, c.P.w, c.P.n, conv_loss, &c, label));
+        report(label, worst);
+        free(dinp);
+        free(dh);
+        free(dcol);
+        free(ref);
+        free(c.inp);
+        free(c.out);
+        free(c.h);
+        free(c.G);
+        free(c.col);
+        pack_free(&c.P);
+    }
+}
+
 static int print_summary(void **state)
 {
     (void)state;
@@ -786,6 +902,7 @@ int main(void)
         cmocka_unit_test(test_encoder_dropout),
         cmocka_unit_test(test_input_block),
         cmocka_unit_test(test_head),
+        cmocka_unit_test(test_conv_stem),
     };
     return cmocka_run_group_tests_name("layers", tests, NULL, print_summary);
 }

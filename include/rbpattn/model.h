@@ -4,7 +4,8 @@
  *
  * Architecture (the study's, as torch_ref.py in the peers): token embedding * sqrt(d)
  * (+ structure and viewpoint embeddings when enabled) + sinusoidal positions -> dropout ->
- * n_layers x encoder layer [post-norm: x = LN(x + Drop(MHA(x))); x = LN(x + Drop(FFN(x)));
+ * [optional convolutional stem x = x + ReLU(Conv1d_K(x)), 'same' padding, padded positions read
+ * as zero] -> n_layers x encoder layer [post-norm: x = LN(x + Drop(MHA(x))); x = LN(x + Drop(FFN(x)));
  * pre-norm: x = x + Drop(MHA(LN(x))); x = x + Drop(FFN(LN(x))) then a final LN] ->
  * pooling (flatten, mean or max over real positions) -> Dense(head_hidden, ReLU) -> Dense(1).
  * MHA uses a key padding mask; attention weights get dropout during training.
@@ -47,6 +48,8 @@ typedef struct rbp_model_config {
     int32_t use_structure; /* add a structure-token embedding (default 0) */
     int32_t use_viewpoint; /* add a viewpoint-flag embedding (default 0) */
     uint64_t seed;         /* weight initialisation seed (default 1) */
+    int32_t conv_kernel;   /* convolutional stem width K: 0 = none (default, the study's model) or
+                              odd in [3, 31]: x = x + ReLU(Conv1d_K(x)) after the input block */
 } rbp_model_config;
 
 /* Fill `cfg` with the defaults above. */

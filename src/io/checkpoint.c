@@ -90,9 +90,16 @@ static double get_f64(const uint8_t *p)
 
 /* ---------------------------------------------------------------- header */
 
-static uint32_t header_size_for(uint32_t flags)
+/* Size of the model part of the header (where the trainer block starts) in format `version`. */
+static uint32_t model_header_size(uint32_t version)
 {
-    return (flags & RBP__CKPT_HAS_TRAINER) ? RBP__CKPT_TRAINER_HEADER_SIZE : RBP__CKPT_MODEL_HEADER_SIZE;
+    return version == 1 ? RBP__CKPT_V1_MODEL_HEADER_SIZE : RBP__CKPT_MODEL_HEADER_SIZE;
+}
+
+static uint32_t header_size_for(uint32_t version, uint32_t flags)
+{
+    const uint32_t train = RBP__CKPT_TRAINER_HEADER_SIZE - RBP__CKPT_MODEL_HEADER_SIZE;
+    return model_header_size(version) + ((flags & RBP__CKPT_HAS_TRAINER) ? train : 0u);
 }
 
 static uint32_t arrays_for(uint32_t flags)
@@ -100,13 +107,14 @@ static uint32_t arrays_for(uint32_t flags)
     return 1u + ((flags & RBP__CKPT_HAS_TRAINER) ? 2u : 0u) + ((flags & RBP__CKPT_HAS_BEST) ? 1u : 0u);
 }
 
-/* Serialise h into buf (header_size_for(h->flags) bytes). Offsets: docs/checkpoint.md. */
+/* Serialise h into buf (header_size_for(RBP__CKPT_FORMAT_VERSION, h->flags) bytes) in the current
+ * format. Offsets: docs/checkpoint.md. */
 static void encode_header(uint8_t *b, const rbp__ckpt_header *h)
 {
     const rbp_model_config *mc = &h->model;
     memcpy(b, RBP__CKPT_MAGIC, 4);
     put_u32(b + 4, RBP__CKPT_FORMAT_VERSION);
-    put_u32(b + 8, header_size_for(h->flags));
+    put_u32(b + 8, header_size_for(RBP__CKPT_FORMAT_VERSION, h->flags));
     put_u32(b + 12, h->flags);
     put_u32(b + 16, mc->version);
     put_i32(b + 20, mc->seq_len);
@@ -125,8 +133,11 @@ static void encode_header(uint8_t *b, const rbp__ckpt_header *h)
     put_i32(b + 72, mc->use_viewpoint);
     put_u64(b + 76, mc->seed);
     put_u64(b + 84, h->num_params);
+    put_i32(b + 92, mc->conv_kernel); /* format 2 */
     if (!(h->flags & RBP__CKPT_HAS_TRAINER))
         return;
+    /* the trainer block follows the model part; its offsets below are those of format 1 */
+    b += RBP__CKPT_MODEL_HEADER_SIZE - RBP__CKPT_V1_MODEL_HEADER_SIZE;
     const rbp_train_config *tc = &h->train.cfg;
     put_u32(b + 92, tc->version);
     put_i32(b + 96, tc->epochs);
@@ -178,8 +189,10 @@ static void decode_header(rbp__ckpt_header *h, const uint8_t *b)
     mc->use_viewpoint = get_i32(b + 72);
     mc->seed = get_u64(b + 76);
     h->num_params = get_u64(b + 84);
+    mc->conv_kernel = h->format_version >= 2 ? get_i32(b + 92) : 0; /* format 1 had no stem */
     if (!(h->flags & RBP__CKPT_HAS_TRAINER))
         return;
+    b += model_header_size(h->format_version) - RBP__CKPT_V1_MODEL_HEADER_SIZE;
     rbp_train_config *tc = &h->train.cfg;
     tc->version = get_u32(b + 92);
     tc->epochs = get_i32(b + 96);
@@ -301,7 +314,7 @@ rbp_status rbp__ckpt_write(const char *path, const rbp__ckpt_header *h, const fl
     memset(hdr, 0, sizeof hdr);
     encode_header(hdr, h);
     writer w = {f, crc32(0L, Z_NULL, 0), 0};
-    w_bytes(&w, hdr, header_size_for(h->flags));
+    w_bytes(&w, hdr, header_size_for(RBP__CKPT_FORMAT_VERSION, h->flags));
     w_floats(&w, params, h->num_params);
     if (h->flags & RBP__CKPT_HAS_TRAINER) {
         w_floats(&w, m, h->num_params);
@@ -395,9 +408,9 @@ rbp_status rbp__ckpt_open(rbp__ckpt_reader *r, const char *path)
     if ((flags & ~(RBP__CKPT_HAS_TRAINER | RBP__CKPT_HAS_BEST)) ||
         ((flags & RBP__CKPT_HAS_BEST) && !(flags & RBP__CKPT_HAS_TRAINER)))
         return fail(r, rbp__set_error(RBP_ERR_FORMAT, "checkpoint '%s': unknown flags 0x%x", path, (unsigned)flags));
-    if (hsize != header_size_for(flags))
+    if (hsize != header_size_for(version, flags))
         return fail(r, rbp__set_error(RBP_ERR_FORMAT, "checkpoint '%s': header size %u, expected %u", path,
-                                      (unsigned)hsize, (unsigned)header_size_for(flags)));
+                                      (unsigned)hsize, (unsigned)header_size_for(version, flags)));
     if (fsize < (uint64_t)hsize + 4)
         return fail(r, rbp__set_error(RBP_ERR_FORMAT, "checkpoint '%s' is truncated (%llu bytes, header needs %u)",
                                       path, (unsigned long long)fsize, (unsigned)hsize + 4));
@@ -527,6 +540,7 @@ const char *rbp__ckpt_config_diff(const rbp_model_config *a, const rbp_model_con
     DIFF_I(pooling)
     DIFF_I(use_structure)
     DIFF_I(use_viewpoint)
+    DIFF_I(conv_kernel)
 #undef DIFF_I
 #undef DIFF_F
     return NULL;

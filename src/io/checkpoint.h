@@ -14,15 +14,18 @@
 #include "rbpattn/train.h"
 
 #define RBP__CKPT_MAGIC "RBPM"
-#define RBP__CKPT_FORMAT_VERSION 1u
+#define RBP__CKPT_FORMAT_VERSION 2u
 
 /* flags */
 #define RBP__CKPT_HAS_TRAINER 0x1u /* trainer block + Adam m and v arrays follow */
 #define RBP__CKPT_HAS_BEST 0x2u    /* best-epoch weights follow (only with HAS_TRAINER) */
 
-/* Header sizes of format 1: up to num_params, and with the trainer block. */
-#define RBP__CKPT_MODEL_HEADER_SIZE 92u
-#define RBP__CKPT_TRAINER_HEADER_SIZE 200u
+/* Header sizes of the current format (2): up to conv_kernel, and with the trainer block. */
+#define RBP__CKPT_MODEL_HEADER_SIZE 96u
+#define RBP__CKPT_TRAINER_HEADER_SIZE 204u
+/* Format 1 (still read): no conv_kernel field, so everything after num_params is 4 bytes earlier. */
+#define RBP__CKPT_V1_MODEL_HEADER_SIZE 92u
+#define RBP__CKPT_V1_TRAINER_HEADER_SIZE 200u
 
 /* What a trainer checkpoint adds to the model: everything needed to resume exactly. */
 typedef struct rbp__ckpt_train {
@@ -35,7 +38,7 @@ typedef struct rbp__ckpt_train {
 } rbp__ckpt_train;
 
 typedef struct rbp__ckpt_header {
-    uint32_t format_version;
+    uint32_t format_version; /* as read; format 1 files load with model.conv_kernel = 0 */
     uint32_t header_size;
     uint32_t flags;
     rbp_model_config model;
@@ -44,7 +47,7 @@ typedef struct rbp__ckpt_header {
 } rbp__ckpt_header;
 
 /*
- * Write a checkpoint atomically: to "<path>.tmp.<pid>", fsync, rename over `path`, fsync the
+ * Write a checkpoint (always the current format) atomically: to "<path>.tmp.<pid>", fsync, rename over `path`, fsync the
  * directory. h->format_version and h->header_size are filled in here; h->flags decides which
  * arrays are written: params always, m and v with HAS_TRAINER, best with HAS_BEST (each
  * h->num_params floats). On failure the temporary file is removed and `path` is untouched.

@@ -191,6 +191,22 @@ void rbp__input_backward(float *demb, rbp__input_grads *g, const float *dout, co
                          const uint8_t *structure, const uint8_t *viewpoint, int B, int T, int C, float p,
                          uint64_t seed, uint64_t stream);
 
+/* ---------------------------------------------------------------- convolutional stem */
+
+/*
+ * inp (B,T,C), mask (B,T) or NULL, w (C, K*C), b (C), K odd -> out (B,T,C) = inp + ReLU(conv),
+ * conv[b,t] = b + sum_j w[:, j*C:(j+1)*C] @ x[b, t + j - K/2], where x is inp with rows outside
+ * [0,T) and padded rows (mask 0) taken as zero ('same' padding). Saves col (B*T, K*C), the
+ * im2col matrix, and h (B*T, C) = ReLU(conv). out must not alias inp.
+ */
+void rbp__conv_stem_forward(float *out, float *col, float *h, const float *inp, const uint8_t *mask,
+                            const float *w, const float *b, int B, int T, int C, int K);
+/* d of conv_stem_forward: dout (B,T,C) -> dinp (B,T,C) +=, dw (C, K*C) +=, db (C) +=.
+ * dh (B*T, C) and dcol (B*T, K*C) are scratch; dout is not modified and must not alias dinp. */
+void rbp__conv_stem_backward(float *dinp, float *dw, float *db, float *dh, float *dcol, const float *dout,
+                             const float *col, const float *h, const uint8_t *mask, const float *w, int B, int T,
+                             int C, int K);
+
 /* ---------------------------------------------------------------- head */
 
 typedef enum rbp__pool { RBP__POOL_FLATTEN = 0, RBP__POOL_MEAN = 1, RBP__POOL_MAX = 2 } rbp__pool;

@@ -48,6 +48,9 @@ enum {
     P_HEAD1B,   /* (H) */
     P_HEAD2W,   /* (1, H) */
     P_HEAD2B,   /* (1) */
+    /* appended after the study's tensors so that their init streams (tensor id) are unchanged */
+    P_STEMW,    /* (C, K*C) convolutional stem, or empty */
+    P_STEMB,    /* (C) or empty */
     NUM_PARAM_TENSORS
 };
 
@@ -55,7 +58,7 @@ static const char *const param_names[NUM_PARAM_TENSORS] = {
     "tok_emb",       "struct_emb",    "view_emb",   "layers.qkv_w", "layers.qkv_b",   "layers.attproj_w",
     "layers.attproj_b", "layers.ln1_w", "layers.ln1_b", "layers.fc_w",  "layers.fc_b",    "layers.fcproj_w",
     "layers.fcproj_b", "layers.ln2_w", "layers.ln2_b", "lnf_w",        "lnf_b",          "head1_w",
-    "head1_b",       "head2_w",       "head2_b"};
+    "head1_b",       "head2_w",       "head2_b",    "stem.conv_w",  "stem.conv_b"};
 
 /* ------------------------------------------------------------------ workspace */
 
@@ -63,6 +66,9 @@ enum {
     /* forward (inference and training) */
     A_EMB,      /* (B,L,C) input embedding sum, kept for saliency */
     A_X0,       /* (B,L,C) after input dropout */
+    A_STEM,     /* (B,L,C) convolutional stem output (conv_kernel > 0) */
+    A_COL,      /* (B*L, K*C) stem im2col matrix */
+    A_STEMH,    /* (B*L, C) stem ReLU output */
     A_TMP,      /* (B,L,C) sub-layer output scratch (forward and backward) */
     A_QKV,      /* (NL,B,L,3C) */
     A_ATT,      /* (NL,B,NH,L,L) attention probabilities */
@@ -101,6 +107,7 @@ enum {
     A_DCTX,     /* (B,L,C) */
     A_DHID,     /* (B,H) */
     A_DPOOLED,  /* (B,C) */
+    A_DCOL,     /* (B*L, K*C) stem backward (conv_kernel > 0) */
     NUM_ACTS
 };
 #define FIRST_TRAIN_ACT A_ATTD
@@ -166,6 +173,7 @@ rbp_status rbp_model_config_init(rbp_model_config *cfg, uint32_t version)
     cfg->use_structure = 0;
     cfg->use_viewpoint = 0;
     cfg->seed = 1;
+    cfg->conv_kernel = 0;
     return RBP_OK;
 }
 
@@ -212,6 +220,8 @@ const char *rbp_model_config_check(const rbp_model_config *cfg)
         return "use_structure must be 0 or 1";
     if (cfg->use_viewpoint != 0 && cfg->use_viewpoint != 1)
         return "use_viewpoint must be 0 or 1";
+    if (cfg->conv_kernel != 0 && (cfg->conv_kernel < 3 || cfg->conv_kernel > 31 || cfg->conv_kernel % 2 == 0))
+        return "conv_kernel must be 0 or odd in 3..31";
     return NULL;
 }
 
@@ -244,6 +254,8 @@ static void fill_param_sizes(size_t *s, const rbp_model_config *cfg)
     s[P_HEAD1B] = H;
     s[P_HEAD2W] = H;
     s[P_HEAD2B] = 1;
+    s[P_STEMW] = (size_t)cfg->conv_kernel * C * C;
+    s[P_STEMB] = cfg->conv_kernel ? C : 0;
 }
 
 /* the llm.c pointer walk: consecutive views into one buffer; empty tensors are NULL */
@@ -271,7 +283,7 @@ int rbp__model_param_info(const rbp_model *m, rbp__param_info *out, int max)
             out[n].size = m->param_sizes[i];
             /* weight decay is conventionally applied to the dense matrices only */
             out[n].is_matrix = i == P_QKVW || i == P_ATTPROJW || i == P_FCW || i == P_FCPROJW || i == P_HEAD1W ||
-                               i == P_HEAD2W;
+                               i == P_HEAD2W || i == P_STEMW;
         }
         off += m->param_sizes[i];
         n++;
@@ -307,6 +319,7 @@ static void init_params(rbp_model *m)
     bound[P_FCPROJW] = glorot(F, C);
     bound[P_HEAD1W] = glorot(P, H);
     bound[P_HEAD2W] = glorot(H, 1);
+    bound[P_STEMW] = glorot((size_t)cfg->conv_kernel * C, C); /* fan_in K*C, fan_out C */
 
     memset(m->param_mem, 0, m->num_params * sizeof(float)); /* biases */
     for (int i = 0; i < NUM_PARAM_TENSORS; i++) {
@@ -419,6 +432,7 @@ static int fill_act_sizes(size_t *s, const rbp_model_config *cfg, size_t B, int 
     const size_t F = (size_t)cfg->d_ff, H = (size_t)cfg->head_hidden, NH = (size_t)cfg->n_heads;
     const int pre = cfg->norm == RBP_NORM_PRE, gelu = cfg->activation == RBP_ACT_GELU;
     const int pooled = cfg->pooling != RBP_POOL_FLATTEN;
+    const size_t K = (size_t)cfg->conv_kernel;
     size_t N = B, NC, NF, NLL;
     int bad = mul_into(&N, L); /* tokens */
     NC = N;
@@ -446,6 +460,11 @@ static int fill_act_sizes(size_t *s, const rbp_model_config *cfg, size_t B, int 
     s[A_HID] = B * H;
     s[A_LOGITS] = B;
     s[A_TOKENS] = s[A_MASK] = s[A_VIEW] = s[A_STRUCT] = (N + 3) / 4; /* uint8 */
+    if (K) {
+        s[A_STEM] = s[A_STEMH] = NC;
+        s[A_COL] = NC;
+        bad |= mul_into(&s[A_COL], K);
+    }
     if (train) {
         s[A_ATTD] = cfg->dropout > 0.0f ? NLL : 0;
         bad |= mul_into(&s[A_ATTD], NL);
@@ -457,6 +476,7 @@ static int fill_act_sizes(size_t *s, const rbp_model_config *cfg, size_t B, int 
         bad |= mul_into(&s[A_DATT], L);
         s[A_DHID] = B * H;
         s[A_DPOOLED] = pooled ? B * C : 0;
+        s[A_DCOL] = s[A_COL];
     }
     return bad ? -1 : 0;
 }
@@ -697,6 +717,11 @@ static void forward(rbp_model *m, int32_t B)
     rbp__input_forward(m->ws.a[A_X0], m->ws.a[A_EMB], ws_bytes(m, A_TOKENS), ws_bytes(m, A_STRUCT),
                        ws_bytes(m, A_VIEW), &iw, B, L, C, m->fwd_p, m->fwd_seed, m->fwd_step * n_sites(c));
     const float *x = m->ws.a[A_X0];
+    if (c->conv_kernel) {
+        rbp__conv_stem_forward(m->ws.a[A_STEM], m->ws.a[A_COL], m->ws.a[A_STEMH], x, mask, m->p.t[P_STEMW],
+                               m->p.t[P_STEMB], B, L, C, c->conv_kernel);
+        x = m->ws.a[A_STEM];
+    }
     for (int l = 0; l < c->n_layers; l++) {
         rbp__encoder_acts a = layer_acts(m, l);
         rbp__encoder_weights w = layer_weights(&m->p, c, l);
@@ -784,13 +809,23 @@ rbp_status rbp__model_backward(rbp_model *m, const float *dlogits)
         rbp__encoder_weights w = layer_weights(&m->p, c, l);
         rbp__encoder_grads g = layer_grads(&m->g, c, l);
         rbp__encoder_dims d = layer_dims(m, B, l);
-        const float *inp = m->ws.a[A_X0];
+        const float *inp = m->ws.a[c->conv_kernel ? A_STEM : A_X0];
         if (l > 0) {
             rbp__encoder_acts prev = layer_acts(m, l - 1);
             inp = rbp__encoder_output(&prev, &d);
         }
         memset(dnext, 0, nbytes);
         rbp__encoder_backward(dnext, &g, &s, dx, &a, inp, &w, &d);
+        float *t = dx;
+        dx = dnext;
+        dnext = t;
+    }
+
+    // convolutional stem: d(stem output) -> d(input block output); A_TMP is free by now
+    if (c->conv_kernel) {
+        memset(dnext, 0, nbytes);
+        rbp__conv_stem_backward(dnext, m->g.t[P_STEMW], m->g.t[P_STEMB], m->ws.a[A_TMP], m->ws.a[A_DCOL], dx,
+                                m->ws.a[A_COL], m->ws.a[A_STEMH], mask, m->p.t[P_STEMW], B, L, C, c->conv_kernel);
         float *t = dx;
         dx = dnext;
         dnext = t;
@@ -875,6 +910,16 @@ float rbp__model_kink_margin(const rbp_model *m)
     const int L = c->seq_len, C = c->d_model, F = c->d_ff, H = c->head_hidden;
     const size_t N = (size_t)B * (size_t)L;
     float margin = INFINITY;
+    if (c->conv_kernel) {
+        /* the stem's ReLU: recompute its pre-activation from the saved im2col matrix */
+        float *pre = rbp__malloc(N * (size_t)C * sizeof(float));
+        if (!pre)
+            return -1.0f;
+        rbp__matmul_forward(pre, m->ws.a[A_COL], m->p.t[P_STEMW], m->p.t[P_STEMB], (int)N, c->conv_kernel * C, C);
+        for (size_t i = 0; i < N * (size_t)C; i++)
+            margin = fminf(margin, fabsf(pre[i]));
+        rbp__free(pre);
+    }
     if (c->activation == RBP_ACT_RELU) {
         float *pre = rbp__malloc(N * (size_t)F * sizeof(float));
         if (!pre)
