@@ -34,6 +34,19 @@ run 2 "$train" $common --epochs 4 --resume "$tmp/ck.rbpt" --length 50
 error_is rbpattn-train "--length differs from the model in the --resume checkpoint (which has length 101)"
 run 2 "$train" $common --epochs 4 --resume "$tmp/ck.rbpt" --d-model 16
 error_is rbpattn-train "--d-model differs"
+run 2 "$train" $common --epochs 4 --resume "$tmp/ck.rbpt" --conv-kernel 5
+error_is rbpattn-train "--conv-kernel differs from the model in the --resume checkpoint (which has conv-kernel 0)"
+# The convolutional stem: its weights and Adam state travel through the checkpoint, so the
+# resumed run again equals the uninterrupted one.
+run 0 "$train" $common --conv-kernel 5 --epochs 3 --predictions "$tmp/cfull.tsv"
+has "$tmp/out" "model: conv stem 5, d_model"
+run 0 "$train" $common --conv-kernel 5 --epochs 1 --checkpoint "$tmp/cck.rbpt"
+run 0 "$train" $common --conv-kernel 5 --epochs 3 --resume "$tmp/cck.rbpt" --predictions "$tmp/cresumed.tsv"
+cmp "$tmp/cfull.tsv" "$tmp/cresumed.tsv" || fail "resumed conv-stem training differs from the uninterrupted run"
+run 2 "$train" $common --epochs 3 --resume "$tmp/cck.rbpt" --conv-kernel 3
+error_is rbpattn-train "--conv-kernel differs from the model in the --resume checkpoint (which has conv-kernel 5)"
+run 2 "$train" $common --epochs 1 --conv-kernel 4
+error_is rbpattn-train "conv_kernel must be 0 or odd in 3..31"
 # A missing checkpoint is named.
 run 1 "$train" $common --epochs 4 --resume "$tmp/none.rbpt"
 error_is rbpattn-train "none.rbpt"
