@@ -24,7 +24,9 @@ rbp_status rbp_model_saliency(rbp_model *model, const rbp_batch *batch, float *o
 
     /* The logits land in `out` temporarily (B <= B*L) and serve as the ones-vector after. */
     float *ones = out;
-    RBP_TRY(rbp__model_forward(model, batch, 0, 0, 0, ones));
+    rbp_status st = rbp__model_forward(model, batch, 0, 0, 0, ones);
+    if (st != RBP_OK)
+        return rbp__wrap_error(st, "rbp_model_saliency");
     for (int32_t b = 0; b < B; b++)
         ones[b] = 1.0f;
     rbp__model_zero_grad(model);
