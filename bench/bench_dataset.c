@@ -20,20 +20,9 @@
 
 #include <rbpattn/rbpattn.h>
 
+#include "bench_util.h"
+
 #define SET "23_PARCLIP_PUM2_hg19/30000"
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 /* Decompressed size of a (gzip or plain) file, or -1. */
 static long long text_bytes(const char *path)
@@ -95,7 +84,7 @@ int main(int argc, char **argv)
     size_t n_total = 0;
     for (int r = 0; r < runs; r++) {
         n_total = 0;
-        double t0 = now();
+        double t0 = bench_now();
         for (int k = 0; k < 2 && paths[k]; k++) {
             rbp_dataset *ds = NULL;
             rbp_status st = rbp_dataset_load(&ds, paths[k], NULL);
@@ -115,9 +104,9 @@ int main(int argc, char **argv)
             }
             rbp_dataset_free(ds);
         }
-        t[r] = now() - t0;
+        t[r] = bench_now() - t0;
     }
-    qsort(t, (size_t)runs, sizeof *t, cmp_double);
+    qsort(t, (size_t)runs, sizeof *t, bench_cmp_double);
     double med = t[runs / 2];
     printf("bench_dataset: %zu sequences, %.2f MB text, median of %d runs %.4f s (min %.4f): %.0f sequences/s, "
            "%.1f MB/s\n",

@@ -25,29 +25,12 @@
 #include <time.h>
 
 #include <rbpattn/rbpattn.h>
+
+#include "bench_util.h"
 #include "layers/layers.h"
 #include "model/model_internal.h"
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *x, int n)
-{
-    qsort(x, (size_t)n, sizeof *x, cmp_double);
-    return n % 2 ? x[n / 2] : 0.5 * (x[n / 2 - 1] + x[n / 2]);
-}
-
-/* after median(): the array is sorted */
+/* after bench_median(): the array is sorted */
 static double best(const double *x, int n)
 {
     return x[n - 1];
@@ -162,46 +145,46 @@ static void profile(const rbp_model_config *c, int B, int reps)
         t[i] = 1e30;
     const int hs = C / NH;
     for (int r = 0; r < reps; r++) {
-        double t0 = now();
+        double t0 = bench_now();
         rbp__mha_forward(out, &ma, x, mask, &mw, B, L, C, NH, p, 1, 1);
-        double t1 = now();
+        double t1 = bench_now();
         rbp__matmul_forward(ma.qkv, x, mw.qkvw, mw.qkvb, (int)N, C, 3 * C);
-        double t2 = now();
+        double t2 = bench_now();
         for (int b = 0; b < B; b++)
             rbp__sgemm_strided_batched(0, 1, L, L, hs, 1.0f, ma.qkv + (size_t)b * L * 3 * C, 3 * C, (size_t)hs,
                                        ma.qkv + (size_t)b * L * 3 * C + C, 3 * C, (size_t)hs, 0.0f,
                                        ma.att + (size_t)b * NH * L * L, L, (size_t)L * L, NH);
-        double t3 = now();
+        double t3 = bench_now();
         rbp__softmax_forward(ma.att, ma.att, mask, B * NH * L, L, NH * L, 0.25f);
-        double t4 = now();
+        double t4 = bench_now();
         for (int b = 0; b < B; b++)
             rbp__sgemm_strided_batched(0, 0, L, hs, L, 1.0f, ma.att + (size_t)b * NH * L * L, L, (size_t)L * L,
                                        ma.qkv + (size_t)b * L * 3 * C + 2 * C, 3 * C, (size_t)hs, 0.0f,
                                        ma.ctx + (size_t)b * L * C, C, (size_t)hs, NH);
-        double t5 = now();
+        double t5 = bench_now();
         rbp__ffn_forward(out, &fa, x, &fw, (int)N, C, F, c->activation == RBP_ACT_GELU ? RBP__ACT_GELU : RBP__ACT_RELU);
-        double t6 = now();
+        double t6 = bench_now();
         rbp__layernorm_forward(out, buf[23], buf[24], x, fc, fc, (int)N, C, 1e-6f);
-        double t7 = now();
+        double t7 = bench_now();
         rbp__dropout_forward(out, out, NC, p > 0 ? p : 0.1f, 1, 2);
-        double t8 = now();
+        double t8 = bench_now();
         rbp__head_forward(logits, &ha, x, mask, &hw, B, L, C, H, (rbp__pool)c->pooling);
-        double t9 = now();
+        double t9 = bench_now();
         rbp__mha_forward(out, &ma, x, mask, &mw, B, L, C, NH, p, 1, 1);
-        double t10 = now();
+        double t10 = bench_now();
         rbp__mha_backward(buf[27], &mg, &ms, out, &ma, x, &mw, B, L, C, NH, p, 1, 1);
-        double t11 = now();
+        double t11 = bench_now();
         rbp__ffn_forward(out, &fa, x, &fw, (int)N, C, F, c->activation == RBP_ACT_GELU ? RBP__ACT_GELU : RBP__ACT_RELU);
-        double t12 = now();
+        double t12 = bench_now();
         rbp__ffn_backward(buf[27], &fg, buf[16], out, &fa, x, &fw, (int)N, C, F,
                           c->activation == RBP_ACT_GELU ? RBP__ACT_GELU : RBP__ACT_RELU);
-        double t13 = now();
+        double t13 = bench_now();
         rbp__layernorm_backward(buf[27], fc, fc, out, x, fc, buf[23], buf[24], (int)N, C);
-        double t14 = now();
+        double t14 = bench_now();
         rbp__head_forward(logits, &ha, x, mask, &hw, B, L, C, H, (rbp__pool)c->pooling);
-        double t15 = now();
+        double t15 = bench_now();
         rbp__head_backward(buf[27], &hg, &hsc, dl, &ha, x, mask, &hw, B, L, C, H, (rbp__pool)c->pooling);
-        double t16 = now();
+        double t16 = bench_now();
         double d[13] = {t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4, t6 - t5, t7 - t6, t8 - t7, t9 - t8,
                         t11 - t10, t13 - t12, t14 - t13, t16 - t15};
         (void)t10;
@@ -296,13 +279,13 @@ int main(int argc, char **argv)
         train_step(m, &d.batch, logits, dl, step++);
     uint64_t allocs = rbp__alloc_count();
     for (int r = 0; r < reps; r++) {
-        double t0 = now();
+        double t0 = bench_now();
         for (int s = 0; s < steps; s++)
             train_step(m, &d.batch, logits, dl, step++);
-        sps[r] = (double)steps * B / (now() - t0);
+        sps[r] = (double)steps * B / (bench_now() - t0);
     }
     allocs = rbp__alloc_count() - allocs;
-    double train = median(sps, reps);
+    double train = bench_median(sps, reps);
     printf("train (fwd+bwd+SGD, batch %d): %8.1f seq/s  (median of %d x %d steps, best %.1f; %.2f ms/step; "
            "%llu allocations)\n",
            B, train, reps, steps, best(sps, reps), 1e3 * B / train, (unsigned long long)allocs);
@@ -318,14 +301,14 @@ int main(int argc, char **argv)
             die("predict");
         uint64_t a0 = rbp__alloc_count();
         for (int r = 0; r < reps; r++) {
-            double t0 = now();
+            double t0 = bench_now();
             for (int s = 0; s < steps; s++)
                 if (rbp_model_predict_batch(m, &b, logits) != RBP_OK)
                     die("predict");
-            sps[r] = (double)steps * b.size / (now() - t0);
+            sps[r] = (double)steps * b.size / (bench_now() - t0);
         }
         a0 = rbp__alloc_count() - a0;
-        double inf = median(sps, reps);
+        double inf = bench_median(sps, reps);
         printf("infer (predict_batch, batch %d):  %8.1f seq/s  (best %.1f; %.2f ms/batch; %llu allocations)\n",
                b.size, inf, best(sps, reps), 1e3 * b.size / inf, (unsigned long long)a0);
     }

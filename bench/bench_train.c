@@ -21,24 +21,7 @@
 
 #include <rbpattn/rbpattn.h>
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
+#include "bench_util.h"
 
 static uint64_t rng_state;
 static uint32_t rnd(uint32_t n)
@@ -162,7 +145,7 @@ int main(int argc, char **argv)
         int32_t r;
         int seen = 0;
         double tot = 0;
-        double t0 = now();
+        double t0 = bench_now();
         while ((r = rbp_batcher_next(bt, &b)) == 1) {
             double loss;
             if (rbp_trainer_step(trainer, &b, &loss) != RBP_OK)
@@ -172,7 +155,7 @@ int main(int argc, char **argv)
         }
         if (r < 0)
             return fail("batcher");
-        double dt = now() - t0;
+        double dt = bench_now() - t0;
         if (e == 0)
             first_loss = tot / seen;
         last_loss = tot / seen;
@@ -180,10 +163,10 @@ int main(int argc, char **argv)
             tr[e - 1] = seen / dt;
     }
     for (int r = 0; r < 1 + infer_reps; r++) {
-        double t0 = now();
+        double t0 = bench_now();
         if (rbp_model_predict(model, test, infer_batch, pred) != RBP_OK)
             return fail("predict");
-        double dt = now() - t0;
+        double dt = bench_now() - t0;
         if (r > 0)
             inf[r - 1] = n_test / dt;
     }
@@ -191,7 +174,7 @@ int main(int argc, char **argv)
     rbp_metric_roc_auc(pred, y + n_train, (size_t)n_test, &auc);
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
-    double train_med = median(tr, epochs), infer_med = median(inf, infer_reps);
+    double train_med = bench_median(tr, epochs), infer_med = bench_median(inf, infer_reps);
     printf("{\"impl\": \"rbpattn\", \"threads\": %d, \"train_seq_per_s\": %.1f, \"infer_seq_per_s\": %.1f, "
            "\"test_auc\": %.4f, \"loss_first_last\": [%.4f, %.4f], \"peak_rss_mib\": %.1f, "
            "\"config\": {\"L\": %d, \"d\": %d, \"h\": %d, \"layers\": %d, \"d_ff\": %d, \"batch\": %d}}\n",

@@ -19,21 +19,6 @@
 
 /* ---------------------------------------------------------------- helpers */
 
-static unsigned char *slurp(const char *path, size_t *n)
-{
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    fseek(f, 0, SEEK_END);
-    long len = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    unsigned char *buf = malloc((size_t)len + 1);
-    assert_non_null(buf);
-    assert_int_equal(fread(buf, 1, (size_t)len, f), (size_t)len);
-    fclose(f);
-    *n = (size_t)len;
-    return buf;
-}
-
 static uint32_t le32(const unsigned char *p)
 {
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
@@ -120,7 +105,7 @@ static void test_layout_model_only(void **state)
     float params[N];
     const char *path = write_model_file("layout.rbpm", params);
     size_t n;
-    unsigned char *b = slurp(path, &n);
+    unsigned char *b = rbp_test_read_file(path, &n);
     assert_int_equal(n, 96 + 4 * N + 4);
     assert_memory_equal(b, "RBPM", 4);
     assert_int_equal(le32(b + 4), 2);  /* format version */
@@ -219,7 +204,7 @@ static void test_roundtrip_trainer(void **state)
     assert_int_equal(rbp__ckpt_write(path, &h, a[0], a[1], a[2], a[3]), RBP_OK);
 
     size_t fsz;
-    unsigned char *raw = slurp(path, &fsz);
+    unsigned char *raw = rbp_test_read_file(path, &fsz);
     assert_int_equal(fsz, 204 + 4 * 4 * n + 4);
     assert_int_equal(le32(raw + 8), 204);
     assert_int_equal(le32(raw + 12), 3);
@@ -287,7 +272,7 @@ static void test_truncated_everywhere(void **state)
     float params[N];
     const char *path = write_model_file("full.rbpm", params);
     size_t n;
-    unsigned char *b = slurp(path, &n);
+    unsigned char *b = rbp_test_read_file(path, &n);
     for (size_t len = 0; len < n; len++) {
         const char *p = rbp_test_write_file("trunc.rbpm", (const char *)b, len);
         expect_error(p, RBP_ERR_FORMAT, "truncated");
@@ -306,7 +291,7 @@ static void test_truncated_everywhere(void **state)
 static void flip_all(const char *path)
 {
     size_t n;
-    unsigned char *b = slurp(path, &n);
+    unsigned char *b = rbp_test_read_file(path, &n);
     for (size_t i = 0; i < n; i++) {
         for (int bit = 0; bit < 8; bit += 3) {
             b[i] ^= (unsigned char)(1u << bit);
@@ -340,7 +325,7 @@ static void test_flipped_bytes(void **state)
 static void patch_u32(const char *src, const char *name, size_t off, uint32_t value, const char **out)
 {
     size_t n;
-    unsigned char *b = slurp(src, &n);
+    unsigned char *b = rbp_test_read_file(src, &n);
     b[off] = (unsigned char)value;
     b[off + 1] = (unsigned char)(value >> 8);
     b[off + 2] = (unsigned char)(value >> 16);
@@ -353,7 +338,7 @@ static void patch_u32(const char *src, const char *name, size_t off, uint32_t va
 static const char *reseal(const char *path)
 {
     size_t n;
-    unsigned char *b = slurp(path, &n);
+    unsigned char *b = rbp_test_read_file(path, &n);
     uLong crc = crc32(crc32(0L, Z_NULL, 0), b, (uInt)(n - 4));
     b[n - 4] = (unsigned char)crc;
     b[n - 3] = (unsigned char)(crc >> 8);
@@ -402,7 +387,7 @@ static void test_specific_damage(void **state)
 
     /* a data byte flipped: the CRC */
     size_t n;
-    unsigned char *b = slurp(good, &n);
+    unsigned char *b = rbp_test_read_file(good, &n);
     b[100] ^= 0x10;
     expect_error(rbp_test_write_file("crc.rbpm", (const char *)b, n), RBP_ERR_FORMAT, "corrupted");
     free(b);
@@ -586,7 +571,7 @@ static size_t model_roundtrip(rbp_model *m)
     assert_int_equal(rbp_model_predict_batch(back, &bt, p2), RBP_OK);
     assert_memory_equal(p1, p2, sizeof p1);
     size_t n;
-    unsigned char *raw = slurp(path, &n);
+    unsigned char *raw = rbp_test_read_file(path, &n);
     free(raw);
     rbp_model_free(back);
     return n;
@@ -612,7 +597,7 @@ static void test_model_roundtrip(void **state)
 static const char *to_format1(const char *src, const char *name)
 {
     size_t n;
-    unsigned char *b = slurp(src, &n);
+    unsigned char *b = rbp_test_read_file(src, &n);
     assert_int_equal(le32(b + 4), 2);
     assert_int_equal(le32(b + 92), 0); /* only stem-less models existed in format 1 */
     const uint32_t hsize = le32(b + 8) - 4;
@@ -639,7 +624,7 @@ static void test_format1_still_loads(void **state)
     assert_int_equal(rbp_model_save(m, v2), RBP_OK);
     snprintf(v1, sizeof v1, "%s", to_format1(v2, "m1.rbpm"));
     size_t n;
-    unsigned char *raw = slurp(v1, &n);
+    unsigned char *raw = rbp_test_read_file(v1, &n);
     assert_int_equal(n, 92 + 4 * rbp_model_num_params(m) + 4);
     free(raw);
     rbp_model *back = NULL;
@@ -706,7 +691,7 @@ static void test_model_load_errors(void **state)
     snprintf(good, sizeof good, "%s", rbp_test_path("mgood.rbpm"));
     assert_int_equal(rbp_model_save(m, good), RBP_OK);
     size_t n;
-    unsigned char *b = slurp(good, &n);
+    unsigned char *b = rbp_test_read_file(good, &n);
     const char *p;
 
     expect_model_error(rbp_test_path("missing.rbpm"), RBP_ERR_IO, "No such file");

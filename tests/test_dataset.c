@@ -121,21 +121,6 @@ static const char *write_gz(const char *name, const char *text)
     return path;
 }
 
-static unsigned char *read_all(const char *path, size_t *n)
-{
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    fseek(f, 0, SEEK_END);
-    long len = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    unsigned char *buf = malloc((size_t)len + 1);
-    assert_non_null(buf);
-    assert_int_equal(fread(buf, 1, (size_t)len, f), (size_t)len);
-    fclose(f);
-    *n = (size_t)len;
-    return buf;
-}
-
 /* A FASTA text of `n` records of 101 nt, big enough to span several deflate blocks. */
 static char *make_fasta(size_t n)
 {
@@ -1140,7 +1125,7 @@ static void test_bad_gzip(void **state)
     assert_int_equal(rbp_dataset_count_positive(ds), 400);
     rbp_dataset_free(ds);
     size_t n;
-    unsigned char *gz = read_all(good, &n);
+    unsigned char *gz = rbp_test_read_file(good, &n);
     assert_true(n > 1000);
     /* truncated: cut at several places, including just before the 8-byte trailer */
     const size_t cuts[] = {n / 2, n - 9, n - 4, 20};
@@ -1203,7 +1188,7 @@ static void test_bad_affys_count(void **state)
     rbp_dataset_free(ds);
     /* the real file with one value missing */
     size_t n;
-    unsigned char *affys = read_all(RNAC_AFFYS, &n);
+    unsigned char *affys = rbp_test_read_file(RNAC_AFFYS, &n);
     affys[n] = '\0';
     char *last = strrchr((char *)affys, '\n');
     *last = '\0';
@@ -1310,7 +1295,7 @@ static void test_mutations(void **state)
     int ok = 0, failed = 0;
     for (int src = 0; src < 3; src++) {
         size_t n;
-        unsigned char *orig = read_all(sources[src], &n);
+        unsigned char *orig = rbp_test_read_file(sources[src], &n);
         unsigned char *buf = malloc(n + 16);
         for (int round = 0; round < 150; round++) {
             memcpy(buf, orig, n);

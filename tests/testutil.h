@@ -25,6 +25,8 @@ void rbp_test_fill_uniform(rbp_test_rng *r, float *x, size_t n, float lo, float 
 /* A fresh path in a per-process scratch directory (removed at exit): "<dir>/<name>". The
  * returned string is static storage of a ring of 8 buffers. */
 const char *rbp_test_path(const char *name);
+/* The whole content of a file (malloc'ed, one extra byte; the caller frees); fails the test on error. */
+unsigned char *rbp_test_read_file(const char *path, size_t *n);
 /* Write `n` bytes (or strlen(text) when n == (size_t)-1) to a scratch file; returns its path. */
 const char *rbp_test_write_file(const char *name, const char *text, size_t n);
 

@@ -11,6 +11,10 @@
  *  - Config structs start with a `version` field; initialise them with the matching *_init
  *    function so that fields appended in later releases get their defaults.
  *  - The library never prints, exits or aborts on bad input.
+ *  - Functions that return a value instead of a status (accessors, losses, the learning-rate
+ *    schedule) return a neutral value on bad input - 0, NULL or NaN, as each declaration
+ *    says - and set rbp_last_error() too, so "why did I get 0?" has an answer. The *_check
+ *    functions return their reason as a string instead.
  */
 #ifndef RBPATTN_COMMON_H
 #define RBPATTN_COMMON_H
@@ -59,7 +63,7 @@ RBP_API void rbp_clear_error(void);
 /* Run-time library version (the compile-time one is in rbpattn/version.h). Any pointer may be NULL. */
 RBP_API void rbp_version(int *major, int *minor, int *patch);
 
-/* Run-time version as a string, e.g. "0.1.0". */
+/* Run-time version as a string, e.g. "0.1.0"; never NULL. */
 RBP_API const char *rbp_version_string(void);
 
 /* Log levels for the log callback. */
@@ -81,7 +85,8 @@ RBP_API void rbp_set_log_callback(rbp_log_fn fn, void *user_data);
 
 /*
  * Number of threads the BLAS backend and rbpattn kernels may use (>= 1). Results are bit
- * identical for a given seed and thread count. Returns RBP_ERR_INVALID_ARG for n < 1.
+ * identical for a given seed and thread count. Returns RBP_ERR_INVALID_ARG (and keeps the
+ * current setting) for n outside 1..1024.
  */
 RBP_API rbp_status rbp_set_num_threads(int32_t n);
 

@@ -136,13 +136,15 @@ RBP_API rbp_status rbp_dataset_from_strings(rbp_dataset **out, const char *const
 
 RBP_API void rbp_dataset_free(rbp_dataset *ds);
 
-/* Number of records, model length T, and whether a structure channel is present. */
+/* Number of records, model length T, and whether a structure channel is present. A NULL `ds`
+ * gives 0 (and sets rbp_last_error), as do the other accessors below (NULL for pointers). */
 RBP_API size_t rbp_dataset_size(const rbp_dataset *ds);
 RBP_API int32_t rbp_dataset_length(const rbp_dataset *ds);
 RBP_API int32_t rbp_dataset_has_structure(const rbp_dataset *ds);
 
 /* Borrowed views, valid until rbp_dataset_free: tokens/mask/structure/viewpoint are (n, T);
- * structure is NULL without a structure channel; targets (n); id(i) is the record name. */
+ * structure is NULL without a structure channel; targets (n); id(i) is the record name, or
+ * NULL (with rbp_last_error naming the row) for i >= rbp_dataset_size(ds). */
 RBP_API const uint8_t *rbp_dataset_tokens(const rbp_dataset *ds);
 RBP_API const uint8_t *rbp_dataset_mask(const rbp_dataset *ds);
 RBP_API const uint8_t *rbp_dataset_structure(const rbp_dataset *ds);

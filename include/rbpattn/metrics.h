@@ -73,8 +73,8 @@ RBP_API rbp_status rbp_metric_pr_curve(const float *scores, const float *labels,
                                        double *recall, double *thresholds, size_t cap, size_t *count);
 
 /*
- * Scratch bytes that every *_ws variant below needs for n examples (0 if that overflows
- * size_t). The buffer must be aligned for double (malloc'd memory is); its content on entry
+ * Scratch bytes that every *_ws variant below needs for n examples (0 for n == 0, and 0 if
+ * the size overflows size_t: the *_ws variants then refuse n). The buffer must be aligned for double (malloc'd memory is); its content on entry
  * does not matter and is garbage afterwards.
  */
 RBP_API size_t rbp_metric_work_size(size_t n);

@@ -55,7 +55,8 @@ typedef struct rbp_model_config {
 /* Fill `cfg` with the defaults above. */
 RBP_API rbp_status rbp_model_config_init(rbp_model_config *cfg, uint32_t version);
 
-/* NULL when `cfg` is valid, else a constant string saying what is wrong ("d_model % n_heads != 0"). */
+/* NULL when `cfg` is valid, else a constant string naming the field and what is wrong
+ * ("d_model % n_heads != 0"); a NULL `cfg` gets "config is NULL". Sets no last error. */
 RBP_API const char *rbp_model_config_check(const rbp_model_config *cfg);
 
 typedef struct rbp_model rbp_model;
@@ -67,7 +68,7 @@ RBP_API void rbp_model_free(rbp_model *model);
 
 /* A copy of the model's configuration. */
 RBP_API rbp_status rbp_model_get_config(const rbp_model *model, rbp_model_config *cfg);
-/* Number of trainable scalars. */
+/* Number of trainable scalars; 0 for a NULL model (and rbp_last_error names it). */
 RBP_API size_t rbp_model_num_params(const rbp_model *model);
 
 /*
@@ -96,7 +97,8 @@ RBP_API rbp_status rbp_model_save(const rbp_model *model, const char *path);
  * Verifies magic, version, sizes and checksum. */
 RBP_API rbp_status rbp_model_load(rbp_model **out, const char *path);
 
-/* Borrowed view of the flat parameter buffer (rbp_model_num_params floats). */
+/* Borrowed view of the flat parameter buffer (rbp_model_num_params floats); NULL for a NULL
+ * model (and rbp_last_error names it). */
 RBP_API float *rbp_model_params(rbp_model *model);
 
 #ifdef __cplusplus

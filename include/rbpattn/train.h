@@ -56,10 +56,13 @@ typedef struct rbp_train_config {
 } rbp_train_config;
 
 RBP_API rbp_status rbp_train_config_init(rbp_train_config *cfg, uint32_t version);
-/* NULL when valid, else a constant string naming the bad field. */
+/* NULL when valid, else a constant string naming the bad field; a NULL `cfg` gets
+ * "cfg is NULL". Sets no last error. */
 RBP_API const char *rbp_train_config_check(const rbp_train_config *cfg);
 
-/* Learning rate at 1-based `step` of `total_steps` for `cfg` and model width d_model. */
+/* Learning rate at 1-based `step` of `total_steps` for `cfg` and model width d_model (a step
+ * < 1 counts as 1). NaN, with rbp_last_error saying why, for a NULL `cfg`, an unknown
+ * cfg->schedule or (TRANSFORMER) d_model < 1. */
 RBP_API double rbp_schedule_lr(const rbp_train_config *cfg, int32_t d_model, int64_t step, int64_t total_steps);
 
 /* Progress of one step, passed to the step callback. */
@@ -118,8 +121,11 @@ RBP_API rbp_status rbp_trainer_set_callbacks(rbp_trainer *t, rbp_step_fn on_step
 RBP_API rbp_status rbp_trainer_fit(rbp_trainer *t, const rbp_dataset *train, const rbp_dataset *val);
 
 /* One optimizer step on one batch (for custom loops); *loss (may be NULL) receives the batch
- * loss. batch->size must be <= max(cfg.batch_size, cfg.eval_batch_size) (RBP_ERR_SHAPE). The
- * step uses dropout stream (cfg.seed, step number) and allocates nothing. */
+ * loss. batch->tokens, mask and targets must be set (RBP_ERR_INVALID_ARG); batch->size must be
+ * in 1..max(cfg.batch_size, cfg.eval_batch_size) and batch->length the model's seq_len
+ * (RBP_ERR_SHAPE). A failed step leaves the weights, the optimizer state and the step
+ * counter as they were. The step uses dropout stream (cfg.seed, step number) and allocates
+ * nothing. */
 RBP_API rbp_status rbp_trainer_step(rbp_trainer *t, const rbp_batch *batch, double *loss);
 
 /* Mean loss of the model on `ds` (BCE with logits or MSE, with pos_weight), no dropout,
@@ -130,7 +136,8 @@ RBP_API rbp_status rbp_trainer_evaluate_loss(rbp_trainer *t, const rbp_dataset *
  * sets it to epochs x batches per epoch). 0 = unknown: the rate stays at its peak. */
 RBP_API rbp_status rbp_trainer_set_total_steps(rbp_trainer *t, int64_t total_steps);
 
-/* Epochs completed and optimizer steps taken so far. */
+/* Epochs completed and optimizer steps taken so far; 0 for a NULL trainer (and rbp_last_error
+ * names it). */
 RBP_API int32_t rbp_trainer_epoch(const rbp_trainer *t);
 RBP_API int64_t rbp_trainer_step_count(const rbp_trainer *t);
 
@@ -146,10 +153,11 @@ RBP_API rbp_status rbp_trainer_load(rbp_trainer *t, const char *path);
 /* ---------------------------------------------------------------- losses (also used by tests) */
 /* Mean BCE-with-logits over n: pos_weight * y * softplus(-x) + (1 - y) * softplus(x), as
  * torch.nn.BCEWithLogitsLoss(pos_weight=...); if dlogits != NULL it receives d(mean loss)/dlogit.
- * Returns NaN for NULL arrays or n == 0. */
+ * Returns NaN (and sets rbp_last_error) for NULL arrays or n == 0. */
 RBP_API double rbp_loss_bce_logits(const float *logits, const float *targets, size_t n, float pos_weight,
                                    float *dlogits);
-/* Mean squared error; if dpred != NULL it receives d(mean loss)/dpred. NaN for NULL or n == 0. */
+/* Mean squared error; if dpred != NULL it receives d(mean loss)/dpred. NaN (and the last error)
+ * for NULL arrays or n == 0. */
 RBP_API double rbp_loss_mse(const float *pred, const float *targets, size_t n, float *dpred);
 
 #ifdef __cplusplus

@@ -12,19 +12,20 @@
 #include "core/internal.h"
 #include "rbpattn/attention.h"
 
-static rbp_status check_maps(const float *attn, int32_t n_layers, int32_t n_heads, int32_t L)
+/* Shared argument checks; `fn` (the public caller) starts every message. */
+static rbp_status check_maps(const char *fn, const float *attn, int32_t n_layers, int32_t n_heads, int32_t L)
 {
-    RBP_CHECK_NULL(attn);
+    RBP_CHECK(attn != NULL, RBP_ERR_INVALID_ARG, "%s: argument 'attn' is NULL", fn);
     RBP_CHECK(n_layers >= 1 && n_heads >= 1, RBP_ERR_INVALID_ARG,
-              "attention maps: n_layers = %d, n_heads = %d, expected >= 1", (int)n_layers, (int)n_heads);
-    RBP_CHECK(L >= 1 && L <= 100000, RBP_ERR_INVALID_ARG, "attention maps: L = %d, expected 1..100000", (int)L);
+              "%s: n_layers = %d, n_heads = %d, expected >= 1", fn, (int)n_layers, (int)n_heads);
+    RBP_CHECK(L >= 1 && L <= 100000, RBP_ERR_INVALID_ARG, "%s: L = %d, expected 1..100000", fn, (int)L);
     return RBP_OK;
 }
 
 rbp_status rbp_attention_head_mean(const float *attn, int32_t n_layers, int32_t n_heads, int32_t L,
                                    int32_t layer, float *out)
 {
-    RBP_TRY(check_maps(attn, n_layers, n_heads, L));
+    RBP_TRY(check_maps(__func__, attn, n_layers, n_heads, L));
     RBP_CHECK_NULL(out);
     RBP_CHECK(layer >= 0 && layer < n_layers, RBP_ERR_INVALID_ARG,
               "rbp_attention_head_mean: layer = %d, expected 0..%d", (int)layer, (int)n_layers - 1);
@@ -58,7 +59,7 @@ rbp_status rbp_attention_rollout(const float *attn, int32_t n_layers, int32_t n_
                                  const uint8_t *mask, float residual, float *rollout, float *importance,
                                  float *scratch)
 {
-    RBP_TRY(check_maps(attn, n_layers, n_heads, L));
+    RBP_TRY(check_maps(__func__, attn, n_layers, n_heads, L));
     RBP_CHECK(residual >= 0.0f && residual <= 1.0f, RBP_ERR_INVALID_ARG,
               "rbp_attention_rollout: residual = %g, expected 0..1", (double)residual);
     RBP_CHECK(rollout || importance, RBP_ERR_INVALID_ARG,

@@ -20,11 +20,13 @@ rbp_status rbp_model_saliency(rbp_model *model, const rbp_batch *batch, float *o
     rbp_model_config cfg;
     RBP_TRY(rbp_model_get_config(model, &cfg));
     const int32_t B = batch->size, L = cfg.seq_len, C = cfg.d_model;
-    RBP_TRY(rbp__model_reserve(model, B));
 
-    /* The logits land in `out` temporarily (B <= B*L) and serve as the ones-vector after. */
+    /* The forward pass validates the batch before it sizes the workspace. The logits land in
+     * `out` temporarily (B <= B*L) and serve as the ones-vector after. */
     float *ones = out;
-    RBP_TRY(rbp__model_forward(model, batch, 0, 0, 0, ones));
+    rbp_status st = rbp__model_forward(model, batch, 0, 0, 0, ones);
+    if (st != RBP_OK)
+        return rbp__wrap_error(st, "rbp_model_saliency");
     for (int32_t b = 0; b < B; b++)
         ones[b] = 1.0f;
     rbp__model_zero_grad(model);

@@ -549,46 +549,38 @@ rbp_status rbp_metric_log_loss(const float *probs, const float *labels, size_t n
 
 /* ------------------------------------------------------------------ allocating wrappers */
 
-rbp_status rbp_metric_roc_auc(const float *scores, const float *labels, size_t n, double *out)
+/* The scalar metrics that need scratch share one wrapper: check, allocate, call the _ws form. */
+typedef rbp_status (*scalar_ws_fn)(const float *, const float *, size_t, void *, size_t, double *);
+
+static rbp_status scalar_with_work(const char *fn, scalar_ws_fn ws_fn, const float *a, const char *an,
+                                   const float *b, const char *bn, size_t n, size_t min_n, double *out)
 {
-    static const char fn[] = "rbp_metric_roc_auc";
     void *work;
     size_t size;
     set_nan(out);
     CHECK_NULL(fn, out);
-    RBP_TRY(check_pair(fn, scores, "scores", labels, "labels", n, 1));
+    RBP_TRY(check_pair(fn, a, an, b, bn, n, min_n));
     RBP_TRY(alloc_work(fn, n, &work, &size));
-    rbp_status st = rbp_metric_roc_auc_ws(scores, labels, n, work, size, out);
+    rbp_status st = ws_fn(a, b, n, work, size, out);
     rbp__free(work);
     return st;
+}
+
+rbp_status rbp_metric_roc_auc(const float *scores, const float *labels, size_t n, double *out)
+{
+    return scalar_with_work("rbp_metric_roc_auc", rbp_metric_roc_auc_ws, scores, "scores", labels, "labels", n, 1,
+                            out);
 }
 
 rbp_status rbp_metric_average_precision(const float *scores, const float *labels, size_t n, double *out)
 {
-    static const char fn[] = "rbp_metric_average_precision";
-    void *work;
-    size_t size;
-    set_nan(out);
-    CHECK_NULL(fn, out);
-    RBP_TRY(check_pair(fn, scores, "scores", labels, "labels", n, 1));
-    RBP_TRY(alloc_work(fn, n, &work, &size));
-    rbp_status st = rbp_metric_average_precision_ws(scores, labels, n, work, size, out);
-    rbp__free(work);
-    return st;
+    return scalar_with_work("rbp_metric_average_precision", rbp_metric_average_precision_ws, scores, "scores",
+                            labels, "labels", n, 1, out);
 }
 
 rbp_status rbp_metric_spearman(const float *x, const float *y, size_t n, double *out)
 {
-    static const char fn[] = "rbp_metric_spearman";
-    void *work;
-    size_t size;
-    set_nan(out);
-    CHECK_NULL(fn, out);
-    RBP_TRY(check_pair(fn, x, "x", y, "y", n, 2));
-    RBP_TRY(alloc_work(fn, n, &work, &size));
-    rbp_status st = rbp_metric_spearman_ws(x, y, n, work, size, out);
-    rbp__free(work);
-    return st;
+    return scalar_with_work("rbp_metric_spearman", rbp_metric_spearman_ws, x, "x", y, "y", n, 2, out);
 }
 
 rbp_status rbp_metric_roc_curve(const float *scores, const float *labels, size_t n, double *fpr, double *tpr,

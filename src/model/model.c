@@ -393,12 +393,20 @@ rbp_status rbp_model_get_config(const rbp_model *model, rbp_model_config *cfg)
 
 size_t rbp_model_num_params(const rbp_model *model)
 {
-    return model ? model->num_params : 0;
+    if (!model) {
+        rbp__set_error(RBP_ERR_INVALID_ARG, "rbp_model_num_params: argument 'model' is NULL");
+        return 0;
+    }
+    return model->num_params;
 }
 
 float *rbp_model_params(rbp_model *model)
 {
-    return model ? model->param_mem : NULL;
+    if (!model) {
+        rbp__set_error(RBP_ERR_INVALID_ARG, "rbp_model_params: argument 'model' is NULL");
+        return NULL;
+    }
+    return model->param_mem;
 }
 
 float *rbp__model_grads(rbp_model *m)
@@ -742,7 +750,8 @@ static void forward(rbp_model *m, int32_t B)
 rbp_status rbp__model_forward(rbp_model *m, const rbp_batch *batch, int training, uint64_t dropout_seed,
                               uint64_t step, float *logits)
 {
-    static const char fn[] = "rbp__model_forward";
+    /* not a public name: the public callers prefix their own (rbp__wrap_error) */
+    static const char fn[] = "forward pass";
     RBP_CHECK_NULL(m);
     RBP_TRY(check_batch(m, batch, fn));
     RBP_TRY(reserve(m, batch->size, 1));

@@ -26,10 +26,22 @@ static double sigmoid(double x)
     return e / (1.0 + e);
 }
 
+/* NULL arrays or n == 0: set the last error naming the argument and return NaN. */
+static double bad_input(const char *fn, const float *a, const char *an, const float *b, size_t n)
+{
+    if (a == NULL)
+        rbp__set_error(RBP_ERR_INVALID_ARG, "%s: argument '%s' is NULL", fn, an);
+    else if (b == NULL)
+        rbp__set_error(RBP_ERR_INVALID_ARG, "%s: argument 'targets' is NULL", fn);
+    else if (n == 0)
+        rbp__set_error(RBP_ERR_INVALID_ARG, "%s: n is 0 (the mean of no examples)", fn);
+    return NAN;
+}
+
 double rbp_loss_bce_logits(const float *logits, const float *targets, size_t n, float pos_weight, float *dlogits)
 {
     if (logits == NULL || targets == NULL || n == 0)
-        return NAN;
+        return bad_input("rbp_loss_bce_logits", logits, "logits", targets, n);
     /*
      * loss_i = pw * y * softplus(-x) + (1 - y) * softplus(x); for pw = 1 this is the familiar
      * max(x,0) - x*y + log1p(exp(-|x|)). d loss_i / dx = pw*y*(sigmoid(x) - 1) + (1-y)*sigmoid(x).
@@ -51,7 +63,7 @@ double rbp_loss_bce_logits(const float *logits, const float *targets, size_t n, 
 double rbp_loss_mse(const float *pred, const float *targets, size_t n, float *dpred)
 {
     if (pred == NULL || targets == NULL || n == 0)
-        return NAN;
+        return bad_input("rbp_loss_mse", pred, "pred", targets, n);
     const double inv_n = 1.0 / (double)n;
     double sum = 0.0;
     for (size_t i = 0; i < n; i++) {

@@ -8,21 +8,27 @@
  */
 #include <math.h>
 
+#include "core/internal.h"
 #include "rbpattn/train.h"
 
 #define PI 3.14159265358979323846 /* M_PI is not in strict C11 */
 
 double rbp_schedule_lr(const rbp_train_config *cfg, int32_t d_model, int64_t step, int64_t total_steps)
 {
-    if (cfg == NULL)
+    static const char fn[] = "rbp_schedule_lr";
+    if (cfg == NULL) {
+        rbp__set_error(RBP_ERR_INVALID_ARG, "%s: argument 'cfg' is NULL", fn);
         return NAN;
+    }
     const double s = step < 1 ? 1.0 : (double)step; /* steps are 1-based; 0 would give inf */
     const double w = cfg->warmup_steps > 0 ? (double)cfg->warmup_steps : 0.0;
 
     switch (cfg->schedule) {
     case RBP_SCHED_TRANSFORMER: {
-        if (d_model < 1)
+        if (d_model < 1) {
+            rbp__set_error(RBP_ERR_INVALID_ARG, "%s: d_model = %d, expected >= 1", fn, (int)d_model);
             return NAN;
+        }
         double r = 1.0 / sqrt(s);
         if (w > 0.0) {
             double ramp = s * pow(w, -1.5);
@@ -47,6 +53,7 @@ double rbp_schedule_lr(const rbp_train_config *cfg, int32_t d_model, int64_t ste
         return (double)cfg->lr * 0.5 * (1.0 + cos(PI * progress));
     }
     default:
+        rbp__set_error(RBP_ERR_INVALID_ARG, "%s: cfg->schedule = %d is not an rbp_schedule", fn, (int)cfg->schedule);
         return NAN;
     }
 }

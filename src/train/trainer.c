@@ -140,12 +140,20 @@ rbp_status rbp_trainer_set_total_steps(rbp_trainer *t, int64_t total_steps)
 
 int32_t rbp_trainer_epoch(const rbp_trainer *t)
 {
-    return t ? t->epoch : 0;
+    if (!t) {
+        rbp__set_error(RBP_ERR_INVALID_ARG, "rbp_trainer_epoch: argument 't' is NULL");
+        return 0;
+    }
+    return t->epoch;
 }
 
 int64_t rbp_trainer_step_count(const rbp_trainer *t)
 {
-    return t ? t->step : 0;
+    if (!t) {
+        rbp__set_error(RBP_ERR_INVALID_ARG, "rbp_trainer_step_count: argument 't' is NULL");
+        return 0;
+    }
+    return t->step;
 }
 
 /* ---------------------------------------------------------------- one step */
@@ -164,8 +172,9 @@ static rbp_status check_batch(const rbp_trainer *t, const rbp_batch *b, const ch
               (int)t->cap);
     RBP_CHECK(b->length == t->mcfg.seq_len, RBP_ERR_SHAPE, "%s: batch length %d, model seq_len %d", fn,
               (int)b->length, (int)t->mcfg.seq_len);
-    RBP_CHECK(b->tokens != NULL && b->mask != NULL && b->targets != NULL, RBP_ERR_INVALID_ARG,
-              "%s: batch tokens, mask and targets must not be NULL", fn);
+    RBP_CHECK(b->tokens != NULL, RBP_ERR_INVALID_ARG, "%s: batch->tokens is NULL", fn);
+    RBP_CHECK(b->mask != NULL, RBP_ERR_INVALID_ARG, "%s: batch->mask is NULL", fn);
+    RBP_CHECK(b->targets != NULL, RBP_ERR_INVALID_ARG, "%s: batch->targets is NULL", fn);
     return RBP_OK;
 }
 
@@ -179,7 +188,9 @@ rbp_status rbp_trainer_step(rbp_trainer *t, const rbp_batch *batch, double *loss
 
     /* 1. forward with dropout streams of this step, loss and d(loss)/d(logits) */
     rbp__model_zero_grad(t->model);
-    RBP_TRY(rbp__model_forward(t->model, batch, 1, t->cfg.seed, (uint64_t)s, t->logits));
+    rbp_status st = rbp__model_forward(t->model, batch, 1, t->cfg.seed, (uint64_t)s, t->logits);
+    if (st != RBP_OK)
+        return rbp__wrap_error(st, "rbp_trainer_step");
     double l = batch_loss(t, t->logits, batch->targets, B, t->dlogits);
     if (!isfinite(l))
         return rbp__set_error(RBP_ERR_NUMERIC,
@@ -212,14 +223,14 @@ rbp_status rbp_trainer_step(rbp_trainer *t, const rbp_batch *batch, double *loss
 
 /* ---------------------------------------------------------------- evaluation */
 
-static rbp_status check_dataset(const rbp_trainer *t, const rbp_dataset *ds, const char *what)
+static rbp_status check_dataset(const rbp_trainer *t, const rbp_dataset *ds, const char *fn, const char *what)
 {
-    RBP_CHECK(rbp_dataset_size(ds) > 0, RBP_ERR_INVALID_ARG, "%s set is empty", what);
+    RBP_CHECK(rbp_dataset_size(ds) > 0, RBP_ERR_INVALID_ARG, "%s: %s set is empty", fn, what);
     RBP_CHECK(rbp_dataset_length(ds) == t->mcfg.seq_len, RBP_ERR_SHAPE,
-              "%s set has sequence length %d, the model expects seq_len %d", what, (int)rbp_dataset_length(ds),
-              (int)t->mcfg.seq_len);
+              "%s: %s set has sequence length %d, the model expects seq_len %d", fn, what,
+              (int)rbp_dataset_length(ds), (int)t->mcfg.seq_len);
     RBP_CHECK(!t->mcfg.use_structure || rbp_dataset_has_structure(ds), RBP_ERR_INVALID_ARG,
-              "%s set has no structure channel, but the model uses structure", what);
+              "%s: %s set has no structure channel, but the model uses structure", fn, what);
     return RBP_OK;
 }
 
@@ -261,7 +272,7 @@ rbp_status rbp_trainer_evaluate_loss(rbp_trainer *t, const rbp_dataset *ds, doub
     RBP_CHECK_NULL(t);
     RBP_CHECK_NULL(ds);
     RBP_CHECK_NULL(loss);
-    RBP_TRY(check_dataset(t, ds, "evaluation"));
+    RBP_TRY(check_dataset(t, ds, "rbp_trainer_evaluate_loss", "evaluation"));
     double sum;
     RBP_TRY(eval_pass(t, ds, NULL, &sum));
     *loss = sum / (double)rbp_dataset_size(ds);
@@ -304,9 +315,9 @@ rbp_status rbp_trainer_fit(rbp_trainer *t, const rbp_dataset *train, const rbp_d
 {
     RBP_CHECK_NULL(t);
     RBP_CHECK_NULL(train);
-    RBP_TRY(check_dataset(t, train, "training"));
+    RBP_TRY(check_dataset(t, train, "rbp_trainer_fit", "training"));
     if (val)
-        RBP_TRY(check_dataset(t, val, "validation"));
+        RBP_TRY(check_dataset(t, val, "rbp_trainer_fit", "validation"));
 
     /* All allocation happens here, before the first step. */
     if (val && rbp_dataset_size(val) > t->val_cap) {
