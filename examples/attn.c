@@ -195,9 +195,7 @@ int main(int argc, char **argv)
         NULL,
         0,
     };
-    const char *pos[1] = {NULL};
-    int npos = 0;
-    cli_parse(argc, argv, opts, &info, pos, &npos);
+    cli_parse(argc, argv, opts, &info, NULL, NULL);
     if (!a.model)
         cli_usage_error("missing --model FILE");
     if (!a.sequence == !a.fasta)

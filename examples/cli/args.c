@@ -219,7 +219,7 @@ void cli_parse(int argc, char **argv, cli_option *opts, const cli_program_info *
                int *npos)
 {
     int only_positional = 0;
-    *npos = 0;
+    int n_pos = 0; /* pos/npos may be NULL for programs that take no positional argument */
     /* A name used twice in a table would silently shadow the second option: a program bug. */
     for (const cli_option *o = opts; !at_end(o); o++)
         for (const cli_option *q = o + 1; is_option(o) && !at_end(q); q++)
@@ -231,12 +231,12 @@ void cli_parse(int argc, char **argv, cli_option *opts, const cli_program_info *
         const char *arg = argv[i];
         int is_opt = !only_positional && arg[0] == '-' && arg[1] != '\0';
         if (!is_opt) {
-            if (*npos >= info->max_positional) {
+            if (n_pos >= info->max_positional || pos == NULL) {
                 if (info->max_positional == 0)
                     cli_usage_error("unexpected argument '%s'", arg);
                 cli_usage_error("unexpected extra argument '%s'", arg);
             }
-            pos[(*npos)++] = arg;
+            pos[n_pos++] = arg;
             continue;
         }
         if (strcmp(arg, "--") == 0) {
@@ -304,6 +304,8 @@ void cli_parse(int argc, char **argv, cli_option *opts, const cli_program_info *
         }
         parse_value(o, label, value);
     }
+    if (npos)
+        *npos = n_pos;
 }
 
 /* ---------------------------------------------------------------- help */

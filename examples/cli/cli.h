@@ -92,7 +92,8 @@ typedef struct cli_program_info {
 /*
  * Parse argv against `opts` (terminated by an entry with name == NULL and type != SECTION).
  * Handles "--name value", "--name=value", "-x value", "--" and the built-in --help / -h and
- * --version (which print and exit 0). Positional arguments go to pos[0..*npos) (borrowed).
+ * --version (which print and exit 0). Positional arguments go to pos[0..*npos) (borrowed);
+ * a program with max_positional == 0 may pass NULL for both.
  * Unknown options, missing or malformed values and surplus positionals are usage errors
  * (exit 2) naming the option.
  */

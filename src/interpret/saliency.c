@@ -46,6 +46,5 @@ rbp_status rbp_model_saliency(rbp_model *model, const rbp_batch *batch, float *o
             }
             out[row] = s;
         }
-    rbp__model_zero_grad(model);
     return RBP_OK;
 }

@@ -189,3 +189,19 @@ unsigned rbp__glyph_bold_row(unsigned char c, int r)
     unsigned g = rbp__font_glyph(c)[r];
     return ((g << 1) | g) & 0x3fu;
 }
+
+int rbp__glyph_next_run(unsigned row, int *start, int *c0, int *c1)
+{
+    int c = *start;
+    while (c < RBP__GLYPH_BOLD_W && !(row & (1u << (RBP__GLYPH_BOLD_W - 1 - c))))
+        c++;
+    if (c >= RBP__GLYPH_BOLD_W)
+        return 0;
+    int e = c;
+    while (e + 1 < RBP__GLYPH_BOLD_W && (row & (1u << (RBP__GLYPH_BOLD_W - 2 - e))))
+        e++;
+    *c0 = c;
+    *c1 = e;
+    *start = e + 1;
+    return 1;
+}

@@ -196,17 +196,8 @@ void rbp__cv_glyph(rbp__canvas *cv, unsigned char ch, double x, double y, double
     for (int r = 0; r < RBP__FONT_ASCENT; r++) {
         unsigned row = rbp__glyph_bold_row((unsigned char)ch, r);
         double top = y + (flip ? RBP__FONT_ASCENT - 1 - r : r) * rh;
-        for (int c0 = 0; c0 < RBP__GLYPH_BOLD_W;) {
-            if (!(row & (1u << (RBP__GLYPH_BOLD_W - 1 - c0)))) {
-                c0++;
-                continue;
-            }
-            int c1 = c0;
-            while (c1 + 1 < RBP__GLYPH_BOLD_W && (row & (1u << (RBP__GLYPH_BOLD_W - 2 - c1))))
-                c1++;
+        for (int at = 0, c0, c1; rbp__glyph_next_run(row, &at, &c0, &c1);)
             rbp__raster_rect(cv, x + c0 * cw, top, (c1 - c0 + 1) * cw, rh, c);
-            c0 = c1 + 1;
-        }
     }
 }
 

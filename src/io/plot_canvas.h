@@ -31,6 +31,11 @@ const uint8_t *rbp__font_glyph(unsigned char c);
 #define RBP__GLYPH_BOLD_W 6
 unsigned rbp__glyph_bold_row(unsigned char c, int r);
 
+/* The next horizontal run of ink in a bold-glyph row, starting at column *start: sets the
+ * inclusive columns [*c0, *c1], moves *start past the run and returns 1; 0 when none is left.
+ * Both canvases draw letters from these runs, so PNG and SVG letters are identical. */
+int rbp__glyph_next_run(unsigned row, int *start, int *c0, int *c1);
+
 /* ------------------------------------------------------------------ colours */
 
 typedef struct rbp__rgb {

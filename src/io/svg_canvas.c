@@ -170,14 +170,7 @@ void rbp__svg_glyph(rbp__canvas *cv, unsigned char ch, double x, double y, doubl
     for (int r = 0; r < RBP__FONT_ASCENT; r++) {
         unsigned row = rbp__glyph_bold_row(ch, r);
         double top = y + (flip ? RBP__FONT_ASCENT - 1 - r : r) * rh;
-        for (int c0 = 0; c0 < RBP__GLYPH_BOLD_W;) {
-            if (!(row & (1u << (RBP__GLYPH_BOLD_W - 1 - c0)))) {
-                c0++;
-                continue;
-            }
-            int c1 = c0;
-            while (c1 + 1 < RBP__GLYPH_BOLD_W && (row & (1u << (RBP__GLYPH_BOLD_W - 2 - c1))))
-                c1++;
+        for (int at = 0, c0, c1; rbp__glyph_next_run(row, &at, &c0, &c1);) {
             fputc('M', f);
             num(f, x + c0 * cw);
             fputc(' ', f);
@@ -189,7 +182,6 @@ void rbp__svg_glyph(rbp__canvas *cv, unsigned char ch, double x, double y, doubl
             fputc('h', f);
             num(f, -(c1 - c0 + 1) * cw);
             fputc('z', f);
-            c0 = c1 + 1;
         }
     }
     fputs("\"/>\n", f);
