@@ -77,20 +77,20 @@ static void free_data(data *d)
 }
 
 /* one training step: forward, BCE gradient, backward, SGD */
-static void train_step(rbp_model *m, const rbp_batch *b, float *logits, float *dl, uint64_t step)
+static void train_step(rbp_model *m, rbp_session *ss, const rbp_batch *b, float *logits, float *dl, uint64_t step)
 {
     const int B = b->size;
-    rbp__model_zero_grad(m);
-    if (rbp__model_forward(m, b, 1, 1234, step, logits) != RBP_OK)
+    rbp__session_zero_grad(ss);
+    if (rbp__model_forward(ss, b, 1, 1234, step, logits) != RBP_OK)
         die("forward");
     for (int i = 0; i < B; i++) {
         float p = 1.0f / (1.0f + expf(-logits[i]));
         dl[i] = (p - b->targets[i]) / (float)B;
     }
-    if (rbp__model_backward(m, dl) != RBP_OK)
+    if (rbp__model_backward(ss, dl) != RBP_OK)
         die("backward");
     float *w = rbp_model_params(m);
-    const float *g = rbp__model_grads(m);
+    const float *g = rbp__session_grads(ss);
     const size_t n = rbp_model_num_params(m);
     for (size_t i = 0; i < n; i++)
         w[i] -= 1e-3f * g[i];
@@ -256,7 +256,7 @@ int main(int argc, char **argv)
     rbp_model *m;
     if (rbp_model_create(&m, &cfg) != RBP_OK)
         die("rbp_model_create");
-    printf("GEMM: %s; BLAS kernels: %s%s\n", rbp__gemm_backend(), rbp__blas_corename(),
+    printf("GEMM: %s; BLAS kernels: %s%s\n", rbp_gemm_backend(), rbp__blas_corename(),
            rbp__blas_check() ? " (slow fallback: set OPENBLAS_CORETYPE=SkylakeX or Haswell)" : "");
     printf("config: L=%d d=%d heads=%d layers=%d d_ff=%d head_hidden=%d dropout=%.2f %s %s %s, batch %d, "
            "threads %d, params %zu\n",
@@ -272,16 +272,17 @@ int main(int argc, char **argv)
     double *sps = malloc(sizeof(double) * (size_t)reps);
 
     /* training: forward + backward + SGD; the first steps are warm-up (workspace, caches) */
-    if (rbp__model_reserve(m, B) != RBP_OK)
+    rbp_session *ss = NULL;
+    if (rbp_session_create(&ss, m, NULL) != RBP_OK || rbp__session_reserve(ss, B) != RBP_OK)
         die("reserve");
     uint64_t step = 0;
     for (int s = 0; s < 3; s++)
-        train_step(m, &d.batch, logits, dl, step++);
+        train_step(m, ss, &d.batch, logits, dl, step++);
     uint64_t allocs = rbp__alloc_count();
     for (int r = 0; r < reps; r++) {
         double t0 = bench_now();
         for (int s = 0; s < steps; s++)
-            train_step(m, &d.batch, logits, dl, step++);
+            train_step(m, ss, &d.batch, logits, dl, step++);
         sps[r] = (double)steps * B / (bench_now() - t0);
     }
     allocs = rbp__alloc_count() - allocs;
@@ -297,13 +298,13 @@ int main(int argc, char **argv)
         b.size = ib[k];
         if (ib[k] > infer_B)
             continue;
-        if (rbp_model_predict_batch(m, &b, logits) != RBP_OK)
+        if (rbp_session_predict_batch(ss, &b, logits) != RBP_OK)
             die("predict");
         uint64_t a0 = rbp__alloc_count();
         for (int r = 0; r < reps; r++) {
             double t0 = bench_now();
             for (int s = 0; s < steps; s++)
-                if (rbp_model_predict_batch(m, &b, logits) != RBP_OK)
+                if (rbp_session_predict_batch(ss, &b, logits) != RBP_OK)
                     die("predict");
             sps[r] = (double)steps * b.size / (bench_now() - t0);
         }
@@ -319,6 +320,7 @@ int main(int argc, char **argv)
     free(sps);
     free_data(&d);
     free_data(&di);
+    rbp_session_free(ss);
     rbp_model_free(m);
     return 0;
 }

@@ -162,9 +162,12 @@ int main(int argc, char **argv)
         if (e > 0)
             tr[e - 1] = seen / dt;
     }
+    rbp_session *session = NULL;
+    if (rbp_session_create(&session, model, NULL) != RBP_OK)
+        return fail("session");
     for (int r = 0; r < 1 + infer_reps; r++) {
         double t0 = bench_now();
-        if (rbp_model_predict(model, test, infer_batch, pred) != RBP_OK)
+        if (rbp_session_predict(session, test, infer_batch, pred) != RBP_OK)
             return fail("predict");
         double dt = bench_now() - t0;
         if (r > 0)
@@ -185,6 +188,7 @@ int main(int argc, char **argv)
 
     rbp_batcher_free(bt);
     rbp_trainer_free(trainer);
+    rbp_session_free(session);
     rbp_model_free(model);
     rbp_dataset_free(train);
     rbp_dataset_free(test);

@@ -214,6 +214,8 @@ int main(int argc, char **argv)
     cli_check(rbp_model_load(&model, a.model));
     rbp_model_config cfg;
     cli_check(rbp_model_get_config(model, &cfg));
+    rbp_session *session = NULL;
+    cli_check(rbp_session_create(&session, model, NULL));
     if (cfg.use_structure)
         cli_fail("%s uses a structure channel, which rbpattn-attn cannot take yet (sequence input only)", a.model);
     const int32_t NL = cfg.n_layers, NH = cfg.n_heads, L = cfg.seq_len;
@@ -263,10 +265,10 @@ int main(int argc, char **argv)
         b.viewpoint = viewpoint ? viewpoint + r * (size_t)L : NULL;
         b.targets = targets + r;
         float score;
-        cli_check(rbp_model_predict_batch(model, &b, &score));
-        cli_check(rbp_model_attention(model, 0, A));
+        cli_check(rbp_session_predict_batch(session, &b, &score));
+        cli_check(rbp_session_attention(session, 0, A));
         cli_check(rbp_attention_rollout(A, NL, NH, L, b.mask, (float)a.residual, NULL, roll_imp, scratch));
-        cli_check(rbp_model_saliency(model, &b, sal));
+        cli_check(rbp_session_saliency(session, &b, sal));
         int32_t n = 0;
         cli_check(rbp_attention_real_positions(b.mask, L, real, &n));
         if (n == 0)
@@ -395,6 +397,7 @@ int main(int argc, char **argv)
     free(recs), free(seqs), free(ids), free(A), free(crop), free(roll_imp), free(roll_crop), free(sal), free(sal_crop);
     free(scratch), free(real), free(letters);
     rbp_dataset_free(ds);
+    rbp_session_free(session);
     rbp_model_free(model);
     return CLI_EXIT_OK;
 }

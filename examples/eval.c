@@ -87,6 +87,8 @@ int main(int argc, char **argv)
     cli_check(rbp_model_load(&model, a.model));
     rbp_model_config cfg;
     cli_check(rbp_model_get_config(model, &cfg));
+    rbp_session *session = NULL;
+    cli_check(rbp_session_create(&session, model, NULL));
     if (cfg.use_structure && a.data.structure_column == NULL)
         cli_usage_error("%s uses a structure channel: give --structure-column NAME", a.model);
 
@@ -103,7 +105,7 @@ int main(int argc, char **argv)
                 cli_fail("%s: record %zu ('%s') has target %g, but the model is a classifier (labels 0/1)", desc,
                          i + 1, rbp_dataset_id(ds, i), (double)targets[i]);
 
-    /* Score batch by batch (not rbp_model_predict) to show progress on large sets. */
+    /* Score batch by batch (not rbp_session_predict) to show progress on large sets. */
     float *pred = cli_xmalloc(n * sizeof *pred);
     rbp_batcher *batcher = NULL;
     cli_check(rbp_batcher_create(&batcher, ds, a.batch, 0, 0, 0));
@@ -116,7 +118,7 @@ int main(int argc, char **argv)
     rbp_batch batch;
     int32_t got;
     while ((got = rbp_batcher_next(batcher, &batch)) == 1) {
-        cli_check(rbp_model_predict_batch(model, &batch, pred + done));
+        cli_check(rbp_session_predict_batch(session, &batch, pred + done));
         done += (size_t)batch.size;
         b++;
         double el = cli_now() - tp;
@@ -186,6 +188,7 @@ int main(int argc, char **argv)
     }
     free(pred);
     rbp_dataset_free(ds);
+    rbp_session_free(session);
     rbp_model_free(model);
     return CLI_EXIT_OK;
 }

@@ -34,7 +34,7 @@ static void write_row(FILE *out, const char *id, float score)
  * rbp_dataset_from_strings cannot take: such input goes through the library's reader
  * (whole file, unlabelled: require_target = 0) instead of the streaming path.
  */
-static int predict_with_structure(const args *a, rbp_model *model, const rbp_model_config *cfg, const char *input,
+static int predict_with_structure(const args *a, rbp_session *session, const rbp_model_config *cfg, const char *input,
                                   const char *out_path)
 {
     if (strcmp(input, "-") == 0)
@@ -58,7 +58,7 @@ static int predict_with_structure(const args *a, rbp_model *model, const rbp_mod
     cli_check(rbp_dataset_load(&ds, input, &opt));
     size_t n = rbp_dataset_size(ds);
     float *pred = cli_xmalloc(n * sizeof *pred);
-    cli_check(rbp_model_predict(model, ds, a->batch, pred));
+    cli_check(rbp_session_predict(session, ds, a->batch, pred));
     FILE *out = cli_open_output(out_path);
     if (!a->no_header)
         fprintf(out, "id\tscore\n");
@@ -142,6 +142,8 @@ int main(int argc, char **argv)
     cli_check(rbp_model_load(&model, a.model));
     rbp_model_config cfg;
     cli_check(rbp_model_get_config(model, &cfg));
+    rbp_session *session = NULL;
+    cli_check(rbp_session_create(&session, model, NULL));
     if (cfg.use_structure && a.structure_column == NULL)
         cli_usage_error("%s uses a structure channel: give --structure-column NAME (CSV/TSV input)", a.model);
     if (!cfg.use_structure && a.structure_column != NULL)
@@ -149,7 +151,8 @@ int main(int argc, char **argv)
 
     const char *out_path = a.out != NULL ? a.out : "-";
     if (cfg.use_structure) {
-        int rc = predict_with_structure(&a, model, &cfg, pos[0], out_path);
+        int rc = predict_with_structure(&a, session, &cfg, pos[0], out_path);
+        rbp_session_free(session);
         rbp_model_free(model);
         return rc;
     }
@@ -196,7 +199,7 @@ int main(int argc, char **argv)
         rbp_dataset *ds = NULL;
         rbp_status st = rbp_dataset_from_strings(&ds, seqs, NULL, ids, n, &dopt);
         if (st == RBP_OK)
-            st = rbp_model_predict(model, ds, a.batch, pred);
+            st = rbp_session_predict(session, ds, a.batch, pred);
         rbp_dataset_free(ds);
         if (st != RBP_OK) {
             cli_progress_clear(&progress);
@@ -241,6 +244,7 @@ int main(int argc, char **argv)
         cli_warn("no sequences in %s", strcmp(pos[0], "-") == 0 ? "<stdin>" : pos[0]);
     free(pred);
     cli_seqreader_close(reader);
+    rbp_session_free(session);
     rbp_model_free(model);
     return CLI_EXIT_OK;
 }

@@ -626,7 +626,10 @@ int main(int argc, char **argv)
     double t_eval0 = cli_now();
     size_t nt = rbp_dataset_size(test);
     float *pred = cli_xmalloc(nt * sizeof *pred);
-    cli_check(rbp_model_predict(model, test, a.eval_batch, pred));
+    rbp_session *session = NULL; /* training is over: the model is read only from here */
+    cli_check(rbp_session_create(&session, model, NULL));
+    cli_check(rbp_session_predict(session, test, a.eval_batch, pred));
+    rbp_session_free(session);
     cli_metrics m;
     cli_metrics_compute(&m, pred, rbp_dataset_targets(test), nt, task, a.threshold, a.binarize);
     double t_eval = cli_now() - t_eval0;

@@ -114,6 +114,8 @@ typedef struct fixture {
     rbp_model *model_sv;   /* as model, with structure and viewpoint embeddings */
     rbp_model *model_reg;  /* as model, regression */
     rbp_trainer *trainer;  /* over model: batch_size 2, eval_batch_size 4 */
+    rbp_session *sess;     /* over model */
+    rbp_session *sess_sv;  /* over model_sv */
     rbp_train_config tcfg;
     uint8_t tokens[N_ROWS * L_MODEL], mask[N_ROWS * L_MODEL], structure[N_ROWS * L_MODEL],
         viewpoint[N_ROWS * L_MODEL];
@@ -167,6 +169,8 @@ static int setup(void **state)
     F.tcfg.epochs = 1;
     F.tcfg.batch_size = 2;
     F.tcfg.eval_batch_size = 4;
+    if (rbp_session_create(&F.sess, F.model, NULL) != RBP_OK || rbp_session_create(&F.sess_sv, F.model_sv, NULL) != RBP_OK)
+        return -1;
     if (rbp_trainer_create(&F.trainer, F.model, &F.tcfg) != RBP_OK)
         return -1;
     memcpy(F.tokens, rbp_dataset_tokens(F.ds), sizeof F.tokens);
@@ -181,6 +185,8 @@ static int teardown(void **state)
 {
     (void)state;
     rbp_trainer_free(F.trainer);
+    rbp_session_free(F.sess);
+    rbp_session_free(F.sess_sv);
     rbp_model_free(F.model);
     rbp_model_free(F.model_sv);
     rbp_model_free(F.model_reg);
@@ -621,62 +627,127 @@ static void test_model_predict_batch(void **state)
     (void)state;
     float out[N_ROWS];
     rbp_batch b = good_batch();
-    EXPECT_FAIL(rbp_model_predict_batch(NULL, &b, out), RBP_ERR_INVALID_ARG, "'model'");
-    EXPECT_FAIL(rbp_model_predict_batch(F.model, NULL, out), RBP_ERR_INVALID_ARG, "'batch'");
-    EXPECT_FAIL(rbp_model_predict_batch(F.model, &b, NULL), RBP_ERR_INVALID_ARG, "'out'");
+    EXPECT_FAIL(rbp_session_predict_batch(NULL, &b, out), RBP_ERR_INVALID_ARG, "'session'");
+    EXPECT_FAIL(rbp_session_predict_batch(F.sess, NULL, out), RBP_ERR_INVALID_ARG, "'batch'");
+    EXPECT_FAIL(rbp_session_predict_batch(F.sess, &b, NULL), RBP_ERR_INVALID_ARG, "'out'");
 
     b.size = 0;
-    EXPECT_FAIL(rbp_model_predict_batch(F.model, &b, out), RBP_ERR_INVALID_ARG, "batch->size = 0");
+    EXPECT_FAIL(rbp_session_predict_batch(F.sess, &b, out), RBP_ERR_INVALID_ARG, "batch->size = 0");
     b.size = -2;
-    EXPECT_FAIL(rbp_model_predict_batch(F.model, &b, out), RBP_ERR_INVALID_ARG, "batch->size = -2");
+    EXPECT_FAIL(rbp_session_predict_batch(F.sess, &b, out), RBP_ERR_INVALID_ARG, "batch->size = -2");
     b = good_batch();
     b.length = 6; /* the batch does not fit the model */
-    EXPECT_FAIL(rbp_model_predict_batch(F.model, &b, out), RBP_ERR_SHAPE, "batch->length = 6");
+    EXPECT_FAIL(rbp_session_predict_batch(F.sess, &b, out), RBP_ERR_SHAPE, "batch->length = 6");
     b = good_batch();
     b.tokens = NULL;
-    EXPECT_FAIL(rbp_model_predict_batch(F.model, &b, out), RBP_ERR_INVALID_ARG, "batch->tokens");
+    EXPECT_FAIL(rbp_session_predict_batch(F.sess, &b, out), RBP_ERR_INVALID_ARG, "batch->tokens");
     uint8_t bad_tokens[N_ROWS * L_MODEL];
     memcpy(bad_tokens, F.tokens, sizeof bad_tokens);
     bad_tokens[L_MODEL + 3] = RBP_VOCAB_SIZE;
     b = good_batch();
     b.tokens = bad_tokens;
-    EXPECT_FAIL(rbp_model_predict_batch(F.model, &b, out), RBP_ERR_INVALID_ARG, "batch->tokens[b=1, t=3]");
+    EXPECT_FAIL(rbp_session_predict_batch(F.sess, &b, out), RBP_ERR_INVALID_ARG, "batch->tokens[b=1, t=3]");
 
     /* structure / viewpoint inputs of a model that uses them */
     b = good_batch();
     b.structure = NULL;
-    EXPECT_FAIL(rbp_model_predict_batch(F.model_sv, &b, out), RBP_ERR_INVALID_ARG, "batch->structure");
+    EXPECT_FAIL(rbp_session_predict_batch(F.sess_sv, &b, out), RBP_ERR_INVALID_ARG, "batch->structure");
     b = good_batch();
     b.viewpoint = NULL;
-    EXPECT_FAIL(rbp_model_predict_batch(F.model_sv, &b, out), RBP_ERR_INVALID_ARG, "batch->viewpoint");
+    EXPECT_FAIL(rbp_session_predict_batch(F.sess_sv, &b, out), RBP_ERR_INVALID_ARG, "batch->viewpoint");
     uint8_t bad[N_ROWS * L_MODEL];
     memset(bad, RBP_STRUCT_VOCAB_SIZE, sizeof bad);
     b = good_batch();
     b.structure = bad;
-    EXPECT_FAIL(rbp_model_predict_batch(F.model_sv, &b, out), RBP_ERR_INVALID_ARG, "batch->structure[b=0, t=0]");
+    EXPECT_FAIL(rbp_session_predict_batch(F.sess_sv, &b, out), RBP_ERR_INVALID_ARG, "batch->structure[b=0, t=0]");
     memset(bad, 2, sizeof bad);
     b = good_batch();
     b.viewpoint = bad;
-    EXPECT_FAIL(rbp_model_predict_batch(F.model_sv, &b, out), RBP_ERR_INVALID_ARG, "batch->viewpoint[b=0, t=0]");
+    EXPECT_FAIL(rbp_session_predict_batch(F.sess_sv, &b, out), RBP_ERR_INVALID_ARG, "batch->viewpoint[b=0, t=0]");
 
-    /* the model is still usable after all of this */
+    /* the logits variant checks the same way */
+    EXPECT_FAIL(rbp_session_predict_batch_logits(NULL, &b, out), RBP_ERR_INVALID_ARG, "'session'");
+    EXPECT_FAIL(rbp_session_predict_batch_logits(F.sess, NULL, out), RBP_ERR_INVALID_ARG, "'batch'");
+    EXPECT_FAIL(rbp_session_predict_batch_logits(F.sess, &b, NULL), RBP_ERR_INVALID_ARG, "'out'");
+    b.tokens = bad_tokens;
+    EXPECT_FAIL(rbp_session_predict_batch_logits(F.sess, &b, out), RBP_ERR_INVALID_ARG, "batch->tokens[b=1, t=3]");
+
+    /* the session is still usable after all of this */
     b = good_batch();
-    assert_int_equal(rbp_model_predict_batch(F.model, &b, out), RBP_OK);
-    assert_int_equal(rbp_model_predict_batch(F.model_sv, &b, out), RBP_OK);
+    assert_int_equal(rbp_session_predict_batch(F.sess, &b, out), RBP_OK);
+    assert_int_equal(rbp_session_predict_batch(F.sess_sv, &b, out), RBP_OK);
 }
 
 static void test_model_predict(void **state)
 {
     (void)state;
     float out[N_ROWS];
-    EXPECT_FAIL(rbp_model_predict(NULL, F.ds, 2, out), RBP_ERR_INVALID_ARG, "'model'");
-    EXPECT_FAIL(rbp_model_predict(F.model, NULL, 2, out), RBP_ERR_INVALID_ARG, "'ds'");
-    EXPECT_FAIL(rbp_model_predict(F.model, F.ds, 2, NULL), RBP_ERR_INVALID_ARG, "'out'");
-    EXPECT_FAIL(rbp_model_predict(F.model, F.ds, 0, out), RBP_ERR_INVALID_ARG, "batch_size = 0");
-    EXPECT_FAIL(rbp_model_predict(F.model, F.ds, -1, out), RBP_ERR_INVALID_ARG, "batch_size = -1");
-    EXPECT_FAIL(rbp_model_predict(F.model, F.ds_short, 2, out), RBP_ERR_SHAPE, "length is 6");
-    EXPECT_FAIL(rbp_model_predict(F.model_sv, F.ds, 2, out), RBP_ERR_INVALID_ARG, "structure");
-    assert_int_equal(rbp_model_predict(F.model, F.ds, 3, out), RBP_OK);
+    EXPECT_FAIL(rbp_session_predict(NULL, F.ds, 2, out), RBP_ERR_INVALID_ARG, "'session'");
+    EXPECT_FAIL(rbp_session_predict(F.sess, NULL, 2, out), RBP_ERR_INVALID_ARG, "'ds'");
+    EXPECT_FAIL(rbp_session_predict(F.sess, F.ds, 2, NULL), RBP_ERR_INVALID_ARG, "'out'");
+    EXPECT_FAIL(rbp_session_predict(F.sess, F.ds, 0, out), RBP_ERR_INVALID_ARG, "batch_size = 0");
+    EXPECT_FAIL(rbp_session_predict(F.sess, F.ds, -1, out), RBP_ERR_INVALID_ARG, "batch_size = -1");
+    EXPECT_FAIL(rbp_session_predict(F.sess, F.ds_short, 2, out), RBP_ERR_SHAPE, "length is 6");
+    EXPECT_FAIL(rbp_session_predict(F.sess_sv, F.ds, 2, out), RBP_ERR_INVALID_ARG, "structure");
+    assert_int_equal(rbp_session_predict(F.sess, F.ds, 3, out), RBP_OK);
+    EXPECT_FAIL(rbp_session_predict_logits(NULL, F.ds, 2, out), RBP_ERR_INVALID_ARG, "'session'");
+    EXPECT_FAIL(rbp_session_predict_logits(F.sess, NULL, 2, out), RBP_ERR_INVALID_ARG, "'ds'");
+    EXPECT_FAIL(rbp_session_predict_logits(F.sess, F.ds, 2, NULL), RBP_ERR_INVALID_ARG, "'out'");
+    EXPECT_FAIL(rbp_session_predict_logits(F.sess, F.ds, 0, out), RBP_ERR_INVALID_ARG, "batch_size = 0");
+    EXPECT_FAIL(rbp_session_predict_logits(F.sess, F.ds_short, 2, out), RBP_ERR_SHAPE, "length is 6");
+    assert_int_equal(rbp_session_predict_logits(F.sess, F.ds, 3, out), RBP_OK);
+
+    /* a bad row in a dataset is reported with its batch, with 1 thread and with 3 */
+    rbp_dataset *bad = NULL;
+    const char *bad_seqs[N_ROWS] = {"ACGUACGU", "GGGAAACC", "uuuACGac", "CAGUCAGU"};
+    assert_int_equal(rbp_dataset_from_strings(&bad, bad_seqs, targets, NULL, N_ROWS, NULL), RBP_OK);
+    /* the reader never makes a bad token: poke one into row 2 */
+    ((uint8_t *)(uintptr_t)rbp_dataset_tokens(bad))[2 * L_MODEL + 1] = RBP_VOCAB_SIZE;
+    EXPECT_FAIL(rbp_session_predict(F.sess, bad, 1, out), RBP_ERR_INVALID_ARG, "batch at rows 2..2");
+    rbp_session_options o;
+    assert_int_equal(rbp_session_options_init(&o, RBP_SESSION_OPTIONS_VERSION), RBP_OK);
+    o.n_threads = 3;
+    rbp_session *mt = NULL;
+    assert_int_equal(rbp_session_create(&mt, F.model, &o), RBP_OK);
+    EXPECT_FAIL(rbp_session_predict(mt, bad, 1, out), RBP_ERR_INVALID_ARG, "batch at rows 2..2");
+    EXPECT_FAIL(rbp_session_predict(mt, bad, 2, out), RBP_ERR_INVALID_ARG, "batch->tokens[b=0, t=1]");
+    rbp_session_free(mt);
+    rbp_dataset_free(bad);
+}
+
+static void test_session(void **state)
+{
+    (void)state;
+    rbp_session_options o;
+    EXPECT_FAIL(rbp_session_options_init(NULL, RBP_SESSION_OPTIONS_VERSION), RBP_ERR_INVALID_ARG, "'opt'");
+    EXPECT_FAIL(rbp_session_options_init(&o, 99), RBP_ERR_INVALID_ARG, "unknown options version 99");
+    assert_int_equal(rbp_session_options_init(&o, RBP_SESSION_OPTIONS_VERSION), RBP_OK);
+    assert_int_equal(o.n_threads, 1);
+
+    rbp_session *s = POISON;
+    EXPECT_FAIL(rbp_session_create(NULL, F.model, NULL), RBP_ERR_INVALID_ARG, "'out'");
+    EXPECT_FAIL(rbp_session_create(&s, NULL, NULL), RBP_ERR_INVALID_ARG, "'model'");
+    assert_null(s);
+    o.n_threads = 0;
+    s = POISON;
+    EXPECT_FAIL(rbp_session_create(&s, F.model, &o), RBP_ERR_INVALID_ARG, "n_threads = 0");
+    assert_null(s);
+    o.n_threads = 1025;
+    EXPECT_FAIL(rbp_session_create(&s, F.model, &o), RBP_ERR_INVALID_ARG, "n_threads = 1025");
+    o.n_threads = 2;
+    o.version = 7;
+    EXPECT_FAIL(rbp_session_create(&s, F.model, &o), RBP_ERR_INVALID_ARG, "unknown options version 7");
+    assert_null(s);
+    rbp_session_free(NULL); /* accepts NULL */
+
+    assert_null(rbp_session_model(NULL));
+    EXPECT_MSG(rbp_session_model(NULL), "rbp_session_model: argument 'session' is NULL");
+    assert_ptr_equal(rbp_session_model(F.sess), F.model);
+
+    /* the GEMM back-end is named, whatever it is */
+    const char *gemm = rbp_gemm_backend();
+    assert_non_null(gemm);
+    assert_true(!strcmp(gemm, "BLAS") || !strncmp(gemm, "built-in", 8));
 }
 
 static void test_model_attention(void **state)
@@ -684,32 +755,35 @@ static void test_model_attention(void **state)
     (void)state;
     rbp_model_config c;
     tiny_model_config(&c);
-    rbp_model *fresh = NULL;
-    assert_int_equal(rbp_model_create(&fresh, &c), RBP_OK);
+    rbp_model *fresh_model = NULL;
+    assert_int_equal(rbp_model_create(&fresh_model, &c), RBP_OK);
+    rbp_session *fresh = NULL;
+    assert_int_equal(rbp_session_create(&fresh, fresh_model, NULL), RBP_OK);
     float attn[1 * 2 * L_MODEL * L_MODEL], out[N_ROWS];
 
-    EXPECT_FAIL(rbp_model_attention(NULL, 0, attn), RBP_ERR_INVALID_ARG, "'model'");
-    EXPECT_FAIL(rbp_model_attention(fresh, 0, NULL), RBP_ERR_INVALID_ARG, "'out'");
+    EXPECT_FAIL(rbp_session_attention(NULL, 0, attn), RBP_ERR_INVALID_ARG, "'session'");
+    EXPECT_FAIL(rbp_session_attention(fresh, 0, NULL), RBP_ERR_INVALID_ARG, "'out'");
     /* wrong state: no forward pass yet */
-    EXPECT_FAIL(rbp_model_attention(fresh, 0, attn), RBP_ERR_STATE, "no forward pass");
+    EXPECT_FAIL(rbp_session_attention(fresh, 0, attn), RBP_ERR_STATE, "no forward pass");
 
     rbp_batch b = good_batch();
     b.size = 2;
-    assert_int_equal(rbp_model_predict_batch(fresh, &b, out), RBP_OK);
-    assert_int_equal(rbp_model_attention(fresh, 1, attn), RBP_OK);
-    EXPECT_FAIL(rbp_model_attention(fresh, 2, attn), RBP_ERR_INVALID_ARG, "example 2");
-    EXPECT_FAIL(rbp_model_attention(fresh, -1, attn), RBP_ERR_INVALID_ARG, "example -1");
+    assert_int_equal(rbp_session_predict_batch(fresh, &b, out), RBP_OK);
+    assert_int_equal(rbp_session_attention(fresh, 1, attn), RBP_OK);
+    EXPECT_FAIL(rbp_session_attention(fresh, 2, attn), RBP_ERR_INVALID_ARG, "example 2");
+    EXPECT_FAIL(rbp_session_attention(fresh, -1, attn), RBP_ERR_INVALID_ARG, "example -1");
 
     /* a failed forward pass leaves no attention behind: the state error again */
     b.length = 5;
-    EXPECT_FAIL(rbp_model_predict_batch(fresh, &b, out), RBP_ERR_SHAPE, "batch->length = 5");
+    EXPECT_FAIL(rbp_session_predict_batch(fresh, &b, out), RBP_ERR_SHAPE, "batch->length = 5");
     b.length = L_MODEL;
     uint8_t bad_tokens[N_ROWS * L_MODEL];
     memset(bad_tokens, 0xff, sizeof bad_tokens);
     b.tokens = bad_tokens;
-    EXPECT_FAIL(rbp_model_predict_batch(fresh, &b, out), RBP_ERR_INVALID_ARG, "batch->tokens[b=0, t=0]");
-    EXPECT_FAIL(rbp_model_attention(fresh, 0, attn), RBP_ERR_STATE, "no forward pass");
-    rbp_model_free(fresh);
+    EXPECT_FAIL(rbp_session_predict_batch(fresh, &b, out), RBP_ERR_INVALID_ARG, "batch->tokens[b=0, t=0]");
+    EXPECT_FAIL(rbp_session_attention(fresh, 0, attn), RBP_ERR_STATE, "no forward pass");
+    rbp_session_free(fresh);
+    rbp_model_free(fresh_model);
 }
 
 static void test_model_save_load(void **state)
@@ -1372,23 +1446,23 @@ static void test_model_saliency(void **state)
     (void)state;
     float out[N_ROWS * L_MODEL];
     rbp_batch b = good_batch();
-    EXPECT_FAIL(rbp_model_saliency(NULL, &b, out), RBP_ERR_INVALID_ARG, "'model'");
-    EXPECT_FAIL(rbp_model_saliency(F.model, NULL, out), RBP_ERR_INVALID_ARG, "'batch'");
-    EXPECT_FAIL(rbp_model_saliency(F.model, &b, NULL), RBP_ERR_INVALID_ARG, "'out'");
+    EXPECT_FAIL(rbp_session_saliency(NULL, &b, out), RBP_ERR_INVALID_ARG, "'session'");
+    EXPECT_FAIL(rbp_session_saliency(F.sess, NULL, out), RBP_ERR_INVALID_ARG, "'batch'");
+    EXPECT_FAIL(rbp_session_saliency(F.sess, &b, NULL), RBP_ERR_INVALID_ARG, "'out'");
     b.size = 0;
-    EXPECT_FAIL(rbp_model_saliency(F.model, &b, out), RBP_ERR_INVALID_ARG, "batch size 0");
+    EXPECT_FAIL(rbp_session_saliency(F.sess, &b, out), RBP_ERR_INVALID_ARG, "batch size 0");
     b = good_batch();
     b.length = 9;
-    EXPECT_FAIL(rbp_model_saliency(F.model, &b, out), RBP_ERR_SHAPE, "batch->length = 9");
-    assert_non_null(strstr(rbp_last_error(), "rbp_model_saliency"));
+    EXPECT_FAIL(rbp_session_saliency(F.sess, &b, out), RBP_ERR_SHAPE, "batch->length = 9");
+    assert_non_null(strstr(rbp_last_error(), "rbp_session_saliency"));
     b = good_batch();
     b.tokens = NULL;
-    EXPECT_FAIL(rbp_model_saliency(F.model, &b, out), RBP_ERR_INVALID_ARG, "batch->tokens");
+    EXPECT_FAIL(rbp_session_saliency(F.sess, &b, out), RBP_ERR_INVALID_ARG, "batch->tokens");
     b = good_batch();
     b.structure = NULL;
-    EXPECT_FAIL(rbp_model_saliency(F.model_sv, &b, out), RBP_ERR_INVALID_ARG, "batch->structure");
+    EXPECT_FAIL(rbp_session_saliency(F.sess_sv, &b, out), RBP_ERR_INVALID_ARG, "batch->structure");
     b = good_batch();
-    assert_int_equal(rbp_model_saliency(F.model, &b, out), RBP_OK);
+    assert_int_equal(rbp_session_saliency(F.sess, &b, out), RBP_OK);
 }
 
 int main(void)
@@ -1408,6 +1482,7 @@ int main(void)
         cmocka_unit_test(test_model_predict_batch),
         cmocka_unit_test(test_model_predict),
         cmocka_unit_test(test_model_attention),
+        cmocka_unit_test(test_session),
         cmocka_unit_test(test_model_save_load),
         cmocka_unit_test(test_train_config),
         cmocka_unit_test(test_schedule_and_losses),

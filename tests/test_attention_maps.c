@@ -114,8 +114,8 @@ static void test_errors(void **state)
     int32_t idx[2], n;
     assert_int_equal(rbp_attention_real_positions(NULL, 2, idx, &n), RBP_ERR_INVALID_ARG);
     assert_non_null(strstr(rbp_last_error(), "mask"));
-    assert_int_equal(rbp_model_saliency(NULL, NULL, NULL), RBP_ERR_INVALID_ARG);
-    assert_non_null(strstr(rbp_last_error(), "model"));
+    assert_int_equal(rbp_session_saliency(NULL, NULL, NULL), RBP_ERR_INVALID_ARG);
+    assert_non_null(strstr(rbp_last_error(), "session"));
 }
 
 int main(void)

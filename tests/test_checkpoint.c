@@ -567,8 +567,13 @@ static size_t model_roundtrip(rbp_model *m)
         mask[i] = (uint8_t)(i < 20);
     }
     rbp_batch bt = {2, 12, tok, mask, NULL, NULL, y, NULL};
-    assert_int_equal(rbp_model_predict_batch(m, &bt, p1), RBP_OK);
-    assert_int_equal(rbp_model_predict_batch(back, &bt, p2), RBP_OK);
+    rbp_session *s1 = NULL, *s2 = NULL;
+    assert_int_equal(rbp_session_create(&s1, m, NULL), RBP_OK);
+    assert_int_equal(rbp_session_create(&s2, back, NULL), RBP_OK);
+    assert_int_equal(rbp_session_predict_batch(s1, &bt, p1), RBP_OK);
+    assert_int_equal(rbp_session_predict_batch(s2, &bt, p2), RBP_OK);
+    rbp_session_free(s1);
+    rbp_session_free(s2);
     assert_memory_equal(p1, p2, sizeof p1);
     size_t n;
     unsigned char *raw = rbp_test_read_file(path, &n);

@@ -93,6 +93,8 @@ static void test_motif_gets_the_importance(void **state)
 {
     (void)state;
     rbp_model *model = train_motif_model();
+    rbp_session *session = NULL;
+    assert_int_equal(rbp_session_create(&session, model, NULL), RBP_OK);
     rbp_model_config cfg;
     rbp_model_get_config(model, &cfg);
     const int NL = cfg.n_layers, NH = cfg.n_heads;
@@ -106,13 +108,13 @@ static void test_motif_gets_the_importance(void **state)
     rbp_batch b;
     memset(&b, 0, sizeof b);
     b.size = N, b.length = L, b.tokens = tok, b.mask = mask, b.targets = rbp_dataset_targets(held);
-    assert_int_equal(rbp_model_predict_batch(model, &b, prob), RBP_OK);
-    assert_int_equal(rbp_model_saliency(model, &b, sal), RBP_OK);
+    assert_int_equal(rbp_session_predict_batch(session, &b, prob), RBP_OK);
+    assert_int_equal(rbp_session_saliency(session, &b, sal), RBP_OK);
 
     double roll_motif = 0, roll_bg = 0, sal_motif = 0, sal_bg = 0, p_mean = 0;
     int roll_wins = 0, sal_wins = 0;
     for (int i = 0; i < N; i++) {
-        assert_int_equal(rbp_model_attention(model, i, A), RBP_OK);
+        assert_int_equal(rbp_session_attention(session, i, A), RBP_OK);
         assert_int_equal(rbp_attention_rollout(A, NL, NH, L, mask + (size_t)i * L, 0.5f, NULL, imp, NULL), RBP_OK);
         double rm = 0, rb = 0, sm = 0, sb = 0;
         for (int t = 0; t < L; t++) {
@@ -144,6 +146,7 @@ static void test_motif_gets_the_importance(void **state)
     assert_true(sal_wins >= N * 60 / 100);
     free(A);
     rbp_dataset_free(held);
+    rbp_session_free(session);
     rbp_model_free(model);
 }
 
@@ -158,6 +161,8 @@ static void test_maps_respect_padding(void **state)
     mc.pooling = RBP_POOL_MEAN;
     rbp_model *model = NULL;
     assert_int_equal(rbp_model_create(&model, &mc), RBP_OK);
+    rbp_session *session = NULL;
+    assert_int_equal(rbp_session_create(&session, model, NULL), RBP_OK);
     const char *seqs[2] = {"ACGUACGU", "GGGAAACCCUUU"};
     rbp_dataset_options o;
     rbp_dataset_options_init(&o, RBP_DATASET_OPTIONS_VERSION);
@@ -170,8 +175,8 @@ static void test_maps_respect_padding(void **state)
     b.size = 2, b.length = 12, b.tokens = rbp_dataset_tokens(ds), b.mask = rbp_dataset_mask(ds);
     b.targets = rbp_dataset_targets(ds);
     float p[2], sal[24], A[2 * 2 * 12 * 12];
-    assert_int_equal(rbp_model_predict_batch(model, &b, p), RBP_OK);
-    assert_int_equal(rbp_model_attention(model, 0, A), RBP_OK);
+    assert_int_equal(rbp_session_predict_batch(session, &b, p), RBP_OK);
+    assert_int_equal(rbp_session_attention(session, 0, A), RBP_OK);
     for (int m = 0; m < 2 * 2; m++)
         for (int i = 0; i < 8; i++) { /* real queries of the short sequence */
             double s = 0;
@@ -183,7 +188,7 @@ static void test_maps_respect_padding(void **state)
             }
             assert_float_equal(s, 1.0, 1e-5);
         }
-    assert_int_equal(rbp_model_saliency(model, &b, sal), RBP_OK);
+    assert_int_equal(rbp_session_saliency(session, &b, sal), RBP_OK);
     for (int t = 8; t < 12; t++)
         assert_float_equal(sal[t], 0.0f, 0.0);
     double nz = 0;
@@ -191,8 +196,9 @@ static void test_maps_respect_padding(void **state)
         nz += fabsf(sal[t]);
     assert_true(nz > 0);
     /* out-of-range example index is an error, not a crash */
-    assert_int_equal(rbp_model_attention(model, 2, A), RBP_ERR_INVALID_ARG);
+    assert_int_equal(rbp_session_attention(session, 2, A), RBP_ERR_INVALID_ARG);
     rbp_dataset_free(ds);
+    rbp_session_free(session);
     rbp_model_free(model);
 }
 

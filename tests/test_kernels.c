@@ -108,7 +108,7 @@ static void test_sgemm_builtin(void **state)
      * on shapes that cover every edge: ragged M and N tiles, N <= 16 (narrow kernel), K above
      * the K block (the later blocks accumulate onto the first one's beta), transposes, and
      * leading dimensions larger than the rows */
-    printf("  built-in GEMM ISA: %d, rbp__sgemm_rm uses: %s\n", rbp__sgemm_builtin_isa(), rbp__gemm_backend());
+    printf("  built-in GEMM ISA: %d, rbp__sgemm_rm uses: %s\n", rbp__sgemm_builtin_isa(), rbp_gemm_backend());
     float one = 1.0f, c = 0.0f;
     if (!rbp__sgemm_builtin_isa()) {
         assert_int_equal(rbp__sgemm_builtin(0, 0, 1, 1, 1, 1.0f, &one, 1, &one, 1, 0.0f, &c, 1), 0);

@@ -97,6 +97,14 @@ static rbp_model *create_ok(const rbp_model_config *cfg)
     return m;
 }
 
+static rbp_session *sess_ok(const rbp_model *m)
+{
+    rbp_session *s = NULL;
+    assert_int_equal(rbp_session_create(&s, m, NULL), RBP_OK);
+    assert_non_null(s);
+    return s;
+}
+
 /* ------------------------------------------------------------------ configuration */
 
 static void test_config_defaults(void **state)
@@ -322,36 +330,41 @@ static void test_determinism(void **state)
     rbp_model_config c = tiny_config();
     c.dropout = 0.2f;
     rbp_model *a = create_ok(&c), *b = create_ok(&c);
+    rbp_session *sa = sess_ok(a), *sb = sess_ok(b);
     assert_memory_equal(rbp_model_params(a), rbp_model_params(b), rbp_model_num_params(a) * sizeof(float));
     test_batch tb;
     make_batch(&tb, 3, 7, 5);
     float la[3], lb[3], lc[3];
-    assert_int_equal(rbp__model_forward(a, &tb.batch, 1, 77, 3, la), RBP_OK);
-    assert_int_equal(rbp__model_forward(b, &tb.batch, 1, 77, 3, lb), RBP_OK);
+    assert_int_equal(rbp__model_forward(sa, &tb.batch, 1, 77, 3, la), RBP_OK);
+    assert_int_equal(rbp__model_forward(sb, &tb.batch, 1, 77, 3, lb), RBP_OK);
     assert_memory_equal(la, lb, sizeof la);
     /* another step or dropout seed: other masks; inference: no dropout at all */
-    assert_int_equal(rbp__model_forward(b, &tb.batch, 1, 77, 4, lc), RBP_OK);
+    assert_int_equal(rbp__model_forward(sb, &tb.batch, 1, 77, 4, lc), RBP_OK);
     assert_true(memcmp(la, lc, sizeof la) != 0);
-    assert_int_equal(rbp__model_forward(b, &tb.batch, 1, 78, 3, lc), RBP_OK);
+    assert_int_equal(rbp__model_forward(sb, &tb.batch, 1, 78, 3, lc), RBP_OK);
     assert_true(memcmp(la, lc, sizeof la) != 0);
-    assert_int_equal(rbp__model_forward(a, &tb.batch, 0, 77, 3, la), RBP_OK);
-    assert_int_equal(rbp__model_forward(b, &tb.batch, 0, 1, 9, lb), RBP_OK);
+    assert_int_equal(rbp__model_forward(sa, &tb.batch, 0, 77, 3, la), RBP_OK);
+    assert_int_equal(rbp__model_forward(sb, &tb.batch, 0, 1, 9, lb), RBP_OK);
     assert_memory_equal(la, lb, sizeof la);
     /* gradients are reproducible too */
     float dl[3] = {0.5f, -0.25f, 1.0f};
-    rbp__model_zero_grad(a);
-    rbp__model_zero_grad(b);
-    assert_int_equal(rbp__model_forward(a, &tb.batch, 1, 5, 6, la), RBP_OK);
-    assert_int_equal(rbp__model_backward(a, dl), RBP_OK);
-    assert_int_equal(rbp__model_forward(b, &tb.batch, 1, 5, 6, lb), RBP_OK);
-    assert_int_equal(rbp__model_backward(b, dl), RBP_OK);
-    assert_memory_equal(rbp__model_grads(a), rbp__model_grads(b), rbp_model_num_params(a) * sizeof(float));
+    rbp__session_zero_grad(sa);
+    rbp__session_zero_grad(sb);
+    assert_int_equal(rbp__model_forward(sa, &tb.batch, 1, 5, 6, la), RBP_OK);
+    assert_int_equal(rbp__model_backward(sa, dl), RBP_OK);
+    assert_int_equal(rbp__model_forward(sb, &tb.batch, 1, 5, 6, lb), RBP_OK);
+    assert_int_equal(rbp__model_backward(sb, dl), RBP_OK);
+    assert_memory_equal(rbp__session_grads(sa), rbp__session_grads(sb), rbp_model_num_params(a) * sizeof(float));
+    rbp_session_free(sb);
     rbp_model_free(b);
     /* another seed: other weights */
     c.seed = 2;
     b = create_ok(&c);
+    sb = sess_ok(b);
     assert_true(memcmp(rbp_model_params(a), rbp_model_params(b), rbp_model_num_params(a) * sizeof(float)) != 0);
+    rbp_session_free(sa);
     rbp_model_free(a);
+    rbp_session_free(sb);
     rbp_model_free(b);
     free_batch(&tb);
 }
@@ -360,6 +373,7 @@ static void test_determinism(void **state)
 
 typedef struct {
     rbp_model *m;
+    rbp_session *s; /* over m */
     test_batch tb;
     int training;
     float logits[8];
@@ -368,7 +382,7 @@ typedef struct {
 static double model_loss(void *p)
 {
     gc_ctx *c = p;
-    rbp_status st = rbp__model_forward(c->m, &c->tb.batch, c->training, 11, 3, c->logits);
+    rbp_status st = rbp__model_forward(c->s, &c->tb.batch, c->training, 11, 3, c->logits);
     assert_int_equal(st, RBP_OK);
     return bce(c->logits, c->tb.targets, c->tb.batch.size, NULL);
 }
@@ -399,24 +413,26 @@ static double model_gradcheck(rbp_model_config cfg, const char *tag)
     float margin = 0.0f;
     for (int tries = 0; tries < 2000; tries++, cfg.seed++) {
         c.m = create_ok(&cfg);
+        c.s = sess_ok(c.m);
         if (cfg.conv_kernel)
             randomize_stem_bias(c.m, cfg.seed);
         model_loss(&c);
-        margin = rbp__model_kink_margin(c.m);
+        margin = rbp__model_kink_margin(c.s);
         if (margin >= 1e-2f)
             break;
+        rbp_session_free(c.s);
         rbp_model_free(c.m);
         c.m = NULL;
     }
     assert_non_null(c.m);
 
     float dlogits[8];
-    rbp__model_zero_grad(c.m);
+    rbp__session_zero_grad(c.s);
     bce(c.logits, c.tb.targets, c.tb.batch.size, dlogits);
-    assert_int_equal(rbp__model_backward(c.m, dlogits), RBP_OK);
+    assert_int_equal(rbp__model_backward(c.s, dlogits), RBP_OK);
     const size_t n = rbp_model_num_params(c.m);
     float *grad = malloc(sizeof(float) * n);
-    memcpy(grad, rbp__model_grads(c.m), sizeof(float) * n);
+    memcpy(grad, rbp__session_grads(c.s), sizeof(float) * n);
     float *params = rbp_model_params(c.m);
 
     rbp__param_info info[32];
@@ -430,6 +446,7 @@ static double model_gradcheck(rbp_model_config cfg, const char *tag)
     }
     printf("  => %s: worst ratio to tolerance %.3f\n", tag, worst);
     free(grad);
+    rbp_session_free(c.s);
     rbp_model_free(c.m);
     free_batch(&c.tb);
     return worst;
@@ -515,14 +532,15 @@ static void test_conv_stem_ignores_padding(void **state)
     c.conv_kernel = 5;
     c.pooling = RBP_POOL_MEAN;
     rbp_model *m = create_ok(&c);
+    rbp_session *sm = sess_ok(m);
     test_batch tb;
     make_batch(&tb, 3, 7, 9);
     assert_int_equal(tb.batch.mask[7 + 6], 0); /* example 1 is padded at t = 6 */
     float a[3], b[3], one[1];
-    assert_int_equal(rbp_model_predict_batch(m, &tb.batch, a), RBP_OK);
+    assert_int_equal(rbp_session_predict_batch(sm, &tb.batch, a), RBP_OK);
     for (int tok = 0; tok < RBP_VOCAB_SIZE; tok++) {
         tb.tokens[7 + 6] = (uint8_t)tok;
-        assert_int_equal(rbp_model_predict_batch(m, &tb.batch, b), RBP_OK);
+        assert_int_equal(rbp_session_predict_batch(sm, &tb.batch, b), RBP_OK);
         assert_float_equal(b[1], a[1], 0.0);
     }
     for (int e = 0; e < 3; e++) {
@@ -532,16 +550,19 @@ static void test_conv_stem_ignores_padding(void **state)
         single.mask += e * 7;
         single.structure += e * 7;
         single.viewpoint += e * 7;
-        assert_int_equal(rbp_model_predict_batch(m, &single, one), RBP_OK);
+        assert_int_equal(rbp_session_predict_batch(sm, &single, one), RBP_OK);
         assert_float_equal(one[0], a[e], 1e-6);
     }
     /* and the stem does change the model: the same weights without it differ */
     rbp_model_config c0 = c;
     c0.conv_kernel = 0;
     rbp_model *m0 = create_ok(&c0);
-    assert_int_equal(rbp_model_predict_batch(m0, &tb.batch, b), RBP_OK);
+    rbp_session *sm0 = sess_ok(m0);
+    assert_int_equal(rbp_session_predict_batch(sm0, &tb.batch, b), RBP_OK);
     assert_true(fabsf(b[0] - a[0]) > 1e-6f);
+    rbp_session_free(sm0);
     rbp_model_free(m0);
+    rbp_session_free(sm);
     rbp_model_free(m);
     free_batch(&tb);
 }
@@ -554,68 +575,70 @@ static void test_batch_validation(void **state)
     rbp_model_config c = tiny_config();
     c.use_structure = c.use_viewpoint = 1;
     rbp_model *m = create_ok(&c);
+    rbp_session *sm = sess_ok(m);
     test_batch tb;
     make_batch(&tb, 2, 7, 3);
     float out[2];
-    assert_int_equal(rbp_model_predict_batch(m, &tb.batch, out), RBP_OK);
+    assert_int_equal(rbp_session_predict_batch(sm, &tb.batch, out), RBP_OK);
 
     tb.tokens[9] = 6; /* b = 1, t = 2 */
-    assert_int_equal(rbp_model_predict_batch(m, &tb.batch, out), RBP_ERR_INVALID_ARG);
+    assert_int_equal(rbp_session_predict_batch(sm, &tb.batch, out), RBP_ERR_INVALID_ARG);
     assert_non_null(strstr(rbp_last_error(), "b=1, t=2"));
     assert_non_null(strstr(rbp_last_error(), "= 6"));
     tb.tokens[9] = 255;
-    assert_int_equal(rbp__model_forward(m, &tb.batch, 1, 0, 0, out), RBP_ERR_INVALID_ARG);
+    assert_int_equal(rbp__model_forward(sm, &tb.batch, 1, 0, 0, out), RBP_ERR_INVALID_ARG);
     assert_non_null(strstr(rbp_last_error(), "255"));
     tb.tokens[9] = 1;
     tb.structure[3] = 4;
-    assert_int_equal(rbp_model_predict_batch(m, &tb.batch, out), RBP_ERR_INVALID_ARG);
+    assert_int_equal(rbp_session_predict_batch(sm, &tb.batch, out), RBP_ERR_INVALID_ARG);
     assert_non_null(strstr(rbp_last_error(), "structure[b=0, t=3]"));
     tb.structure[3] = 0;
     tb.viewpoint[13] = 2;
-    assert_int_equal(rbp_model_predict_batch(m, &tb.batch, out), RBP_ERR_INVALID_ARG);
+    assert_int_equal(rbp_session_predict_batch(sm, &tb.batch, out), RBP_ERR_INVALID_ARG);
     assert_non_null(strstr(rbp_last_error(), "viewpoint[b=1, t=6]"));
     tb.viewpoint[13] = 1;
 
     rbp_batch bad = tb.batch;
     bad.length = 8;
-    assert_int_equal(rbp_model_predict_batch(m, &bad, out), RBP_ERR_SHAPE);
+    assert_int_equal(rbp_session_predict_batch(sm, &bad, out), RBP_ERR_SHAPE);
     assert_non_null(strstr(rbp_last_error(), "seq_len"));
     bad = tb.batch;
     bad.size = 0;
-    assert_int_equal(rbp_model_predict_batch(m, &bad, out), RBP_ERR_INVALID_ARG);
+    assert_int_equal(rbp_session_predict_batch(sm, &bad, out), RBP_ERR_INVALID_ARG);
     assert_non_null(strstr(rbp_last_error(), "size"));
     bad = tb.batch;
     bad.structure = NULL;
-    assert_int_equal(rbp_model_predict_batch(m, &bad, out), RBP_ERR_INVALID_ARG);
+    assert_int_equal(rbp_session_predict_batch(sm, &bad, out), RBP_ERR_INVALID_ARG);
     assert_non_null(strstr(rbp_last_error(), "structure"));
     bad = tb.batch;
     bad.viewpoint = NULL;
-    assert_int_equal(rbp_model_predict_batch(m, &bad, out), RBP_ERR_INVALID_ARG);
+    assert_int_equal(rbp_session_predict_batch(sm, &bad, out), RBP_ERR_INVALID_ARG);
     assert_non_null(strstr(rbp_last_error(), "viewpoint"));
     bad = tb.batch;
     bad.tokens = NULL;
-    assert_int_equal(rbp_model_predict_batch(m, &bad, out), RBP_ERR_INVALID_ARG);
+    assert_int_equal(rbp_session_predict_batch(sm, &bad, out), RBP_ERR_INVALID_ARG);
     assert_non_null(strstr(rbp_last_error(), "tokens"));
-    assert_int_equal(rbp_model_predict_batch(NULL, &tb.batch, out), RBP_ERR_INVALID_ARG);
-    assert_non_null(strstr(rbp_last_error(), "model"));
-    assert_int_equal(rbp_model_predict_batch(m, NULL, out), RBP_ERR_INVALID_ARG);
+    assert_int_equal(rbp_session_predict_batch(NULL, &tb.batch, out), RBP_ERR_INVALID_ARG);
+    assert_non_null(strstr(rbp_last_error(), "session"));
+    assert_int_equal(rbp_session_predict_batch(sm, NULL, out), RBP_ERR_INVALID_ARG);
     assert_non_null(strstr(rbp_last_error(), "batch"));
-    assert_int_equal(rbp_model_predict_batch(m, &tb.batch, NULL), RBP_ERR_INVALID_ARG);
+    assert_int_equal(rbp_session_predict_batch(sm, &tb.batch, NULL), RBP_ERR_INVALID_ARG);
     assert_non_null(strstr(rbp_last_error(), "out"));
-    assert_int_equal(rbp__model_reserve(m, 0), RBP_ERR_INVALID_ARG);
+    assert_int_equal(rbp__session_reserve(sm, 0), RBP_ERR_INVALID_ARG);
     assert_non_null(strstr(rbp_last_error(), "B = 0"));
-    assert_int_equal(rbp__model_reserve(NULL, 1), RBP_ERR_INVALID_ARG);
+    assert_int_equal(rbp__session_reserve(NULL, 1), RBP_ERR_INVALID_ARG);
 
     /* a failed call leaves no usable forward state behind */
-    assert_int_equal(rbp__model_backward(m, out), RBP_ERR_STATE);
+    assert_int_equal(rbp__model_backward(sm, out), RBP_ERR_STATE);
     assert_non_null(strstr(rbp_last_error(), "forward"));
     float att[2 * 2 * 7 * 7];
-    assert_int_equal(rbp_model_attention(m, 0, att), RBP_ERR_STATE);
+    assert_int_equal(rbp_session_attention(sm, 0, att), RBP_ERR_STATE);
     /* backward after inference-only prediction is refused too */
-    assert_int_equal(rbp_model_predict_batch(m, &tb.batch, out), RBP_OK);
-    assert_int_equal(rbp__model_backward(m, out), RBP_ERR_STATE);
+    assert_int_equal(rbp_session_predict_batch(sm, &tb.batch, out), RBP_OK);
+    assert_int_equal(rbp__model_backward(sm, out), RBP_ERR_STATE);
     assert_int_equal(rbp__model_backward(NULL, out), RBP_ERR_INVALID_ARG);
-    assert_int_equal(rbp__model_backward(m, NULL), RBP_ERR_INVALID_ARG);
+    assert_int_equal(rbp__model_backward(sm, NULL), RBP_ERR_INVALID_ARG);
+    rbp_session_free(sm);
     rbp_model_free(m);
     free_batch(&tb);
 }
@@ -626,11 +649,12 @@ static void test_predict_outputs(void **state)
     rbp_model_config c = tiny_config();
     c.pooling = RBP_POOL_MEAN;
     rbp_model *m = create_ok(&c);
+    rbp_session *sm = sess_ok(m);
     test_batch tb;
     make_batch(&tb, 5, 7, 9);
     float prob[5], logits[5], one[1];
-    assert_int_equal(rbp_model_predict_batch(m, &tb.batch, prob), RBP_OK);
-    assert_int_equal(rbp__model_forward(m, &tb.batch, 0, 0, 0, logits), RBP_OK);
+    assert_int_equal(rbp_session_predict_batch(sm, &tb.batch, prob), RBP_OK);
+    assert_int_equal(rbp__model_forward(sm, &tb.batch, 0, 0, 0, logits), RBP_OK);
     for (int b = 0; b < 5; b++) {
         assert_float_equal(prob[b], 1.0 / (1.0 + exp(-(double)logits[b])), 1e-6);
         /* each example is independent of the others in its batch */
@@ -640,27 +664,30 @@ static void test_predict_outputs(void **state)
         single.mask += b * 7;
         single.structure += b * 7;
         single.viewpoint += b * 7;
-        assert_int_equal(rbp_model_predict_batch(m, &single, one), RBP_OK);
+        assert_int_equal(rbp_session_predict_batch(sm, &single, one), RBP_OK);
         assert_float_equal(one[0], prob[b], 1e-6);
     }
     /* with mean pooling, padded positions do not matter at all */
     tb.tokens[7 + 6] = RBP_TOK_A; /* example 1 is padded at t = 6 */
-    assert_int_equal(rbp_model_predict_batch(m, &tb.batch, logits), RBP_OK);
+    assert_int_equal(rbp_session_predict_batch(sm, &tb.batch, logits), RBP_OK);
     assert_float_equal(logits[1], prob[1], 0.0);
     /* a NULL mask means every position is real */
     rbp_batch nomask = tb.batch;
     nomask.mask = NULL;
     nomask.size = 1;
-    assert_int_equal(rbp_model_predict_batch(m, &nomask, one), RBP_OK);
+    assert_int_equal(rbp_session_predict_batch(sm, &nomask, one), RBP_OK);
     assert_float_equal(one[0], prob[0], 1e-6); /* example 0 has no padding */
+    rbp_session_free(sm);
     rbp_model_free(m);
 
     /* regression: the raw output */
     c.task = RBP_TASK_REGRESSION;
     m = create_ok(&c);
-    assert_int_equal(rbp_model_predict_batch(m, &tb.batch, prob), RBP_OK);
-    assert_int_equal(rbp__model_forward(m, &tb.batch, 0, 0, 0, logits), RBP_OK);
+    sm = sess_ok(m);
+    assert_int_equal(rbp_session_predict_batch(sm, &tb.batch, prob), RBP_OK);
+    assert_int_equal(rbp__model_forward(sm, &tb.batch, 0, 0, 0, logits), RBP_OK);
     assert_memory_equal(prob, logits, sizeof prob);
+    rbp_session_free(sm);
     rbp_model_free(m);
     free_batch(&tb);
 }
@@ -671,6 +698,7 @@ static void test_predict_dataset(void **state)
     rbp_model_config c = tiny_config();
     c.use_viewpoint = 1;
     rbp_model *m = create_ok(&c);
+    rbp_session *sm = sess_ok(m);
     const char *seqs[5] = {"ACGUACG", "acGUAcg", "ACG", "NNACGUU", "UUUU"};
     rbp_dataset_options opt;
     rbp_dataset_options_init(&opt, RBP_DATASET_OPTIONS_VERSION);
@@ -678,32 +706,37 @@ static void test_predict_dataset(void **state)
     rbp_dataset *ds = NULL;
     assert_int_equal(rbp_dataset_from_strings(&ds, seqs, NULL, NULL, 5, &opt), RBP_OK);
     float all[5], one[1];
-    assert_int_equal(rbp_model_predict(m, ds, 2, all), RBP_OK); /* batches 2, 2, 1 */
+    assert_int_equal(rbp_session_predict(sm, ds, 2, all), RBP_OK); /* batches 2, 2, 1 */
     for (size_t i = 0; i < 5; i++) {
         rbp_batch b = {1, 7, rbp_dataset_tokens(ds) + i * 7, rbp_dataset_mask(ds) + i * 7, NULL,
                        rbp_dataset_viewpoint(ds) + i * 7, NULL, NULL};
-        assert_int_equal(rbp_model_predict_batch(m, &b, one), RBP_OK);
+        assert_int_equal(rbp_session_predict_batch(sm, &b, one), RBP_OK);
         assert_float_equal(one[0], all[i], 1e-6);
         assert_true(all[i] > 0.0f && all[i] < 1.0f);
     }
     /* errors */
-    assert_int_equal(rbp_model_predict(m, ds, 0, all), RBP_ERR_INVALID_ARG);
+    assert_int_equal(rbp_session_predict(sm, ds, 0, all), RBP_ERR_INVALID_ARG);
     assert_non_null(strstr(rbp_last_error(), "batch_size"));
-    assert_int_equal(rbp_model_predict(NULL, ds, 2, all), RBP_ERR_INVALID_ARG);
-    assert_int_equal(rbp_model_predict(m, NULL, 2, all), RBP_ERR_INVALID_ARG);
+    assert_int_equal(rbp_session_predict(NULL, ds, 2, all), RBP_ERR_INVALID_ARG);
+    assert_int_equal(rbp_session_predict(sm, NULL, 2, all), RBP_ERR_INVALID_ARG);
     assert_non_null(strstr(rbp_last_error(), "ds"));
-    assert_int_equal(rbp_model_predict(m, ds, 2, NULL), RBP_ERR_INVALID_ARG);
+    assert_int_equal(rbp_session_predict(sm, ds, 2, NULL), RBP_ERR_INVALID_ARG);
+    rbp_session_free(sm);
     rbp_model_free(m);
     c.seq_len = 9;
     m = create_ok(&c);
-    assert_int_equal(rbp_model_predict(m, ds, 2, all), RBP_ERR_SHAPE);
+    sm = sess_ok(m);
+    assert_int_equal(rbp_session_predict(sm, ds, 2, all), RBP_ERR_SHAPE);
     assert_non_null(strstr(rbp_last_error(), "seq_len"));
+    rbp_session_free(sm);
     rbp_model_free(m);
     c.seq_len = 7;
     c.use_structure = 1;
     m = create_ok(&c);
-    assert_int_equal(rbp_model_predict(m, ds, 2, all), RBP_ERR_INVALID_ARG);
+    sm = sess_ok(m);
+    assert_int_equal(rbp_session_predict(sm, ds, 2, all), RBP_ERR_INVALID_ARG);
     assert_non_null(strstr(rbp_last_error(), "structure"));
+    rbp_session_free(sm);
     rbp_model_free(m);
     rbp_dataset_free(ds);
 }
@@ -714,14 +747,15 @@ static void test_attention_maps(void **state)
     rbp_model_config c = tiny_config();
     c.dropout = 0.3f; /* attention dropout must not leak into the reported maps */
     rbp_model *m = create_ok(&c);
+    rbp_session *sm = sess_ok(m);
     test_batch tb;
     make_batch(&tb, 3, 7, 4);
     float logits[3];
     const int L = 7, NH = 2, NL = 2;
     float att[2 * 2 * 7 * 7], att2[2 * 2 * 7 * 7];
-    assert_int_equal(rbp__model_forward(m, &tb.batch, 1, 1, 1, logits), RBP_OK);
+    assert_int_equal(rbp__model_forward(sm, &tb.batch, 1, 1, 1, logits), RBP_OK);
     for (int ex = 0; ex < 3; ex++) {
-        assert_int_equal(rbp_model_attention(m, ex, att), RBP_OK);
+        assert_int_equal(rbp_session_attention(sm, ex, att), RBP_OK);
         for (int l = 0; l < NL; l++)
             for (int h = 0; h < NH; h++)
                 for (int q = 0; q < L; q++) {
@@ -738,17 +772,18 @@ static void test_attention_maps(void **state)
     }
     /* (rows summing to 1 above shows the maps of a training pass are taken before the
      * attention dropout.) Prediction and an inference forward give the same maps. */
-    assert_int_equal(rbp_model_predict_batch(m, &tb.batch, logits), RBP_OK);
-    assert_int_equal(rbp_model_attention(m, 2, att), RBP_OK);
-    assert_int_equal(rbp__model_forward(m, &tb.batch, 0, 1, 1, logits), RBP_OK);
-    assert_int_equal(rbp_model_attention(m, 2, att2), RBP_OK);
+    assert_int_equal(rbp_session_predict_batch(sm, &tb.batch, logits), RBP_OK);
+    assert_int_equal(rbp_session_attention(sm, 2, att), RBP_OK);
+    assert_int_equal(rbp__model_forward(sm, &tb.batch, 0, 1, 1, logits), RBP_OK);
+    assert_int_equal(rbp_session_attention(sm, 2, att2), RBP_OK);
     assert_memory_equal(att, att2, sizeof att);
     /* errors */
-    assert_int_equal(rbp_model_attention(m, 3, att), RBP_ERR_INVALID_ARG);
+    assert_int_equal(rbp_session_attention(sm, 3, att), RBP_ERR_INVALID_ARG);
     assert_non_null(strstr(rbp_last_error(), "example 3"));
-    assert_int_equal(rbp_model_attention(m, -1, att), RBP_ERR_INVALID_ARG);
-    assert_int_equal(rbp_model_attention(NULL, 0, att), RBP_ERR_INVALID_ARG);
-    assert_int_equal(rbp_model_attention(m, 0, NULL), RBP_ERR_INVALID_ARG);
+    assert_int_equal(rbp_session_attention(sm, -1, att), RBP_ERR_INVALID_ARG);
+    assert_int_equal(rbp_session_attention(NULL, 0, att), RBP_ERR_INVALID_ARG);
+    assert_int_equal(rbp_session_attention(sm, 0, NULL), RBP_ERR_INVALID_ARG);
+    rbp_session_free(sm);
     rbp_model_free(m);
     free_batch(&tb);
 }
@@ -758,21 +793,22 @@ static void test_saliency_buffers(void **state)
     (void)state;
     rbp_model_config c = tiny_config();
     rbp_model *m = create_ok(&c);
+    rbp_session *sm = sess_ok(m);
     test_batch tb;
     make_batch(&tb, 2, 7, 8);
     float logits[2], dl[2];
-    assert_null(rbp__model_input_embedding(m));
-    assert_null(rbp__model_input_embedding_grad(m));
-    assert_int_equal(rbp__model_forward(m, &tb.batch, 0, 0, 0, logits), RBP_OK);
-    assert_non_null(rbp__model_input_embedding(m));
-    assert_null(rbp__model_input_embedding_grad(m)); /* no backward yet */
+    assert_null(rbp__session_input_embedding(sm));
+    assert_null(rbp__session_input_embedding_grad(sm));
+    assert_int_equal(rbp__model_forward(sm, &tb.batch, 0, 0, 0, logits), RBP_OK);
+    assert_non_null(rbp__session_input_embedding(sm));
+    assert_null(rbp__session_input_embedding_grad(sm)); /* no backward yet */
     bce(logits, tb.targets, 2, dl);
-    rbp__model_zero_grad(m);
-    assert_int_equal(rbp__model_backward(m, dl), RBP_OK);
-    const float *emb = rbp__model_input_embedding(m), *demb = rbp__model_input_embedding_grad(m);
+    rbp__session_zero_grad(sm);
+    assert_int_equal(rbp__model_backward(sm, dl), RBP_OK);
+    const float *emb = rbp__session_input_embedding(sm), *demb = rbp__session_input_embedding_grad(sm);
     assert_non_null(demb);
     /* demb is d loss / d emb: the token embedding gradient is its scatter-sum times sqrt(d) */
-    const float *g = rbp__model_grads(m);
+    const float *g = rbp__session_grads(sm);
     for (int v = 0; v < RBP_VOCAB_SIZE; v++)
         for (int k = 0; k < 8; k++) {
             double s = 0.0;
@@ -784,6 +820,7 @@ static void test_saliency_buffers(void **state)
     /* emb = tok * sqrt(d) + pe: at t = 0 the encoding is (0, 1, 0, 1, ...) */
     const float *p = rbp_model_params(m);
     assert_float_equal(emb[1], p[tb.tokens[0] * 8 + 1] * sqrtf(8.0f) + 1.0f, 1e-6);
+    rbp_session_free(sm);
     rbp_model_free(m);
     free_batch(&tb);
 }
@@ -799,35 +836,39 @@ static void test_no_allocation_after_reserve(void **state)
         c.pooling = k ? RBP_POOL_MAX : RBP_POOL_FLATTEN;
         c.use_structure = k;
         rbp_model *m = create_ok(&c);
+        rbp_session *sm = sess_ok(m);
         test_batch tb;
         make_batch(&tb, 4, 7, 2);
         float logits[4], dl[4];
-        assert_int_equal(rbp__model_reserve(m, 4), RBP_OK);
+        assert_int_equal(rbp__session_reserve(sm, 4), RBP_OK);
         uint64_t before = rbp__alloc_count();
         for (int step = 0; step < 3; step++) {
-            rbp__model_zero_grad(m);
-            assert_int_equal(rbp__model_forward(m, &tb.batch, 1, 1, (uint64_t)step, logits), RBP_OK);
+            rbp__session_zero_grad(sm);
+            assert_int_equal(rbp__model_forward(sm, &tb.batch, 1, 1, (uint64_t)step, logits), RBP_OK);
             bce(logits, tb.targets, 4, dl);
-            assert_int_equal(rbp__model_backward(m, dl), RBP_OK);
+            assert_int_equal(rbp__model_backward(sm, dl), RBP_OK);
         }
         /* inference at the same or a smaller batch size, attention maps */
         float att[2 * 4 * 7 * 7];
-        assert_int_equal(rbp_model_predict_batch(m, &tb.batch, logits), RBP_OK);
+        assert_int_equal(rbp_session_predict_batch(sm, &tb.batch, logits), RBP_OK);
         tb.batch.size = 2;
-        assert_int_equal(rbp_model_predict_batch(m, &tb.batch, logits), RBP_OK);
-        assert_int_equal(rbp_model_attention(m, 1, att), RBP_OK);
-        assert_int_equal(rbp__model_forward(m, &tb.batch, 0, 0, 0, logits), RBP_OK);
+        assert_int_equal(rbp_session_predict_batch(sm, &tb.batch, logits), RBP_OK);
+        assert_int_equal(rbp_session_attention(sm, 1, att), RBP_OK);
+        assert_int_equal(rbp__model_forward(sm, &tb.batch, 0, 0, 0, logits), RBP_OK);
         assert_int_equal(rbp__alloc_count() - before, 0);
         /* a larger batch grows the workspace once */
         tb.batch.size = 4;
+        rbp_session_free(sm);
         rbp_model_free(m);
         m = create_ok(&c);
+        sm = sess_ok(m);
         before = rbp__alloc_count();
-        assert_int_equal(rbp_model_predict_batch(m, &tb.batch, logits), RBP_OK);
+        assert_int_equal(rbp_session_predict_batch(sm, &tb.batch, logits), RBP_OK);
         assert_int_equal(rbp__alloc_count() - before, 1);
         before = rbp__alloc_count();
-        assert_int_equal(rbp_model_predict_batch(m, &tb.batch, logits), RBP_OK);
+        assert_int_equal(rbp_session_predict_batch(sm, &tb.batch, logits), RBP_OK);
         assert_int_equal(rbp__alloc_count() - before, 0);
+        rbp_session_free(sm);
         rbp_model_free(m);
         free_batch(&tb);
     }
@@ -840,15 +881,18 @@ static void test_reserve_growth_keeps_results(void **state)
     rbp_model_config c = tiny_config();
     c.dropout = 0.2f;
     rbp_model *a = create_ok(&c), *b = create_ok(&c);
+    rbp_session *sa = sess_ok(a), *sb = sess_ok(b);
     test_batch tb;
     make_batch(&tb, 3, 7, 6);
     float la[3], lb[3];
-    assert_int_equal(rbp__model_reserve(b, 64), RBP_OK);
-    assert_int_equal(rbp_model_predict_batch(a, &tb.batch, la), RBP_OK); /* inference layout */
-    assert_int_equal(rbp__model_forward(a, &tb.batch, 1, 3, 3, la), RBP_OK); /* grows to training */
-    assert_int_equal(rbp__model_forward(b, &tb.batch, 1, 3, 3, lb), RBP_OK);
+    assert_int_equal(rbp__session_reserve(sb, 64), RBP_OK);
+    assert_int_equal(rbp_session_predict_batch(sa, &tb.batch, la), RBP_OK); /* inference layout */
+    assert_int_equal(rbp__model_forward(sa, &tb.batch, 1, 3, 3, la), RBP_OK); /* grows to training */
+    assert_int_equal(rbp__model_forward(sb, &tb.batch, 1, 3, 3, lb), RBP_OK);
     assert_memory_equal(la, lb, sizeof la);
+    rbp_session_free(sa);
     rbp_model_free(a);
+    rbp_session_free(sb);
     rbp_model_free(b);
     free_batch(&tb);
 }
@@ -928,6 +972,7 @@ static void test_torch_reference(void **state)
         read_floats(f, "targets", y, (size_t)B);
 
         rbp_model *m = create_ok(&c);
+        rbp_session *sm = sess_ok(m);
         size_t np;
         assert_int_equal(fscanf(f, " params %zu", &np), 1);
         assert_int_equal(np, rbp_model_num_params(m));
@@ -947,31 +992,32 @@ static void test_torch_reference(void **state)
         rbp_batch batch = {B, L, tok, mask, str, view, y, NULL};
         float dl[16];
         assert_true(B <= 16);
-        rbp__model_zero_grad(m);
-        assert_int_equal(rbp__model_forward(m, &batch, 0, 0, 0, logits), RBP_OK);
+        rbp__session_zero_grad(sm);
+        assert_int_equal(rbp__model_forward(sm, &batch, 0, 0, 0, logits), RBP_OK);
         double loss = bce(logits, y, B, dl);
-        assert_int_equal(rbp__model_backward(m, dl), RBP_OK);
-        assert_int_equal(rbp_model_attention(m, 0, att), RBP_OK);
+        assert_int_equal(rbp__model_backward(sm, dl), RBP_OK);
+        assert_int_equal(rbp_session_attention(sm, 0, att), RBP_OK);
 
         /* tolerances: float32 on both sides, different summation orders */
         double gmax = 0.0, worst_g = 0.0, worst_l = 0.0;
         for (size_t i = 0; i < np; i++)
             gmax = fmax(gmax, fabs(ref_grads[i]));
         for (size_t i = 0; i < np; i++)
-            worst_g = fmax(worst_g, fabs(rbp__model_grads(m)[i] - ref_grads[i]) / gmax);
+            worst_g = fmax(worst_g, fabs(rbp__session_grads(sm)[i] - ref_grads[i]) / gmax);
         for (int b = 0; b < B; b++)
             worst_l = fmax(worst_l, fabs(logits[b] - ref_logits[b]));
         printf("  torch %-28s logits max |d| %.2e, loss %.9g vs %.9g, grads max |d|/max|g| %.2e\n", name, worst_l,
                loss, (double)loss_ref, worst_g);
         assert_tensor_close(logits, ref_logits, (size_t)B, 1e-4, 0);
         assert_float_equal(loss, loss_ref, 1e-5);
-        assert_tensor_close(rbp__model_grads(m), ref_grads, np, 1e-4 * gmax, 1e-3);
+        assert_tensor_close(rbp__session_grads(sm), ref_grads, np, 1e-4 * gmax, 1e-3);
         assert_tensor_close(att, ref_att, maps, 1e-5, 1e-4);
         /* the probabilities of predict_batch are the sigmoids of torch's logits */
-        assert_int_equal(rbp_model_predict_batch(m, &batch, logits), RBP_OK);
+        assert_int_equal(rbp_session_predict_batch(sm, &batch, logits), RBP_OK);
         for (int b = 0; b < B; b++)
             assert_float_equal(logits[b], 1.0 / (1.0 + exp(-(double)ref_logits[b])), 1e-5);
 
+        rbp_session_free(sm);
         rbp_model_free(m);
         free(tok);
         free(mask);

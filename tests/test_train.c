@@ -121,6 +121,17 @@ static float *params_copy(rbp_model *m)
     return p;
 }
 
+/* Score a dataset through a throw-away session over the trained model. */
+static rbp_status predict_all(const rbp_model *m, const rbp_dataset *ds, int32_t batch_size, float *out)
+{
+    rbp_session *s = NULL;
+    rbp_status st = rbp_session_create(&s, m, NULL);
+    if (st == RBP_OK)
+        st = rbp_session_predict(s, ds, batch_size, out);
+    rbp_session_free(s);
+    return st;
+}
+
 static double seconds(void)
 {
     struct timespec ts;
@@ -285,7 +296,9 @@ static void test_step_wiring(void **state)
     fixture_make(&f, &mc, &tc);
     rbp_model *twin = NULL;
     assert_int_equal(rbp_model_create(&twin, &mc), RBP_OK);
-    assert_int_equal(rbp__model_reserve(twin, 16), RBP_OK);
+    rbp_session *ts = NULL; /* the twin's own session: gradients live there, not in the model */
+    assert_int_equal(rbp_session_create(&ts, twin, NULL), RBP_OK);
+    assert_int_equal(rbp__session_reserve(ts, 16), RBP_OK);
     const size_t n = rbp_model_num_params(twin);
     assert_memory_equal(rbp_model_params(twin), rbp_model_params(f.model), n * sizeof(float));
     float *m = calloc(n, sizeof(float)), *v = calloc(n, sizeof(float));
@@ -301,20 +314,21 @@ static void test_step_wiring(void **state)
         double loss;
         assert_int_equal(rbp_trainer_step(f.trainer, &b, &loss), RBP_OK);
 
-        rbp__model_zero_grad(twin);
-        assert_int_equal(rbp__model_forward(twin, &b, 1, tc.seed, (uint64_t)s, logits), RBP_OK);
+        rbp__session_zero_grad(ts);
+        assert_int_equal(rbp__model_forward(ts, &b, 1, tc.seed, (uint64_t)s, logits), RBP_OK);
         double l = rbp_loss_bce_logits(logits, b.targets, (size_t)b.size, 2.0f, dl);
         assert_true(l == loss);
-        assert_int_equal(rbp__model_backward(twin, dl), RBP_OK);
-        rbp__clip_grad_norm(rbp__model_grads(twin), n, 0.5);
+        assert_int_equal(rbp__model_backward(ts, dl), RBP_OK);
+        rbp__clip_grad_norm(rbp__session_grads(ts), n, 0.5);
         double lr = rbp_schedule_lr(&tc, mc.d_model, s, 0);
-        rbp__adam_update(rbp_model_params(twin), m, v, rbp__model_grads(twin), n, lr, tc.beta1, tc.beta2, tc.eps,
+        rbp__adam_update(rbp_model_params(twin), m, v, rbp__session_grads(ts), n, lr, tc.beta1, tc.beta2, tc.eps,
                          0.1f, s);
         assert_memory_equal(rbp_model_params(twin), rbp_model_params(f.model), n * sizeof(float));
     }
     assert_int_equal(rbp_trainer_step_count(f.trainer), 3);
     free(m);
     free(v);
+    rbp_session_free(ts);
     rbp_model_free(twin);
     rbp_batcher_free(bt);
     rbp_dataset_free(ds);
@@ -819,7 +833,7 @@ static void test_learns_motif_classification(void **state)
     assert_int_equal(rbp_trainer_set_callbacks(f.trainer, NULL, on_epoch, &c), RBP_OK);
     assert_int_equal(rbp_trainer_fit(f.trainer, train, NULL), RBP_OK);
     float *prob = malloc(n_test * sizeof(float));
-    assert_int_equal(rbp_model_predict(f.model, test, 250, prob), RBP_OK);
+    assert_int_equal(predict_all(f.model, test, 250, prob), RBP_OK);
     double auc;
     assert_int_equal(rbp_metric_roc_auc(prob, rbp_dataset_targets(test), n_test, &auc), RBP_OK);
     double dt = seconds() - t0;
@@ -852,7 +866,7 @@ static void test_learns_motif_regression(void **state)
     assert_int_equal(rbp_trainer_set_callbacks(f.trainer, NULL, on_epoch, &c), RBP_OK);
     assert_int_equal(rbp_trainer_fit(f.trainer, train, NULL), RBP_OK);
     float *pred = malloc(n_test * sizeof(float));
-    assert_int_equal(rbp_model_predict(f.model, test, 250, pred), RBP_OK);
+    assert_int_equal(predict_all(f.model, test, 250, pred), RBP_OK);
     double r2;
     assert_int_equal(rbp_metric_r2(pred, rbp_dataset_targets(test), n_test, &r2), RBP_OK);
     double dt = seconds() - t0;

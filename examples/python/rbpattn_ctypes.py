@@ -27,12 +27,13 @@ lib.rbp_dataset_from_strings.argtypes = [C.POINTER(C.c_void_p), C.POINTER(C.c_ch
 lib.rbp_model_create.argtypes = [C.POINTER(C.c_void_p), C.c_void_p]
 lib.rbp_trainer_create.argtypes = [C.POINTER(C.c_void_p), C.c_void_p, C.c_void_p]
 lib.rbp_trainer_fit.argtypes = [C.c_void_p, C.c_void_p, C.c_void_p]
-lib.rbp_model_predict.argtypes = [C.c_void_p, C.c_void_p, C.c_int32, C.POINTER(C.c_float)]
+lib.rbp_session_create.argtypes = [C.POINTER(C.c_void_p), C.c_void_p, C.c_void_p]
+lib.rbp_session_predict.argtypes = [C.c_void_p, C.c_void_p, C.c_int32, C.POINTER(C.c_float)]
 lib.rbp_metric_roc_auc.argtypes = [C.POINTER(C.c_float), C.POINTER(C.c_float), C.c_size_t, C.POINTER(C.c_double)]
-lib.rbp_model_attention.argtypes = [C.c_void_p, C.c_int32, C.POINTER(C.c_float)]
+lib.rbp_session_attention.argtypes = [C.c_void_p, C.c_int32, C.POINTER(C.c_float)]
 lib.rbp_model_num_params.argtypes = [C.c_void_p]
 lib.rbp_model_num_params.restype = C.c_size_t
-for fn in ("rbp_dataset_free", "rbp_model_free", "rbp_trainer_free"):
+for fn in ("rbp_dataset_free", "rbp_model_free", "rbp_trainer_free", "rbp_session_free"):
     getattr(lib, fn).argtypes = [C.c_void_p]
 
 
@@ -87,12 +88,15 @@ def main():
     check(lib.rbp_trainer_create(C.byref(trainer), model, C.byref(tc)), "trainer")
     check(lib.rbp_trainer_fit(trainer, ds, None), "fit")
 
+    # Inference runs in a session over the (now read-only) model; NULL options = defaults.
+    session = C.c_void_p()
+    check(lib.rbp_session_create(C.byref(session), model, None), "session")
     pred = (C.c_float * n)()
-    check(lib.rbp_model_predict(model, ds, 256, pred), "predict")
+    check(lib.rbp_session_predict(session, ds, 256, pred), "predict")
     auc = C.c_double()
     check(lib.rbp_metric_roc_auc(pred, c_y, n, C.byref(auc)), "auc")
     att = (C.c_float * (1 * 2 * L * L))()
-    check(lib.rbp_model_attention(model, 0, att), "attention")
+    check(lib.rbp_session_attention(session, 0, att), "attention")  # example 0 of the last batch
     row_sum = sum(att[0:L])
     # An error comes back as a status and a message, never a crash.
     bad = C.c_void_p()
@@ -101,6 +105,7 @@ def main():
           f"training AUC after 3 epochs {auc.value:.3f}, attention row sum {row_sum:.4f}; "
           f"bad call -> status {status}: {lib.rbp_last_error().decode()}")
     assert status != RBP_OK and abs(row_sum - 1) < 1e-4 and auc.value > 0.6
+    lib.rbp_session_free(session)
     lib.rbp_trainer_free(trainer)
     lib.rbp_model_free(model)
     lib.rbp_dataset_free(ds)

@@ -2,9 +2,9 @@
  * rbpattn/attention.h - explaining predictions: attention maps, attention rollout and
  * gradient x input saliency.
  *
- * Typical use: run rbp_model_predict_batch on a batch, then rbp_model_attention(model, b, A)
- * for example b to get A (n_layers, n_heads, L, L); rbp_attention_rollout(A, ...) turns it
- * into one importance value per position; rbp_model_saliency gives an independent,
+ * Typical use: run rbp_session_predict_batch on a batch, then rbp_session_attention(session, b,
+ * A) for example b to get A (n_layers, n_heads, L, L); rbp_attention_rollout(A, ...) turns it
+ * into one importance value per position; rbp_session_saliency gives an independent,
  * gradient-based importance. rbp_attention_real_positions lists the unpadded positions so
  * maps can be cropped to the real sequence.
  */
@@ -14,6 +14,7 @@
 #include "rbpattn/common.h"
 #include "rbpattn/dataset.h"
 #include "rbpattn/model.h"
+#include "rbpattn/session.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -21,7 +22,7 @@ extern "C" {
 
 /*
  * Attention rollout (Abnar & Zuidema, 2020) of one example.
- * attn (n_layers, n_heads, L, L) as from rbp_model_attention; mask (L) with 1 = real position,
+ * attn (n_layers, n_heads, L, L) as from rbp_session_attention; mask (L) with 1 = real position,
  * or NULL (all real). Heads are averaged; each layer's map is mixed with the identity for the
  * residual path, A' = (1 - residual) * A + residual * I over real positions, and rows are
  * renormalised; the layers are multiplied, R = A'_last ... A'_first.
@@ -46,9 +47,10 @@ RBP_API rbp_status rbp_attention_head_mean(const float *attn, int32_t n_layers, 
  * the sum over model dimensions of (input embedding) * d(logit)/d(input embedding), where the
  * input embedding is token (+ structure + viewpoint) embedding * scale + position encoding.
  * Positive values push the prediction towards binding. Padded positions get 0. Uses the
- * model's gradient buffer: do not call it between a training forward and its update.
+ * session's own gradient buffer (allocated on first use; the model is not written) and
+ * leaves the batch's forward pass for rbp_session_attention.
  */
-RBP_API rbp_status rbp_model_saliency(rbp_model *model, const rbp_batch *batch, float *out);
+RBP_API rbp_status rbp_session_saliency(rbp_session *session, const rbp_batch *batch, float *out);
 
 /*
  * Indices of the real (unpadded) positions of a mask row (L): writes them to idx (room for L)

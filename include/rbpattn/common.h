@@ -84,14 +84,24 @@ typedef void (*rbp_log_fn)(int32_t level, const char *message, void *user_data);
 RBP_API void rbp_set_log_callback(rbp_log_fn fn, void *user_data);
 
 /*
- * Number of threads the BLAS backend and rbpattn kernels may use (>= 1). Results are bit
- * identical for a given seed and thread count. Returns RBP_ERR_INVALID_ARG (and keeps the
- * current setting) for n outside 1..1024.
+ * Set the BLAS back-end's thread count for the whole process (openblas_set_num_threads with
+ * OpenBLAS) - a process-global setting, changed only by this call: creating models or
+ * sessions leaves it alone. Results are bit identical for a given seed and thread count.
+ * Sessions have their own worker threads (rbp_session_options). Returns RBP_ERR_INVALID_ARG
+ * (and keeps the current setting) for n outside 1..1024.
  */
 RBP_API rbp_status rbp_set_num_threads(int32_t n);
 
-/* The current thread count set by rbp_set_num_threads (default 1). */
+/* The thread count last set by rbp_set_num_threads (1 if it was never called). */
 RBP_API int32_t rbp_get_num_threads(void);
+
+/*
+ * The matrix-product back-end this process uses: "BLAS", "built-in AVX-512" or "built-in
+ * AVX2"; never NULL. Decided once, on first use: RBP_GEMM=blas or RBP_GEMM=builtin in the
+ * environment forces it; by default the built-in kernels stand in only for an OpenBLAS that
+ * runs pre-AVX kernels on an AVX2 CPU. The decision is logged once (RBP_LOG_INFO).
+ */
+RBP_API const char *rbp_gemm_backend(void);
 
 #ifdef __cplusplus
 }

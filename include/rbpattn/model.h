@@ -1,6 +1,7 @@
 /*
- * rbpattn/model.h - the transformer encoder model: configuration, creation, inference,
- * attention weights and checkpoints.
+ * rbpattn/model.h - the transformer encoder model: configuration, creation and checkpoints.
+ * A model is read only once created, loaded or trained: inference, attention and saliency
+ * run in an rbp_session (rbpattn/session.h) over it.
  *
  * Architecture (the study's, as torch_ref.py in the peers): token embedding * sqrt(d)
  * (+ structure and viewpoint embeddings when enabled) + sinusoidal positions -> dropout ->
@@ -10,8 +11,8 @@
  * pooling (flatten, mean or max over real positions) -> Dense(head_hidden, ReLU) -> Dense(1).
  * MHA uses a key padding mask; attention weights get dropout during training.
  *
- * All parameters live in one contiguous float buffer (gradients and optimizer moments share
- * its layout). Activations live in one workspace sized for (max batch, length) on first use.
+ * All parameters live in one contiguous float buffer (gradients and optimizer moments, owned
+ * by sessions and the trainer, share its layout). Activations live in each session's workspace.
  */
 #ifndef RBPATTN_MODEL_H
 #define RBPATTN_MODEL_H
@@ -72,23 +73,6 @@ RBP_API rbp_status rbp_model_get_config(const rbp_model *model, rbp_model_config
 RBP_API size_t rbp_model_num_params(const rbp_model *model);
 
 /*
- * Inference on a batch (no dropout): out (B) receives probabilities (classification, after
- * the sigmoid) or values (regression). batch->length must equal cfg.seq_len. The first call
- * with a larger B than before sizes the workspace; later calls allocate nothing.
- */
-RBP_API rbp_status rbp_model_predict_batch(rbp_model *model, const rbp_batch *batch, float *out);
-
-/* Inference over a whole dataset in batches of `batch_size`; out has rbp_dataset_size(ds) slots. */
-RBP_API rbp_status rbp_model_predict(rbp_model *model, const rbp_dataset *ds, int32_t batch_size, float *out);
-
-/*
- * Attention weights of one example of the last rbp_model_predict_batch / forward call:
- * out (n_layers, n_heads, L, L), row = query, column = key; padded keys are 0 and each
- * real query row sums to 1. Returns RBP_ERR_STATE if no forward pass was run.
- */
-RBP_API rbp_status rbp_model_attention(const rbp_model *model, int32_t example, float *out);
-
-/*
  * Save config + weights to `path` atomically (temp file + rename). Format: see
  * docs/checkpoint.md (magic "RBPM", version, little-endian, CRC32).
  */
@@ -98,7 +82,8 @@ RBP_API rbp_status rbp_model_save(const rbp_model *model, const char *path);
 RBP_API rbp_status rbp_model_load(rbp_model **out, const char *path);
 
 /* Borrowed view of the flat parameter buffer (rbp_model_num_params floats); NULL for a NULL
- * model (and rbp_last_error names it). */
+ * model (and rbp_last_error names it). Writing through it while a session runs on the model
+ * is a data race: the trainer is the one writer, between its steps. */
 RBP_API float *rbp_model_params(rbp_model *model);
 
 #ifdef __cplusplus

@@ -75,7 +75,7 @@ RBP_API rbp_status rbp_plot_heatmap_svg(const char *path, const float *matrix, i
 
 /*
  * A grid of `n_panels` heatmaps from `matrices` (n_panels, rows, cols) - e.g. the
- * (n_heads, L, L) block of one layer from rbp_model_attention - plus, with opts->add_mean,
+ * (n_heads, L, L) block of one layer from rbp_session_attention - plus, with opts->add_mean,
  * their element-wise mean as a last panel. All panels share one colour scale (so they can be
  * compared) and one colour bar; each has its own small title.
  */

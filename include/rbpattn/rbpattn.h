@@ -2,7 +2,7 @@
  * rbpattn/rbpattn.h - the umbrella header: include this one.
  *
  * Layers, bottom to top: common (status, errors, version, logging) -> dataset (reading and
- * encoding) -> model (the encoder, inference, attention, checkpoints) -> train (losses,
+ * encoding) -> model (the encoder, checkpoints) -> session (inference, attention) -> train (losses,
  * optimizers, schedules, trainer) ; metrics (evaluation) and plot (PNG/SVG pictures) beside.
  */
 #ifndef RBPATTN_RBPATTN_H
@@ -12,6 +12,7 @@
 #include "rbpattn/common.h"
 #include "rbpattn/dataset.h"
 #include "rbpattn/model.h"
+#include "rbpattn/session.h"
 #include "rbpattn/train.h"
 #include "rbpattn/metrics.h"
 #include "rbpattn/plot.h"

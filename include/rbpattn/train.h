@@ -97,7 +97,9 @@ typedef int32_t (*rbp_epoch_fn)(const rbp_epoch_info *info, void *user_data);
 
 typedef struct rbp_trainer rbp_trainer;
 
-/* `model` is borrowed and must outlive the trainer. */
+/* `model` is borrowed and must outlive the trainer. The trainer owns its own session
+ * (activations, gradients) and the optimizer state, and is the one writer of the model's
+ * parameters: while it trains (step, fit, load), no other session may use the model. */
 RBP_API rbp_status rbp_trainer_create(rbp_trainer **out, rbp_model *model, const rbp_train_config *cfg);
 RBP_API void rbp_trainer_free(rbp_trainer *t);
 /* Either callback may be NULL. */

@@ -1,6 +1,6 @@
 /*
  * interpret/rollout.c - attention rollout and head averaging: pure functions over the
- * attention maps that rbp_model_attention returns, so they are testable on hand-made maps.
+ * attention maps that rbp_session_attention returns, so they are testable on hand-made maps.
  *
  * Rollout follows Abnar & Zuidema (2020): attention alone ignores the residual connection,
  * which carries most of a token's own information forward, so each layer's head-averaged map

@@ -9,7 +9,7 @@
  * gemm_builtin.c take its place.
  */
 #include <cblas.h>
-#include <stdatomic.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,26 +19,38 @@
 /*
  * Which GEMM to use, decided once per process: the environment variable RBP_GEMM=blas or
  * RBP_GEMM=builtin forces a choice; by default the built-in kernels replace the BLAS only when
- * rbp__blas_check() finds OpenBLAS running its pre-AVX fallback on an AVX2/AVX-512 CPU.
+ * rbp__blas_check() finds OpenBLAS running its pre-AVX fallback on an AVX2/AVX-512 CPU. The
+ * choice is logged once (RBP_LOG_INFO) and readable through rbp_gemm_backend().
  */
-static int use_builtin(void)
+static pthread_once_t gemm_once = PTHREAD_ONCE_INIT;
+static int gemm_builtin; /* written once under gemm_once, read after it */
+
+static void decide_gemm(void)
 {
-    static atomic_int decided = -1;
-    int d = atomic_load_explicit(&decided, memory_order_relaxed);
-    if (d >= 0)
-        return d;
     const char *env = getenv("RBP_GEMM");
-    if (env && !strcmp(env, "blas"))
-        d = 0;
-    else if (env && !strcmp(env, "builtin"))
-        d = rbp__sgemm_builtin_isa() != 0;
-    else
-        d = rbp__blas_check() && rbp__sgemm_builtin_isa() != 0;
-    atomic_store_explicit(&decided, d, memory_order_relaxed);
-    return d;
+    const char *why;
+    if (env && !strcmp(env, "blas")) {
+        gemm_builtin = 0;
+        why = "RBP_GEMM=blas";
+    } else if (env && !strcmp(env, "builtin")) {
+        gemm_builtin = rbp__sgemm_builtin_isa() != 0;
+        why = gemm_builtin ? "RBP_GEMM=builtin" : "RBP_GEMM=builtin, but this CPU has no AVX2";
+    } else {
+        gemm_builtin = rbp__blas_check() && rbp__sgemm_builtin_isa() != 0;
+        why = gemm_builtin ? "the BLAS runs pre-AVX kernels" : "default";
+    }
+    rbp__log(RBP_LOG_INFO, "matrix products use the %s GEMM (%s; BLAS kernels: %s)",
+             gemm_builtin ? (rbp__sgemm_builtin_isa() == 512 ? "built-in AVX-512" : "built-in AVX2") : "BLAS", why,
+             rbp__blas_corename());
 }
 
-const char *rbp__gemm_backend(void)
+static int use_builtin(void)
+{
+    pthread_once(&gemm_once, decide_gemm);
+    return gemm_builtin;
+}
+
+const char *rbp_gemm_backend(void)
 {
     return use_builtin() ? (rbp__sgemm_builtin_isa() == 512 ? "built-in AVX-512" : "built-in AVX2") : "BLAS";
 }
@@ -125,16 +137,15 @@ const char *rbp__blas_corename(void)
 #endif
 }
 
-int rbp__blas_check(void)
+static pthread_once_t blas_once = PTHREAD_ONCE_INIT;
+static int blas_slow; /* written once under blas_once */
+
+static void check_blas(void)
 {
-    /* Once per process: OpenBLAS picks its kernels when it is loaded, from CPUID. A CPU
-     * newer than the OpenBLAS release (e.g. Xeon model 207 with OpenBLAS 0.3.21) falls back
-     * to the SSE3 "Prescott" kernels, ~5x slower than the AVX-512 ones on the same chip.
-     * Only the environment (OPENBLAS_CORETYPE, read at load time) can change that. */
-    static atomic_int checked = 0;
-    static int slow = 0;
-    if (atomic_exchange(&checked, 1))
-        return slow;
+    /* OpenBLAS picks its kernels when it is loaded, from CPUID. A CPU newer than the
+     * OpenBLAS release (e.g. Xeon model 207 with OpenBLAS 0.3.21) falls back to the SSE3
+     * "Prescott" kernels, ~5x slower than the AVX-512 ones on the same chip. Only the
+     * environment (OPENBLAS_CORETYPE, read at load time) can change that. */
 #if defined(RBP_HAVE_OPENBLAS_THREADS) && defined(__x86_64__) && defined(__GNUC__)
     static const char *const old_cores[] = {"Prescott", "Core2", "Penryn", "Dunnington", "Nehalem", "Atom", "Banias",
                                             "Northwood", "Katmai", "Coppermine", "Unknown"};
@@ -143,7 +154,7 @@ int rbp__blas_check(void)
     const int avx2 = __builtin_cpu_supports("avx2"), avx512 = __builtin_cpu_supports("avx512f");
     for (size_t i = 0; avx2 && i < sizeof old_cores / sizeof old_cores[0]; i++)
         if (!strcmp(core, old_cores[i])) {
-            slow = 1;
+            blas_slow = 1;
             rbp__log(RBP_LOG_WARN,
                      "OpenBLAS runs its '%s' kernels on a CPU with %s (the CPU is probably newer than this "
                      "OpenBLAS): matrix products are several times slower than they could be. Set "
@@ -151,5 +162,11 @@ int rbp__blas_check(void)
                      core, avx512 ? "AVX-512" : "AVX2", avx512 ? "SkylakeX" : "Haswell");
         }
 #endif
-    return slow;
+}
+
+int rbp__blas_check(void)
+{
+    /* once per process, and safe when several threads ask first at the same time */
+    pthread_once(&blas_once, check_blas);
+    return blas_slow;
 }

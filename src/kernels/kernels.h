@@ -30,9 +30,7 @@ int rbp__sgemm_builtin(int transA, int transB, int M, int N, int K, float alpha,
                        const float *B, int ldb, float beta, float *C, int ldc);
 /* Vector width of the built-in kernels on this CPU: 512, 256, or 0 (none). */
 int rbp__sgemm_builtin_isa(void);
-/* "BLAS", "built-in AVX-512" or "built-in AVX2": what rbp__sgemm_rm uses in this process
- * (RBP_GEMM=blas|builtin in the environment overrides the automatic choice). */
-const char *rbp__gemm_backend(void);
+/* (rbp_gemm_backend, in rbpattn/common.h, names what rbp__sgemm_rm uses.) */
 
 /* Name of the BLAS kernel set in use ("SkylakeX", "Prescott", ...; OpenBLAS only). */
 const char *rbp__blas_corename(void);

@@ -1,11 +1,12 @@
 /*
- * model/model.c - the transformer encoder model: configuration, parameters, workspace,
- * forward and backward passes, inference and attention maps.
+ * model/model.c - the transformer encoder model: configuration, parameters, and the
+ * per-session pass state: workspace, forward and backward passes, inference, attention maps.
  *
  * Memory (llm.c style): all trainable scalars live in ONE aligned buffer described by the
  * param_sizes[] table and viewed through a struct of float pointers filled by a pointer walk;
- * the gradient buffer has the same layout, so optimizers and clipping are flat loops. All
- * activations, backward scratch and the copied batch live in ONE workspace allocation whose
+ * it belongs to the model, which passes only read. Each session's state (rbp__state) has a
+ * gradient buffer of the same layout, so optimizers and clipping are flat loops, and ONE
+ * workspace allocation holding all activations, backward scratch and the copied batch, whose
  * tensors are sized by the act_sizes[] table for (B_max, L). The workspace only ever grows
  * (inference-only layout first if that is all that was asked for); once it is large enough,
  * forward, backward and prediction allocate nothing.
@@ -20,9 +21,6 @@
 #include "layers/layers.h"
 #include "model/model_internal.h"
 
-#ifdef RBP_HAVE_OPENBLAS_THREADS
-#include <cblas.h>
-#endif
 
 /* ------------------------------------------------------------------ parameters */
 
@@ -129,9 +127,19 @@ struct rbp_model {
     rbp_model_config cfg;
     size_t param_sizes[NUM_PARAM_TENSORS];
     size_t num_params;
-    float *param_mem, *grad_mem;
-    params p, g;     /* views into param_mem / grad_mem */
+    float *param_mem;
+    params p;        /* views into param_mem */
     float *pe;       /* (L, C) positional encoding */
+};
+
+/* What a forward/backward pass writes, one per session (the model itself is read only). */
+struct rbp__state {
+    rbp_model_config cfg; /* copy of the model's: the layer helpers read it often */
+    params p;             /* views into the model's parameters, read only */
+    const float *pe;
+    size_t num_params;
+    float *grad_mem;      /* (num_params), allocated with the training tensors */
+    params g;             /* views into grad_mem */
     workspace ws;
 
     /* state of the last forward pass */
@@ -352,21 +360,14 @@ rbp_status rbp_model_create(rbp_model **out, const rbp_model_config *cfg)
         m->num_params += m->param_sizes[i];
     const size_t L = (size_t)cfg->seq_len, C = (size_t)cfg->d_model;
     m->param_mem = rbp__malloc_aligned(m->num_params * sizeof(float));
-    m->grad_mem = rbp__malloc_aligned(m->num_params * sizeof(float));
     m->pe = rbp__malloc_aligned(L * C * sizeof(float));
-    if (!m->param_mem || !m->grad_mem || !m->pe) {
+    if (!m->param_mem || !m->pe) {
         rbp_model_free(m);
         return rbp__oom();
     }
     point_params(&m->p, m->param_mem, m->param_sizes);
-    point_params(&m->g, m->grad_mem, m->param_sizes);
-    memset(m->grad_mem, 0, m->num_params * sizeof(float));
     rbp__positional_encoding(m->pe, cfg->seq_len, cfg->d_model);
     init_params(m);
-#ifdef RBP_HAVE_OPENBLAS_THREADS
-    /* OpenBLAS starts with one thread per core; keep it at the library's setting */
-    openblas_set_num_threads((int)rbp_get_num_threads());
-#endif
     rbp__blas_check(); /* warns once if OpenBLAS runs far below the CPU's vector width */
     *out = m;
     return RBP_OK;
@@ -377,9 +378,7 @@ void rbp_model_free(rbp_model *m)
     if (!m)
         return;
     rbp__free_aligned(m->param_mem);
-    rbp__free_aligned(m->grad_mem);
     rbp__free_aligned(m->pe);
-    rbp__free_aligned(m->ws.mem);
     rbp__free(m);
 }
 
@@ -409,20 +408,47 @@ float *rbp_model_params(rbp_model *model)
     return model->param_mem;
 }
 
-float *rbp__model_grads(rbp_model *m)
-{
-    return m ? m->grad_mem : NULL;
-}
-
 const float *rbp__model_params_const(const rbp_model *m)
 {
     return m ? m->param_mem : NULL;
 }
 
-void rbp__model_zero_grad(rbp_model *m)
+/* ------------------------------------------------------------------ per-session state */
+
+rbp_status rbp__state_create(rbp__state **out, const rbp_model *m)
 {
-    if (m)
-        memset(m->grad_mem, 0, m->num_params * sizeof(float));
+    RBP_CHECK_NULL(out);
+    *out = NULL;
+    RBP_CHECK_NULL(m);
+    rbp__state *s = rbp__calloc(1, sizeof *s);
+    if (!s)
+        return rbp__oom();
+    s->cfg = m->cfg;
+    s->p = m->p; /* the model's buffer never moves, so the views stay valid */
+    s->pe = m->pe;
+    s->num_params = m->num_params;
+    *out = s;
+    return RBP_OK;
+}
+
+void rbp__state_free(rbp__state *s)
+{
+    if (!s)
+        return;
+    rbp__free_aligned(s->grad_mem);
+    rbp__free_aligned(s->ws.mem);
+    rbp__free(s);
+}
+
+float *rbp__session_grads(rbp_session *s)
+{
+    return s && s->st ? s->st->grad_mem : NULL;
+}
+
+void rbp__session_zero_grad(rbp_session *s)
+{
+    if (s && s->st && s->st->grad_mem)
+        memset(s->st->grad_mem, 0, s->st->num_params * sizeof(float));
 }
 
 /* ------------------------------------------------------------------ workspace sizing */
@@ -490,19 +516,19 @@ static int fill_act_sizes(size_t *s, const rbp_model_config *cfg, size_t B, int 
 }
 
 /* Make the workspace hold B examples (and the training tensors when train). Only grows. */
-static rbp_status reserve(rbp_model *m, int32_t B, int train)
+static rbp_status reserve(rbp__state *s, int32_t B, int train)
 {
-    workspace *ws = &m->ws;
+    workspace *ws = &s->ws;
     if (ws->mem && B <= ws->B && (!train || ws->train))
         return RBP_OK;
     const int32_t newB = B > ws->B ? B : ws->B;
     const int newtrain = train || ws->train;
     size_t sizes[NUM_ACTS], ws_stride[NUM_ACTS], total = 0;
-    if (fill_act_sizes(sizes, &m->cfg, (size_t)newB, newtrain) != 0)
+    if (fill_act_sizes(sizes, &s->cfg, (size_t)newB, newtrain) != 0)
         return rbp__set_error(RBP_ERR_NOMEM, "model workspace for a batch of %d is too large", (int)newB);
     for (int i = 0; i < NUM_ACTS; i++) {
         const int stacked = (i >= A_QKV && i <= A_LN2_RSTD) || i == A_ATTD;
-        ws_stride[i] = stacked ? sizes[i] / (size_t)m->cfg.n_layers : 0;
+        ws_stride[i] = stacked ? sizes[i] / (size_t)s->cfg.n_layers : 0;
         sizes[i] = (sizes[i] + 15) & ~(size_t)15; /* every tensor starts on a 64-byte line */
         if (total + sizes[i] < total)
             return rbp__set_error(RBP_ERR_NOMEM, "model workspace for a batch of %d is too large", (int)newB);
@@ -510,6 +536,18 @@ static rbp_status reserve(rbp_model *m, int32_t B, int train)
     }
     if (total > SIZE_MAX / sizeof(float))
         return rbp__set_error(RBP_ERR_NOMEM, "model workspace for a batch of %d is too large", (int)newB);
+    if (newtrain && !s->grad_mem) {
+        /* only training and saliency differentiate: inference sessions carry no gradients */
+        s->grad_mem = rbp__malloc_aligned(s->num_params * sizeof(float));
+        if (!s->grad_mem)
+            return rbp__set_error(RBP_ERR_NOMEM, "out of memory allocating the gradient buffer (%zu parameters)",
+                                  s->num_params);
+        memset(s->grad_mem, 0, s->num_params * sizeof(float));
+        rbp_model_config c = s->cfg;
+        size_t psizes[NUM_PARAM_TENSORS];
+        fill_param_sizes(psizes, &c);
+        point_params(&s->g, s->grad_mem, psizes);
+    }
     float *mem = rbp__malloc_aligned(total * sizeof(float));
     if (!mem)
         return rbp__set_error(RBP_ERR_NOMEM, "out of memory allocating the model workspace (%zu MiB for a batch of %d)",
@@ -526,34 +564,39 @@ static rbp_status reserve(rbp_model *m, int32_t B, int train)
         p += sizes[i];
     }
     /* the saved activations are gone */
-    m->fwd_B = 0;
-    m->bwd_valid = 0;
+    s->fwd_B = 0;
+    s->bwd_valid = 0;
     return RBP_OK;
 }
 
-rbp_status rbp__model_reserve(rbp_model *m, int32_t B)
+rbp_status rbp__session_reserve(rbp_session *ss, int32_t B)
 {
-    RBP_CHECK_NULL(m);
-    RBP_CHECK(B >= 1, RBP_ERR_INVALID_ARG, "rbp__model_reserve: B = %d, expected >= 1", (int)B);
-    return reserve(m, B, 1);
+    RBP_CHECK_NULL(ss);
+    RBP_CHECK(B >= 1, RBP_ERR_INVALID_ARG, "rbp__session_reserve: B = %d, expected >= 1", (int)B);
+    return reserve(ss->st, B, 1);
+}
+
+rbp_status rbp__session_reserve_infer(rbp_session *ss, int32_t B)
+{
+    return reserve(ss->st, B, 0);
 }
 
 /* ------------------------------------------------------------------ views for the layers */
 
-static uint8_t *ws_bytes(const rbp_model *m, int id)
+static uint8_t *ws_bytes(const rbp__state *s, int id)
 {
-    return (uint8_t *)m->ws.a[id];
+    return (uint8_t *)s->ws.a[id];
 }
 
 /* per-layer slice of a stacked activation tensor: layer l of NL equal parts */
-static float *slice(const rbp_model *m, int id, int l)
+static float *slice(const rbp__state *s, int id, int l)
 {
-    return m->ws.a[id] ? m->ws.a[id] + (size_t)l * m->ws.layer_stride[id] : NULL;
+    return s->ws.a[id] ? s->ws.a[id] + (size_t)l * s->ws.layer_stride[id] : NULL;
 }
 
-static rbp__encoder_dims layer_dims(const rbp_model *m, int32_t B, int l)
+static rbp__encoder_dims layer_dims(const rbp__state *s, int32_t B, int l)
 {
-    const rbp_model_config *c = &m->cfg;
+    const rbp_model_config *c = &s->cfg;
     rbp__encoder_dims d;
     d.B = B;
     d.T = c->seq_len;
@@ -563,9 +606,9 @@ static rbp__encoder_dims layer_dims(const rbp_model *m, int32_t B, int l)
     d.pre_norm = c->norm == RBP_NORM_PRE;
     d.act = c->activation == RBP_ACT_GELU ? RBP__ACT_GELU : RBP__ACT_RELU;
     d.eps = c->ln_eps;
-    d.p = m->fwd_p;
-    d.seed = m->fwd_seed;
-    d.stream = m->fwd_step * n_sites(c) + 1 + 3 * (uint64_t)l;
+    d.p = s->fwd_p;
+    d.seed = s->fwd_seed;
+    d.stream = s->fwd_step * n_sites(c) + 1 + 3 * (uint64_t)l;
     return d;
 }
 
@@ -608,23 +651,23 @@ static rbp__encoder_grads layer_grads(const params *v, const rbp_model_config *c
     return g;
 }
 
-static rbp__encoder_acts layer_acts(const rbp_model *m, int l)
+static rbp__encoder_acts layer_acts(const rbp__state *s, int l)
 {
     rbp__encoder_acts a;
-    a.attn.qkv = slice(m, A_QKV, l);
-    a.attn.att = slice(m, A_ATT, l);
-    a.attn.attd = m->ws.a[A_ATTD] ? slice(m, A_ATTD, l) : NULL;
-    a.attn.ctx = slice(m, A_CTX, l);
-    a.res1 = slice(m, A_RES1, l);
-    a.ln1 = slice(m, A_LN1, l);
-    a.ln1_mean = slice(m, A_LN1_MEAN, l);
-    a.ln1_rstd = slice(m, A_LN1_RSTD, l);
-    a.ffn.h = slice(m, A_H, l);
-    a.ffn.hp = m->ws.a[A_HP] ? slice(m, A_HP, l) : NULL;
-    a.res2 = slice(m, A_RES2, l);
-    a.ln2 = slice(m, A_LN2, l);
-    a.ln2_mean = slice(m, A_LN2_MEAN, l);
-    a.ln2_rstd = slice(m, A_LN2_RSTD, l);
+    a.attn.qkv = slice(s, A_QKV, l);
+    a.attn.att = slice(s, A_ATT, l);
+    a.attn.attd = s->ws.a[A_ATTD] ? slice(s, A_ATTD, l) : NULL;
+    a.attn.ctx = slice(s, A_CTX, l);
+    a.res1 = slice(s, A_RES1, l);
+    a.ln1 = slice(s, A_LN1, l);
+    a.ln1_mean = slice(s, A_LN1_MEAN, l);
+    a.ln1_rstd = slice(s, A_LN1_RSTD, l);
+    a.ffn.h = slice(s, A_H, l);
+    a.ffn.hp = s->ws.a[A_HP] ? slice(s, A_HP, l) : NULL;
+    a.res2 = slice(s, A_RES2, l);
+    a.ln2 = slice(s, A_LN2, l);
+    a.ln2_mean = slice(s, A_LN2_MEAN, l);
+    a.ln2_rstd = slice(s, A_LN2_RSTD, l);
     return a;
 }
 
@@ -634,19 +677,19 @@ static rbp__head_weights head_weights(const params *v)
     return w;
 }
 
-static rbp__head_acts head_acts(const rbp_model *m)
+static rbp__head_acts head_acts(const rbp__state *s)
 {
-    rbp__head_acts a = {m->ws.a[A_POOLED], (int32_t *)(void *)m->ws.a[A_ARGMAX], m->ws.a[A_HID]};
+    rbp__head_acts a = {s->ws.a[A_POOLED], (int32_t *)(void *)s->ws.a[A_ARGMAX], s->ws.a[A_HID]};
     return a;
 }
 
 /* the encoder output fed to the head: last layer's output, or the final LN (pre-norm) */
-static const float *encoder_top(const rbp_model *m, int32_t B)
+static const float *encoder_top(const rbp__state *s, int32_t B)
 {
-    if (m->cfg.norm == RBP_NORM_PRE)
-        return m->ws.a[A_LNF];
-    rbp__encoder_acts a = layer_acts(m, m->cfg.n_layers - 1);
-    rbp__encoder_dims d = layer_dims(m, B, m->cfg.n_layers - 1);
+    if (s->cfg.norm == RBP_NORM_PRE)
+        return s->ws.a[A_LNF];
+    rbp__encoder_acts a = layer_acts(s, s->cfg.n_layers - 1);
+    rbp__encoder_dims d = layer_dims(s, B, s->cfg.n_layers - 1);
     return rbp__encoder_output(&a, &d);
 }
 
@@ -654,13 +697,13 @@ static const float *encoder_top(const rbp_model *m, int32_t B)
 
 /* Check the batch against the model and copy it (tokens, mask as 0/1, structure, viewpoint)
  * into the workspace, so backward never reads caller memory. */
-static rbp_status load_batch(rbp_model *m, const rbp_batch *batch, const char *fn)
+static rbp_status load_batch(rbp__state *s, const rbp_batch *batch, const char *fn)
 {
-    const rbp_model_config *c = &m->cfg;
+    const rbp_model_config *c = &s->cfg;
     const int32_t B = batch->size, L = c->seq_len;
     const size_t N = (size_t)B * (size_t)L;
-    uint8_t *tok = ws_bytes(m, A_TOKENS), *mask = ws_bytes(m, A_MASK);
-    uint8_t *str = ws_bytes(m, A_STRUCT), *view = ws_bytes(m, A_VIEW);
+    uint8_t *tok = ws_bytes(s, A_TOKENS), *mask = ws_bytes(s, A_MASK);
+    uint8_t *str = ws_bytes(s, A_STRUCT), *view = ws_bytes(s, A_VIEW);
     for (size_t i = 0; i < N; i++) {
         if (batch->tokens[i] >= RBP_VOCAB_SIZE)
             return rbp__set_error(RBP_ERR_INVALID_ARG, "%s: batch->tokens[b=%zu, t=%zu] = %u is not a token (expected < %d)",
@@ -695,20 +738,20 @@ static rbp_status load_batch(rbp_model *m, const rbp_batch *batch, const char *f
 }
 
 /* Argument checks shared by every entry point that takes a batch (before any reservation). */
-static rbp_status check_batch(const rbp_model *m, const rbp_batch *batch, const char *fn)
+static rbp_status check_batch(const rbp__state *s, const rbp_batch *batch, const char *fn)
 {
     if (!batch)
         return rbp__set_error(RBP_ERR_INVALID_ARG, "%s: argument 'batch' is NULL", fn);
     if (batch->size < 1)
         return rbp__set_error(RBP_ERR_INVALID_ARG, "%s: batch->size = %d, expected >= 1", fn, (int)batch->size);
-    if (batch->length != m->cfg.seq_len)
+    if (batch->length != s->cfg.seq_len)
         return rbp__set_error(RBP_ERR_SHAPE, "%s: batch->length = %d but the model's seq_len is %d", fn,
-                              (int)batch->length, (int)m->cfg.seq_len);
+                              (int)batch->length, (int)s->cfg.seq_len);
     if (!batch->tokens)
         return rbp__set_error(RBP_ERR_INVALID_ARG, "%s: batch->tokens is NULL", fn);
-    if (m->cfg.use_structure && !batch->structure)
+    if (s->cfg.use_structure && !batch->structure)
         return rbp__set_error(RBP_ERR_INVALID_ARG, "%s: the model uses structure but batch->structure is NULL", fn);
-    if (m->cfg.use_viewpoint && !batch->viewpoint)
+    if (s->cfg.use_viewpoint && !batch->viewpoint)
         return rbp__set_error(RBP_ERR_INVALID_ARG, "%s: the model uses the viewpoint but batch->viewpoint is NULL", fn);
     return RBP_OK;
 }
@@ -716,115 +759,125 @@ static rbp_status check_batch(const rbp_model *m, const rbp_batch *batch, const 
 /* ------------------------------------------------------------------ forward / backward */
 
 /* The forward pass over the batch already copied into the workspace. */
-static void forward(rbp_model *m, int32_t B)
+static void forward(rbp__state *s, int32_t B)
 {
-    const rbp_model_config *c = &m->cfg;
+    const rbp_model_config *c = &s->cfg;
     const int L = c->seq_len, C = c->d_model;
-    const uint8_t *mask = ws_bytes(m, A_MASK);
-    rbp__input_weights iw = {m->p.t[P_TOK], m->p.t[P_STR], m->p.t[P_VIEW], m->pe};
-    rbp__input_forward(m->ws.a[A_X0], m->ws.a[A_EMB], ws_bytes(m, A_TOKENS), ws_bytes(m, A_STRUCT),
-                       ws_bytes(m, A_VIEW), &iw, B, L, C, m->fwd_p, m->fwd_seed, m->fwd_step * n_sites(c));
-    const float *x = m->ws.a[A_X0];
+    const uint8_t *mask = ws_bytes(s, A_MASK);
+    rbp__input_weights iw = {s->p.t[P_TOK], s->p.t[P_STR], s->p.t[P_VIEW], s->pe};
+    rbp__input_forward(s->ws.a[A_X0], s->ws.a[A_EMB], ws_bytes(s, A_TOKENS), ws_bytes(s, A_STRUCT),
+                       ws_bytes(s, A_VIEW), &iw, B, L, C, s->fwd_p, s->fwd_seed, s->fwd_step * n_sites(c));
+    const float *x = s->ws.a[A_X0];
     if (c->conv_kernel) {
-        rbp__conv_stem_forward(m->ws.a[A_STEM], m->ws.a[A_COL], m->ws.a[A_STEMH], x, mask, m->p.t[P_STEMW],
-                               m->p.t[P_STEMB], B, L, C, c->conv_kernel);
-        x = m->ws.a[A_STEM];
+        rbp__conv_stem_forward(s->ws.a[A_STEM], s->ws.a[A_COL], s->ws.a[A_STEMH], x, mask, s->p.t[P_STEMW],
+                               s->p.t[P_STEMB], B, L, C, c->conv_kernel);
+        x = s->ws.a[A_STEM];
     }
     for (int l = 0; l < c->n_layers; l++) {
-        rbp__encoder_acts a = layer_acts(m, l);
-        rbp__encoder_weights w = layer_weights(&m->p, c, l);
-        rbp__encoder_dims d = layer_dims(m, B, l);
-        rbp__encoder_forward(&a, m->ws.a[A_TMP], x, mask, &w, &d);
+        rbp__encoder_acts a = layer_acts(s, l);
+        rbp__encoder_weights w = layer_weights(&s->p, c, l);
+        rbp__encoder_dims d = layer_dims(s, B, l);
+        rbp__encoder_forward(&a, s->ws.a[A_TMP], x, mask, &w, &d);
         x = rbp__encoder_output(&a, &d);
     }
     if (c->norm == RBP_NORM_PRE) {
-        rbp__layernorm_forward(m->ws.a[A_LNF], m->ws.a[A_LNF_MEAN], m->ws.a[A_LNF_RSTD], x, m->p.t[P_LNFW],
-                               m->p.t[P_LNFB], B * L, C, c->ln_eps);
-        x = m->ws.a[A_LNF];
+        rbp__layernorm_forward(s->ws.a[A_LNF], s->ws.a[A_LNF_MEAN], s->ws.a[A_LNF_RSTD], x, s->p.t[P_LNFW],
+                               s->p.t[P_LNFB], B * L, C, c->ln_eps);
+        x = s->ws.a[A_LNF];
     }
-    rbp__head_weights hw = head_weights(&m->p);
-    rbp__head_acts ha = head_acts(m);
-    rbp__head_forward(m->ws.a[A_LOGITS], &ha, x, mask, &hw, B, L, C, c->head_hidden, (rbp__pool)c->pooling);
+    rbp__head_weights hw = head_weights(&s->p);
+    rbp__head_acts ha = head_acts(s);
+    rbp__head_forward(s->ws.a[A_LOGITS], &ha, x, mask, &hw, B, L, C, c->head_hidden, (rbp__pool)c->pooling);
 }
 
-rbp_status rbp__model_forward(rbp_model *m, const rbp_batch *batch, int training, uint64_t dropout_seed,
-                              uint64_t step, float *logits)
+/* Check, copy and run one batch: training != 0 enables dropout; train_layout reserves the
+ * backward tensors too (a pass that may be differentiated). */
+static rbp_status run_forward(rbp__state *s, const rbp_batch *batch, int training, int train_layout,
+                              uint64_t dropout_seed, uint64_t step, const char *fn)
 {
-    /* not a public name: the public callers prefix their own (rbp__wrap_error) */
-    static const char fn[] = "forward pass";
-    RBP_CHECK_NULL(m);
-    RBP_TRY(check_batch(m, batch, fn));
-    RBP_TRY(reserve(m, batch->size, 1));
-    m->fwd_B = 0; /* invalid until this pass completes */
-    m->bwd_valid = 0;
-    RBP_TRY(load_batch(m, batch, fn));
-    m->fwd_p = training ? m->cfg.dropout : 0.0f;
-    m->fwd_seed = dropout_seed;
-    m->fwd_step = step;
-    forward(m, batch->size);
-    m->fwd_B = batch->size;
-    m->fwd_backprop = 1;
-    if (logits)
-        memcpy(logits, m->ws.a[A_LOGITS], (size_t)batch->size * sizeof(float));
+    RBP_TRY(check_batch(s, batch, fn));
+    RBP_TRY(reserve(s, batch->size, train_layout));
+    s->fwd_B = 0; /* invalid until this pass completes */
+    s->bwd_valid = 0;
+    RBP_TRY(load_batch(s, batch, fn));
+    s->fwd_p = training ? s->cfg.dropout : 0.0f;
+    s->fwd_seed = dropout_seed;
+    s->fwd_step = step;
+    forward(s, batch->size);
+    s->fwd_B = batch->size;
+    s->fwd_backprop = train_layout;
     return RBP_OK;
 }
 
-rbp_status rbp__model_backward(rbp_model *m, const float *dlogits)
+rbp_status rbp__model_forward(rbp_session *ss, const rbp_batch *batch, int training, uint64_t dropout_seed,
+                              uint64_t step, float *logits)
 {
-    RBP_CHECK_NULL(m);
+    RBP_CHECK_NULL(ss);
+    rbp__state *s = ss->st;
+    /* not a public name: the public callers prefix their own (rbp__wrap_error) */
+    RBP_TRY(run_forward(s, batch, training, 1, dropout_seed, step, "forward pass"));
+    if (logits)
+        memcpy(logits, s->ws.a[A_LOGITS], (size_t)batch->size * sizeof(float));
+    return RBP_OK;
+}
+
+rbp_status rbp__model_backward(rbp_session *ss, const float *dlogits)
+{
+    RBP_CHECK_NULL(ss);
     RBP_CHECK_NULL(dlogits);
-    if (!m->fwd_B || !m->fwd_backprop)
+    rbp__state *s = ss->st;
+    if (!s->fwd_B || !s->fwd_backprop)
         return rbp__set_error(RBP_ERR_STATE, "rbp__model_backward: no forward pass to differentiate (call "
                                              "rbp__model_forward first)");
-    const rbp_model_config *c = &m->cfg;
-    const int32_t B = m->fwd_B;
+    const rbp_model_config *c = &s->cfg;
+    const int32_t B = s->fwd_B;
     const int L = c->seq_len, C = c->d_model, N = B * L;
     const size_t nbytes = (size_t)N * (size_t)C * sizeof(float);
-    const uint8_t *mask = ws_bytes(m, A_MASK);
-    float *dx = m->ws.a[A_DX0], *dnext = m->ws.a[A_DX1];
+    const uint8_t *mask = ws_bytes(s, A_MASK);
+    float *dx = s->ws.a[A_DX0], *dnext = s->ws.a[A_DX1];
 
     // head: d(encoder top)
     memset(dx, 0, nbytes);
-    rbp__head_weights hw = head_weights(&m->p);
-    rbp__head_grads hg = {m->g.t[P_HEAD1W], m->g.t[P_HEAD1B], m->g.t[P_HEAD2W], m->g.t[P_HEAD2B]};
-    rbp__head_acts ha = head_acts(m);
-    rbp__head_scratch hs = {m->ws.a[A_DHID], m->ws.a[A_DPOOLED]};
-    rbp__head_backward(dx, &hg, &hs, dlogits, &ha, encoder_top(m, B), mask, &hw, B, L, C, c->head_hidden,
+    rbp__head_weights hw = head_weights(&s->p);
+    rbp__head_grads hg = {s->g.t[P_HEAD1W], s->g.t[P_HEAD1B], s->g.t[P_HEAD2W], s->g.t[P_HEAD2B]};
+    rbp__head_acts ha = head_acts(s);
+    rbp__head_scratch hs = {s->ws.a[A_DHID], s->ws.a[A_DPOOLED]};
+    rbp__head_backward(dx, &hg, &hs, dlogits, &ha, encoder_top(s, B), mask, &hw, B, L, C, c->head_hidden,
                        (rbp__pool)c->pooling);
 
     // final layer norm (pre-norm)
     if (c->norm == RBP_NORM_PRE) {
-        rbp__encoder_acts a = layer_acts(m, c->n_layers - 1);
-        rbp__encoder_dims d = layer_dims(m, B, c->n_layers - 1);
+        rbp__encoder_acts a = layer_acts(s, c->n_layers - 1);
+        rbp__encoder_dims d = layer_dims(s, B, c->n_layers - 1);
         memset(dnext, 0, nbytes);
-        rbp__layernorm_backward(dnext, m->g.t[P_LNFW], m->g.t[P_LNFB], dx, rbp__encoder_output(&a, &d),
-                                m->p.t[P_LNFW], m->ws.a[A_LNF_MEAN], m->ws.a[A_LNF_RSTD], N, C);
+        rbp__layernorm_backward(dnext, s->g.t[P_LNFW], s->g.t[P_LNFB], dx, rbp__encoder_output(&a, &d),
+                                s->p.t[P_LNFW], s->ws.a[A_LNF_MEAN], s->ws.a[A_LNF_RSTD], N, C);
         float *t = dx;
         dx = dnext;
         dnext = t;
     }
 
     // encoder layers, last to first
-    rbp__encoder_scratch s;
-    s.attn.dqkv = m->ws.a[A_DQKV];
-    s.attn.datt = m->ws.a[A_DATT];
-    s.attn.dctx = m->ws.a[A_DCTX];
-    s.tmp = m->ws.a[A_TMP];
-    s.dres = m->ws.a[A_DRES];
-    s.dmid = m->ws.a[A_DMID];
-    s.dh = m->ws.a[A_DH];
+    rbp__encoder_scratch sc;
+    sc.attn.dqkv = s->ws.a[A_DQKV];
+    sc.attn.datt = s->ws.a[A_DATT];
+    sc.attn.dctx = s->ws.a[A_DCTX];
+    sc.tmp = s->ws.a[A_TMP];
+    sc.dres = s->ws.a[A_DRES];
+    sc.dmid = s->ws.a[A_DMID];
+    sc.dh = s->ws.a[A_DH];
     for (int l = c->n_layers - 1; l >= 0; l--) {
-        rbp__encoder_acts a = layer_acts(m, l);
-        rbp__encoder_weights w = layer_weights(&m->p, c, l);
-        rbp__encoder_grads g = layer_grads(&m->g, c, l);
-        rbp__encoder_dims d = layer_dims(m, B, l);
-        const float *inp = m->ws.a[c->conv_kernel ? A_STEM : A_X0];
+        rbp__encoder_acts a = layer_acts(s, l);
+        rbp__encoder_weights w = layer_weights(&s->p, c, l);
+        rbp__encoder_grads g = layer_grads(&s->g, c, l);
+        rbp__encoder_dims d = layer_dims(s, B, l);
+        const float *inp = s->ws.a[c->conv_kernel ? A_STEM : A_X0];
         if (l > 0) {
-            rbp__encoder_acts prev = layer_acts(m, l - 1);
+            rbp__encoder_acts prev = layer_acts(s, l - 1);
             inp = rbp__encoder_output(&prev, &d);
         }
         memset(dnext, 0, nbytes);
-        rbp__encoder_backward(dnext, &g, &s, dx, &a, inp, &w, &d);
+        rbp__encoder_backward(dnext, &g, &sc, dx, &a, inp, &w, &d);
         float *t = dx;
         dx = dnext;
         dnext = t;
@@ -833,29 +886,31 @@ rbp_status rbp__model_backward(rbp_model *m, const float *dlogits)
     // convolutional stem: d(stem output) -> d(input block output); A_TMP is free by now
     if (c->conv_kernel) {
         memset(dnext, 0, nbytes);
-        rbp__conv_stem_backward(dnext, m->g.t[P_STEMW], m->g.t[P_STEMB], m->ws.a[A_TMP], m->ws.a[A_DCOL], dx,
-                                m->ws.a[A_COL], m->ws.a[A_STEMH], mask, m->p.t[P_STEMW], B, L, C, c->conv_kernel);
+        rbp__conv_stem_backward(dnext, s->g.t[P_STEMW], s->g.t[P_STEMB], s->ws.a[A_TMP], s->ws.a[A_DCOL], dx,
+                                s->ws.a[A_COL], s->ws.a[A_STEMH], mask, s->p.t[P_STEMW], B, L, C, c->conv_kernel);
         float *t = dx;
         dx = dnext;
         dnext = t;
     }
 
     // input block: d(embedding sum) kept for saliency, embedding tables
-    rbp__input_grads ig = {m->g.t[P_TOK], m->g.t[P_STR], m->g.t[P_VIEW]};
-    rbp__input_backward(m->ws.a[A_DEMB], &ig, dx, ws_bytes(m, A_TOKENS), ws_bytes(m, A_STRUCT), ws_bytes(m, A_VIEW),
-                        B, L, C, m->fwd_p, m->fwd_seed, m->fwd_step * n_sites(c));
-    m->bwd_valid = 1;
+    rbp__input_grads ig = {s->g.t[P_TOK], s->g.t[P_STR], s->g.t[P_VIEW]};
+    rbp__input_backward(s->ws.a[A_DEMB], &ig, dx, ws_bytes(s, A_TOKENS), ws_bytes(s, A_STRUCT), ws_bytes(s, A_VIEW),
+                        B, L, C, s->fwd_p, s->fwd_seed, s->fwd_step * n_sites(c));
+    s->bwd_valid = 1;
     return RBP_OK;
 }
 
-const float *rbp__model_input_embedding(const rbp_model *m)
+const float *rbp__session_input_embedding(const rbp_session *ss)
 {
-    return m && m->fwd_B ? m->ws.a[A_EMB] : NULL;
+    const rbp__state *s = ss ? ss->st : NULL;
+    return s && s->fwd_B ? s->ws.a[A_EMB] : NULL;
 }
 
-const float *rbp__model_input_embedding_grad(const rbp_model *m)
+const float *rbp__session_input_embedding_grad(const rbp_session *ss)
 {
-    return m && m->fwd_B && m->bwd_valid ? m->ws.a[A_DEMB] : NULL;
+    const rbp__state *s = ss ? ss->st : NULL;
+    return s && s->fwd_B && s->bwd_valid ? s->ws.a[A_DEMB] : NULL;
 }
 
 /* ------------------------------------------------------------------ inference */
@@ -869,53 +924,50 @@ static float sigmoid(float x)
     return e / (1.0f + e);
 }
 
-rbp_status rbp_model_predict_batch(rbp_model *model, const rbp_batch *batch, float *out)
+rbp_status rbp__session_infer(rbp_session *ss, const rbp_batch *batch, float *out, int want_logits, const char *fn)
 {
-    static const char fn[] = "rbp_model_predict_batch";
-    RBP_CHECK_NULL(model);
-    RBP_CHECK_NULL(out);
-    RBP_TRY(check_batch(model, batch, fn));
-    RBP_TRY(reserve(model, batch->size, 0));
-    model->fwd_B = 0;
-    model->bwd_valid = 0;
-    RBP_TRY(load_batch(model, batch, fn));
-    model->fwd_p = 0.0f;
-    model->fwd_seed = 0;
-    model->fwd_step = 0;
-    forward(model, batch->size);
-    model->fwd_B = batch->size;
-    model->fwd_backprop = 0;
-    const float *logits = model->ws.a[A_LOGITS];
+    rbp__state *s = ss->st;
+    RBP_TRY(run_forward(s, batch, 0, 0, 0, 0, fn));
+    const float *logits = s->ws.a[A_LOGITS];
+    const int probs = !want_logits && s->cfg.task == RBP_TASK_CLASSIFICATION;
     for (int32_t b = 0; b < batch->size; b++)
-        out[b] = model->cfg.task == RBP_TASK_CLASSIFICATION ? sigmoid(logits[b]) : logits[b];
+        out[b] = probs ? sigmoid(logits[b]) : logits[b];
     return RBP_OK;
 }
 
-rbp_status rbp_model_attention(const rbp_model *model, int32_t example, float *out)
+void rbp__session_forget(rbp_session *ss)
 {
-    RBP_CHECK_NULL(model);
+    ss->st->fwd_B = 0;
+    ss->st->bwd_valid = 0;
+}
+
+rbp_status rbp_session_attention(const rbp_session *session, int32_t example, float *out)
+{
+    RBP_CHECK_NULL(session);
     RBP_CHECK_NULL(out);
-    if (!model->fwd_B)
-        return rbp__set_error(RBP_ERR_STATE, "rbp_model_attention: no forward pass has been run on this model");
-    if (example < 0 || example >= model->fwd_B)
-        return rbp__set_error(RBP_ERR_INVALID_ARG, "rbp_model_attention: example %d is outside the last batch [0, %d)",
-                              (int)example, (int)model->fwd_B);
-    const size_t L = (size_t)model->cfg.seq_len, NH = (size_t)model->cfg.n_heads;
+    const rbp__state *s = session->st;
+    if (!s->fwd_B)
+        return rbp__set_error(RBP_ERR_STATE, "rbp_session_attention: no forward pass has been run on this session");
+    if (example < 0 || example >= s->fwd_B)
+        return rbp__set_error(RBP_ERR_INVALID_ARG, "rbp_session_attention: example %d is outside the last batch [0, %d)",
+                              (int)example, (int)s->fwd_B);
+    const size_t L = (size_t)s->cfg.seq_len, NH = (size_t)s->cfg.n_heads;
     const size_t per_example = NH * L * L;
-    for (int l = 0; l < model->cfg.n_layers; l++)
-        memcpy(out + (size_t)l * per_example, slice(model, A_ATT, l) + (size_t)example * per_example,
+    for (int l = 0; l < s->cfg.n_layers; l++)
+        memcpy(out + (size_t)l * per_example, slice(s, A_ATT, l) + (size_t)example * per_example,
                per_example * sizeof(float));
     return RBP_OK;
 }
 
 /* ------------------------------------------------------------------ diagnostics */
 
-float rbp__model_kink_margin(const rbp_model *m)
+float rbp__model_kink_margin(const rbp_session *ss)
 {
-    if (!m || !m->fwd_B)
+    const rbp__state *s = ss ? ss->st : NULL;
+    if (!s || !s->fwd_B)
         return -1.0f;
-    const rbp_model_config *c = &m->cfg;
-    const int32_t B = m->fwd_B;
+    const rbp_model_config *c = &s->cfg;
+    const int32_t B = s->fwd_B;
     const int L = c->seq_len, C = c->d_model, F = c->d_ff, H = c->head_hidden;
     const size_t N = (size_t)B * (size_t)L;
     float margin = INFINITY;
@@ -924,7 +976,7 @@ float rbp__model_kink_margin(const rbp_model *m)
         float *pre = rbp__malloc(N * (size_t)C * sizeof(float));
         if (!pre)
             return -1.0f;
-        rbp__matmul_forward(pre, m->ws.a[A_COL], m->p.t[P_STEMW], m->p.t[P_STEMB], (int)N, c->conv_kernel * C, C);
+        rbp__matmul_forward(pre, s->ws.a[A_COL], s->p.t[P_STEMW], s->p.t[P_STEMB], (int)N, c->conv_kernel * C, C);
         for (size_t i = 0; i < N * (size_t)C; i++)
             margin = fminf(margin, fabsf(pre[i]));
         rbp__free(pre);
@@ -934,8 +986,8 @@ float rbp__model_kink_margin(const rbp_model *m)
         if (!pre)
             return -1.0f;
         for (int l = 0; l < c->n_layers; l++) {
-            rbp__encoder_acts a = layer_acts(m, l);
-            rbp__encoder_weights w = layer_weights(&m->p, c, l);
+            rbp__encoder_acts a = layer_acts(s, l);
+            rbp__encoder_weights w = layer_weights(&s->p, c, l);
             rbp__matmul_forward(pre, c->norm == RBP_NORM_PRE ? a.ln2 : a.ln1, w.ffn.fcw, w.ffn.fcb, (int)N, C, F);
             for (size_t i = 0; i < N * (size_t)F; i++)
                 margin = fminf(margin, fabsf(pre[i]));
@@ -943,19 +995,19 @@ float rbp__model_kink_margin(const rbp_model *m)
         rbp__free(pre);
     }
     /* the head's hidden ReLU */
-    const float *top = encoder_top(m, B);
+    const float *top = encoder_top(s, B);
     const int P = c->pooling == RBP_POOL_FLATTEN ? L * C : C;
-    const float *pooled = c->pooling == RBP_POOL_FLATTEN ? top : m->ws.a[A_POOLED];
+    const float *pooled = c->pooling == RBP_POOL_FLATTEN ? top : s->ws.a[A_POOLED];
     for (int b = 0; b < B; b++)
         for (int h = 0; h < H; h++) {
-            double s = m->p.t[P_HEAD1B][h];
+            double acc = s->p.t[P_HEAD1B][h];
             for (int i = 0; i < P; i++)
-                s += (double)pooled[(size_t)b * (size_t)P + (size_t)i] * m->p.t[P_HEAD1W][(size_t)h * (size_t)P + (size_t)i];
-            margin = fminf(margin, (float)fabs(s));
+                acc += (double)pooled[(size_t)b * (size_t)P + (size_t)i] * s->p.t[P_HEAD1W][(size_t)h * (size_t)P + (size_t)i];
+            margin = fminf(margin, (float)fabs(acc));
         }
     /* max pooling: the gap between the largest and the second largest real value */
     if (c->pooling == RBP_POOL_MAX) {
-        const uint8_t *mask = ws_bytes(m, A_MASK);
+        const uint8_t *mask = ws_bytes(s, A_MASK);
         for (int b = 0; b < B; b++)
             for (int ch = 0; ch < C; ch++) {
                 float m1 = -INFINITY, m2 = -INFINITY;
@@ -975,40 +1027,4 @@ float rbp__model_kink_margin(const rbp_model *m)
             }
     }
     return margin;
-}
-
-/* ------------------------------------------------------------------ dataset inference */
-
-rbp_status rbp_model_predict(rbp_model *model, const rbp_dataset *ds, int32_t batch_size, float *out)
-{
-    RBP_CHECK_NULL(model);
-    RBP_CHECK_NULL(ds);
-    RBP_CHECK_NULL(out);
-    RBP_CHECK(batch_size >= 1, RBP_ERR_INVALID_ARG, "rbp_model_predict: batch_size = %d, expected >= 1",
-              (int)batch_size);
-    const int32_t L = rbp_dataset_length(ds);
-    RBP_CHECK(L == model->cfg.seq_len, RBP_ERR_SHAPE,
-              "rbp_model_predict: the dataset's length is %d but the model's seq_len is %d", (int)L,
-              (int)model->cfg.seq_len);
-    const size_t n = rbp_dataset_size(ds);
-    const uint8_t *tokens = rbp_dataset_tokens(ds), *mask = rbp_dataset_mask(ds);
-    const uint8_t *structure = rbp_dataset_structure(ds), *viewpoint = rbp_dataset_viewpoint(ds);
-    RBP_CHECK(!model->cfg.use_structure || structure, RBP_ERR_INVALID_ARG,
-              "rbp_model_predict: the model uses structure but the dataset has no structure channel");
-    for (size_t i0 = 0; i0 < n; i0 += (size_t)batch_size) {
-        const size_t B = n - i0 < (size_t)batch_size ? n - i0 : (size_t)batch_size;
-        const size_t off = i0 * (size_t)L;
-        rbp_batch b = {(int32_t)B,
-                       L,
-                       tokens + off,
-                       mask + off,
-                       structure ? structure + off : NULL,
-                       viewpoint ? viewpoint + off : NULL,
-                       NULL,
-                       NULL};
-        rbp_status st = rbp_model_predict_batch(model, &b, out + i0);
-        if (st != RBP_OK)
-            return rbp__wrap_error(st, "rbp_model_predict: batch at rows %zu..%zu", i0, i0 + B - 1);
-    }
-    return RBP_OK;
 }

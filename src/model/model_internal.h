@@ -1,19 +1,42 @@
 /*
  * model/model_internal.h - what the training layer (src/train) and the attention-map code
- * need from the model beyond the public API. The model owns: config, one parameter buffer,
- * one gradient buffer (same layout), and a workspace of activations sized for (B_max, L).
+ * need from the model and the session beyond the public API. The model owns its config and
+ * one parameter buffer and is read only during passes; a session owns the workspace of
+ * activations sized for (B_max, L), the last-forward state and the gradient buffer.
  */
 #ifndef RBP_MODEL_INTERNAL_H
 #define RBP_MODEL_INTERNAL_H
 
 #include "rbpattn/model.h"
+#include "rbpattn/session.h"
 #include "core/internal.h"
 
 /*
- * Make sure the workspace holds activations for batches of up to B rows (allocates only when
- * B exceeds the current capacity; training code calls it once before the loop).
+ * What one forward/backward pass writes (model.c): the activation workspace, the state of the
+ * last forward pass and, once something differentiates, a gradient buffer with the
+ * parameters' layout. The model itself stays read only.
  */
-rbp_status rbp__model_reserve(rbp_model *m, int32_t B);
+typedef struct rbp__state rbp__state;
+rbp_status rbp__state_create(rbp__state **out, const rbp_model *m);
+void rbp__state_free(rbp__state *s);
+
+/* A session (session.c): one state for the calling thread plus n_threads - 1 single-thread
+ * worker sessions that rbp_session_predict hands batches to. */
+struct rbp_session {
+    const rbp_model *model; /* borrowed */
+    int32_t n_threads;
+    rbp__state *st;
+    rbp_session **workers; /* (n_threads - 1) or NULL */
+};
+
+/*
+ * Make sure the session's workspace holds activations and backward tensors for batches of
+ * up to B rows (allocates only when B exceeds the current capacity; training code calls it
+ * once before the loop).
+ */
+rbp_status rbp__session_reserve(rbp_session *s, int32_t B);
+/* The same for inference only (no backward tensors); B >= 1. */
+rbp_status rbp__session_reserve_infer(rbp_session *s, int32_t B);
 
 /*
  * Forward pass. training != 0 enables dropout with random streams derived from
@@ -23,23 +46,33 @@ rbp_status rbp__model_reserve(rbp_model *m, int32_t B);
  * Errors: RBP_ERR_INVALID_ARG for a NULL/empty batch or a bad token/structure/viewpoint
  * value (named with its (b, t)), RBP_ERR_SHAPE when batch->length != seq_len.
  */
-rbp_status rbp__model_forward(rbp_model *m, const rbp_batch *batch, int training, uint64_t dropout_seed,
+rbp_status rbp__model_forward(rbp_session *s, const rbp_batch *batch, int training, uint64_t dropout_seed,
                               uint64_t step, float *logits);
 
-/* Backward pass of the last forward: dlogits (B) -> ACCUMULATES into the gradient buffer. */
-rbp_status rbp__model_backward(rbp_model *m, const float *dlogits);
+/* Backward pass of the last forward: dlogits (B) -> ACCUMULATES into the session's gradient
+ * buffer. */
+rbp_status rbp__model_backward(rbp_session *s, const float *dlogits);
 
-/* memset the gradient buffer to 0. */
-void rbp__model_zero_grad(rbp_model *m);
+/* Inference forward (no dropout, inference-only workspace layout): out (B) gets logits
+ * (want_logits) or the task's output (probabilities for classification). Errors are named
+ * after fn. */
+rbp_status rbp__session_infer(rbp_session *s, const rbp_batch *batch, float *out, int want_logits, const char *fn);
 
-/* The flat buffers (n = rbp_model_num_params). */
-float *rbp__model_grads(rbp_model *m);
+/* Drop the last-forward state (attention and saliency inputs become unavailable). */
+void rbp__session_forget(rbp_session *s);
+
+/* memset the session's gradient buffer to 0 (no-op before the first training reserve). */
+void rbp__session_zero_grad(rbp_session *s);
+
+/* The session's gradient buffer (rbp_model_num_params floats, the parameters' layout), or
+ * NULL until rbp__session_reserve / rbp__model_forward allocated it. */
+float *rbp__session_grads(rbp_session *s);
 const float *rbp__model_params_const(const rbp_model *m);
 
-/* Gradient of the loss w.r.t. the input embedding sum (B, L, d) of the last backward, for
- * gradient x input saliency; NULL if not available. */
-const float *rbp__model_input_embedding(const rbp_model *m);
-const float *rbp__model_input_embedding_grad(const rbp_model *m);
+/* The input embedding sum (B, L, d) of the last forward and the gradient w.r.t. it of the
+ * last backward, for gradient x input saliency; NULL if not available. */
+const float *rbp__session_input_embedding(const rbp_session *s);
+const float *rbp__session_input_embedding_grad(const rbp_session *s);
 
 /* One named tensor of the flat parameter buffer (for optimizers, debugging, tools). */
 typedef struct rbp__param_info {
@@ -60,6 +93,6 @@ int rbp__model_param_info(const rbp_model *m, rbp__param_info *out, int max);
  * below this margin are valid. Allocates a scratch buffer; -1 if there was no forward pass
  * or the allocation failed.
  */
-float rbp__model_kink_margin(const rbp_model *m);
+float rbp__model_kink_margin(const rbp_session *s);
 
 #endif /* RBP_MODEL_INTERNAL_H */

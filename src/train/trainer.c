@@ -10,8 +10,9 @@
  * interrupted.
  *
  * Memory: every buffer (Adam moments, logits and their gradient, validation logits, the
- * best-weights copy, the model's activations) is allocated in rbp_trainer_create or at the
- * start of rbp_trainer_fit; rbp_trainer_step allocates nothing (tests/test_train.c counts).
+ * best-weights copy, the session's activations and gradients) is allocated in
+ * rbp_trainer_create or at the start of rbp_trainer_fit; rbp_trainer_step allocates nothing
+ * (tests/test_train.c counts). The model holds only the weights, which the trainer updates.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
@@ -26,7 +27,8 @@
 #include "train/optim.h"
 
 struct rbp_trainer {
-    rbp_model *model; /* borrowed */
+    rbp_model *model; /* borrowed; the trainer is its one writer (parameter updates) */
+    rbp_session *session; /* the trainer's own: activations and the gradient buffer */
     rbp_train_config cfg;
     rbp_model_config mcfg;
     size_t n;         /* parameters */
@@ -95,7 +97,9 @@ rbp_status rbp_trainer_create(rbp_trainer **out, rbp_model *model, const rbp_tra
         rbp_trainer_free(t);
         return rbp__oom();
     }
-    rbp_status st = rbp__model_reserve(model, t->cap);
+    rbp_status st = rbp_session_create(&t->session, model, NULL);
+    if (st == RBP_OK)
+        st = rbp__session_reserve(t->session, t->cap);
     if (st != RBP_OK) {
         rbp_trainer_free(t);
         return st;
@@ -117,6 +121,7 @@ void rbp_trainer_free(rbp_trainer *t)
     rbp__free(t->dlogits);
     rbp__free(t->val_logits);
     rbp__free(t->best);
+    rbp_session_free(t->session);
     rbp__free(t);
 }
 
@@ -187,8 +192,8 @@ rbp_status rbp_trainer_step(rbp_trainer *t, const rbp_batch *batch, double *loss
     const size_t B = (size_t)batch->size;
 
     /* 1. forward with dropout streams of this step, loss and d(loss)/d(logits) */
-    rbp__model_zero_grad(t->model);
-    rbp_status st = rbp__model_forward(t->model, batch, 1, t->cfg.seed, (uint64_t)s, t->logits);
+    rbp__session_zero_grad(t->session);
+    rbp_status st = rbp__model_forward(t->session, batch, 1, t->cfg.seed, (uint64_t)s, t->logits);
     if (st != RBP_OK)
         return rbp__wrap_error(st, "rbp_trainer_step");
     double l = batch_loss(t, t->logits, batch->targets, B, t->dlogits);
@@ -199,8 +204,8 @@ rbp_status rbp_trainer_step(rbp_trainer *t, const rbp_batch *batch, double *loss
                               l, (long long)s, (int)t->epoch);
 
     /* 2. backward (accumulates into the zeroed gradient buffer) */
-    RBP_TRY(rbp__model_backward(t->model, t->dlogits));
-    float *grads = rbp__model_grads(t->model);
+    RBP_TRY(rbp__model_backward(t->session, t->dlogits));
+    float *grads = rbp__session_grads(t->session);
 
     /* 3. clip by global norm; the norm doubles as a NaN/Inf detector for the gradients */
     double norm = t->cfg.clip_norm > 0.0f ? rbp__clip_grad_norm(grads, t->n, (double)t->cfg.clip_norm)
@@ -260,7 +265,7 @@ static rbp_status eval_pass(rbp_trainer *t, const rbp_dataset *ds, float *out, d
         rbp_batch b;
         dataset_rows(&b, ds, i, B);
         float *dst = out ? out + i : t->logits;
-        RBP_TRY(rbp__model_forward(t->model, &b, 0, 0, 0, dst));
+        RBP_TRY(rbp__model_forward(t->session, &b, 0, 0, 0, dst));
         sum += batch_loss(t, dst, b.targets, B, NULL) * (double)B;
     }
     *loss_sum = sum;

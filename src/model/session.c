@@ -1,0 +1,264 @@
+/*
+ * model/session.c - sessions: the per-thread inference state over a shared, read-only model,
+ * and the dataset-level predict that shares batches out among worker threads.
+ *
+ * Determinism: rbp_session_predict cuts the dataset into the same batches whatever the thread
+ * count, and a batch's outputs depend only on the model and the batch, so writing each
+ * batch's results at its own rows gives bit-identical output for 1 or n threads.
+ */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <string.h>
+
+#include "core/internal.h"
+#include "model/model_internal.h"
+#include "rbpattn/session.h"
+
+#define MAX_THREADS 1024
+
+rbp_status rbp_session_options_init(rbp_session_options *opt, uint32_t version)
+{
+    RBP_CHECK_NULL(opt);
+    if (version != RBP_SESSION_OPTIONS_VERSION)
+        return rbp__set_error(RBP_ERR_INVALID_ARG,
+                              "rbp_session_options_init: unknown options version %u (this library has %u)",
+                              (unsigned)version, (unsigned)RBP_SESSION_OPTIONS_VERSION);
+    memset(opt, 0, sizeof *opt);
+    opt->version = RBP_SESSION_OPTIONS_VERSION;
+    opt->n_threads = 1;
+    return RBP_OK;
+}
+
+static rbp_status session_new(rbp_session **out, const rbp_model *model, int32_t n_threads)
+{
+    rbp_session *s = rbp__calloc(1, sizeof *s);
+    if (!s)
+        return rbp__oom();
+    s->model = model;
+    s->n_threads = n_threads;
+    rbp_status st = rbp__state_create(&s->st, model);
+    if (st == RBP_OK && n_threads > 1) {
+        s->workers = rbp__calloc((size_t)n_threads - 1, sizeof *s->workers);
+        if (!s->workers)
+            st = rbp__oom();
+        for (int32_t i = 0; st == RBP_OK && i < n_threads - 1; i++)
+            st = session_new(&s->workers[i], model, 1);
+    }
+    if (st != RBP_OK) {
+        rbp_session_free(s);
+        return st;
+    }
+    *out = s;
+    return RBP_OK;
+}
+
+rbp_status rbp_session_create(rbp_session **out, const rbp_model *model, const rbp_session_options *opt)
+{
+    RBP_CHECK_NULL(out);
+    *out = NULL;
+    RBP_CHECK_NULL(model);
+    rbp_session_options defaults;
+    if (!opt) {
+        rbp_session_options_init(&defaults, RBP_SESSION_OPTIONS_VERSION);
+        opt = &defaults;
+    }
+    RBP_CHECK(opt->version == RBP_SESSION_OPTIONS_VERSION, RBP_ERR_INVALID_ARG,
+              "rbp_session_create: unknown options version %u (initialise them with rbp_session_options_init)",
+              (unsigned)opt->version);
+    RBP_CHECK(opt->n_threads >= 1 && opt->n_threads <= MAX_THREADS, RBP_ERR_INVALID_ARG,
+              "rbp_session_create: n_threads = %d, expected 1..%d", (int)opt->n_threads, MAX_THREADS);
+    return session_new(out, model, opt->n_threads);
+}
+
+void rbp_session_free(rbp_session *s)
+{
+    if (!s)
+        return;
+    if (s->workers)
+        for (int32_t i = 0; i < s->n_threads - 1; i++)
+            rbp_session_free(s->workers[i]);
+    rbp__free(s->workers);
+    rbp__state_free(s->st);
+    rbp__free(s);
+}
+
+const rbp_model *rbp_session_model(const rbp_session *s)
+{
+    if (!s) {
+        rbp__set_error(RBP_ERR_INVALID_ARG, "rbp_session_model: argument 'session' is NULL");
+        return NULL;
+    }
+    return s->model;
+}
+
+/* ------------------------------------------------------------------ one batch */
+
+static rbp_status predict_batch(rbp_session *s, const rbp_batch *batch, float *out, int logits, const char *fn)
+{
+    RBP_CHECK(batch != NULL, RBP_ERR_INVALID_ARG, "%s: argument 'batch' is NULL", fn);
+    RBP_CHECK(out != NULL, RBP_ERR_INVALID_ARG, "%s: argument 'out' is NULL", fn);
+    return rbp__session_infer(s, batch, out, logits, fn);
+}
+
+rbp_status rbp_session_predict_batch(rbp_session *session, const rbp_batch *batch, float *out)
+{
+    RBP_CHECK_NULL(session);
+    return predict_batch(session, batch, out, 0, "rbp_session_predict_batch");
+}
+
+rbp_status rbp_session_predict_batch_logits(rbp_session *session, const rbp_batch *batch, float *out)
+{
+    RBP_CHECK_NULL(session);
+    return predict_batch(session, batch, out, 1, "rbp_session_predict_batch_logits");
+}
+
+/* ------------------------------------------------------------------ a whole dataset */
+
+typedef struct job {
+    const uint8_t *tokens, *mask, *structure, *viewpoint;
+    size_t n, bs, n_batches;
+    int32_t L;
+    float *out;
+    int logits;
+    atomic_size_t next; /* next batch to hand out */
+    atomic_int stop;    /* a batch failed: hand out no more */
+    pthread_mutex_t lock;
+    size_t err_batch;   /* lowest failing batch (SIZE_MAX: none) and its error */
+    rbp_status err;
+    char msg[512];
+} job;
+
+typedef struct worker {
+    job *j;
+    rbp_session *s;
+} worker;
+
+/* Run batch k of the job in session s; a failure is kept if it is the lowest so far. */
+static void run_batch(job *j, rbp_session *s, size_t k)
+{
+    const size_t i0 = k * j->bs;
+    const size_t B = j->n - i0 < j->bs ? j->n - i0 : j->bs;
+    const size_t off = i0 * (size_t)j->L;
+    rbp_batch b = {(int32_t)B,
+                   j->L,
+                   j->tokens + off,
+                   j->mask + off,
+                   j->structure ? j->structure + off : NULL,
+                   j->viewpoint ? j->viewpoint + off : NULL,
+                   NULL,
+                   NULL};
+    rbp_status st = rbp__session_infer(s, &b, j->out + i0, j->logits, "forward pass");
+    if (st != RBP_OK) {
+        pthread_mutex_lock(&j->lock);
+        if (k < j->err_batch) {
+            j->err_batch = k;
+            j->err = st;
+            /* the message is thread-local: copy it for the calling thread */
+            strncpy(j->msg, rbp_last_error(), sizeof j->msg - 1);
+            j->msg[sizeof j->msg - 1] = '\0';
+        }
+        pthread_mutex_unlock(&j->lock);
+        atomic_store(&j->stop, 1);
+    }
+}
+
+/* Take batches 0 .. n_batches - 2 until none are left (the calling thread runs the last one
+ * itself, after its share, so that its session keeps the pass of the dataset's last batch as a
+ * single-thread run does). Batches are claimed in increasing order and a claimed batch
+ * always runs, so the failure kept (the lowest batch) is the same on every run. */
+static void run_batches(job *j, rbp_session *s)
+{
+    while (!atomic_load(&j->stop)) {
+        const size_t k = atomic_fetch_add(&j->next, 1);
+        if (k + 1 >= j->n_batches)
+            break;
+        run_batch(j, s, k);
+    }
+}
+
+static void *worker_main(void *arg)
+{
+    worker *w = arg;
+    run_batches(w->j, w->s);
+    return NULL;
+}
+
+static rbp_status predict_dataset(rbp_session *s, const rbp_dataset *ds, int32_t batch_size, float *out,
+                                  int logits, const char *fn)
+{
+    RBP_CHECK(ds != NULL, RBP_ERR_INVALID_ARG, "%s: argument 'ds' is NULL", fn);
+    RBP_CHECK(out != NULL, RBP_ERR_INVALID_ARG, "%s: argument 'out' is NULL", fn);
+    RBP_CHECK(batch_size >= 1, RBP_ERR_INVALID_ARG, "%s: batch_size = %d, expected >= 1", fn, (int)batch_size);
+    rbp_model_config cfg;
+    RBP_TRY(rbp_model_get_config(s->model, &cfg));
+    const int32_t L = rbp_dataset_length(ds);
+    RBP_CHECK(L == cfg.seq_len, RBP_ERR_SHAPE, "%s: the dataset's length is %d but the model's seq_len is %d", fn,
+              (int)L, (int)cfg.seq_len);
+    RBP_CHECK(!cfg.use_structure || rbp_dataset_structure(ds), RBP_ERR_INVALID_ARG,
+              "%s: the model uses structure but the dataset has no structure channel", fn);
+
+    job j;
+    memset(&j, 0, sizeof j);
+    j.tokens = rbp_dataset_tokens(ds);
+    j.mask = rbp_dataset_mask(ds);
+    j.structure = rbp_dataset_structure(ds);
+    j.viewpoint = rbp_dataset_viewpoint(ds);
+    j.n = rbp_dataset_size(ds);
+    j.bs = (size_t)batch_size;
+    j.L = L;
+    j.out = out;
+    j.logits = logits;
+    atomic_init(&j.next, 0);
+    atomic_init(&j.stop, 0);
+    j.err_batch = SIZE_MAX;
+
+    /* no more threads than batches; a thread that cannot start leaves its share to the others */
+    j.n_batches = (j.n + j.bs - 1) / j.bs;
+    size_t n_extra = (size_t)s->n_threads - 1;
+    if (n_extra + 1 > j.n_batches)
+        n_extra = j.n_batches > 0 ? j.n_batches - 1 : 0;
+    /* Size every workspace that may take a batch here, before any thread starts: which thread
+     * gets which batch varies from run to run, and a later call must allocate nothing. */
+    const int32_t B_max = j.n < j.bs ? (int32_t)j.n : batch_size;
+    for (size_t i = 0; B_max > 0 && i < n_extra; i++)
+        RBP_TRY(rbp__session_reserve_infer(s->workers[i], B_max));
+    if (B_max > 0)
+        RBP_TRY(rbp__session_reserve_infer(s, B_max));
+    if (pthread_mutex_init(&j.lock, NULL) != 0)
+        return rbp__set_error(RBP_ERR_NOMEM, "%s: cannot create a mutex", fn);
+    pthread_t tid[MAX_THREADS];
+    worker w[MAX_THREADS];
+    size_t started = 0;
+    for (size_t i = 0; i < n_extra; i++) {
+        w[started].j = &j;
+        w[started].s = s->workers[i];
+        if (pthread_create(&tid[started], NULL, worker_main, &w[started]) == 0)
+            started++;
+    }
+    run_batches(&j, s);
+    if (j.n_batches > 0 && !atomic_load(&j.stop))
+        run_batch(&j, s, j.n_batches - 1);
+    for (size_t i = 0; i < started; i++)
+        pthread_join(tid[i], NULL);
+    pthread_mutex_destroy(&j.lock);
+    if (j.n_batches == 0)
+        rbp__session_forget(s);
+    if (j.err_batch != SIZE_MAX) {
+        const size_t i0 = j.err_batch * j.bs, last = i0 + j.bs < j.n ? i0 + j.bs - 1 : j.n - 1;
+        rbp__set_error(j.err, "%s", j.msg);
+        return rbp__wrap_error(j.err, "%s: batch at rows %zu..%zu", fn, i0, last);
+    }
+    return RBP_OK;
+}
+
+rbp_status rbp_session_predict(rbp_session *session, const rbp_dataset *ds, int32_t batch_size, float *out)
+{
+    RBP_CHECK_NULL(session);
+    return predict_dataset(session, ds, batch_size, out, 0, "rbp_session_predict");
+}
+
+rbp_status rbp_session_predict_logits(rbp_session *session, const rbp_dataset *ds, int32_t batch_size, float *out)
+{
+    RBP_CHECK_NULL(session);
+    return predict_dataset(session, ds, batch_size, out, 1, "rbp_session_predict_logits");
+}
