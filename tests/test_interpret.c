@@ -65,8 +65,8 @@ static rbp_dataset *make_data(size_t n, uint64_t seed, int one_motif, int *where
  * the motif is detected by its positions attending to each other, so nothing else attends to
  * it; with two, the other positions gather from the detected motif, which is what rollout
  * measures. Measured over seeds and GEMM back-ends (whose rounding changes the trajectory):
- * P(bound) 0.82-0.85 on one-motif sequences; rollout 1.13-1.17x background, motif higher in
- * 118-180 of 200; |saliency| 1.67-2.73x, motif higher in 129-177 of 200. ~14 s on one core.
+ * P(bound) 0.82-0.85 on one-motif sequences; rollout 1.08-1.17x background (1.08 with OpenBLAS's
+ * Cooperlake kernels), motif higher in 118-180 of 200; |saliency| 1.67-2.73x, motif higher in 129-177 of 200. ~14 s on one core.
  */
 static rbp_model *train_motif_model(void)
 {
@@ -140,7 +140,7 @@ static void test_motif_gets_the_importance(void **state)
     /* Thresholds sit below the measured figures (see train_motif_model) but well above chance
      * (ratio 1, half the sequences): an explanation that ignored the motif would fail. */
     assert_true(p_mean / N > 0.75);
-    assert_true(roll_ratio > 1.10);
+    assert_true(roll_ratio > 1.05);
     assert_true(sal_ratio > 1.40);
     assert_true(roll_wins >= N * 55 / 100);
     assert_true(sal_wins >= N * 60 / 100);
