@@ -27,11 +27,13 @@ typedef struct args {
     double residual;
 } args;
 
-/* One record to explain (strings owned here). */
-typedef struct record {
-    char *id;
-    char *seq;
-} record;
+/* The records to explain, encoded with the model's length L: ids and (n, L) rows (owned). */
+typedef struct records {
+    size_t n, cap, L;
+    char **id;
+    uint8_t *tokens, *mask, *viewpoint;
+    float *targets;
+} records;
 
 /* A file-name-safe version of a record id ("chr1,+,866159,866259" -> "chr1_+_866159_866259"). */
 static void safe_name(char *dst, size_t cap, const char *id)
@@ -68,59 +70,68 @@ static int id_selected(const char *id, const char *list)
     return 0;
 }
 
-/* Read the records to explain: --sequence, or --fasta filtered by --ids / --first. */
-static record *read_records(const args *a, size_t *count)
+/* Append row i of `ds` (length L) to the records. */
+static void add_row(records *R, const rbp_dataset *ds, size_t i)
 {
-    size_t n = 0, cap = 16;
-    record *recs = cli_xmalloc(cap * sizeof *recs);
-    if (a->sequence) {
-        recs[0].id = cli_xstrdup(a->id ? a->id : "sequence");
-        recs[0].seq = cli_xstrdup(a->sequence);
-        *count = 1;
-        return recs;
+    size_t L = R->L;
+    if (R->n == R->cap) {
+        R->cap = R->cap ? 2 * R->cap : 16;
+        R->id = cli_xrealloc(R->id, R->cap * sizeof *R->id);
+        R->tokens = cli_xrealloc(R->tokens, R->cap * L);
+        R->mask = cli_xrealloc(R->mask, R->cap * L);
+        R->viewpoint = cli_xrealloc(R->viewpoint, R->cap * L);
+        R->targets = cli_xrealloc(R->targets, R->cap * sizeof *R->targets);
     }
-    cli_seqreader_options ropt;
-    memset(&ropt, 0, sizeof ropt);
-    ropt.format = CLI_SEQ_AUTO;
-    ropt.max_record_length = 100000;
-    char err[1024];
-    cli_seqreader *r = cli_seqreader_open(a->fasta, &ropt, err, sizeof err);
-    if (!r)
-        cli_fail("%s", err);
+    memcpy(R->tokens + R->n * L, rbp_dataset_tokens(ds) + i * L, L);
+    memcpy(R->mask + R->n * L, rbp_dataset_mask(ds) + i * L, L);
+    memcpy(R->viewpoint + R->n * L, rbp_dataset_viewpoint(ds) + i * L, L);
+    R->targets[R->n] = rbp_dataset_targets(ds)[i];
+    R->id[R->n] = cli_xstrdup(rbp_dataset_id(ds, i));
+    R->n++;
+}
+
+/* Read the records to explain: --sequence, or --fasta (streamed by the library's reader)
+ * filtered by --ids / --first. */
+static void read_records(const args *a, const rbp_dataset_options *dopt, records *R)
+{
+    if (a->sequence) {
+        const char *seq = a->sequence, *id = a->id ? a->id : "sequence";
+        rbp_dataset *ds = NULL;
+        cli_check(rbp_dataset_from_strings(&ds, &seq, NULL, &id, 1, dopt));
+        add_row(R, ds, 0);
+        rbp_dataset_free(ds);
+        return;
+    }
+    rbp_dataset_options opt = *dopt;
+    opt.target_column = NULL; /* unlabelled input (CSV/TSV work too) */
+    rbp_reader *r = NULL;
+    cli_check(rbp_reader_open(&r, a->fasta, &opt));
     size_t limit = a->ids ? (size_t)-1 : (size_t)a->first;
-    while (n < limit) {
-        const char *const *seqs, *const *ids;
-        size_t got = 0;
-        int rc = cli_seqreader_next(r, 256, &seqs, &ids, &got, err, sizeof err);
+    while (R->n < limit) {
+        const rbp_dataset *chunk = NULL;
+        int32_t rc = rbp_reader_next(r, 256, &chunk);
         if (rc < 0)
-            cli_fail("%s", err);
+            cli_fail_status((rbp_status)rc);
         if (rc == 0)
             break;
-        for (size_t i = 0; i < got && n < limit; i++) {
-            if (a->ids && !id_selected(ids[i], a->ids))
-                continue;
-            if (n == cap)
-                recs = cli_xrealloc(recs, (cap *= 2) * sizeof *recs);
-            recs[n].id = cli_xstrdup(ids[i]);
-            recs[n].seq = cli_xstrdup(seqs[i]);
-            n++;
-        }
+        size_t got = rbp_dataset_size(chunk);
+        for (size_t i = 0; i < got && R->n < limit; i++)
+            if (!a->ids || id_selected(rbp_dataset_id(chunk, i), a->ids))
+                add_row(R, chunk, i);
     }
-    cli_seqreader_close(r);
-    if (n == 0 && !a->ids)
+    rbp_reader_free(r);
+    if (R->n == 0 && !a->ids)
         cli_fail("%s: no records", a->fasta);
     if (a->ids) { /* every requested id must exist: a typo should not pass silently */
         size_t len;
         for (const char *p = next_id(a->ids, &len); p; p = next_id(p + len, &len)) {
             int found = 0;
-            for (size_t i = 0; i < n && !found; i++)
-                found = strlen(recs[i].id) == len && strncmp(recs[i].id, p, len) == 0;
+            for (size_t i = 0; i < R->n && !found; i++)
+                found = strlen(R->id[i]) == len && strncmp(R->id[i], p, len) == 0;
             if (!found)
                 cli_fail("%s: no record with id '%.*s'", a->fasta, (int)len, p);
         }
     }
-    *count = n;
-    return recs;
 }
 
 static void out_path(char *buf, size_t cap, const char *dir, const char *name, const char *suffix)
@@ -225,22 +236,19 @@ int main(int argc, char **argv)
         cli_usage_error("--head %d: %s has %d head(s)", (int)a.head, a.model, (int)NH);
     const int32_t layer = a.layer ? a.layer - 1 : NL - 1;
 
-    size_t n_rec = 0;
-    record *recs = read_records(&a, &n_rec);
-    cli_mkdir_p(a.outdir);
-
-    /* Encode all chosen records with the model's length; explain them one batch at a time. */
-    const char **seqs = cli_xmalloc(n_rec * sizeof *seqs), **ids = cli_xmalloc(n_rec * sizeof *ids);
-    for (size_t i = 0; i < n_rec; i++)
-        seqs[i] = recs[i].seq, ids[i] = recs[i].id;
+    /* Encode the chosen records with the model's length; explain them one at a time. */
     rbp_dataset_options dopt;
     cli_check(rbp_dataset_options_init(&dopt, RBP_DATASET_OPTIONS_VERSION));
     dopt.length = L;
     dopt.truncate = a.truncate;
     dopt.case_viewpoint = a.no_case ? 0 : 1;
     dopt.require_target = 0;
-    rbp_dataset *ds = NULL;
-    cli_check(rbp_dataset_from_strings(&ds, seqs, NULL, ids, n_rec, &dopt));
+    records recs;
+    memset(&recs, 0, sizeof recs);
+    recs.L = (size_t)L;
+    read_records(&a, &dopt, &recs);
+    const size_t n_rec = recs.n;
+    cli_mkdir_p(a.outdir);
 
     const size_t LL = (size_t)L * (size_t)L, maps = (size_t)NL * (size_t)NH * LL;
     float *A = cli_xmalloc(maps * sizeof *A);
@@ -252,9 +260,8 @@ int main(int argc, char **argv)
     char *letters = cli_xmalloc((size_t)L + 1);
     static const char tokchar[RBP_VOCAB_SIZE] = {'A', 'C', 'G', 'U', 'N', '-'};
 
-    const uint8_t *tokens = rbp_dataset_tokens(ds), *mask = rbp_dataset_mask(ds);
-    const uint8_t *viewpoint = rbp_dataset_viewpoint(ds);
-    const float *targets = rbp_dataset_targets(ds);
+    const uint8_t *tokens = recs.tokens, *mask = recs.mask, *viewpoint = recs.viewpoint;
+    const float *targets = recs.targets;
     printf("id\tscore\tlength\ttop_rollout_positions\ttop_saliency_positions\n");
     for (size_t r = 0; r < n_rec; r++) {
         /* A batch of one: the row's views into the dataset. */
@@ -272,7 +279,7 @@ int main(int argc, char **argv)
         int32_t n = 0;
         cli_check(rbp_attention_real_positions(b.mask, L, real, &n));
         if (n == 0)
-            cli_fail("record '%s' has no real positions", recs[r].id);
+            cli_fail("record '%s' has no real positions", recs.id[r]);
         for (int32_t i = 0; i < n; i++) {
             letters[i] = tokchar[b.tokens[real[i]]];
             roll_crop[i] = roll_imp[real[i]];
@@ -307,8 +314,8 @@ int main(int argc, char **argv)
         }
 
         char name[256], path[4096], title[512];
-        safe_name(name, sizeof name, recs[r].id);
-        snprintf(title, sizeof title, "%s  %s = %.3f  layer %d%s", recs[r].id,
+        safe_name(name, sizeof name, recs.id[r]);
+        snprintf(title, sizeof title, "%s  %s = %.3f  layer %d%s", recs.id[r],
                  cfg.task == RBP_TASK_CLASSIFICATION ? "P(bound)" : "score", (double)score, (int)layer + 1,
                  a.mean ? ", mean of heads" : "");
         rbp_plot_heatmap_opts ho;
@@ -335,7 +342,7 @@ int main(int argc, char **argv)
         rbp_plot_track_opts to;
         cli_check(rbp_plot_track_opts_init(&to, RBP_PLOT_TRACK_OPTS_VERSION));
         char ttitle[512];
-        snprintf(ttitle, sizeof ttitle, "%s  gradient x input saliency", recs[r].id);
+        snprintf(ttitle, sizeof ttitle, "%s  gradient x input saliency", recs.id[r]);
         to.title = ttitle;
         to.y_title = "saliency";
         to.style = RBP_PLOT_TRACK_LOGO;
@@ -370,7 +377,7 @@ int main(int argc, char **argv)
         }
 
         /* Summary: the 5 highest-rollout and highest-|saliency| positions (1-based). */
-        printf("%s\t%.6g\t%d\t", recs[r].id, (double)score, (int)n);
+        printf("%s\t%.6g\t%d\t", recs.id[r], (double)score, (int)n);
         for (int pass = 0; pass < 2; pass++) {
             const float *v = pass == 0 ? roll_crop : sal_crop;
             int used[5] = {-1, -1, -1, -1, -1};
@@ -393,10 +400,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s: wrote pictures and tables for %zu record(s) to %s/\n", cli_program(), n_rec, a.outdir);
 
     for (size_t i = 0; i < n_rec; i++)
-        free(recs[i].id), free(recs[i].seq);
-    free(recs), free(seqs), free(ids), free(A), free(crop), free(roll_imp), free(roll_crop), free(sal), free(sal_crop);
+        free(recs.id[i]);
+    free(recs.id), free(recs.tokens), free(recs.mask), free(recs.viewpoint), free(recs.targets);
+    free(A), free(crop), free(roll_imp), free(roll_crop), free(sal), free(sal_crop);
     free(scratch), free(real), free(letters);
-    rbp_dataset_free(ds);
     rbp_session_free(session);
     rbp_model_free(model);
     return CLI_EXIT_OK;

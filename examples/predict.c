@@ -2,10 +2,10 @@
  * predict.c - rbpattn-predict: score sequences with a trained model, as TSV "id<TAB>score".
  *
  * Input is FASTA (plain or .gz), CSV/TSV with a sequence column, or one sequence per line,
- * from a file or stdin ("-"). It is streamed: records are read in chunks (cli/seqstream.c),
- * each chunk becomes a dataset through rbp_dataset_from_strings and is scored in batches, so
- * memory stays bounded by the chunk size however large the input. Scores are probabilities
- * for a classification model and predicted values for a regression model.
+ * from a file or stdin ("-"). It is streamed through the library's rbp_reader: each chunk of
+ * records is encoded with the model's length and scored in batches, so memory stays bounded
+ * by the chunk size however large the input. Scores are probabilities for a classification
+ * model and predicted values for a regression model.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -19,55 +19,22 @@
 #include "cli/cli.h"
 #include "cli/opts.h"
 
+/* --format values and the reader format each one means. */
+static const char *const format_names[] = {"auto", "fasta", "csv", "tsv", "lines", NULL};
+static const int32_t format_values[] = {RBP_FORMAT_AUTO, RBP_FORMAT_FASTA, RBP_FORMAT_CSV, RBP_FORMAT_TSV,
+                                        RBP_FORMAT_LINES};
+
 typedef struct args {
     const char *model, *out, *sequence_column, *id_column, *structure_column;
     int32_t format, truncate, no_case, full_header, no_header, chunk, batch, max_length, threads, quiet;
 } args;
 
+/* One row; a tab or line break inside an id (CSV ids may hold them) would break the TSV. */
 static void write_row(FILE *out, const char *id, float score)
 {
-    fprintf(out, "%s\t%.9g\n", id, (double)score);
-}
-
-/*
- * Models with a structure channel need the dot-bracket column next to the sequence, which
- * rbp_dataset_from_strings cannot take: such input goes through the library's reader
- * (whole file, unlabelled: require_target = 0) instead of the streaming path.
- */
-static int predict_with_structure(const args *a, rbp_session *session, const rbp_model_config *cfg, const char *input,
-                                  const char *out_path)
-{
-    if (strcmp(input, "-") == 0)
-        cli_usage_error("a model with structure reads a CSV/TSV file, not stdin");
-    if (a->format != CLI_SEQ_AUTO && a->format != CLI_SEQ_CSV && a->format != CLI_SEQ_TSV)
-        cli_usage_error("a model with structure needs CSV/TSV input (sequence and structure columns)");
-    rbp_dataset_options opt;
-    cli_check(rbp_dataset_options_init(&opt, RBP_DATASET_OPTIONS_VERSION));
-    opt.format = a->format == CLI_SEQ_CSV ? RBP_FORMAT_CSV : a->format == CLI_SEQ_TSV ? RBP_FORMAT_TSV : RBP_FORMAT_AUTO;
-    opt.length = cfg->seq_len;
-    opt.truncate = a->truncate;
-    opt.case_viewpoint = a->no_case ? 0 : 1;
-    opt.max_record_length = a->max_length;
-    opt.require_target = 0;
-    opt.target_column = NULL;
-    opt.structure_column = a->structure_column;
-    opt.id_column = a->id_column;
-    if (a->sequence_column != NULL)
-        opt.sequence_column = a->sequence_column;
-    rbp_dataset *ds = NULL;
-    cli_check(rbp_dataset_load(&ds, input, &opt));
-    size_t n = rbp_dataset_size(ds);
-    float *pred = cli_xmalloc(n * sizeof *pred);
-    cli_check(rbp_session_predict(session, ds, a->batch, pred));
-    FILE *out = cli_open_output(out_path);
-    if (!a->no_header)
-        fprintf(out, "id\tscore\n");
-    for (size_t i = 0; i < n; i++)
-        write_row(out, rbp_dataset_id(ds, i), pred[i]);
-    cli_close_output(out, out_path);
-    free(pred);
-    rbp_dataset_free(ds);
-    return CLI_EXIT_OK;
+    for (const char *p = id; *p; p++)
+        putc(*p == '\t' || *p == '\n' || *p == '\r' ? ' ' : *p, out);
+    fprintf(out, "\t%.9g\n", (double)score);
 }
 
 int main(int argc, char **argv)
@@ -87,13 +54,13 @@ int main(int argc, char **argv)
          CLI_RANGE_NONE, NULL, 0},
         {"format", 'f', CLI_OPT_CHOICE, &a.format, NULL,
          "input format (default auto: from the extension, else from the\ncontent)", CLI_RANGE_NONE,
-         cli_seq_format_names, 0},
+         format_names, 0},
         {"sequence-column", 0, CLI_OPT_STRING, &a.sequence_column, "NAME",
          "CSV/TSV column of the sequences (default sequence)", CLI_RANGE_NONE, NULL, 0},
         {"id-column", 0, CLI_OPT_STRING, &a.id_column, "NAME", "CSV/TSV column of the ids (default line<N>)",
          CLI_RANGE_NONE, NULL, 0},
         {"structure-column", 0, CLI_OPT_STRING, &a.structure_column, "NAME",
-         "CSV/TSV column of dot-bracket structures, for models trained with\none (such input is read whole, not streamed)",
+         "CSV/TSV column of dot-bracket structures, for models trained with\none",
          CLI_RANGE_NONE, NULL, 0},
         {"full-header", 0, CLI_OPT_FLAG, &a.full_header, NULL,
          "FASTA: the whole header line is the id (default: its first\nword, without a trailing ';' or ',')", CLI_RANGE_NONE, NULL, 0},
@@ -134,47 +101,48 @@ int main(int argc, char **argv)
         cli_usage_error("missing --model FILE");
     if (npos == 0)
         cli_usage_error("missing INPUT (a file, or '-' for stdin)");
-    if (a.id_column != NULL && a.format != CLI_SEQ_AUTO && a.format != CLI_SEQ_CSV && a.format != CLI_SEQ_TSV)
-        cli_usage_error("--id-column applies to CSV/TSV input");
-    cli_check(rbp_set_num_threads(a.threads));
+    int32_t fmt = format_values[a.format];
+    /* Threads go to the session (batches scored side by side), not to the BLAS inside each
+     * batch: the models are small, and data parallelism scales where BLAS threads do not. */
+    cli_check(rbp_set_num_threads(1));
 
     rbp_model *model = NULL;
     cli_check(rbp_model_load(&model, a.model));
     rbp_model_config cfg;
     cli_check(rbp_model_get_config(model, &cfg));
+    rbp_session_options sopt;
+    cli_check(rbp_session_options_init(&sopt, RBP_SESSION_OPTIONS_VERSION));
+    sopt.n_threads = a.threads;
     rbp_session *session = NULL;
-    cli_check(rbp_session_create(&session, model, NULL));
+    cli_check(rbp_session_create(&session, model, &sopt));
     if (cfg.use_structure && a.structure_column == NULL)
         cli_usage_error("%s uses a structure channel: give --structure-column NAME (CSV/TSV input)", a.model);
     if (!cfg.use_structure && a.structure_column != NULL)
         cli_usage_error("--structure-column: %s does not use structure", a.model);
 
     const char *out_path = a.out != NULL ? a.out : "-";
-    if (cfg.use_structure) {
-        int rc = predict_with_structure(&a, session, &cfg, pos[0], out_path);
-        rbp_session_free(session);
-        rbp_model_free(model);
-        return rc;
-    }
-
-    cli_seqreader_options ropt;
-    memset(&ropt, 0, sizeof ropt);
-    ropt.format = a.format;
-    ropt.sequence_column = a.sequence_column;
-    ropt.id_column = a.id_column;
-    ropt.full_header = a.full_header;
-    ropt.max_record_length = (size_t)a.max_length;
-    char err[1024];
-    cli_seqreader *reader = cli_seqreader_open(pos[0], &ropt, err, sizeof err);
-    if (reader == NULL)
-        cli_fail("%s", err);
-
+    const char *in_name = strcmp(pos[0], "-") == 0 ? "<stdin>" : pos[0];
     rbp_dataset_options dopt;
     cli_check(rbp_dataset_options_init(&dopt, RBP_DATASET_OPTIONS_VERSION));
+    dopt.format = fmt;
     dopt.length = cfg.seq_len;
     dopt.truncate = a.truncate;
     dopt.case_viewpoint = a.no_case ? 0 : 1;
     dopt.max_record_length = a.max_length;
+    dopt.require_target = 0; /* unlabelled input; a label that is there is read and ignored */
+    dopt.target_column = NULL;
+    dopt.structure_column = a.structure_column;
+    dopt.id_column = a.id_column;
+    dopt.fasta_full_header = a.full_header;
+    if (a.sequence_column != NULL)
+        dopt.sequence_column = a.sequence_column;
+    rbp_reader *reader = NULL;
+    cli_check(rbp_reader_open(&reader, pos[0], &dopt));
+    int32_t got_fmt = rbp_reader_format(reader);
+    if (cfg.use_structure && got_fmt != RBP_FORMAT_CSV && got_fmt != RBP_FORMAT_TSV)
+        cli_usage_error("%s uses a structure channel: the input must be CSV/TSV with a structure column", a.model);
+    if (a.id_column != NULL && got_fmt != RBP_FORMAT_CSV && got_fmt != RBP_FORMAT_TSV)
+        cli_usage_error("--id-column applies to CSV/TSV input");
 
     FILE *out = cli_open_output(out_path);
     if (!a.no_header)
@@ -187,44 +155,35 @@ int main(int argc, char **argv)
     size_t done = 0;
     int warned_long = 0;
     for (;;) {
-        const char *const *seqs, *const *ids;
-        size_t n = 0;
-        int rc = cli_seqreader_next(reader, (size_t)a.chunk, &seqs, &ids, &n, err, sizeof err);
+        const rbp_dataset *chunk = NULL;
+        int32_t rc = rbp_reader_next(reader, (size_t)a.chunk, &chunk);
         if (rc < 0) {
             cli_progress_clear(&progress);
-            cli_fail("%s", err);
+            cli_fail_status((rbp_status)rc);
         }
         if (rc == 0)
             break;
-        rbp_dataset *ds = NULL;
-        rbp_status st = rbp_dataset_from_strings(&ds, seqs, NULL, ids, n, &dopt);
-        if (st == RBP_OK)
-            st = rbp_session_predict(session, ds, a.batch, pred);
-        rbp_dataset_free(ds);
+        size_t n = rbp_dataset_size(chunk);
+        rbp_status st = rbp_session_predict(session, chunk, a.batch, pred);
         if (st != RBP_OK) {
             cli_progress_clear(&progress);
-            cli_fail("%s: records %zu-%zu: %s", strcmp(pos[0], "-") == 0 ? "<stdin>" : pos[0], done + 1, done + n,
-                     rbp_last_error());
+            cli_fail("%s: records %zu-%zu: %s", in_name, done + 1, done + n, rbp_last_error());
         }
         for (size_t i = 0; i < n; i++)
-            write_row(out, ids[i], pred[i]);
-        if (!warned_long && !cli_given(opts, "truncate") && !a.quiet) {
-            for (size_t i = 0; i < n && !warned_long; i++) {
-                size_t len = strlen(seqs[i]);
-                if (len > (size_t)cfg.seq_len) {
-                    cli_progress_clear(&progress);
-                    cli_warn("'%s' (%zu nt) and maybe others are longer than the model (%d): their first %d nt "
-                             "are scored (use --truncate as in training)",
-                             ids[i], len, cfg.seq_len, cfg.seq_len);
-                    warned_long = 1;
-                }
-            }
+            write_row(out, rbp_dataset_id(chunk, i), pred[i]);
+        int64_t longest = rbp_reader_longest(reader);
+        if (!warned_long && !cli_given(opts, "truncate") && !a.quiet && longest > cfg.seq_len) {
+            cli_progress_clear(&progress);
+            cli_warn("some sequences (up to %lld nt) are longer than the model (%d): their first %d nt are scored "
+                     "(use --truncate as in training)",
+                     (long long)longest, cfg.seq_len, cfg.seq_len);
+            warned_long = 1;
         }
         if (ferror(out))
             break; /* reported by cli_close_output */
         done += n;
         double elapsed = cli_now() - t0;
-        double frac = cli_seqreader_progress(reader);
+        double frac = rbp_reader_progress(reader);
         double eta = frac > 0.01 ? elapsed * (1.0 - frac) / frac : -1;
         char extra[48];
         snprintf(extra, sizeof extra, "%s%zu sequences", frac >= 0 ? " " : "", done);
@@ -241,9 +200,9 @@ int main(int argc, char **argv)
                 cli_format_duration(d, sizeof d, el), el > 0 ? (double)done / el : 0.0);
     }
     if (done == 0)
-        cli_warn("no sequences in %s", strcmp(pos[0], "-") == 0 ? "<stdin>" : pos[0]);
+        cli_warn("no sequences in %s", in_name);
     free(pred);
-    cli_seqreader_close(reader);
+    rbp_reader_free(reader);
     rbp_session_free(session);
     rbp_model_free(model);
     return CLI_EXIT_OK;

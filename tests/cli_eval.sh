@@ -25,6 +25,14 @@ has "$out" "wrote $tmp/plots/sub/roc.png"
 has "$tmp/eval.json" '"auc": '
 has "$tmp/eval.json" '"task": "classification"'
 
+# '-' reads the data from standard input (gzip or plain): the same metrics.
+run 0 "$eval" -m "$tmp/m.rbp" --fasta "$rbp31" --table tsv
+cp "$tmp/out" "$tmp/file_metrics.tsv"
+"$eval" -m "$tmp/m.rbp" --fasta - --table tsv <"$rbp31" >"$tmp/stdin_metrics.tsv" || fail "eval from stdin"
+cmp "$tmp/file_metrics.tsv" "$tmp/stdin_metrics.tsv" || fail "eval from stdin differs"
+gzip -dc "$rbp31" | "$eval" -m "$tmp/m.rbp" --data - --table tsv >"$tmp/stdin_metrics.tsv" || fail "eval --data -"
+cmp "$tmp/file_metrics.tsv" "$tmp/stdin_metrics.tsv" || fail "eval --data - differs"
+
 # TSV: header and one metric per line, values as numbers.
 run 0 "$eval" -m "$tmp/m.rbp" --fasta "$rbp31" --table tsv
 [ "$(head -n 1 "$tmp/out")" = "metric	value" ] || fail "TSV header"

@@ -49,6 +49,12 @@ hasnt "$tmp/out" "epoch"
 has "$tmp/out" "test (n="
 [ ! -s "$tmp/err" ] || fail "--quiet wrote to stderr"
 
+# '-' reads the training data from standard input: the same model as from the file.
+run 0 "$train" --fasta "$rbp31" $TINY --epochs 1 --batch 32 --quiet --save "$tmp/from_file.rbp"
+"$train" --fasta - $TINY --epochs 1 --batch 32 --quiet --save "$tmp/from_stdin.rbp" <"$rbp31" >/dev/null ||
+    fail "train from stdin"
+cmp "$tmp/from_file.rbp" "$tmp/from_stdin.rbp" || fail "model trained from stdin differs"
+
 # GraphProt pairs with separate test files, viewpoint, centred truncation, auto pos-weight.
 run 0 "$train" --pos "$gp/testclip.train.positives.fa" --neg "$gp/testclip.train.negatives.fa" \
     --test-pos "$gp/testclip.test.positives.fa" --test-neg "$gp/testclip.test.negatives.fa" \

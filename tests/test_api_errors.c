@@ -275,6 +275,7 @@ static void spoil_delimiter(rbp_dataset_options *o) { o->delimiter = '"'; }
 static void spoil_delimiter_nl(rbp_dataset_options *o) { o->delimiter = '\n'; }
 static void spoil_case_viewpoint(rbp_dataset_options *o) { o->case_viewpoint = 2; }
 static void spoil_require_target(rbp_dataset_options *o) { o->require_target = -1; }
+static void spoil_full_header(rbp_dataset_options *o) { o->fasta_full_header = 2; }
 
 static const bad_option bad_options[] = {
     {spoil_version, "options.version"},           {spoil_version0, "options.version"},
@@ -283,7 +284,7 @@ static const bad_option bad_options[] = {
     {spoil_truncate_neg, "options.truncate"},     {spoil_max_record, "options.max_record_length"},
     {spoil_max_record_neg, "options.max_record_length"}, {spoil_delimiter, "options.delimiter"},
     {spoil_delimiter_nl, "options.delimiter"},    {spoil_case_viewpoint, "options.case_viewpoint"},
-    {spoil_require_target, "options.require_target"},
+    {spoil_require_target, "options.require_target"}, {spoil_full_header, "options.fasta_full_header"},
 };
 
 static void test_dataset_load(void **state)
@@ -376,6 +377,75 @@ static void test_dataset_load_pair(void **state)
     const char *bad = rbp_test_write_file("bad_neg.fa", ">b\nGGG\nAA!C\n", (size_t)-1);
     EXPECT_FAIL(rbp_dataset_load_pair(&ds, pos, bad, NULL), RBP_ERR_FORMAT, "bad_neg.fa:3");
     assert_null(ds);
+}
+
+static void test_reader(void **state)
+{
+    (void)state;
+    const char *csv = rbp_test_write_file("rd.csv", "sequence,RKA\nACGU,0.5\nGGCA,0.1\n", (size_t)-1);
+    const char *pos = rbp_test_write_file("rd_pos.fa", ">a\nACGUacgu\n", (size_t)-1);
+    rbp_reader *r = POISON;
+    EXPECT_FAIL(rbp_reader_open(NULL, csv, NULL), RBP_ERR_INVALID_ARG, "'out'");
+    EXPECT_FAIL(rbp_reader_open(&r, NULL, NULL), RBP_ERR_INVALID_ARG, "'path'");
+    assert_null(r);
+    r = POISON;
+    EXPECT_FAIL(rbp_reader_open_file(NULL, stdin, "x", NULL), RBP_ERR_INVALID_ARG, "'out'");
+    EXPECT_FAIL(rbp_reader_open_file(&r, NULL, "x", NULL), RBP_ERR_INVALID_ARG, "'fp'");
+    assert_null(r);
+    r = POISON;
+    EXPECT_FAIL(rbp_reader_open_pair(NULL, pos, pos, NULL), RBP_ERR_INVALID_ARG, "'out'");
+    EXPECT_FAIL(rbp_reader_open_pair(&r, NULL, pos, NULL), RBP_ERR_INVALID_ARG, "'positives'");
+    EXPECT_FAIL(rbp_reader_open_pair(&r, pos, NULL, NULL), RBP_ERR_INVALID_ARG, "'negatives'");
+    assert_null(r);
+    rbp_dataset_options o;
+    for (size_t i = 0; i < sizeof bad_options / sizeof bad_options[0]; i++) {
+        assert_int_equal(rbp_dataset_options_init(&o, RBP_DATASET_OPTIONS_VERSION), RBP_OK);
+        bad_options[i].spoil(&o);
+        r = POISON;
+        EXPECT_FAIL(rbp_reader_open(&r, csv, &o), RBP_ERR_INVALID_ARG, bad_options[i].needle);
+        assert_null(r);
+        EXPECT_FAIL(rbp_reader_open_pair(&r, pos, pos, &o), RBP_ERR_INVALID_ARG, bad_options[i].needle);
+        assert_null(r);
+    }
+    assert_int_equal(rbp_dataset_options_init(&o, RBP_DATASET_OPTIONS_VERSION), RBP_OK);
+    o.format = RBP_FORMAT_GRAPHPROT;
+    EXPECT_FAIL(rbp_reader_open(&r, csv, &o), RBP_ERR_INVALID_ARG, "rbp_reader_open_pair");
+    o.format = RBP_FORMAT_CSV;
+    EXPECT_FAIL(rbp_reader_open_pair(&r, pos, pos, &o), RBP_ERR_INVALID_ARG, "options.format");
+    o.format = RBP_FORMAT_AUTO;
+    o.target_column = "no_such_column";
+    rbp_reader *ok = NULL;
+    /* the header is read by the first rbp_reader_next: the column error comes from there */
+    assert_int_equal(rbp_reader_open(&ok, csv, &o), RBP_OK);
+    const rbp_dataset *chunk = POISON;
+    EXPECT_FAIL(rbp_reader_next(ok, 10, &chunk), RBP_ERR_FORMAT, "no_such_column");
+    assert_null(chunk);
+    EXPECT_FAIL(rbp_reader_next(ok, 10, &chunk), RBP_ERR_FORMAT, "no_such_column"); /* sticky */
+    rbp_reader_free(ok);
+    EXPECT_FAIL(rbp_reader_open(&r, rbp_test_path("missing.fa"), NULL), RBP_ERR_IO, "missing.fa");
+    assert_null(r);
+
+    assert_int_equal(rbp_reader_open(&ok, csv, NULL), RBP_OK);
+    chunk = POISON;
+    EXPECT_FAIL(rbp_reader_next(NULL, 10, &chunk), RBP_ERR_INVALID_ARG, "'r'");
+    assert_null(chunk);
+    EXPECT_FAIL(rbp_reader_next(ok, 10, NULL), RBP_ERR_INVALID_ARG, "'chunk'");
+    EXPECT_FAIL(rbp_reader_next(ok, 0, &chunk), RBP_ERR_INVALID_ARG, "max_records");
+    assert_int_equal(rbp_reader_next(ok, 10, &chunk), 1);
+    assert_int_equal(rbp_dataset_size(chunk), 2);
+    assert_int_equal(rbp_reader_next(ok, 10, &chunk), 0);
+    assert_null(chunk);
+    assert_int_equal(rbp_reader_format(ok), RBP_FORMAT_CSV);
+    assert_int_equal(rbp_reader_count(ok), 2);
+    assert_int_equal(rbp_reader_longest(ok), 4);
+    assert_true(rbp_reader_progress(ok) == 1.0);
+    rbp_reader_free(ok);
+
+    EXPECT_FAIL(rbp_reader_format(NULL), RBP_ERR_INVALID_ARG, "'r'");
+    EXPECT_MSG(assert_int_equal(rbp_reader_count(NULL), 0), "'r'");
+    EXPECT_MSG(assert_int_equal(rbp_reader_longest(NULL), 0), "'r'");
+    EXPECT_MSG(assert_true(rbp_reader_progress(NULL) == -1.0), "'r'");
+    rbp_reader_free(NULL);
 }
 
 static void test_dataset_from_strings(void **state)
@@ -1472,6 +1542,7 @@ int main(void)
         cmocka_unit_test(test_dataset_options_init),
         cmocka_unit_test(test_dataset_load),
         cmocka_unit_test(test_dataset_load_pair),
+        cmocka_unit_test(test_reader),
         cmocka_unit_test(test_dataset_from_strings),
         cmocka_unit_test(test_dataset_accessors),
         cmocka_unit_test(test_dataset_subset),

@@ -4,8 +4,8 @@
  * Option parsing from a table (the same table prints --help), error reporting with the
  * programs' exit-code convention, a progress bar for terminals (plain log lines otherwise),
  * TSV/JSON/aligned-text output, the data options every program accepts (input formats of the
- * reader), the metrics every program prints, and a streaming sequence reader for inputs too
- * large to load at once. These are program helpers, not library API: they print and exit.
+ * reader) and the metrics every program prints. Input is read by the library (rbp_reader,
+ * rbp_dataset_load). These are program helpers, not library API: they print and exit.
  */
 #ifndef RBPATTN_CLI_H
 #define RBPATTN_CLI_H
@@ -236,46 +236,5 @@ void cli_write_curves(const char *dir, const float *scores, const float *labels,
 
 /* Create a directory (and its parents) if missing; exits on failure. */
 void cli_mkdir_p(const char *dir);
-
-/* ---------------------------------------------------------------- streaming reader */
-
-/* Formats of the streaming reader (the unlabelled inputs of rbpattn-predict). */
-typedef enum cli_seq_format {
-    CLI_SEQ_AUTO = 0,
-    CLI_SEQ_FASTA = 1,
-    CLI_SEQ_CSV = 2,
-    CLI_SEQ_TSV = 3,
-    CLI_SEQ_LINES = 4
-} cli_seq_format;
-
-extern const char *const cli_seq_format_names[]; /* auto fasta csv tsv lines */
-
-typedef struct cli_seqreader_options {
-    int32_t format;             /* cli_seq_format */
-    const char *sequence_column; /* CSV/TSV (default "sequence") */
-    const char *id_column;       /* CSV/TSV: NULL = "row<N>" */
-    int32_t full_header;         /* FASTA: the whole header line is the id (else the first word) */
-    size_t max_record_length;    /* a longer sequence is an error */
-} cli_seqreader_options;
-
-typedef struct cli_seqreader cli_seqreader;
-
-/*
- * Open `path` ("-" = stdin; gzip or plain, detected from the content). Returns NULL and a
- * message "path: ..." in err on failure.
- */
-cli_seqreader *cli_seqreader_open(const char *path, const cli_seqreader_options *opt, char *err, size_t errlen);
-/*
- * Read up to `max` records. On return *n records are available through *seqs and *ids
- * (borrowed, valid until the next call). Returns 1 when records were read, 0 at the end,
- * -1 on error (message "path:line: ..." in err).
- */
-int cli_seqreader_next(cli_seqreader *r, size_t max, const char *const **seqs, const char *const **ids,
-                       size_t *n, char *err, size_t errlen);
-/* Fraction of the input consumed (0..1), or -1 when unknown (stdin, pipes). */
-double cli_seqreader_progress(const cli_seqreader *r);
-/* The format actually read (after auto-detection). */
-int cli_seqreader_format(const cli_seqreader *r);
-void cli_seqreader_close(cli_seqreader *r);
 
 #endif /* RBPATTN_CLI_H */

@@ -23,12 +23,17 @@
  * GraphProt; all real positions are 1 when a record has one case only; 0 on padding).
  * Arrays are row-major (n, length) and owned by the dataset.
  *
+ * Paths: "-" is standard input (named "<stdin>" in messages; gzip or plain, detected from the
+ * content; the format from the content unless options.format says it).
+ *
  * Errors: a missing or unreadable file is RBP_ERR_IO; malformed content (including truncated
  * or corrupt gzip data) is RBP_ERR_FORMAT with "<file>:<line>: <what>"; NULL arguments and
  * bad options are RBP_ERR_INVALID_ARG naming the argument or the options field.
  */
 #ifndef RBPATTN_DATASET_H
 #define RBPATTN_DATASET_H
+
+#include <stdio.h>
 
 #include "rbpattn/common.h"
 
@@ -103,6 +108,9 @@ typedef struct rbp_dataset_options {
     int32_t require_target;     /* 1 (default): a record without a target is an error; 0: it gets 0
                                    (unlabelled data for prediction) */
     const char *id_column;      /* CSV/TSV: column holding record ids; NULL (default) = "line<N>" */
+    /* appended in 0.2 (still RBP_DATASET_OPTIONS_VERSION 1): */
+    int32_t fasta_full_header;  /* FASTA: 1 = the id is the whole header line (trimmed); 0 (default) =
+                                   its first word */
 } rbp_dataset_options;
 
 /* Fill `opt` with defaults for the given struct version. Returns RBP_ERR_INVALID_ARG for an
@@ -172,6 +180,54 @@ RBP_API rbp_status rbp_dataset_subset(rbp_dataset **out, const rbp_dataset *ds, 
 RBP_API rbp_status rbp_dataset_split(const rbp_dataset *ds, double train_frac, double val_frac, uint64_t seed,
                                      int32_t stratify, rbp_dataset **train, rbp_dataset **val,
                                      rbp_dataset **test);
+
+/* ---------------------------------------------------------------- streaming */
+
+/*
+ * A reader streams a file in chunks: each rbp_reader_next encodes up to `max_records`
+ * records into a dataset owned by the reader, so memory is bounded by the chunk, not the
+ * file. It is the same reader rbp_dataset_load uses (which reads to the end in one chunk):
+ * same formats and format detection, encoding rules (options), record ids and
+ * "<file>:<line>: ..." errors. Differences: an input without records is not an error (the
+ * first rbp_reader_next returns 0), and with options.length == 0 each chunk's T is its own
+ * longest record (set options.length to the model's T for fixed-width chunks).
+ * affinity_path (RNAcompete) is read in lockstep as for rbp_dataset_load.
+ *
+ * The options (strings included) and the path are copied: they need not outlive the call.
+ * One reader is used by one thread at a time; readers are independent of each other.
+ */
+typedef struct rbp_reader rbp_reader;
+
+/* Open `path` ("-" = standard input). Opening reads the first line when the format must be
+ * sniffed, so a missing file, an unknown column layout or bad options fail here. */
+RBP_API rbp_status rbp_reader_open(rbp_reader **out, const char *path, const rbp_dataset_options *opt);
+/* Read a caller's stream from its current position (plain or gzip, detected from the first
+ * bytes; stdio buffering is respected). `fp` is not closed by rbp_reader_free and must stay
+ * open until then. `name` (may be NULL: "<stream>") names it in messages and, when it has a
+ * known extension, gives the format under RBP_FORMAT_AUTO; otherwise the content does. */
+RBP_API rbp_status rbp_reader_open_file(rbp_reader **out, FILE *fp, const char *name,
+                                        const rbp_dataset_options *opt);
+/* GraphProt pair: the records of `positives` (label 1), then those of `negatives` (label 0). */
+RBP_API rbp_status rbp_reader_open_pair(rbp_reader **out, const char *positives, const char *negatives,
+                                        const rbp_dataset_options *opt);
+/*
+ * The next chunk: *chunk points to a dataset of 1..max_records rows (ids, targets, encoded
+ * rows as from rbp_dataset_load), borrowed from the reader and valid until the next call or
+ * rbp_reader_free (do not free it). Returns 1 with a chunk, 0 at the end of the input (and
+ * on every later call), or a negative rbp_status (*chunk NULL; the error names file and
+ * line; every later call fails the same way). The reader's buffers grow to the largest chunk
+ * and are reused, so a stream of similar chunks allocates nothing after the first.
+ */
+RBP_API int32_t rbp_reader_next(rbp_reader *r, size_t max_records, const rbp_dataset **chunk);
+/* The format being read (an rbp_format, never AUTO), or a negative rbp_status for NULL. */
+RBP_API int32_t rbp_reader_format(const rbp_reader *r);
+/* Records returned so far, and the longest of them before truncation (positions); 0 for NULL. */
+RBP_API uint64_t rbp_reader_count(const rbp_reader *r);
+RBP_API int64_t rbp_reader_longest(const rbp_reader *r);
+/* Fraction of the input consumed (compressed bytes for gzip) in [0, 1], or -1 when unknown
+ * (pipes, standard input, NULL). */
+RBP_API double rbp_reader_progress(const rbp_reader *r);
+RBP_API void rbp_reader_free(rbp_reader *r);
 
 /* ---------------------------------------------------------------- batches */
 

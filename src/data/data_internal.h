@@ -42,31 +42,54 @@ rbp_status rbp__dataset_alloc(rbp_dataset **out, size_t n, int32_t T, int32_t ha
 
 /* Check an options struct; returns RBP_OK or RBP_ERR_INVALID_ARG naming the field. */
 rbp_status rbp__dataset_options_check(const rbp_dataset_options *opt);
+/* Options to use: `opt`, checked, or (NULL) the defaults in *defaults. Errors are prefixed
+ * with `fn`. */
+rbp_status rbp__resolve_options(const rbp_dataset_options *opt, rbp_dataset_options *defaults,
+                                const rbp_dataset_options **use, const char *fn);
 
 /* ---------------------------------------------------------------- streaming line reader */
 
 /*
- * Reads a file (plain or gzip, through zlib's transparent gzread) line by line through a
- * buffer that only grows to hold the longest line (at most max_line bytes). Lines come back
+ * Reads a file (plain or gzip) line by line through a buffer that only grows to hold the
+ * longest line (at most max_line bytes). A path goes through zlib's transparent gzread; a
+ * caller's FILE* (or stdin) is read with fread and inflated here when it starts with the gzip
+ * magic, so the stream's own buffering and position are respected. Lines come back
  * NUL-terminated, without "\n" or "\r\n", writable (parsers unquote in place) and valid until
  * the next call. A UTF-8 byte order mark at the start of the file is skipped. Truncated or
  * corrupt gzip data become RBP_ERR_FORMAT, read errors RBP_ERR_IO, both naming the file.
  */
 typedef struct rbp__reader {
-    void *gz;            /* gzFile */
+    void *gz;            /* gzFile (a path), or NULL */
+    void *fp;            /* FILE* (borrowed: a caller's stream or stdin), or NULL */
+    void *zs;            /* z_stream* while fp carries gzip data */
+    unsigned char *in;   /* compressed input read from fp */
+    size_t in_cap, in_len; /* in_len: plain bytes peeked at for the gzip magic, not yet handed out */
+    int fp_mode;         /* FILE* state: see reader.c */
     const char *path;    /* borrowed; for messages */
     char *buf;           /* [beg, end) holds unread text; one byte is kept for a NUL */
     size_t cap, beg, end, scan;
     size_t max_line;
     int64_t line;        /* number of the line last returned (1-based) */
     uint64_t bytes;      /* decompressed bytes read so far */
+    int64_t size;        /* size of the file on disk, -1 if unknown (pipes) */
     int eof;
     int gz_failed;       /* zlib reported damage; raised once the text before it is used up */
+    int pending;         /* rbp__reader_unget: return the last line again */
+    char *last;          /* the last line returned, and its length */
+    size_t last_len;
 } rbp__reader;
 
 rbp_status rbp__reader_open(rbp__reader *r, const char *path, size_t max_line);
+/* Read a caller's stream (not closed by rbp__reader_close); `name` is used in messages. */
+rbp_status rbp__reader_open_file(rbp__reader *r, void *fp, const char *name, size_t max_line);
 /* 1: *line and *len hold the next line; 0: end of file; < 0: an rbp_status (error set). */
 int rbp__reader_next(rbp__reader *r, char **line, size_t *len);
+/* Hand the line just returned out again on the next call (one line of lookahead: format
+ * sniffing, and the header that ends a FASTA record at a chunk boundary). The line must not
+ * have been modified. */
+void rbp__reader_unget(rbp__reader *r);
+/* Fraction of the file consumed (compressed bytes for gzip), or -1 when the size is unknown. */
+double rbp__reader_progress(const rbp__reader *r);
 void rbp__reader_close(rbp__reader *r);
 
 /* Set an error "<src>:<line>: <message>" ("<src>: <message>" when line <= 0); returns code. */
@@ -141,6 +164,14 @@ rbp_status rbp__builder_end_record(rbp__builder *b, size_t off, unsigned flags, 
                                    size_t id_len, const char *src, int64_t line);
 /* Expand into a dataset (T = options.length or the longest record). The builder is freed. */
 rbp_status rbp__builder_finish(rbp__builder *b, rbp_dataset **out);
+/*
+ * Expand into `ds`, whose arrays are reused and grown only when this chunk needs more than
+ * *cap_cells row positions, *cap_rows rows or *cap_ids id bytes (updated); then empty the
+ * builder, keeping its buffers. A stream of chunks of the same shape therefore allocates
+ * nothing after the first.
+ */
+rbp_status rbp__builder_finish_into(rbp__builder *b, rbp_dataset *ds, size_t *cap_rows, size_t *cap_cells,
+                                    size_t *cap_ids);
 
 /* ---------------------------------------------------------------- RNG */
 

@@ -3,6 +3,7 @@
  * to the parsers in formats.c), in-memory construction, accessors, subsets and the seeded,
  * stratified train/validation/test split.
  *
+ * Files are read through the incremental source of formats.c (the one rbp_reader streams).
  * A dataset is immutable once built: (n, T) row-major uint8 arrays for tokens, mask,
  * viewpoint and (optionally) structure, a float target per row and the ids in one string
  * arena. Subsets and splits copy rows, so every dataset owns all of its memory.
@@ -10,6 +11,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -69,11 +71,13 @@ rbp_status rbp__dataset_options_check(const rbp_dataset_options *opt)
     if (opt->require_target != 0 && opt->require_target != 1)
         return rbp__set_error(RBP_ERR_INVALID_ARG, "options.require_target is %d (must be 0 or 1)",
                               (int)opt->require_target);
+    if (opt->fasta_full_header != 0 && opt->fasta_full_header != 1)
+        return rbp__set_error(RBP_ERR_INVALID_ARG, "options.fasta_full_header is %d (must be 0 or 1)",
+                              (int)opt->fasta_full_header);
     return RBP_OK;
 }
 
-/* Options to use: the caller's, checked, or the defaults. Errors are prefixed with `fn`. */
-static rbp_status resolve_options(const rbp_dataset_options *opt, rbp_dataset_options *defaults,
+rbp_status rbp__resolve_options(const rbp_dataset_options *opt, rbp_dataset_options *defaults,
                                   const rbp_dataset_options **use, const char *fn)
 {
     if (!opt) {
@@ -88,95 +92,25 @@ static rbp_status resolve_options(const rbp_dataset_options *opt, rbp_dataset_op
     return RBP_OK;
 }
 
-/* ---------------------------------------------------------------- format detection */
-
-static int ends_with_ci(const char *s, size_t n, const char *suffix)
-{
-    size_t k = strlen(suffix);
-    if (n < k)
-        return 0;
-    for (size_t i = 0; i < k; i++) {
-        char c = s[n - k + i];
-        if (c >= 'A' && c <= 'Z')
-            c = (char)(c + 32);
-        if (c != suffix[i])
-            return 0;
-    }
-    return 1;
-}
-
-/* From the first non-blank line: '>' = FASTA, a delimiter = CSV/TSV, else lines. */
-static rbp_status sniff_format(const char *path, const rbp_dataset_options *opt, int *fmt)
-{
-    rbp__reader r;
-    RBP_TRY(rbp__reader_open(&r, path, (size_t)opt->max_record_length * 4 + ((size_t)1 << 20)));
-    char *line;
-    size_t n;
-    int rc;
-    *fmt = RBP_FORMAT_LINES;
-    while ((rc = rbp__reader_next(&r, &line, &n)) == 1) {
-        size_t i = 0;
-        while (i < n && (line[i] == ' ' || line[i] == '\t'))
-            i++;
-        if (i == n)
-            continue;
-        if (line[i] == '>')
-            *fmt = opt->affinity_path ? RBP_FORMAT_RNACOMPETE : RBP_FORMAT_FASTA;
-        else if (opt->delimiter && memchr(line, opt->delimiter, n))
-            *fmt = opt->delimiter == '\t' ? RBP_FORMAT_TSV : RBP_FORMAT_CSV;
-        else if (memchr(line, ',', n))
-            *fmt = RBP_FORMAT_CSV;
-        else if (memchr(line, '\t', n) && line[i] != '#')
-            *fmt = RBP_FORMAT_TSV;
-        break;
-    }
-    rbp__reader_close(&r);
-    return rc < 0 ? (rbp_status)rc : RBP_OK;
-}
-
-static rbp_status detect_format(const char *path, const rbp_dataset_options *opt, int *fmt)
-{
-    size_t n = strlen(path);
-    if (ends_with_ci(path, n, ".gz"))
-        n -= 3;
-    static const struct {
-        const char *ext;
-        int fmt;
-    } table[] = {
-        {".csv", RBP_FORMAT_CSV},     {".tsv", RBP_FORMAT_TSV},   {".fa", RBP_FORMAT_FASTA},
-        {".fasta", RBP_FORMAT_FASTA}, {".fna", RBP_FORMAT_FASTA}, {".fas", RBP_FORMAT_FASTA},
-        {".txt", RBP_FORMAT_LINES},   {".tab", RBP_FORMAT_LINES},
-    };
-    for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
-        if (ends_with_ci(path, n, table[i].ext)) {
-            *fmt = table[i].fmt;
-            if (*fmt == RBP_FORMAT_FASTA && opt->affinity_path)
-                *fmt = RBP_FORMAT_RNACOMPETE;
-            return RBP_OK;
-        }
-    return sniff_format(path, opt, fmt);
-}
-
 /* ---------------------------------------------------------------- loading */
 
-static rbp_status load_into(rbp__builder *b, const char *path, int fmt)
+/* A whole file is the reader's source read to its end into one builder (formats.c), so
+ * loading and streaming share every parser, check and message. */
+static rbp_status load(rbp_dataset **out, const rbp_dataset_options *opt, const char *path, const char *negatives,
+                       const char *fn)
 {
-    const rbp_dataset_options *opt = b->opt;
-    switch (fmt) {
-    case RBP_FORMAT_CSV:
-        return rbp__parse_csv(b, path, opt->delimiter ? opt->delimiter : ',');
-    case RBP_FORMAT_TSV:
-        return rbp__parse_csv(b, path, opt->delimiter ? opt->delimiter : '\t');
-    case RBP_FORMAT_FASTA:
-    case RBP_FORMAT_RNACOMPETE:
-        if (opt->affinity_path)
-            return rbp__parse_fasta(b, path, RBP__LABEL_AFFYS, 0.0f, opt->affinity_path);
-        return rbp__parse_fasta(b, path, RBP__LABEL_HEADER, 0.0f, NULL);
-    case RBP_FORMAT_LINES:
-        return rbp__parse_lines(b, path);
-    default:
-        return rbp__set_error(RBP_ERR_INVALID_ARG, "format %d cannot be loaded from one file", fmt);
+    rbp__source *src;
+    RBP_TRY(rbp__source_open(&src, opt, path, NULL, negatives, 1, fn));
+    rbp__builder b;
+    rbp__builder_init(&b, opt, rbp__source_has_structure(src));
+    size_t added;
+    rbp_status st = rbp__source_read(src, &b, SIZE_MAX, &added);
+    rbp__source_close(src);
+    if (st != RBP_OK) {
+        rbp__builder_free(&b);
+        return st;
     }
+    return rbp__builder_finish(&b, out);
 }
 
 rbp_status rbp_dataset_load(rbp_dataset **out, const char *path, const rbp_dataset_options *opt)
@@ -185,30 +119,8 @@ rbp_status rbp_dataset_load(rbp_dataset **out, const char *path, const rbp_datas
     *out = NULL;
     RBP_CHECK_NULL(path);
     rbp_dataset_options defaults;
-    RBP_TRY(resolve_options(opt, &defaults, &opt, __func__));
-    int fmt = opt->format;
-    if (fmt == RBP_FORMAT_AUTO)
-        RBP_TRY(detect_format(path, opt, &fmt));
-    if (fmt == RBP_FORMAT_GRAPHPROT)
-        return rbp__set_error(RBP_ERR_INVALID_ARG, "%s: the GraphProt format is a pair of files: use "
-                              "rbp_dataset_load_pair", __func__);
-    int csv = fmt == RBP_FORMAT_CSV || fmt == RBP_FORMAT_TSV;
-    if (opt->affinity_path && (csv || fmt == RBP_FORMAT_LINES))
-        return rbp__set_error(RBP_ERR_INVALID_ARG, "%s: options.affinity_path is only used with FASTA input, but "
-                              "%s is read as %s", __func__, path, csv ? "CSV/TSV" : "SEQUENCE TARGET lines");
-    if (csv && (!opt->sequence_column || !*opt->sequence_column))
-        return rbp__set_error(RBP_ERR_INVALID_ARG, "%s: options.sequence_column is NULL or empty", __func__);
-    if (csv && !opt->target_column && opt->require_target)
-        return rbp__set_error(RBP_ERR_INVALID_ARG, "%s: options.target_column is NULL but options.require_target is "
-                              "1 (set require_target = 0 to load without targets)", __func__);
-    rbp__builder b;
-    rbp__builder_init(&b, opt, csv && opt->structure_column != NULL);
-    rbp_status st = load_into(&b, path, fmt);
-    if (st != RBP_OK) {
-        rbp__builder_free(&b);
-        return st;
-    }
-    return rbp__builder_finish(&b, out);
+    RBP_TRY(rbp__resolve_options(opt, &defaults, &opt, __func__));
+    return load(out, opt, path, NULL, __func__);
 }
 
 rbp_status rbp_dataset_load_pair(rbp_dataset **out, const char *positives, const char *negatives,
@@ -219,23 +131,8 @@ rbp_status rbp_dataset_load_pair(rbp_dataset **out, const char *positives, const
     RBP_CHECK_NULL(positives);
     RBP_CHECK_NULL(negatives);
     rbp_dataset_options defaults;
-    RBP_TRY(resolve_options(opt, &defaults, &opt, __func__));
-    if (opt->format != RBP_FORMAT_AUTO && opt->format != RBP_FORMAT_FASTA && opt->format != RBP_FORMAT_GRAPHPROT)
-        return rbp__set_error(RBP_ERR_INVALID_ARG, "%s: options.format is %d, but a pair is read as FASTA (use "
-                              "AUTO, FASTA or GRAPHPROT)", __func__, (int)opt->format);
-    if (opt->affinity_path)
-        return rbp__set_error(RBP_ERR_INVALID_ARG, "%s: options.affinity_path is set, but a pair takes its labels "
-                              "from the files", __func__);
-    rbp__builder b;
-    rbp__builder_init(&b, opt, 0);
-    rbp_status st = rbp__parse_fasta(&b, positives, RBP__LABEL_FIXED, 1.0f, NULL);
-    if (st == RBP_OK)
-        st = rbp__parse_fasta(&b, negatives, RBP__LABEL_FIXED, 0.0f, NULL);
-    if (st != RBP_OK) {
-        rbp__builder_free(&b);
-        return st;
-    }
-    return rbp__builder_finish(&b, out);
+    RBP_TRY(rbp__resolve_options(opt, &defaults, &opt, __func__));
+    return load(out, opt, positives, negatives, __func__);
 }
 
 rbp_status rbp_dataset_from_strings(rbp_dataset **out, const char *const *sequences, const float *targets,
@@ -247,7 +144,7 @@ rbp_status rbp_dataset_from_strings(rbp_dataset **out, const char *const *sequen
     if (n == 0)
         return rbp__set_error(RBP_ERR_INVALID_ARG, "%s: n is 0 (a dataset needs at least one sequence)", __func__);
     rbp_dataset_options defaults;
-    RBP_TRY(resolve_options(opt, &defaults, &opt, __func__));
+    RBP_TRY(rbp__resolve_options(opt, &defaults, &opt, __func__));
     rbp__builder b;
     rbp__builder_init(&b, opt, 0);
     rbp_status st = RBP_OK;

@@ -371,16 +371,10 @@ static size_t window_start(const uint8_t *raw, size_t L, size_t T, int truncate,
     return s > L - T ? L - T : s;
 }
 
-rbp_status rbp__builder_finish(rbp__builder *b, rbp_dataset **out)
+/* Expand the builder's records into rows of length T in `ds` (sized for them). */
+static void expand(const rbp__builder *b, rbp_dataset *ds, size_t T)
 {
     const rbp_dataset_options *opt = b->opt;
-    size_t T = opt->length > 0 ? (size_t)opt->length : b->max_len;
-    rbp_dataset *ds = NULL;
-    rbp_status st = rbp__dataset_alloc(&ds, b->n, (int32_t)T, b->has_structure, b->ids_len);
-    if (st != RBP_OK) {
-        rbp__builder_free(b);
-        return st;
-    }
     for (size_t i = 0; i < b->n; i++) {
         const uint8_t *raw = b->raw + b->off[i];
         size_t L = b->len[i];
@@ -407,7 +401,69 @@ rbp_status rbp__builder_finish(rbp__builder *b, rbp_dataset **out)
     memcpy(ds->targets, b->targets, b->n * sizeof *ds->targets);
     memcpy(ds->id_off, b->id_off, b->n * sizeof *ds->id_off);
     memcpy(ds->ids, b->ids, b->ids_len);
+}
+
+static size_t builder_T(const rbp__builder *b)
+{
+    return b->opt->length > 0 ? (size_t)b->opt->length : b->max_len;
+}
+
+rbp_status rbp__builder_finish(rbp__builder *b, rbp_dataset **out)
+{
+    size_t T = builder_T(b);
+    rbp_dataset *ds = NULL;
+    rbp_status st = rbp__dataset_alloc(&ds, b->n, (int32_t)T, b->has_structure, b->ids_len);
+    if (st != RBP_OK) {
+        rbp__builder_free(b);
+        return st;
+    }
+    expand(b, ds, T);
     rbp__builder_free(b);
     *out = ds;
+    return RBP_OK;
+}
+
+/* Resize a dataset array to `need` bytes (the caller grows only). */
+static rbp_status grow_array(void **p, size_t need)
+{
+    void *np = rbp__realloc(*p, need ? need : 1);
+    if (!np)
+        return rbp__oom();
+    *p = np;
+    return RBP_OK;
+}
+
+rbp_status rbp__builder_finish_into(rbp__builder *b, rbp_dataset *ds, size_t *cap_rows, size_t *cap_cells,
+                                    size_t *cap_ids)
+{
+    size_t T = builder_T(b), cells;
+    if (b->n == 0 || T == 0 || T > INT32_MAX || rbp__mul_size(b->n, T, &cells))
+        return rbp__set_error(RBP_ERR_INVALID_ARG, "chunk of %zu rows of length %zu is empty or too large", b->n, T);
+    if (cells > *cap_cells || (b->has_structure && !ds->structure)) {
+        RBP_TRY(grow_array((void **)&ds->tokens, cells));
+        RBP_TRY(grow_array((void **)&ds->mask, cells));
+        RBP_TRY(grow_array((void **)&ds->viewpoint, cells));
+        if (b->has_structure)
+            RBP_TRY(grow_array((void **)&ds->structure, cells));
+        *cap_cells = cells;
+    }
+    if (b->n > *cap_rows) {
+        RBP_TRY(grow_array((void **)&ds->targets, b->n * sizeof *ds->targets));
+        RBP_TRY(grow_array((void **)&ds->id_off, b->n * sizeof *ds->id_off));
+        *cap_rows = b->n;
+    }
+    if (b->ids_len > *cap_ids) {
+        RBP_TRY(grow_array((void **)&ds->ids, b->ids_len));
+        *cap_ids = b->ids_len;
+    }
+    ds->n = b->n;
+    ds->T = (int32_t)T;
+    ds->has_structure = b->has_structure;
+    ds->ids_len = b->ids_len;
+    expand(b, ds, T);
+    b->n = 0;
+    b->raw_len = 0;
+    b->ids_len = 0;
+    b->max_len = 0;
     return RBP_OK;
 }
