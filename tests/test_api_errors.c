@@ -239,6 +239,28 @@ static void test_common(void **state)
     assert_int_equal(rbp_get_num_threads(), before);
 }
 
+/* ================================================================== atomic_file.h */
+
+static void test_atomic_file(void **state)
+{
+    (void)state;
+    rbp_atomic_file *f = POISON;
+    EXPECT_FAIL(rbp_atomic_file_open(NULL, "x"), RBP_ERR_INVALID_ARG, "'out'");
+    EXPECT_FAIL(rbp_atomic_file_open(&f, NULL), RBP_ERR_INVALID_ARG, "'path'");
+    assert_null(f);
+    f = POISON;
+    EXPECT_FAIL(rbp_atomic_file_open(&f, ""), RBP_ERR_INVALID_ARG, "empty");
+    assert_null(f);
+    EXPECT_FAIL(rbp_atomic_file_open(&f, rbp_test_path("no_such_dir/x.txt")), RBP_ERR_IO, "no_such_dir/x.txt");
+    assert_null(f);
+    EXPECT_FAIL(rbp_atomic_file_commit(NULL), RBP_ERR_INVALID_ARG, "'f'");
+    EXPECT_MSG(rbp_atomic_file_stream(NULL), "'f'");
+    assert_null(rbp_atomic_file_stream(NULL));
+    EXPECT_MSG(rbp_atomic_file_path(NULL), "'f'");
+    assert_null(rbp_atomic_file_path(NULL));
+    rbp_atomic_file_abort(NULL);
+}
+
 /* ================================================================== dataset.h */
 
 static void test_dataset_options_init(void **state)
@@ -1395,6 +1417,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_common),
+        cmocka_unit_test(test_atomic_file),
         cmocka_unit_test(test_dataset_options_init),
         cmocka_unit_test(test_dataset_load),
         cmocka_unit_test(test_dataset_load_pair),

@@ -10,6 +10,7 @@
 
 #include "rbpattn/version.h"
 #include "rbpattn/common.h"
+#include "rbpattn/atomic_file.h"
 #include "rbpattn/dataset.h"
 #include "rbpattn/model.h"
 #include "rbpattn/train.h"
