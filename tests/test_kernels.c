@@ -579,6 +579,11 @@ static void test_rng(void **state)
     assert_true(rbp__rng_u64(1, 2, 3) != rbp__rng_u64(1, 3, 3));
     assert_true(rbp__rng_u64(1, 2, 3) != rbp__rng_u64(2, 2, 3));
     assert_true(rbp__rng_u64(0, 0, 0) != 0);
+    /* the sequential form is SplitMix64 itself (Vigna's splitmix64.c from state 0) */
+    uint64_t sm = 0;
+    assert_true(rbp__splitmix64(&sm) == 0xe220a8397b1dcdafull);
+    assert_true(rbp__splitmix64(&sm) == 0x6e789e6aa1b965f4ull);
+    assert_true(sm == 2 * 0x9e3779b97f4a7c15ull);
     /* uniform on [0,1): moments and a 16-bin chi-square over 160000 draws */
     const int n = 160000, bins = 16;
     int hist[16] = {0};

@@ -92,6 +92,9 @@ void rbp__gelu_backward_inplace(float *d, const float *inp, size_t n);
 float rbp__rng_uniform(uint64_t seed, uint64_t stream, uint64_t index);
 /* 64 random bits for (seed, stream, index) */
 uint64_t rbp__rng_u64(uint64_t seed, uint64_t stream, uint64_t index);
+/* The sequential form of the same generator: one SplitMix64 step (state += golden ratio,
+ * then the output mixer), for shuffles that walk a stream in order. */
+uint64_t rbp__splitmix64(uint64_t *state);
 /* Inverted dropout: out[i] = keep(i) ? inp[i] / (1-p) : 0 with keep(i) = rbp__dropout_keep(seed,
  * stream, i, p). out may alias inp; p in [0,1). p == 0 copies. The mask is recomputed in
  * backward, not stored; applying the forward in place to a gradient is its backward too. */

@@ -39,6 +39,11 @@ uint64_t rbp__rng_u64(uint64_t seed, uint64_t stream, uint64_t index)
     return mix64(stream_key(seed, stream) + (index + 1) * GOLDEN);
 }
 
+uint64_t rbp__splitmix64(uint64_t *state)
+{
+    return mix64(*state += GOLDEN);
+}
+
 float rbp__rng_uniform(uint64_t seed, uint64_t stream, uint64_t index)
 {
     /* the top 24 bits: every value is an exact float in [0, 1) */
