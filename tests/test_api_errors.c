@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "testutil.h"
+#include <rbpattn/plot.h>
 #include <rbpattn/rbpattn.h>
 
 /* ------------------------------------------------------------------ checking helpers */
@@ -217,6 +218,18 @@ static void test_common(void **state)
     assert_string_equal(rbp_last_error(), "");
     rbp_clear_error(); /* twice is fine */
     assert_string_equal(rbp_last_error(), "");
+
+    /* rbp_set_error: returns the code; may take the current message to add context */
+    assert_int_equal(rbp_set_error(RBP_ERR_IO, "%s:%d: cannot read", "x.fa", 3), RBP_ERR_IO);
+    assert_string_equal(rbp_last_error(), "x.fa:3: cannot read");
+    assert_int_equal(rbp_set_error(RBP_ERR_IO, "loading %s: %s", "x.fa", rbp_last_error()), RBP_ERR_IO);
+    assert_string_equal(rbp_last_error(), "loading x.fa: x.fa:3: cannot read");
+    char longer[700];
+    memset(longer, 'a', sizeof longer - 1);
+    longer[sizeof longer - 1] = '\0';
+    rbp_set_error(RBP_ERR_FORMAT, "%s", longer);
+    assert_int_equal(strlen(rbp_last_error()), 511); /* cut, not overflowing */
+    rbp_clear_error();
 
     /* rbp_version: any pointer may be NULL */
     int major = -1;

@@ -14,9 +14,10 @@
 #include <string.h>
 
 #include "testutil.h"
+#include <rbpattn/plot.h>
 #include <rbpattn/rbpattn.h>
 #include "core/internal.h"
-#include "io/plot_canvas.h"
+#include "plot/plot_canvas.h"
 
 #define assert_error_mentions(expr, code, text)                                             \
     do {                                                                                    \

@@ -3,7 +3,9 @@
  *
  * Layers, bottom to top: common (status, errors, version, logging) -> dataset (reading and
  * encoding) -> model (the encoder, inference, attention, checkpoints) -> train (losses,
- * optimizers, schedules, trainer) ; metrics (evaluation) and plot (PNG/SVG pictures) beside.
+ * optimizers, schedules, trainer) ; metrics (evaluation) and atomic_file beside. The figures
+ * (rbpattn/plot.h) are a separate library, librbpattn-plot: include that header yourself and
+ * link -lrbpattn-plot (pkg-config rbpattn-plot, CMake rbpattn::plot).
  */
 #ifndef RBPATTN_RBPATTN_H
 #define RBPATTN_RBPATTN_H
@@ -15,7 +17,6 @@
 #include "rbpattn/model.h"
 #include "rbpattn/train.h"
 #include "rbpattn/metrics.h"
-#include "rbpattn/plot.h"
 #include "rbpattn/attention.h"
 
 #endif /* RBPATTN_RBPATTN_H */

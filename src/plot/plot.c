@@ -1,5 +1,5 @@
 /*
- * io/plot.c - the figures of rbpattn/plot.h: heatmaps (single or a grid of panels with one
+ * plot/plot.c - the figures of rbpattn/plot.h: heatmaps (single or a grid of panels with one
  * shared colour bar), importance tracks (bars or stretched letters) and line plots of curves.
  *
  * Each figure is laid out first (every size is a function of the arguments, no drawing
@@ -11,11 +11,12 @@
 #define _POSIX_C_SOURCE 200809L
 #include <limits.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-#include "core/internal.h"
-#include "io/plot_canvas.h"
+#include "plot/plot_canvas.h"
 #include "rbpattn/atomic_file.h"
 
 /* ------------------------------------------------------------------ colours */
@@ -378,7 +379,7 @@ static rbp_status out_open(outfile *o, const char *fn, const char *path)
 {
     rbp_status st = rbp_atomic_file_open(&o->af, path);
     if (st != RBP_OK)
-        return rbp__wrap_error(st, "%s", fn);
+        return rbp_set_error(st, "%s: %s", fn, rbp_last_error());
     o->f = rbp_atomic_file_stream(o->af);
     return RBP_OK;
 }
@@ -395,7 +396,7 @@ static rbp_status out_commit(outfile *o, const char *fn)
     rbp_status st = rbp_atomic_file_commit(o->af);
     o->af = NULL;
     o->f = NULL;
-    return st == RBP_OK ? st : rbp__wrap_error(st, "%s", fn);
+    return st == RBP_OK ? st : rbp_set_error(st, "%s: %s", fn, rbp_last_error());
 }
 
 /* Largest picture we agree to draw: 16384 px a side, 64 M pixels (192 MiB of RGB). */
@@ -806,8 +807,8 @@ static rbp_status heatmaps(int fmt, const char *fn, const char *path, const floa
     RBP_TRY(check_heat_opts(fn, opts, rows, cols));
     if (rows > 16384 || cols > 16384)
         return check_size(fn, (long long)cols, (long long)rows);
-    size_t per = (size_t)rows * (size_t)cols, total;
-    if (rbp__mul_size(per, (size_t)n_panels, &total) != 0)
+    size_t per = (size_t)rows * (size_t)cols, total = per * (size_t)n_panels;
+    if (per > SIZE_MAX / (size_t)n_panels)
         return rbp__set_error(RBP_ERR_INVALID_ARG, "%s: n_panels * rows * cols overflows", fn);
     /* The single-map calls ignore the grid fields (panel titles, mean panel). */
     int drawn = single ? 1 : n_panels + (opts->add_mean != 0);
@@ -826,9 +827,9 @@ static rbp_status heatmaps(int fmt, const char *fn, const char *path, const floa
     float *mean = NULL;
     if (drawn > n_panels) {
         /* The mean panel is the one extra buffer; it shares the colour scale. */
-        mean = rbp__malloc(per * sizeof *mean);
+        mean = malloc(per * sizeof *mean);
         if (mean == NULL)
-            return rbp__oom();
+            return rbp__plot_oom();
         for (size_t i = 0; i < per; i++) {
             double acc = 0;
             for (int p = 0; p < n_panels; p++)
@@ -841,7 +842,7 @@ static rbp_status heatmaps(int fmt, const char *fn, const char *path, const floa
     outfile out;
     rbp_status st = begin(&cv, &out, fmt, fn, path, g.width, g.height, opts->title);
     if (st != RBP_OK) {
-        rbp__free(mean);
+        free(mean);
         return st;
     }
     if (opts->title)
@@ -863,7 +864,7 @@ static rbp_status heatmaps(int fmt, const char *fn, const char *path, const floa
         draw_panel(&cv, &g, &s, opts, m, rows, cols, lo, hi, px, py, s.title_h ? pt : NULL);
     }
     draw_colorbar(&cv, &g, &s, opts, lo, hi);
-    rbp__free(mean);
+    free(mean);
     return finish(&cv, &out, fmt, fn, path, opts->title);
 }
 
@@ -1162,9 +1163,9 @@ static rbp_status curves(int fmt, const char *fn, const char *path, const rbp_pl
 
     /* One buffer for the pixel coordinates of the longest series (steps double the points). */
     size_t cap_pts = 2 * (maxn ? maxn : 1);
-    double *buf = rbp__malloc(2 * cap_pts * sizeof *buf);
+    double *buf = malloc(2 * cap_pts * sizeof *buf);
     if (buf == NULL)
-        return rbp__oom();
+        return rbp__plot_oom();
     double *px = buf, *py = buf + cap_pts;
 
     /* Legend in the corner crossed by the fewest curve samples (preference: lower right,
@@ -1207,7 +1208,7 @@ static rbp_status curves(int fmt, const char *fn, const char *path, const rbp_pl
     outfile out;
     rbp_status st = begin(&cv, &out, fmt, fn, path, (int)width, (int)height, o->title);
     if (st != RBP_OK) {
-        rbp__free(buf);
+        free(buf);
         return st;
     }
     if (o->title)
@@ -1269,7 +1270,7 @@ static rbp_status curves(int fmt, const char *fn, const char *path, const rbp_pl
             row++;
         }
     }
-    rbp__free(buf);
+    free(buf);
     return finish(&cv, &out, fmt, fn, path, o->title);
 }
 

@@ -1,5 +1,5 @@
 /*
- * io/svg_canvas.c - the SVG backend of the plot canvas: the same drawing calls as the raster,
+ * plot/svg_canvas.c - the SVG backend of the plot canvas: the same drawing calls as the raster,
  * written as SVG 1.1 elements.
  *
  * Numbers are formatted by hand (integer hundredths), never with %f, so a caller's
@@ -11,7 +11,7 @@
 #include <math.h>
 #include <stdio.h>
 
-#include "io/plot_canvas.h"
+#include "plot/plot_canvas.h"
 
 /* Write v rounded to 0.01 without locale: "12", "12.5", "-0.25". */
 static void num(FILE *f, double v)
