@@ -4,7 +4,6 @@
  * temporary, and concurrent writers of one path (threads) never share a temporary file.
  */
 #define _POSIX_C_SOURCE 200809L
-#include <dirent.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,25 +12,6 @@
 
 #include "testutil.h"
 #include <rbpattn/rbpattn.h>
-
-static int count_tmp_files(const char *dir)
-{
-    DIR *d = opendir(dir);
-    assert_non_null(d);
-    int count = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL)
-        count += strstr(e->d_name, ".tmp.") != NULL;
-    closedir(d);
-    return count;
-}
-
-static const char *scratch(char *dir, size_t cap)
-{
-    snprintf(dir, cap, "%s", rbp_test_path("x"));
-    *strrchr(dir, '/') = '\0';
-    return dir;
-}
 
 static void write_text(const char *path, const char *text)
 {
@@ -55,8 +35,7 @@ static void expect_content(const char *path, const char *text)
 static void test_commit_replaces(void **state)
 {
     (void)state;
-    char dir[512];
-    scratch(dir, sizeof dir);
+    const char *dir = rbp_test_dir();
     const char *path = rbp_test_path("a.txt");
     mode_t old = umask(022);
     write_text(path, "first\n");
@@ -67,14 +46,13 @@ static void test_commit_replaces(void **state)
     umask(old);
     write_text(path, "second, longer\n");
     expect_content(path, "second, longer\n");
-    assert_int_equal(count_tmp_files(dir), 0);
+    assert_int_equal(rbp_test_count_tmp_files(dir), 0);
 }
 
 static void test_abort_and_failure_keep_old(void **state)
 {
     (void)state;
-    char dir[512];
-    scratch(dir, sizeof dir);
+    const char *dir = rbp_test_dir();
     const char *path = rbp_test_path("b.txt");
     write_text(path, "old\n");
 
@@ -82,10 +60,10 @@ static void test_abort_and_failure_keep_old(void **state)
     rbp_atomic_file *f = NULL;
     assert_int_equal(rbp_atomic_file_open(&f, path), RBP_OK);
     fputs("half of the new", rbp_atomic_file_stream(f));
-    assert_int_equal(count_tmp_files(dir), 1);
+    assert_int_equal(rbp_test_count_tmp_files(dir), 1);
     rbp_atomic_file_abort(f);
     expect_content(path, "old\n");
-    assert_int_equal(count_tmp_files(dir), 0);
+    assert_int_equal(rbp_test_count_tmp_files(dir), 0);
 
     /* a stream in error: commit refuses, old content stays */
     assert_int_equal(rbp_atomic_file_open(&f, path), RBP_OK);
@@ -96,7 +74,7 @@ static void test_abort_and_failure_keep_old(void **state)
     assert_int_equal(rbp_atomic_file_commit(f), RBP_ERR_IO);
     assert_non_null(strstr(rbp_last_error(), "b.txt"));
     expect_content(path, "old\n");
-    assert_int_equal(count_tmp_files(dir), 0);
+    assert_int_equal(rbp_test_count_tmp_files(dir), 0);
 
     /* the target is a directory: the rename fails, the temporary is removed */
     const char *sub = rbp_test_path("subdir_af");
@@ -105,7 +83,7 @@ static void test_abort_and_failure_keep_old(void **state)
     fputs("x", rbp_atomic_file_stream(f));
     assert_int_equal(rbp_atomic_file_commit(f), RBP_ERR_IO);
     assert_non_null(strstr(rbp_last_error(), "subdir_af"));
-    assert_int_equal(count_tmp_files(dir), 0);
+    assert_int_equal(rbp_test_count_tmp_files(dir), 0);
 
     /* a missing directory: nothing is created, the message names the path */
     f = NULL;
@@ -118,20 +96,19 @@ static void test_abort_and_failure_keep_old(void **state)
 static void test_two_writers_one_path(void **state)
 {
     (void)state;
-    char dir[512];
-    scratch(dir, sizeof dir);
+    const char *dir = rbp_test_dir();
     const char *path = rbp_test_path("d.txt");
     rbp_atomic_file *a = NULL, *b = NULL;
     assert_int_equal(rbp_atomic_file_open(&a, path), RBP_OK);
     assert_int_equal(rbp_atomic_file_open(&b, path), RBP_OK);
-    assert_int_equal(count_tmp_files(dir), 2);
+    assert_int_equal(rbp_test_count_tmp_files(dir), 2);
     fputs("from a\n", rbp_atomic_file_stream(a));
     fputs("from b\n", rbp_atomic_file_stream(b));
     assert_int_equal(rbp_atomic_file_commit(a), RBP_OK);
     expect_content(path, "from a\n");
     assert_int_equal(rbp_atomic_file_commit(b), RBP_OK);
     expect_content(path, "from b\n");
-    assert_int_equal(count_tmp_files(dir), 0);
+    assert_int_equal(rbp_test_count_tmp_files(dir), 0);
 }
 
 typedef struct {
@@ -161,8 +138,7 @@ static void *writer_thread(void *p)
 static void test_threads_one_path(void **state)
 {
     (void)state;
-    char dir[512];
-    scratch(dir, sizeof dir);
+    const char *dir = rbp_test_dir();
     const char *path = rbp_test_path("e.txt");
     enum { NT = 4 };
     pthread_t th[NT];
@@ -185,7 +161,7 @@ static void test_threads_one_path(void **state)
     assert_int_equal(n, strlen(want));
     assert_memory_equal(got, want, n);
     free(got);
-    assert_int_equal(count_tmp_files(dir), 0);
+    assert_int_equal(rbp_test_count_tmp_files(dir), 0);
 }
 
 int main(void)
