@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "testutil.h"
 #include <rbpattn/rbpattn.h>
@@ -111,6 +112,31 @@ static void test_two_writers_one_path(void **state)
     assert_int_equal(rbp_test_count_tmp_files(dir), 0);
 }
 
+/* A link keeps pointing at the (new) file; a device is written in place. */
+static void test_symlink_and_device(void **state)
+{
+    (void)state;
+    const char *dir = rbp_test_dir();
+    const char *target = rbp_test_path("target.txt");
+    write_text(target, "old\n");
+    char link[600];
+    snprintf(link, sizeof link, "%s/link.txt", dir);
+    assert_int_equal(symlink("target.txt", link), 0);
+    write_text(link, "through the link\n");
+    struct stat st;
+    assert_int_equal(lstat(link, &st), 0);
+    assert_true(S_ISLNK(st.st_mode));
+    expect_content(target, "through the link\n");
+    assert_int_equal(rbp_test_count_tmp_files(dir), 0);
+
+    rbp_atomic_file *f = NULL;
+    assert_int_equal(rbp_atomic_file_open(&f, "/dev/null"), RBP_OK);
+    fputs("discarded", rbp_atomic_file_stream(f));
+    assert_int_equal(rbp_atomic_file_commit(f), RBP_OK);
+    assert_int_equal(stat("/dev/null", &st), 0);
+    assert_true(S_ISCHR(st.st_mode)); /* still the device */
+}
+
 typedef struct {
     const char *path;
     int id, failures;
@@ -170,6 +196,7 @@ int main(void)
         cmocka_unit_test(test_commit_replaces),
         cmocka_unit_test(test_abort_and_failure_keep_old),
         cmocka_unit_test(test_two_writers_one_path),
+        cmocka_unit_test(test_symlink_and_device),
         cmocka_unit_test(test_threads_one_path),
     };
     return cmocka_run_group_tests_name("atomic_file", tests, NULL, NULL);

@@ -9,7 +9,9 @@
  * it over `path` and fsyncs the directory, so the new file survives a crash once commit
  * returns RBP_OK. On any failure, and on rbp_atomic_file_abort, the temporary file is removed
  * and `path` keeps its old content. The new file gets the mode fopen would give it (0666 less
- * the umask).
+ * the umask). A symbolic link stays a link: the file it points to is replaced. A path that
+ * names a device, FIFO or socket (/dev/stdout, /dev/null, a named pipe) cannot be replaced and
+ * is written directly (no temporary file, no fsync).
  */
 #ifndef RBPATTN_ATOMIC_FILE_H
 #define RBPATTN_ATOMIC_FILE_H

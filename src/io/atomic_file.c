@@ -6,12 +6,13 @@
  * unique per process (pid) and per call (an atomic counter) gives the same guarantee that
  * no two writers share a temporary file, and the mode the user expects.
  */
-#define _POSIX_C_SOURCE 200809L
+#define _XOPEN_SOURCE 700 /* realpath */
 
 #include <errno.h>
 #include <fcntl.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -21,12 +22,28 @@
 
 struct rbp_atomic_file {
     FILE *f;
-    char *path;    /* the target (in buf) */
-    char *tmp;     /* the temporary file beside it (in buf) */
-    char buf[];    /* one allocation: path, then tmp */
+    char *path;    /* the target as given (in buf), for messages */
+    char *dest;    /* what is replaced: path, or the file a symbolic link points to (in buf) */
+    char *tmp;     /* the temporary file beside dest (in buf); NULL when written directly */
+    char buf[];    /* one allocation: path, dest, tmp */
 };
 
 static atomic_uint tmp_counter;
+
+/* A device, FIFO or socket (/dev/stdout, /dev/null, a named pipe) cannot be replaced by a
+ * rename: such a target is written directly. */
+static int is_special(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && (S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode));
+}
+
+static rbp_status open_failed(rbp_atomic_file *a, const char *path, int err)
+{
+    rbp_status st = rbp__set_error(RBP_ERR_IO, "cannot write '%s': %s", path, strerror(err));
+    rbp__free(a);
+    return st;
+}
 
 rbp_status rbp_atomic_file_open(rbp_atomic_file **out, const char *path)
 {
@@ -34,35 +51,51 @@ rbp_status rbp_atomic_file_open(rbp_atomic_file **out, const char *path)
     *out = NULL;
     RBP_CHECK_NULL(path);
     RBP_CHECK(path[0] != '\0', RBP_ERR_INVALID_ARG, "rbp_atomic_file_open: the path is empty");
-    const size_t plen = strlen(path), cap = plen + 48;
-    rbp_atomic_file *a = rbp__malloc(sizeof *a + plen + 1 + cap);
-    if (!a)
+    /* A symbolic link stays a link: the file it points to is the one replaced. */
+    struct stat lst;
+    char *resolved = NULL;
+    if (lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode))
+        resolved = realpath(path, NULL); /* NULL (dangling link): replace the link itself */
+    const char *dest = resolved ? resolved : path;
+    const size_t plen = strlen(path), dlen = strlen(dest), cap = dlen + 48;
+    rbp_atomic_file *a = rbp__malloc(sizeof *a + plen + 1 + dlen + 1 + cap);
+    if (!a) {
+        free(resolved);
         return rbp__oom();
-    char *copy = a->buf, *tmp = a->buf + plen + 1;
-    memcpy(copy, path, plen + 1);
+    }
+    a->path = a->buf;
+    a->dest = a->buf + plen + 1;
+    a->tmp = a->dest + dlen + 1;
+    memcpy(a->path, path, plen + 1);
+    memcpy(a->dest, dest, dlen + 1);
+    free(resolved);
+
+    if (is_special(a->dest)) {
+        a->tmp = NULL;
+        a->f = fopen(a->dest, "wb");
+        if (!a->f)
+            return open_failed(a, path, errno);
+        *out = a;
+        return RBP_OK;
+    }
     int fd = -1, err = 0;
     /* EEXIST only if a crashed run left a file of that name: take the next number. */
     for (int tries = 0; tries < 64 && fd < 0; tries++) {
-        snprintf(tmp, cap, "%s.tmp.%ld.%u", path, (long)getpid(), atomic_fetch_add(&tmp_counter, 1u));
-        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+        snprintf(a->tmp, cap, "%s.tmp.%ld.%u", a->dest, (long)getpid(), atomic_fetch_add(&tmp_counter, 1u));
+        fd = open(a->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
         err = fd < 0 ? errno : 0;
         if (fd < 0 && err != EEXIST)
             break;
     }
-    FILE *f = fd >= 0 ? fdopen(fd, "wb") : NULL;
-    if (!f) {
-        if (fd >= 0) {
-            err = errno;
-            close(fd);
-            remove(tmp);
-        }
-        rbp_status st = rbp__set_error(RBP_ERR_IO, "cannot write '%s': %s", path, strerror(err));
-        rbp__free(a);
-        return st;
+    if (fd < 0)
+        return open_failed(a, path, err);
+    a->f = fdopen(fd, "wb");
+    if (!a->f) {
+        err = errno;
+        close(fd);
+        remove(a->tmp);
+        return open_failed(a, path, err);
     }
-    a->f = f;
-    a->path = copy;
-    a->tmp = tmp;
     *out = a;
     return RBP_OK;
 }
@@ -113,7 +146,7 @@ rbp_status rbp_atomic_file_commit(rbp_atomic_file *f)
         err = errno ? errno : EIO;
     if (!err && fflush(f->f) != 0)
         err = errno ? errno : EIO;
-    if (!err && fsync(fileno(f->f)) != 0)
+    if (!err && f->tmp && fsync(fileno(f->f)) != 0)
         err = errno ? errno : EIO;
     if (fclose(f->f) != 0 && !err)
         err = errno ? errno : EIO;
@@ -121,12 +154,13 @@ rbp_status rbp_atomic_file_commit(rbp_atomic_file *f)
     rbp_status st = RBP_OK;
     if (err) {
         st = rbp__set_error(RBP_ERR_IO, "error writing '%s': %s", f->path, strerror(err));
+        if (f->tmp)
+            remove(f->tmp);
+    } else if (f->tmp && rename(f->tmp, f->dest) != 0) {
+        st = rbp__set_error(RBP_ERR_IO, "cannot rename '%s' to '%s': %s", f->tmp, f->dest, strerror(errno));
         remove(f->tmp);
-    } else if (rename(f->tmp, f->path) != 0) {
-        st = rbp__set_error(RBP_ERR_IO, "cannot rename '%s' to '%s': %s", f->tmp, f->path, strerror(errno));
-        remove(f->tmp);
-    } else {
-        sync_parent_dir(f->path);
+    } else if (f->tmp) {
+        sync_parent_dir(f->dest);
     }
     rbp__free(f);
     return st;
@@ -138,6 +172,7 @@ void rbp_atomic_file_abort(rbp_atomic_file *f)
         return;
     if (f->f)
         fclose(f->f);
-    remove(f->tmp);
+    if (f->tmp)
+        remove(f->tmp);
     rbp__free(f);
 }
