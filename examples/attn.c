@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <rbpattn/plot.h>
 #include <rbpattn/rbpattn.h>
 
 #include "cli/cli.h"

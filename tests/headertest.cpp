@@ -1,5 +1,6 @@
 // The public headers must compile as C++ with C linkage.
 #include <rbpattn/rbpattn.h>
+#include <rbpattn/plot.h> /* librbpattn-plot: not in the umbrella header */
 
 int rbp_headertest_cxx();
 int rbp_headertest_cxx()

@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "testutil.h"
+#include <rbpattn/plot.h>
 #include <rbpattn/rbpattn.h>
 
 /* ------------------------------------------------------------------ checking helpers */
@@ -224,6 +225,18 @@ static void test_common(void **state)
     rbp_clear_error(); /* twice is fine */
     assert_string_equal(rbp_last_error(), "");
 
+    /* rbp_set_error: returns the code; may take the current message to add context */
+    assert_int_equal(rbp_set_error(RBP_ERR_IO, "%s:%d: cannot read", "x.fa", 3), RBP_ERR_IO);
+    assert_string_equal(rbp_last_error(), "x.fa:3: cannot read");
+    assert_int_equal(rbp_set_error(RBP_ERR_IO, "loading %s: %s", "x.fa", rbp_last_error()), RBP_ERR_IO);
+    assert_string_equal(rbp_last_error(), "loading x.fa: x.fa:3: cannot read");
+    char longer[700];
+    memset(longer, 'a', sizeof longer - 1);
+    longer[sizeof longer - 1] = '\0';
+    rbp_set_error(RBP_ERR_FORMAT, "%s", longer);
+    assert_int_equal(strlen(rbp_last_error()), 511); /* cut, not overflowing */
+    rbp_clear_error();
+
     /* rbp_version: any pointer may be NULL */
     int major = -1;
     rbp_version(NULL, NULL, NULL);
@@ -243,6 +256,28 @@ static void test_common(void **state)
     EXPECT_FAIL(rbp_set_num_threads(INT32_MIN), RBP_ERR_INVALID_ARG, "rbp_set_num_threads");
     EXPECT_FAIL(rbp_set_num_threads(1025), RBP_ERR_INVALID_ARG, "n = 1025");
     assert_int_equal(rbp_get_num_threads(), before);
+}
+
+/* ================================================================== atomic_file.h */
+
+static void test_atomic_file(void **state)
+{
+    (void)state;
+    rbp_atomic_file *f = POISON;
+    EXPECT_FAIL(rbp_atomic_file_open(NULL, "x"), RBP_ERR_INVALID_ARG, "'out'");
+    EXPECT_FAIL(rbp_atomic_file_open(&f, NULL), RBP_ERR_INVALID_ARG, "'path'");
+    assert_null(f);
+    f = POISON;
+    EXPECT_FAIL(rbp_atomic_file_open(&f, ""), RBP_ERR_INVALID_ARG, "empty");
+    assert_null(f);
+    EXPECT_FAIL(rbp_atomic_file_open(&f, rbp_test_path("no_such_dir/x.txt")), RBP_ERR_IO, "no_such_dir/x.txt");
+    assert_null(f);
+    EXPECT_FAIL(rbp_atomic_file_commit(NULL), RBP_ERR_INVALID_ARG, "'f'");
+    EXPECT_MSG(rbp_atomic_file_stream(NULL), "'f'");
+    assert_null(rbp_atomic_file_stream(NULL));
+    EXPECT_MSG(rbp_atomic_file_path(NULL), "'f'");
+    assert_null(rbp_atomic_file_path(NULL));
+    rbp_atomic_file_abort(NULL);
 }
 
 /* ================================================================== dataset.h */
@@ -1539,6 +1574,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_common),
+        cmocka_unit_test(test_atomic_file),
         cmocka_unit_test(test_dataset_options_init),
         cmocka_unit_test(test_dataset_load),
         cmocka_unit_test(test_dataset_load_pair),

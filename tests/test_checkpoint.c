@@ -5,7 +5,6 @@
  * trailing data) with RBP_ERR_IO / RBP_ERR_FORMAT and the path in the message.
  */
 #define _POSIX_C_SOURCE 200809L
-#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -418,27 +417,12 @@ static void test_invalid_train_block(void **state)
     expect_error(path, RBP_ERR_FORMAT, "counters");
 }
 
-static int count_tmp_files(const char *dir)
-{
-    DIR *d = opendir(dir);
-    assert_non_null(d);
-    int count = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL)
-        if (strstr(e->d_name, ".tmp."))
-            count++;
-    closedir(d);
-    return count;
-}
-
 /* Overwriting goes through a temporary file and rename: the target is always complete,
  * no temporary stays behind, a failed write leaves the old file alone. */
 static void test_atomic_write(void **state)
 {
     (void)state;
-    char dir[512];
-    snprintf(dir, sizeof dir, "%s", rbp_test_path("x"));
-    *strrchr(dir, '/') = '\0';
+    const char *dir = rbp_test_dir();
 
     float params[N], back[N];
     const char *path = write_model_file("atomic.rbpm", params);
@@ -450,7 +434,7 @@ static void test_atomic_write(void **state)
     for (int i = 0; i < N; i++)
         other[i] = (float)i;
     assert_int_equal(rbp__ckpt_write(path, &h, other, NULL, NULL, NULL), RBP_OK);
-    assert_int_equal(count_tmp_files(dir), 0);
+    assert_int_equal(rbp_test_count_tmp_files(dir), 0);
     rbp__ckpt_reader r;
     assert_int_equal(rbp__ckpt_open(&r, path), RBP_OK);
     assert_int_equal(rbp__ckpt_read_arrays(&r, back, NULL, NULL, NULL), RBP_OK);
@@ -468,7 +452,7 @@ static void test_atomic_write(void **state)
     assert_int_equal(mkdir(sub, 0700), 0);
     assert_int_equal(rbp__ckpt_write(sub, &h, other, NULL, NULL, NULL), RBP_ERR_IO);
     assert_non_null(strstr(rbp_last_error(), "subdir"));
-    assert_int_equal(count_tmp_files(dir), 0);
+    assert_int_equal(rbp_test_count_tmp_files(dir), 0);
     (void)params;
 }
 

@@ -243,13 +243,6 @@ static int close_arr(const double *a, const double *b, size_t n, double tol, con
 }
 
 #define assert_close(a, b, tol) assert_true(fabs((a) - (b)) <= (tol) * fmax(1.0, fabs(b)))
-#define assert_error_mentions(expr, code, text)                                             \
-    do {                                                                                    \
-        rbp_clear_error();                                                                  \
-        assert_int_equal((expr), (code));                                                   \
-        if (strstr(rbp_last_error(), (text)) == NULL)                                       \
-            fail_msg("error '%s' does not mention '%s'", rbp_last_error(), (text));         \
-    } while (0)
 
 /* ------------------------------------------------------------------ hand-computed */
 

@@ -335,6 +335,69 @@ static void test_step_wiring(void **state)
     fixture_free(&f);
 }
 
+/* Classification targets outside [0, 1] make BCE unbounded: the trainer refuses them (fit,
+ * evaluate_loss and step) with a message naming the record and the value, and takes no step;
+ * a regression trainer accepts the same data. */
+static void test_classification_targets_in_unit_interval(void **state)
+{
+    (void)state;
+    rbp_model_config mc;
+    rbp_train_config tc;
+    small_model_config(&mc, 20, RBP_TASK_CLASSIFICATION);
+    small_train_config(&tc);
+    tc.epochs = 1;
+    fixture f;
+    fixture_make(&f, &mc, &tc);
+    rbp_dataset *ds = motif_dataset(16, 20, 7, 0);
+    const char *seqs[16];
+    float y[16];
+    char buf[16][21];
+    for (size_t i = 0; i < 16; i++) {
+        memcpy(buf[i], "ACGUACGUACGUACGUACGU", 21);
+        buf[i][i] = 'G';
+        seqs[i] = buf[i];
+        y[i] = (float)(i % 2);
+    }
+    y[3] = 5.0f;
+    const char *ids[16] = {"r1", "r2", "r3", "five", "r5", "r6", "r7", "r8",
+                           "r9", "r10", "r11", "r12", "r13", "r14", "r15", "r16"};
+    rbp_dataset *bad = NULL;
+    assert_int_equal(rbp_dataset_from_strings(&bad, seqs, y, ids, 16, NULL), RBP_OK);
+    float *before = params_copy(f.model);
+    expect_msg(rbp_trainer_fit(f.trainer, bad, NULL), RBP_ERR_INVALID_ARG,
+               "training set record 4 ('five') has target 5; classification needs targets in [0, 1]");
+    expect_msg(rbp_trainer_fit(f.trainer, ds, bad), RBP_ERR_INVALID_ARG, "validation set record 4");
+    double loss;
+    expect_msg(rbp_trainer_evaluate_loss(f.trainer, bad, &loss), RBP_ERR_INVALID_ARG, "target 5");
+    rbp_batch b;
+    memset(&b, 0, sizeof b);
+    b.size = 16;
+    b.length = 20;
+    b.tokens = rbp_dataset_tokens(bad);
+    b.mask = rbp_dataset_mask(bad);
+    b.viewpoint = rbp_dataset_viewpoint(bad);
+    b.targets = y;
+    expect_msg(rbp_trainer_step(f.trainer, &b, &loss), RBP_ERR_INVALID_ARG, "batch->targets[3] = 5; classification");
+    y[3] = -0.5f;
+    expect_msg(rbp_trainer_step(f.trainer, &b, &loss), RBP_ERR_INVALID_ARG, "batch->targets[3] = -0.5");
+    y[3] = NAN;
+    expect_msg(rbp_trainer_step(f.trainer, &b, &loss), RBP_ERR_INVALID_ARG, "batch->targets[3] = nan");
+    assert_memory_equal(before, rbp_model_params(f.model), rbp_model_num_params(f.model) * sizeof(float));
+    assert_int_equal(rbp_trainer_step_count(f.trainer), 0);
+    /* probabilities (soft labels) are fine */
+    y[3] = 0.25f;
+    assert_int_equal(rbp_trainer_step(f.trainer, &b, &loss), RBP_OK);
+    fixture_free(&f);
+    /* regression: any finite target */
+    mc.task = RBP_TASK_REGRESSION;
+    fixture_make(&f, &mc, &tc);
+    assert_int_equal(rbp_trainer_fit(f.trainer, bad, NULL), RBP_OK);
+    free(before);
+    rbp_dataset_free(bad);
+    rbp_dataset_free(ds);
+    fixture_free(&f);
+}
+
 /* A NaN target makes the loss NaN: RBP_ERR_NUMERIC naming the step, and no update. */
 static void test_divergence_detected(void **state)
 {
@@ -940,6 +1003,7 @@ int main(void)
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_step_allocates_nothing),
         cmocka_unit_test(test_step_wiring),
+        cmocka_unit_test(test_classification_targets_in_unit_interval),
         cmocka_unit_test(test_divergence_detected),
         cmocka_unit_test(test_callbacks_and_cancel),
         cmocka_unit_test(test_determinism),

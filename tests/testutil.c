@@ -2,6 +2,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "testutil.h"
 
+#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -82,6 +83,27 @@ const char *rbp_test_path(const char *name)
     next = (next + 1) % 8;
     snprintf(out, 512, "%s/%s", scratch_dir, name);
     return out;
+}
+
+const char *rbp_test_dir(void)
+{
+    (void)rbp_test_path("");
+    return scratch_dir;
+}
+
+int rbp_test_count_tmp_files(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d) {
+        perror(dir);
+        exit(1);
+    }
+    int count = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL)
+        count += strstr(e->d_name, ".tmp.") != NULL;
+    closedir(d);
+    return count;
 }
 
 const char *rbp_test_write_file(const char *name, const char *text, size_t n)

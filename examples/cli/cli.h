@@ -167,9 +167,11 @@ void cli_json_int(cli_json *j, const char *key, int64_t value);
 void cli_json_u64(cli_json *j, const char *key, uint64_t value);
 void cli_json_bool(cli_json *j, const char *key, int value);
 
-/* Open `path` for writing ("-" = stdout); exits with a clear error on failure. */
+/* Open `path` for writing ("-" = stdout) through rbp_atomic_file: the file appears only when
+ * cli_close_output succeeds. Exits with a clear error on failure. */
 FILE *cli_open_output(const char *path);
-/* Close a file from cli_open_output, checking write errors (exits on failure). */
+/* Close a file from cli_open_output, checking write errors, and put it in place (exits on
+ * failure, leaving the old file). */
 void cli_close_output(FILE *fp, const char *path);
 
 /* ---------------------------------------------------------------- data options */

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
@@ -23,25 +24,63 @@ const char *cli_fmt(char *buf, size_t len, double v, int digits)
     return buf;
 }
 
+/* Output files are written through the library's atomic writer, so a failed or interrupted
+ * run never leaves half a predictions file where the last good one was. The few files open
+ * at a time are remembered here by their stream; an exit through cli_fail removes their
+ * temporary files (atexit). */
+static struct {
+    FILE *fp;
+    rbp_atomic_file *af;
+} open_outputs[8];
+
+static void abort_open_outputs(void)
+{
+    for (size_t i = 0; i < sizeof open_outputs / sizeof open_outputs[0]; i++)
+        if (open_outputs[i].af != NULL) {
+            rbp_atomic_file_abort(open_outputs[i].af);
+            open_outputs[i].af = NULL;
+            open_outputs[i].fp = NULL;
+        }
+}
+
 FILE *cli_open_output(const char *path)
 {
+    static int registered;
     if (strcmp(path, "-") == 0)
         return stdout;
-    FILE *fp = fopen(path, "w");
-    if (fp == NULL)
-        cli_fail("%s: cannot open for writing: %s", path, strerror(errno));
-    return fp;
+    size_t slot = 0, n = sizeof open_outputs / sizeof open_outputs[0];
+    while (slot < n && open_outputs[slot].af != NULL)
+        slot++;
+    if (slot == n)
+        cli_fail("%s: too many output files open at once", path);
+    if (!registered) {
+        atexit(abort_open_outputs);
+        registered = 1;
+    }
+    rbp_status st = rbp_atomic_file_open(&open_outputs[slot].af, path);
+    if (st != RBP_OK)
+        cli_fail_status(st);
+    open_outputs[slot].fp = rbp_atomic_file_stream(open_outputs[slot].af);
+    return open_outputs[slot].fp;
 }
 
 void cli_close_output(FILE *fp, const char *path)
 {
-    int bad = ferror(fp);
-    if (fp == stdout)
-        bad |= fflush(fp) != 0;
-    else
-        bad |= fclose(fp) != 0;
-    if (bad)
-        cli_fail("%s: write error: %s", strcmp(path, "-") == 0 ? "<stdout>" : path, strerror(errno));
+    if (fp == stdout) {
+        if (ferror(fp) || fflush(fp) != 0)
+            cli_fail("<stdout>: write error: %s", strerror(errno));
+        return;
+    }
+    for (size_t i = 0; i < sizeof open_outputs / sizeof open_outputs[0]; i++)
+        if (open_outputs[i].fp == fp && open_outputs[i].af != NULL) {
+            rbp_atomic_file *af = open_outputs[i].af;
+            open_outputs[i].af = NULL;
+            open_outputs[i].fp = NULL;
+            if (rbp_atomic_file_commit(af) != RBP_OK)
+                cli_fail("%s", rbp_last_error());
+            return;
+        }
+    cli_fail("%s: internal error: not an open output file", path);
 }
 
 /* ---------------------------------------------------------------- JSON */

@@ -60,6 +60,19 @@ RBP_API const char *rbp_last_error(void);
 /* Forget the last error on this thread. */
 RBP_API void rbp_clear_error(void);
 
+/*
+ * Record `code` with a printf-style message as this thread's last error and return `code`:
+ * for libraries built on rbpattn (librbpattn-plot reports through it) and for callbacks that
+ * want their reason to reach the caller of rbp_trainer_fit. The arguments may include
+ * rbp_last_error() itself, to add context: rbp_set_error(st, "loading %s: %s", path,
+ * rbp_last_error()). Messages longer than 511 bytes are cut.
+ */
+RBP_API rbp_status rbp_set_error(rbp_status code, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
 /* Run-time library version (the compile-time one is in rbpattn/version.h). Any pointer may be NULL. */
 RBP_API void rbp_version(int *major, int *minor, int *patch);
 

@@ -19,7 +19,7 @@
  * Memory: the size of a picture is computed before drawing; a PNG call then allocates one
  * pixel buffer (width * height * 3 bytes) plus libpng's working memory, and both formats
  * allocate one more buffer only for the mean panel of a heatmap grid or for the pixel
- * coordinates of curves. Pictures are limited to 16384 pixels a side and 64 M pixels.
+ * coordinates of curves; the output file (rbpattn/atomic_file.h) is one small block. Pictures are limited to 16384 pixels a side and 64 M pixels.
  */
 #ifndef RBPATTN_PLOT_H
 #define RBPATTN_PLOT_H

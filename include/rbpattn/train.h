@@ -113,7 +113,9 @@ RBP_API rbp_status rbp_trainer_set_callbacks(rbp_trainer *t, rbp_step_fn on_step
  * epoch reports validation loss and AUC (classification) or R^2 (regression), tracks the best
  * epoch on cfg.monitor, stops early after cfg.patience epochs without improvement (if > 0), and
  * with cfg.restore_best ends with the best epoch's weights. Both datasets must have length
- * cfg.seq_len of the model (RBP_ERR_SHAPE otherwise).
+ * cfg.seq_len of the model (RBP_ERR_SHAPE otherwise). A classification model needs every
+ * target in [0, 1] (BCE is unbounded otherwise): RBP_ERR_INVALID_ARG naming the first record
+ * outside it, before any step (the same check guards rbp_trainer_step and _evaluate_loss).
  * Returns RBP_ERR_NUMERIC if the loss or gradient becomes NaN/Inf (the message names the step;
  * that step is not applied) and RBP_ERR_CANCELLED if a callback asked to stop; in both cases
  * the weights are those of the last completed step (no restore), so the trainer can still be

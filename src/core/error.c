@@ -43,12 +43,15 @@ void rbp_clear_error(void)
     errbuf[0] = '\0';
 }
 
-rbp_status rbp__set_error(rbp_status code, const char *fmt, ...)
+rbp_status rbp_set_error(rbp_status code, const char *fmt, ...)
 {
+    /* Format aside first: an argument may be the current message (errbuf itself). */
+    char msg[RBP_ERRBUF];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(errbuf, sizeof errbuf, fmt, ap);
+    vsnprintf(msg, sizeof msg, fmt ? fmt : "", ap);
     va_end(ap);
+    memcpy(errbuf, msg, sizeof errbuf);
     errmsg = errbuf;
     return code;
 }

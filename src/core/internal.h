@@ -20,8 +20,9 @@
 #define RBP_PRINTF(a, b)
 #endif
 
-/* Record `code` with a printf-style message as this thread's last error; returns `code`. */
-rbp_status rbp__set_error(rbp_status code, const char *fmt, ...) RBP_PRINTF(2, 3);
+/* Record `code` with a printf-style message as this thread's last error; returns `code`.
+ * The public rbp_set_error is the one implementation; the library keeps this spelling. */
+#define rbp__set_error rbp_set_error
 
 /* Prefix the current last error with "prefix: " (adds context on the way up). Returns code. */
 rbp_status rbp__wrap_error(rbp_status code, const char *fmt, ...) RBP_PRINTF(2, 3);

@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "core/internal.h"
+#include "kernels/kernels.h"
 #include "rbpattn/dataset.h"
 
 /* ---------------------------------------------------------------- the dataset */
@@ -174,15 +175,7 @@ rbp_status rbp__builder_finish_into(rbp__builder *b, rbp_dataset *ds, size_t *ca
                                     size_t *cap_ids);
 
 /* ---------------------------------------------------------------- RNG */
-
-/* splitmix64 step: a counter-based generator, so (seed, epoch) fully determine a stream. */
-static inline uint64_t rbp__splitmix64(uint64_t *state)
-{
-    uint64_t z = (*state += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
+/* The generator is rbp__splitmix64 of kernels/random.c, the library's one RNG. */
 
 /* Uniform integer in [0, n), n >= 1, without modulo bias (rejection). */
 static inline uint64_t rbp__rng_below(uint64_t *state, uint64_t n)

@@ -4,13 +4,14 @@
  *
  * Every field is serialised one by one in little-endian order (never a struct image, whose
  * padding and byte order depend on the compiler and machine), followed by float32 arrays
- * and a CRC32 (zlib) of all preceding bytes. Writes go to a temporary file that is fsync'ed
- * and renamed over the target, so a crash leaves either the old file or the new one. Reads
+ * and a CRC32 (zlib) of all preceding bytes. Writes go through rbp_atomic_file (temporary
+ * file, fsync, rename), so a crash leaves either the old file or the new one. Reads
  * verify magic, version, sizes and checksum before a single header value is trusted, so a
  * damaged file gives RBP_ERR_FORMAT instead of a huge allocation or a crash.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "io/checkpoint.h"
+#include "rbpattn/atomic_file.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -254,33 +255,6 @@ static void w_floats(writer *w, const float *x, uint64_t n)
     }
 }
 
-/* fsync the directory holding `path`, so the rename itself survives a crash. Best effort:
- * some file systems refuse fsync on directories, and the data are already safe. */
-static void sync_parent_dir(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    char *dir;
-    if (slash == NULL) {
-        dir = rbp__malloc(2);
-        if (!dir)
-            return;
-        memcpy(dir, ".", 2);
-    } else {
-        size_t len = slash == path ? 1 : (size_t)(slash - path);
-        dir = rbp__malloc(len + 1);
-        if (!dir)
-            return;
-        memcpy(dir, path, len);
-        dir[len] = '\0';
-    }
-    int fd = open(dir, O_RDONLY);
-    if (fd >= 0) {
-        (void)fsync(fd);
-        close(fd);
-    }
-    rbp__free(dir);
-}
-
 rbp_status rbp__ckpt_write(const char *path, const rbp__ckpt_header *h, const float *params, const float *m,
                            const float *v, const float *best)
 {
@@ -295,20 +269,11 @@ rbp_status rbp__ckpt_write(const char *path, const rbp__ckpt_header *h, const fl
     if ((h->flags & RBP__CKPT_HAS_BEST) && best == NULL)
         return rbp__set_error(RBP_ERR_INVALID_ARG, "checkpoint '%s': best weights missing", path);
 
-    /* "<path>.tmp.<pid>": unique per process, in the same directory (rename is atomic only
-     * within one file system). */
-    size_t plen = strlen(path);
-    char *tmp = rbp__malloc(plen + 32);
-    if (!tmp)
-        return rbp__oom();
-    snprintf(tmp, plen + 32, "%s.tmp.%ld", path, (long)getpid());
-
-    FILE *f = fopen(tmp, "wb");
-    if (!f) {
-        rbp_status st = rbp__set_error(RBP_ERR_IO, "cannot create checkpoint '%s': %s", tmp, strerror(errno));
-        rbp__free(tmp);
+    rbp_atomic_file *af;
+    rbp_status st = rbp_atomic_file_open(&af, path);
+    if (st != RBP_OK)
         return st;
-    }
+    FILE *f = rbp_atomic_file_stream(af);
 
     uint8_t hdr[RBP__CKPT_TRAINER_HEADER_SIZE];
     memset(hdr, 0, sizeof hdr);
@@ -326,28 +291,11 @@ rbp_status rbp__ckpt_write(const char *path, const rbp__ckpt_header *h, const fl
     put_u32(trailer, (uint32_t)w.crc);
     if (!w.failed && fwrite(trailer, 1, 4, f) != 4)
         w.failed = errno ? errno : EIO;
-    if (!w.failed && fflush(f) != 0)
-        w.failed = errno ? errno : EIO;
-    if (!w.failed && fsync(fileno(f)) != 0)
-        w.failed = errno ? errno : EIO;
-    if (fclose(f) != 0 && !w.failed)
-        w.failed = errno ? errno : EIO;
     if (w.failed) {
-        rbp_status st = rbp__set_error(RBP_ERR_IO, "writing checkpoint '%s': %s", tmp, strerror(w.failed));
-        remove(tmp);
-        rbp__free(tmp);
-        return st;
+        rbp_atomic_file_abort(af);
+        return rbp__set_error(RBP_ERR_IO, "writing checkpoint '%s': %s", path, strerror(w.failed));
     }
-    if (rename(tmp, path) != 0) {
-        rbp_status st =
-            rbp__set_error(RBP_ERR_IO, "cannot rename '%s' to '%s': %s", tmp, path, strerror(errno));
-        remove(tmp);
-        rbp__free(tmp);
-        return st;
-    }
-    rbp__free(tmp);
-    sync_parent_dir(path);
-    return RBP_OK;
+    return rbp_atomic_file_commit(af);
 }
 
 /* ---------------------------------------------------------------- reading */

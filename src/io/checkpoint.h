@@ -47,8 +47,8 @@ typedef struct rbp__ckpt_header {
 } rbp__ckpt_header;
 
 /*
- * Write a checkpoint (always the current format) atomically: to "<path>.tmp.<pid>", fsync, rename over `path`, fsync the
- * directory. h->format_version and h->header_size are filled in here; h->flags decides which
+ * Write a checkpoint (always the current format) atomically (rbp_atomic_file: temporary file, fsync, rename,
+ * fsync of the directory). h->format_version and h->header_size are filled in here; h->flags decides which
  * arrays are written: params always, m and v with HAS_TRAINER, best with HAS_BEST (each
  * h->num_params floats). On failure the temporary file is removed and `path` is untouched.
  */

@@ -34,19 +34,6 @@ void rbp__relu_forward(float *out, const float *inp, size_t n)
         relu_forward_impl(out, inp, n);
 }
 
-RBP_HOT
-static void relu_backward_impl(float *restrict dinp, const float *restrict dout, const float *restrict inp, size_t n)
-{
-    // forward: out = max(inp, 0); inp may be the forward output (same positive set)
-    for (size_t i = 0; i < n; i++)
-        dinp[i] += inp[i] > 0.0f ? dout[i] : 0.0f;
-}
-
-void rbp__relu_backward(float *dinp, const float *dout, const float *inp, size_t n)
-{
-    relu_backward_impl(dinp, dout, inp, n);
-}
-
 #define RBP_SQRT1_2 0.70710678118654752440f
 #define RBP_INV_SQRT_2PI 0.39894228040143267794f
 
@@ -63,23 +50,6 @@ static void gelu_forward_impl(float *out, const float *inp, size_t n)
 void rbp__gelu_forward(float *out, const float *inp, size_t n)
 {
     gelu_forward_impl(out, inp, n);
-}
-
-RBP_HOT
-static void gelu_backward_impl(float *dinp, const float *dout, const float *inp, size_t n)
-{
-    // forward: out = inp * Phi(inp); d out / d inp = Phi(x) + x * phi(x)
-    for (size_t i = 0; i < n; i++) {
-        float x = inp[i];
-        float cdf = 0.5f * (1.0f + erff(x * RBP_SQRT1_2));
-        float pdf = RBP_INV_SQRT_2PI * expf(-0.5f * x * x);
-        dinp[i] += dout[i] * (cdf + x * pdf);
-    }
-}
-
-void rbp__gelu_backward(float *dinp, const float *dout, const float *inp, size_t n)
-{
-    gelu_backward_impl(dinp, dout, inp, n);
 }
 
 RBP_HOT

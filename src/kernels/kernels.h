@@ -54,11 +54,8 @@ void rbp__matmul_backward(float *dinp, float *dweight, float *dbias, const float
  * scale > 0. probs may alias scores (in-place). exp is rbp__expf (~2 ulp). */
 void rbp__softmax_forward(float *probs, const float *scores, const uint8_t *key_mask, int R, int T,
                           int rows_per_batch, float scale);
-/* d of softmax_forward: dscores (R,T) += scale * probs * (dprobs - sum_t probs*dprobs). */
-void rbp__softmax_backward(float *dscores, const float *dprobs, const float *probs, int R, int T,
-                           float scale);
-/* In-place variant: d (R,T) holds dprobs on entry and dscores on return (overwritten, NOT
- * accumulated): d = scale * probs * (d - sum_t probs*d). Saves a buffer and a memset. */
+/* d of softmax_forward, in place: d (R,T) holds dprobs on entry and dscores on return
+ * (overwritten, NOT accumulated): d = scale * probs * (d - sum_t probs*d). */
 void rbp__softmax_backward_inplace(float *d, const float *probs, int R, int T, float scale);
 
 /* ---------------------------------------------------------------- layer norm */
@@ -74,13 +71,10 @@ void rbp__layernorm_backward(float *dinp, float *dweight, float *dbias, const fl
 /* ---------------------------------------------------------------- activations */
 /* out (n) = max(inp, 0); out may alias inp */
 void rbp__relu_forward(float *out, const float *inp, size_t n);
-/* dinp (n) += dout * (inp > 0); `inp` may be the forward output (same sign pattern) */
-void rbp__relu_backward(float *dinp, const float *dout, const float *inp, size_t n);
 /* exact GELU: out = x * Phi(x) (erf form, as Keras/PyTorch default) */
 void rbp__gelu_forward(float *out, const float *inp, size_t n);
-void rbp__gelu_backward(float *dinp, const float *dout, const float *inp, size_t n);
-/* In-place variants used by the layers (no scratch, no memset): d (n) holds dout on entry and
- * dinp on return (overwritten). ReLU takes the forward OUTPUT, GELU the forward INPUT. */
+/* Backward, in place (no scratch, no memset): d (n) holds dout on entry and dinp on return
+ * (overwritten). ReLU takes the forward OUTPUT, GELU the forward INPUT. */
 void rbp__relu_backward_inplace(float *d, const float *out, size_t n);
 void rbp__gelu_backward_inplace(float *d, const float *inp, size_t n);
 
@@ -90,6 +84,9 @@ void rbp__gelu_backward_inplace(float *d, const float *inp, size_t n);
 float rbp__rng_uniform(uint64_t seed, uint64_t stream, uint64_t index);
 /* 64 random bits for (seed, stream, index) */
 uint64_t rbp__rng_u64(uint64_t seed, uint64_t stream, uint64_t index);
+/* The sequential form of the same generator: one SplitMix64 step (state += golden ratio,
+ * then the output mixer), for shuffles that walk a stream in order. */
+uint64_t rbp__splitmix64(uint64_t *state);
 /* Inverted dropout: out[i] = keep(i) ? inp[i] / (1-p) : 0 with keep(i) = rbp__dropout_keep(seed,
  * stream, i, p). out may alias inp; p in [0,1). p == 0 copies. The mask is recomputed in
  * backward, not stored; applying the forward in place to a gradient is its backward too. */
@@ -98,8 +95,6 @@ void rbp__dropout_forward(float *out, const float *inp, size_t n, float p, uint6
  * processing a buffer in pieces gives exactly the mask of processing it whole. */
 void rbp__dropout_range(float *out, const float *inp, size_t n, uint64_t first, float p, uint64_t seed,
                         uint64_t stream);
-/* dinp (n) += dout * keep(i) / (1-p), same (seed, stream) as forward */
-void rbp__dropout_backward(float *dinp, const float *dout, size_t n, float p, uint64_t seed, uint64_t stream);
 /* The keep decision of element i: the 32-bit half (i & 1) of rbp__rng_u64(seed, stream, i/2)
  * (low half for even i) is >= round(p * 2^32). Two elements per 64-bit draw, integer test. */
 int rbp__dropout_keep(uint64_t seed, uint64_t stream, size_t i, float p);

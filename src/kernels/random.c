@@ -39,6 +39,11 @@ uint64_t rbp__rng_u64(uint64_t seed, uint64_t stream, uint64_t index)
     return mix64(stream_key(seed, stream) + (index + 1) * GOLDEN);
 }
 
+uint64_t rbp__splitmix64(uint64_t *state)
+{
+    return mix64(*state += GOLDEN);
+}
+
 float rbp__rng_uniform(uint64_t seed, uint64_t stream, uint64_t index)
 {
     /* the top 24 bits: every value is an exact float in [0, 1) */
@@ -69,7 +74,7 @@ int rbp__dropout_keep(uint64_t seed, uint64_t stream, size_t i, float p)
 #define KEEP_LO(u) ((uint32_t)(u) >= thr ? s : 0.0f)
 #define KEEP_HI(u) ((uint32_t)((u) >> 32) >= thr ? s : 0.0f)
 
-typedef enum { DROP_SET, DROP_INPLACE, DROP_ACC } drop_mode;
+typedef enum { DROP_SET, DROP_INPLACE } drop_mode;
 
 /* pairs (2j, 2j+1) of y/x, j = 0.., drawing mix64(key + (j+1) * GOLDEN) */
 RBP_HOT
@@ -98,20 +103,7 @@ static void pairs_inplace(float *restrict x, size_t n, uint64_t key, uint32_t th
         x[i] *= KEEP_LO(mix64(key + ((uint64_t)(i >> 1) + 1) * GOLDEN));
 }
 
-RBP_HOT
-static void pairs_acc(float *restrict y, const float *restrict x, size_t n, uint64_t key, uint32_t thr, float s)
-{
-    size_t i = 0;
-    for (uint64_t j = 0; i + 1 < n; i += 2, j++) {
-        const uint64_t u = mix64(key + (j + 1) * GOLDEN);
-        y[i] += x[i] * KEEP_LO(u);
-        y[i + 1] += x[i + 1] * KEEP_HI(u);
-    }
-    if (i < n)
-        y[i] += x[i] * KEEP_LO(mix64(key + ((uint64_t)(i >> 1) + 1) * GOLDEN));
-}
-
-/* y (= or +=) mask(first + k) * x[k] * s for k < n; y may equal x for DROP_INPLACE */
+/* y = mask(first + k) * x[k] * s for k < n; y may equal x for DROP_INPLACE */
 static void dropout_apply(drop_mode mode, float *y, const float *x, size_t n, uint64_t first, float p,
                           uint64_t seed, uint64_t stream)
 {
@@ -120,16 +112,14 @@ static void dropout_apply(drop_mode mode, float *y, const float *x, size_t n, ui
     const float s = 1.0f / (1.0f - p);
     if ((first & 1) && n) { /* odd start: the high half of pair first/2 */
         const float k0 = KEEP_HI(mix64(key + ((first >> 1) + 1) * GOLDEN));
-        y[0] = mode == DROP_ACC ? y[0] + x[0] * k0 : x[0] * k0;
+        y[0] = x[0] * k0;
         y++, x++, n--, first++;
     }
     const uint64_t k2 = key + (first >> 1) * GOLDEN; /* pair first/2 becomes pair 0 */
     if (mode == DROP_INPLACE)
         pairs_inplace(y, n, k2, thr, s);
-    else if (mode == DROP_SET)
-        pairs_set(y, x, n, k2, thr, s);
     else
-        pairs_acc(y, x, n, k2, thr, s);
+        pairs_set(y, x, n, k2, thr, s);
 }
 
 void rbp__dropout_range(float *out, const float *inp, size_t n, uint64_t first, float p, uint64_t seed,
@@ -149,16 +139,4 @@ void rbp__dropout_forward(float *out, const float *inp, size_t n, float p, uint6
 {
     // inp (n) -> out (n); out may alias inp
     rbp__dropout_range(out, inp, n, 0, p, seed, stream);
-}
-
-void rbp__dropout_backward(float *dinp, const float *dout, size_t n, float p, uint64_t seed, uint64_t stream)
-{
-    // forward: out = keep ? inp / (1-p) : 0  ->  dinp += keep ? dout / (1-p) : 0
-    assert(p >= 0.0f && p < 1.0f);
-    if (p == 0.0f) {
-        for (size_t i = 0; i < n; i++)
-            dinp[i] += dout[i];
-        return;
-    }
-    dropout_apply(DROP_ACC, dinp, dout, n, 0, p, seed, stream);
 }

@@ -151,28 +151,6 @@ RBP_INLINE float dot_lanes(const float *restrict a, const float *restrict b, int
 }
 
 RBP_HOT
-static void softmax_backward_impl(float *restrict dscores, const float *restrict dprobs,
-                                  const float *restrict probs, int R, int T, float scale)
-{
-    // forward: probs (R,T) = softmax(scale * scores (R,T)) over real keys
-    // dscores = scale * probs * (dprobs - <probs, dprobs>); masked keys have probs 0 -> 0
-    for (int r = 0; r < R; r++) {
-        const size_t o = (size_t)r * (size_t)T;
-        const float *restrict p = probs + o, *restrict dp = dprobs + o;
-        float *restrict ds = dscores + o;
-        const float dot = dot_lanes(p, dp, T);
-        for (int t = 0; t < T; t++)
-            ds[t] += scale * p[t] * (dp[t] - dot);
-    }
-}
-
-void rbp__softmax_backward(float *dscores, const float *dprobs, const float *probs, int R, int T,
-                           float scale)
-{
-    softmax_backward_impl(dscores, dprobs, probs, R, T, scale);
-}
-
-RBP_HOT
 static void softmax_backward_inplace_impl(float *restrict d, const float *restrict probs, int R, int T, float scale)
 {
     // d (R,T): dprobs on entry, dscores on return (overwritten, not accumulated)

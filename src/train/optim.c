@@ -10,6 +10,7 @@
 #include <math.h>
 
 #include "train/optim.h"
+#include "kernels/kernels.h"
 
 void rbp__adam_update(float *params, float *m, float *v, const float *grads, size_t n, double lr, float beta1,
                       float beta2, float eps, float weight_decay, int64_t t)
@@ -40,10 +41,7 @@ void rbp__adam_update(float *params, float *m, float *v, const float *grads, siz
 
 double rbp__grad_global_norm(const float *grads, size_t n)
 {
-    double ss = 0.0;
-    for (size_t i = 0; i < n; i++)
-        ss += (double)grads[i] * (double)grads[i];
-    return sqrt(ss);
+    return sqrt(rbp__sumsq(grads, n)); /* the kernels' four-accumulator sum of squares */
 }
 
 double rbp__clip_grad_norm(float *grads, size_t n, double max_norm)

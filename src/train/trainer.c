@@ -170,6 +170,19 @@ static double batch_loss(const rbp_trainer *t, const float *logits, const float 
     return rbp_loss_mse(logits, targets, n, dlogits);
 }
 
+/* Binary cross-entropy has no lower bound for a target outside [0, 1] (y = 5 drives the
+ * logit to infinity), so a classification trainer refuses such targets up front. NaN fails
+ * the test too. Returns the index of the first bad target, or n. */
+static size_t first_bad_target(const float *y, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!(y[i] >= 0.0f && y[i] <= 1.0f))
+            return i;
+    return n;
+}
+
+#define RBP_TARGETS_HINT "classification needs targets in [0, 1] (labels or probabilities); train a regression model for other values"
+
 static rbp_status check_batch(const rbp_trainer *t, const rbp_batch *b, const char *fn)
 {
     RBP_CHECK(b->size >= 1 && b->size <= t->cap, RBP_ERR_SHAPE,
@@ -180,6 +193,11 @@ static rbp_status check_batch(const rbp_trainer *t, const rbp_batch *b, const ch
     RBP_CHECK(b->tokens != NULL, RBP_ERR_INVALID_ARG, "%s: batch->tokens is NULL", fn);
     RBP_CHECK(b->mask != NULL, RBP_ERR_INVALID_ARG, "%s: batch->mask is NULL", fn);
     RBP_CHECK(b->targets != NULL, RBP_ERR_INVALID_ARG, "%s: batch->targets is NULL", fn);
+    if (t->mcfg.task == RBP_TASK_CLASSIFICATION) {
+        size_t i = first_bad_target(b->targets, (size_t)b->size);
+        RBP_CHECK(i == (size_t)b->size, RBP_ERR_INVALID_ARG, "%s: batch->targets[%zu] = %g; " RBP_TARGETS_HINT, fn,
+                  i, (double)b->targets[i]);
+    }
     return RBP_OK;
 }
 
@@ -236,6 +254,12 @@ static rbp_status check_dataset(const rbp_trainer *t, const rbp_dataset *ds, con
               (int)rbp_dataset_length(ds), (int)t->mcfg.seq_len);
     RBP_CHECK(!t->mcfg.use_structure || rbp_dataset_has_structure(ds), RBP_ERR_INVALID_ARG,
               "%s: %s set has no structure channel, but the model uses structure", fn, what);
+    if (t->mcfg.task == RBP_TASK_CLASSIFICATION) {
+        size_t n = rbp_dataset_size(ds), i = first_bad_target(rbp_dataset_targets(ds), n);
+        const char *id = i < n ? rbp_dataset_id(ds, i) : NULL;
+        RBP_CHECK(i == n, RBP_ERR_INVALID_ARG, "%s: %s set record %zu%s%s%s has target %g; " RBP_TARGETS_HINT, fn, what,
+                  i + 1, id ? " ('" : "", id ? id : "", id ? "')" : "", (double)rbp_dataset_targets(ds)[i]);
+    }
     return RBP_OK;
 }
 

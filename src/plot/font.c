@@ -1,5 +1,5 @@
 /*
- * io/font.c - the hand-made bitmap font used to draw text into PNG pictures.
+ * plot/font.c - the hand-made bitmap font used to draw text into PNG pictures.
  *
  * Printable ASCII 32..126 in a 5x9 cell: rows 0-6 hold capitals and digits (7 px), rows 7-8
  * the descenders of g j p q y , ; _ ; lowercase letters are 5 px high (rows 2-6). Each row is
@@ -9,7 +9,7 @@
  */
 #include <stdint.h>
 
-#include "io/plot_canvas.h"
+#include "plot/plot_canvas.h"
 
 /* One macro per 5-bit row pattern: B, then X = ink, _ = paper per pixel. */
 #define B_____ 0x00

@@ -1,5 +1,5 @@
 /*
- * io/svg_canvas.c - the SVG backend of the plot canvas: the same drawing calls as the raster,
+ * plot/svg_canvas.c - the SVG backend of the plot canvas: the same drawing calls as the raster,
  * written as SVG 1.1 elements.
  *
  * Numbers are formatted by hand (integer hundredths), never with %f, so a caller's
@@ -11,7 +11,7 @@
 #include <math.h>
 #include <stdio.h>
 
-#include "io/plot_canvas.h"
+#include "plot/plot_canvas.h"
 
 /* Write v rounded to 0.01 without locale: "12", "12.5", "-0.25". */
 static void num(FILE *f, double v)
@@ -79,10 +79,9 @@ void rbp__svg_end(rbp__canvas *cv)
     fputs("</svg>\n", cv->f);
 }
 
-void rbp__svg_rect(rbp__canvas *cv, double x, double y, double w, double h, rbp__rgb c)
+/* x="" y="" width="" height="" of a <rect> (the opening quote of x is the caller's). */
+static void rect_box(FILE *f, double x, double y, double w, double h)
 {
-    FILE *f = cv->f;
-    fputs("<rect x=\"", f);
     num(f, x);
     fputs("\" y=\"", f);
     num(f, y);
@@ -90,6 +89,13 @@ void rbp__svg_rect(rbp__canvas *cv, double x, double y, double w, double h, rbp_
     num(f, w);
     fputs("\" height=\"", f);
     num(f, h);
+}
+
+void rbp__svg_rect(rbp__canvas *cv, double x, double y, double w, double h, rbp__rgb c)
+{
+    FILE *f = cv->f;
+    fputs("<rect x=\"", f);
+    rect_box(f, x, y, w, h);
     fputs("\" fill=\"", f);
     color(f, c);
     fputs("\"/>\n", f);
@@ -209,13 +215,7 @@ void rbp__svg_clip_begin(rbp__canvas *cv, double x, double y, double w, double h
     FILE *f = cv->f;
     int id = cv->next_id++;
     fprintf(f, "<clipPath id=\"clip%d\"><rect x=\"", id);
-    num(f, x);
-    fputs("\" y=\"", f);
-    num(f, y);
-    fputs("\" width=\"", f);
-    num(f, w);
-    fputs("\" height=\"", f);
-    num(f, h);
+    rect_box(f, x, y, w, h);
     fprintf(f, "\"/></clipPath>\n<g clip-path=\"url(#clip%d)\">\n", id);
 }
 

@@ -1,5 +1,5 @@
 /*
- * io/plot_canvas.h - the drawing surface behind rbpattn/plot.h.
+ * plot/plot_canvas.h - the drawing surface behind rbpattn/plot.h.
  *
  * A canvas is either a raster (an RGB pixel buffer, later written as PNG by png_canvas.c) or
  * an SVG stream (svg_canvas.c). The layouts in plot.c draw through the rbp__cv_* calls and
@@ -7,14 +7,21 @@
  * geometry. Coordinates are pixels, origin top-left, y down. Text is positioned by the top
  * of its 5x9 glyph cell, so layout arithmetic needs no font metrics beyond the constants here.
  */
-#ifndef RBP_IO_PLOT_CANVAS_H
-#define RBP_IO_PLOT_CANVAS_H
+#ifndef RBP_PLOT_CANVAS_H
+#define RBP_PLOT_CANVAS_H
 
 #include <stdint.h>
 #include <stdio.h>
 
-#include "rbpattn/common.h"
+#include "core/internal.h" /* for RBP_CHECK / RBP_TRY only: they expand to rbp_set_error */
 #include "rbpattn/plot.h"
+
+/* librbpattn-plot is built on the public API of librbpattn (whose rbp__ internals are hidden
+ * and would not link): errors go through rbp_set_error, memory comes from malloc. */
+static inline rbp_status rbp__plot_oom(void)
+{
+    return rbp_set_error(RBP_ERR_NOMEM, "out of memory");
+}
 
 /* ------------------------------------------------------------------ font (font.c) */
 
@@ -137,4 +144,4 @@ typedef struct rbp__heat_geom {
 rbp_status rbp__heatmap_geometry(rbp__heat_geom *g, int32_t n_panels, int32_t rows, int32_t cols,
                                  const rbp_plot_heatmap_opts *opts, int single, double lo, double hi);
 
-#endif /* RBP_IO_PLOT_CANVAS_H */
+#endif /* RBP_PLOT_CANVAS_H */

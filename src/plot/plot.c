@@ -1,24 +1,23 @@
 /*
- * io/plot.c - the figures of rbpattn/plot.h: heatmaps (single or a grid of panels with one
+ * plot/plot.c - the figures of rbpattn/plot.h: heatmaps (single or a grid of panels with one
  * shared colour bar), importance tracks (bars or stretched letters) and line plots of curves.
  *
  * Each figure is laid out first (every size is a function of the arguments, no drawing
  * needed), then drawn once through the canvas calls of plot_canvas.h onto either the raster
- * backend (then written as PNG) or the SVG backend. Files go to "<path>.tmp.<pid>.<n>" and
+ * backend (then written as PNG) or the SVG backend. Files go through rbp_atomic_file and
  * are renamed over `path` only when complete. Nothing here formats numbers with printf's %f
  * or %g: tick labels are built from integers so the host program's locale cannot change them.
  */
 #define _POSIX_C_SOURCE 200809L
-#include <errno.h>
 #include <limits.h>
 #include <math.h>
-#include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-#include "core/internal.h"
-#include "io/plot_canvas.h"
+#include "plot/plot_canvas.h"
+#include "rbpattn/atomic_file.h"
 
 /* ------------------------------------------------------------------ colours */
 
@@ -370,62 +369,34 @@ static int numbered(int i, int first, int step, int cell, int need)
 
 /* ------------------------------------------------------------------ output files */
 
+/* Pictures are written through rbp_atomic_file: a reader never sees half a PNG. */
 typedef struct outfile {
-    FILE *f;
-    char tmp[4200];
+    FILE *f; /* the stream of af */
+    rbp_atomic_file *af;
 } outfile;
-
-static const char *errno_str(int e, char *buf, size_t cap)
-{
-    if (strerror_r(e, buf, cap) != 0)
-        snprintf(buf, cap, "error %d", e);
-    return buf;
-}
 
 static rbp_status out_open(outfile *o, const char *fn, const char *path)
 {
-    static atomic_uint counter;
-    char eb[128];
-    unsigned k = atomic_fetch_add(&counter, 1u);
-    int len = snprintf(o->tmp, sizeof o->tmp, "%s.tmp.%ld.%u", path, (long)getpid(), k);
-    if (len < 0 || (size_t)len >= sizeof o->tmp)
-        return rbp__set_error(RBP_ERR_INVALID_ARG, "%s: path '%.64s...' is too long", fn, path);
-    /* "x": fail rather than clobber a file that happens to have the temporary name. */
-    o->f = fopen(o->tmp, "wbx");
-    if (o->f == NULL)
-        return rbp__set_error(RBP_ERR_IO, "%s: cannot write '%s': %s", fn, path, errno_str(errno, eb, sizeof eb));
+    rbp_status st = rbp_atomic_file_open(&o->af, path);
+    if (st != RBP_OK)
+        return rbp_set_error(st, "%s: %s", fn, rbp_last_error());
+    o->f = rbp_atomic_file_stream(o->af);
     return RBP_OK;
 }
 
 static void out_abort(outfile *o)
 {
-    if (o->f)
-        fclose(o->f);
+    rbp_atomic_file_abort(o->af);
+    o->af = NULL;
     o->f = NULL;
-    remove(o->tmp);
 }
 
-static rbp_status out_commit(outfile *o, const char *fn, const char *path)
+static rbp_status out_commit(outfile *o, const char *fn)
 {
-    char eb[128];
-    int bad = ferror(o->f) || fflush(o->f) != 0;
-    int e = errno;
-    if (fclose(o->f) != 0 && !bad) {
-        bad = 1;
-        e = errno;
-    }
+    rbp_status st = rbp_atomic_file_commit(o->af);
+    o->af = NULL;
     o->f = NULL;
-    if (bad) {
-        remove(o->tmp);
-        return rbp__set_error(RBP_ERR_IO, "%s: error writing '%s': %s", fn, path, errno_str(e, eb, sizeof eb));
-    }
-    if (rename(o->tmp, path) != 0) {
-        e = errno;
-        remove(o->tmp);
-        return rbp__set_error(RBP_ERR_IO, "%s: cannot rename temporary file to '%s': %s", fn, path,
-                              errno_str(e, eb, sizeof eb));
-    }
-    return RBP_OK;
+    return st == RBP_OK ? st : rbp_set_error(st, "%s: %s", fn, rbp_last_error());
 }
 
 /* Largest picture we agree to draw: 16384 px a side, 64 M pixels (192 MiB of RGB). */
@@ -787,6 +758,7 @@ static rbp_status begin(rbp__canvas *cv, outfile *o, int fmt, const char *fn, co
 {
     memset(cv, 0, sizeof *cv);
     o->f = NULL;
+    o->af = NULL;
     if (fmt == FMT_PNG)
         RBP_TRY(rbp__raster_init(cv, w, h, WHITE));
     rbp_status st = out_open(o, fn, path);
@@ -812,7 +784,7 @@ static rbp_status finish(rbp__canvas *cv, outfile *o, int fmt, const char *fn, c
         out_abort(o);
         return st;
     }
-    return out_commit(o, fn, path);
+    return out_commit(o, fn);
 }
 
 static rbp_status heatmaps(int fmt, const char *fn, const char *path, const float *matrices, int32_t n_panels,
@@ -835,8 +807,8 @@ static rbp_status heatmaps(int fmt, const char *fn, const char *path, const floa
     RBP_TRY(check_heat_opts(fn, opts, rows, cols));
     if (rows > 16384 || cols > 16384)
         return check_size(fn, (long long)cols, (long long)rows);
-    size_t per = (size_t)rows * (size_t)cols, total;
-    if (rbp__mul_size(per, (size_t)n_panels, &total) != 0)
+    size_t per = (size_t)rows * (size_t)cols, total = per * (size_t)n_panels;
+    if (per > SIZE_MAX / (size_t)n_panels)
         return rbp__set_error(RBP_ERR_INVALID_ARG, "%s: n_panels * rows * cols overflows", fn);
     /* The single-map calls ignore the grid fields (panel titles, mean panel). */
     int drawn = single ? 1 : n_panels + (opts->add_mean != 0);
@@ -855,9 +827,9 @@ static rbp_status heatmaps(int fmt, const char *fn, const char *path, const floa
     float *mean = NULL;
     if (drawn > n_panels) {
         /* The mean panel is the one extra buffer; it shares the colour scale. */
-        mean = rbp__malloc(per * sizeof *mean);
+        mean = malloc(per * sizeof *mean);
         if (mean == NULL)
-            return rbp__oom();
+            return rbp__plot_oom();
         for (size_t i = 0; i < per; i++) {
             double acc = 0;
             for (int p = 0; p < n_panels; p++)
@@ -870,7 +842,7 @@ static rbp_status heatmaps(int fmt, const char *fn, const char *path, const floa
     outfile out;
     rbp_status st = begin(&cv, &out, fmt, fn, path, g.width, g.height, opts->title);
     if (st != RBP_OK) {
-        rbp__free(mean);
+        free(mean);
         return st;
     }
     if (opts->title)
@@ -892,7 +864,7 @@ static rbp_status heatmaps(int fmt, const char *fn, const char *path, const floa
         draw_panel(&cv, &g, &s, opts, m, rows, cols, lo, hi, px, py, s.title_h ? pt : NULL);
     }
     draw_colorbar(&cv, &g, &s, opts, lo, hi);
-    rbp__free(mean);
+    free(mean);
     return finish(&cv, &out, fmt, fn, path, opts->title);
 }
 
@@ -1191,9 +1163,9 @@ static rbp_status curves(int fmt, const char *fn, const char *path, const rbp_pl
 
     /* One buffer for the pixel coordinates of the longest series (steps double the points). */
     size_t cap_pts = 2 * (maxn ? maxn : 1);
-    double *buf = rbp__malloc(2 * cap_pts * sizeof *buf);
+    double *buf = malloc(2 * cap_pts * sizeof *buf);
     if (buf == NULL)
-        return rbp__oom();
+        return rbp__plot_oom();
     double *px = buf, *py = buf + cap_pts;
 
     /* Legend in the corner crossed by the fewest curve samples (preference: lower right,
@@ -1236,7 +1208,7 @@ static rbp_status curves(int fmt, const char *fn, const char *path, const rbp_pl
     outfile out;
     rbp_status st = begin(&cv, &out, fmt, fn, path, (int)width, (int)height, o->title);
     if (st != RBP_OK) {
-        rbp__free(buf);
+        free(buf);
         return st;
     }
     if (o->title)
@@ -1298,7 +1270,7 @@ static rbp_status curves(int fmt, const char *fn, const char *path, const rbp_pl
             row++;
         }
     }
-    rbp__free(buf);
+    free(buf);
     return finish(&cv, &out, fmt, fn, path, o->title);
 }
 

@@ -1,5 +1,5 @@
 /*
- * io/png_canvas.c - the raster backend of the plot canvas and the PNG writer.
+ * plot/png_canvas.c - the raster backend of the plot canvas and the PNG writer.
  *
  * Pictures are drawn into one RGB buffer allocated up front (its size is known from the
  * layout), then streamed row by row through libpng, so a picture costs exactly one buffer
@@ -9,24 +9,26 @@
  */
 #include <math.h>
 #include <png.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-#include "core/internal.h"
-#include "io/plot_canvas.h"
+#include "plot/plot_canvas.h"
 
 rbp_status rbp__raster_init(rbp__canvas *cv, int width, int height, rbp__rgb bg)
 {
     size_t n;
-    if (width <= 0 || height <= 0 || rbp__mul_size((size_t)width * 3u, (size_t)height, &n) != 0)
+    if (width <= 0 || height <= 0 || (size_t)height > SIZE_MAX / ((size_t)width * 3u))
         return rbp__set_error(RBP_ERR_INVALID_ARG, "picture size %d x %d is invalid", width, height);
+    n = (size_t)width * 3u * (size_t)height;
     cv->kind = RBP__CANVAS_RASTER;
     cv->width = width;
     cv->height = height;
     cv->clip = 0;
-    cv->pix = rbp__malloc(n);
+    cv->pix = malloc(n);
     if (cv->pix == NULL)
-        return rbp__oom();
+        return rbp__plot_oom();
     for (size_t i = 0; i < n; i += 3) {
         cv->pix[i] = bg.r;
         cv->pix[i + 1] = bg.g;
@@ -37,7 +39,7 @@ rbp_status rbp__raster_init(rbp__canvas *cv, int width, int height, rbp__rgb bg)
 
 void rbp__raster_free(rbp__canvas *cv)
 {
-    rbp__free(cv->pix);
+    free(cv->pix);
     cv->pix = NULL;
 }
 
@@ -161,18 +163,6 @@ static void on_png_warning(png_structp png, png_const_charp msg)
     (void)msg; /* the library never prints */
 }
 
-static png_voidp png_alloc(png_structp png, png_alloc_size_t n)
-{
-    (void)png;
-    return rbp__malloc(n);
-}
-
-static void png_dealloc(png_structp png, png_voidp p)
-{
-    (void)png;
-    rbp__free(p);
-}
-
 /* tEXt chunks are Latin-1 and at most 79 bytes of key; keep the title printable ASCII. */
 static void ascii_copy(char *dst, size_t cap, const char *src)
 {
@@ -219,14 +209,13 @@ rbp_status rbp__png_write(FILE *f, const rbp__canvas *cv, const char *title, con
     text[ntext].text = software;
     ntext++;
 
-    png_structp png = png_create_write_struct_2(PNG_LIBPNG_VER_STRING, &ctx, on_png_error, on_png_warning, NULL,
-                                                png_alloc, png_dealloc);
+    png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, &ctx, on_png_error, on_png_warning);
     if (png == NULL)
-        return rbp__oom();
+        return rbp__plot_oom();
     png_infop info = png_create_info_struct(png);
     if (info == NULL) {
         png_destroy_write_struct(&png, NULL);
-        return rbp__oom();
+        return rbp__plot_oom();
     }
     int rc = png_stream(png, info, f, cv, text, ntext);
     png_destroy_write_struct(&png, &info);
