@@ -7,7 +7,7 @@ field appended to a config struct or a new RBP_API function reaches Python by re
 
     python3 python/gen_layout.py include/rbpattn > python/rbpattn/_layout.py
     python3 python/gen_layout.py --check python/rbpattn/_layout.py include/rbpattn   (ctest)
-    python3 python/gen_layout.py --c include/rbpattn > layout_check.c   (offsets as C sees them)
+    python3 python/gen_layout.py --c include/rbpattn -o layout_check.c   (offsets as C sees them)
 
 Only the C subset the headers use is understood (fixed-width integers, float, double, char,
 pointers, opaque handles, function-pointer typedefs); anything else stops the script with the
@@ -219,6 +219,10 @@ def c_source(h):
 
 
 def main(argv):
+    if len(argv) >= 2 and argv[-2] == "-o":  # write to a file instead of stdout (for CMake)
+        with open(argv[-1], "w") as f:
+            sys.stdout = f
+            return main(argv[:-2])
     if len(argv) == 3 and argv[0] == "--check":
         want = python_source(parse(header_files(argv[2])))
         if open(argv[1]).read() != want:
