@@ -112,13 +112,6 @@ def check(status, context=None):
     return status
 
 
-def fail_if_null(ptr, context=None):
-    """Accessors return NULL/0 with the last error set: raise it."""
-    if not ptr:
-        check(L.RBP_ERR_INVALID_ARG, context)
-    return ptr
-
-
 def cstr(s):
     """str (or os.PathLike) -> bytes for a char* argument; None stays NULL."""
     if s is None:

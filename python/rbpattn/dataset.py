@@ -5,7 +5,7 @@ import weakref
 import numpy as np
 
 from . import _layout as L
-from ._lib import check, cstr, init_struct, lib, set_fields, struct_dict
+from ._lib import check, cstr, init_struct, lib, set_fields
 
 # One-hot rows per token: A C G U -> unit vectors, N -> uniform 0.25, padding -> zeros.
 _ONE_HOT = np.zeros((L.RBP_VOCAB_SIZE, 4), dtype=np.float32)
@@ -49,12 +49,12 @@ class Dataset:
     freed by :meth:`close`, at the end of a ``with`` block, or when the object is collected.
     """
 
-    def __init__(self, _ptr, _borrowed=False, _options=None):
+    def __init__(self, _ptr, _options=None):
         # Internal: wrap an rbp_dataset* (use the from_* constructors). `_options` (struct, keep)
         # remembers how it was encoded, for the model's metadata after fit.
         self._ptr = _ptr
         self._options = _options
-        self._finalizer = None if _borrowed else weakref.finalize(self, lib.rbp_dataset_free, _ptr)
+        self._finalizer = weakref.finalize(self, lib.rbp_dataset_free, _ptr)
 
     # ------------------------------------------------------------ construction
 
@@ -123,15 +123,13 @@ class Dataset:
     @property
     def ptr(self):
         """The rbp_dataset* (an int) for calls into the C library; ValueError once closed."""
-        if self._ptr is None or (self._finalizer is not None and not self._finalizer.alive):
+        if not self._finalizer.alive:
             raise ValueError("rbpattn.Dataset: used after close()")
         return self._ptr
 
     def close(self):
         """Free the C dataset now (idempotent); later use raises ValueError."""
-        if self._finalizer is not None:
-            self._finalizer()
-        self._ptr = None
+        self._finalizer()
 
     def __enter__(self):
         return self
@@ -214,11 +212,7 @@ class Dataset:
         return tuple(Dataset(p.value) if w else None for p, w in zip(parts, want))
 
     def __repr__(self):
-        if self._ptr is None:
+        if not self._finalizer.alive:
             return "<rbpattn.Dataset closed>"
         return f"<rbpattn.Dataset {len(self)} records x {self.length} positions>"
 
-
-def options_dict(opt):
-    """The fields of an rbp_dataset_options struct as a dict (for display and tests)."""
-    return struct_dict(opt)

@@ -60,6 +60,8 @@ class TestLibrary(unittest.TestCase):
         want = os.environ.get("RBPATTN_PROJECT_VERSION")
         if want:
             self.assertEqual(rbpattn.__version__, want, "python/rbpattn/__init__.py __version__ vs CMakeLists.txt")
+            with open(os.path.join(ROOT, "CITATION.cff")) as f:
+                self.assertIn(f"\nversion: {want}\n", f.read(), "CITATION.cff version vs CMakeLists.txt")
         self.assertTrue(os.path.exists(rbpattn.library_path))
 
     def test_threads_and_backend(self):
@@ -301,6 +303,11 @@ class TestModel(unittest.TestCase):
         np.testing.assert_array_equal(m.predict(self.ds, threads=3, batch_size=64), m.predict(self.ds, batch_size=64))
         short = m.predict(["ACGU"])  # padded to the model's length
         self.assertEqual(short.shape, (1,))
+        enc = m.encode(["ACGUACGUACGUACGUACGUACGUACGU", "AC"])
+        self.assertEqual((len(enc), enc.length), (2, 24))  # truncated and padded to seq_len
+        self.assertEqual(m.predict(enc).shape, (2,))
+        opt, _ = m.dataset_options(truncate="left")
+        self.assertEqual((opt.length, opt.truncate, opt.require_target), (24, _layout.RBP_TRUNCATE_LEFT, 0))
 
     def test_predict_errors(self):
         with rbpattn.Dataset.from_sequences(["ACGU"]) as wrong:
