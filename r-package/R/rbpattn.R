@@ -8,6 +8,9 @@ rbp_load_model <- function(path) new_model(.Call(rbp_r_load, path.expand(path)))
 #' Save a model (configuration, weights, metadata) atomically.
 rbp_save_model <- function(model, path) invisible(.Call(rbp_r_save, model$ptr, path.expand(path)))
 
+#' Free a model's C memory now (otherwise its finalizer does, when R collects it); later use is an error.
+rbp_free_model <- function(model) invisible(.Call(rbp_r_free, model$ptr))
+
 #' Train a model on a labelled FASTA file ("class:0" / "class:1" in the headers).
 #' Options: d_model, n_heads, n_layers, d_ff, head_hidden, dropout, pooling ("flatten", "mean",
 #' "max"), seed, epochs, batch_size, lr, schedule ("transformer", "constant", "cosine"),

@@ -46,6 +46,9 @@ test_that("save and load round-trip", {
   rbp_save_model(model, path)
   m2 <- rbp_load_model(path)
   expect_identical(predict(m2, seqs), predict(model, seqs))
+  rbp_free_model(m2)
+  rbp_free_model(m2) # twice is fine
+  expect_error(predict(m2, seqs), "freed")
   unlink(path)
 })
 
