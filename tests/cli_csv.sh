@@ -47,8 +47,8 @@ run 0 "$train" --csv "$tmp/study.csv" --target-column RKA --structure-column str
     --epochs 2 --batch 32 --save "$tmp/struct.rbp"
 has "$tmp/out" "structure"
 
-# The model predicts on new CSV rows (streamed), ids from a column; with structure through the
-# library reader.
+# The model predicts on new CSV rows (streamed), ids from a column; with structure too, also in
+# small chunks and from standard input (the same scores).
 printf 'name,sequence\nrich,GGGGGGGGGGGGGGGGGGGGGGGG\npoor,AAAAUUUUCCCCAAAAUUUUCCCC\n' >"$tmp/new.csv"
 run 0 "$predict" --model "$tmp/rka.rbp" --id-column name "$tmp/new.csv"
 has "$tmp/out" "id	score"
@@ -60,4 +60,8 @@ error_is rbpattn-predict "--structure-column"
 run 0 "$predict" --model "$tmp/struct.rbp" --structure-column structure "$tmp/study.csv"
 [ "$(wc -l <"$tmp/out")" -eq 301 ] || fail "expected 300 predictions"
 has "$tmp/out" "line2	"
+cp "$tmp/out" "$tmp/struct_all.tsv"
+"$predict" --model "$tmp/struct.rbp" --structure-column structure --chunk 7 --quiet - <"$tmp/study.csv" \
+    >"$tmp/struct_stdin.tsv" || fail "structure model from stdin"
+same_scores "$tmp/struct_all.tsv" "$tmp/struct_stdin.tsv"
 echo "cli_csv: ok"
