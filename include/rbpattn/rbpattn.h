@@ -16,5 +16,6 @@
 #include "rbpattn/metrics.h"
 #include "rbpattn/plot.h"
 #include "rbpattn/attention.h"
+#include "rbpattn/metadata.h"
 
 #endif /* RBPATTN_RBPATTN_H */
