@@ -22,6 +22,7 @@
 typedef struct args {
     const char *model, *out, *sequence_column, *id_column, *structure_column;
     int32_t format, truncate, no_case, full_header, no_header, chunk, batch, max_length, threads, quiet;
+    int32_t case_vp, force;
 } args;
 
 static void write_row(FILE *out, const char *id, float score)
@@ -34,23 +35,18 @@ static void write_row(FILE *out, const char *id, float score)
  * rbp_dataset_from_strings cannot take: such input goes through the library's reader
  * (whole file, unlabelled: require_target = 0) instead of the streaming path.
  */
-static int predict_with_structure(const args *a, rbp_model *model, const rbp_model_config *cfg, const char *input,
+static int predict_with_structure(const args *a, rbp_model *model, const rbp_dataset_options *enc, const char *input,
                                   const char *out_path)
 {
     if (strcmp(input, "-") == 0)
         cli_usage_error("a model with structure reads a CSV/TSV file, not stdin");
     if (a->format != CLI_SEQ_AUTO && a->format != CLI_SEQ_CSV && a->format != CLI_SEQ_TSV)
         cli_usage_error("a model with structure needs CSV/TSV input (sequence and structure columns)");
-    rbp_dataset_options opt;
-    cli_check(rbp_dataset_options_init(&opt, RBP_DATASET_OPTIONS_VERSION));
+    rbp_dataset_options opt = *enc;
     opt.format = a->format == CLI_SEQ_CSV ? RBP_FORMAT_CSV : a->format == CLI_SEQ_TSV ? RBP_FORMAT_TSV : RBP_FORMAT_AUTO;
-    opt.length = cfg->seq_len;
-    opt.truncate = a->truncate;
-    opt.case_viewpoint = a->no_case ? 0 : 1;
     opt.max_record_length = a->max_length;
     opt.require_target = 0;
     opt.target_column = NULL;
-    opt.structure_column = a->structure_column;
     opt.id_column = a->id_column;
     if (a->sequence_column != NULL)
         opt.sequence_column = a->sequence_column;
@@ -98,10 +94,11 @@ int main(int argc, char **argv)
         {"full-header", 0, CLI_OPT_FLAG, &a.full_header, NULL,
          "FASTA: the whole header line is the id (default: its first\nword, without a trailing ';' or ',')", CLI_RANGE_NONE, NULL, 0},
         {"truncate", 0, CLI_OPT_CHOICE, &a.truncate, NULL,
-         "which part of a sequence longer than the model to keep (default\nright = the start; center = around the viewpoint; as in training)",
+         "which part of a sequence longer than the model to keep (right = the\nstart, center = around the viewpoint; default: as in training)",
          CLI_RANGE_NONE, cli_truncate_names, 0},
         {"no-case-viewpoint", 0, CLI_OPT_FLAG, &a.no_case, NULL,
          "ignore letter case (else lowercase = context, UPPERCASE = viewpoint)", CLI_RANGE_NONE, NULL, 0},
+        CLI_MODEL_ENCODING_OPTIONS(a.case_vp, a.force),
         {"max-length", 0, CLI_OPT_INT, &a.max_length, "N", "reject a sequence longer than N (default 100000)", 1,
          INT32_MAX, NULL, 0},
         CLI_SECTION("Output and performance"),
@@ -142,14 +139,18 @@ int main(int argc, char **argv)
     cli_check(rbp_model_load(&model, a.model));
     rbp_model_config cfg;
     cli_check(rbp_model_get_config(model, &cfg));
-    if (cfg.use_structure && a.structure_column == NULL)
+    rbp_dataset_options dopt;
+    cli_check(rbp_dataset_options_init(&dopt, RBP_DATASET_OPTIONS_VERSION));
+    dopt.structure_column = a.structure_column;
+    cli_model_encoding(&dopt, model, a.model, opts);
+    if (cfg.use_structure && dopt.structure_column == NULL)
         cli_usage_error("%s uses a structure channel: give --structure-column NAME (CSV/TSV input)", a.model);
     if (!cfg.use_structure && a.structure_column != NULL)
         cli_usage_error("--structure-column: %s does not use structure", a.model);
 
     const char *out_path = a.out != NULL ? a.out : "-";
     if (cfg.use_structure) {
-        int rc = predict_with_structure(&a, model, &cfg, pos[0], out_path);
+        int rc = predict_with_structure(&a, model, &dopt, pos[0], out_path);
         rbp_model_free(model);
         return rc;
     }
@@ -166,11 +167,6 @@ int main(int argc, char **argv)
     if (reader == NULL)
         cli_fail("%s", err);
 
-    rbp_dataset_options dopt;
-    cli_check(rbp_dataset_options_init(&dopt, RBP_DATASET_OPTIONS_VERSION));
-    dopt.length = cfg.seq_len;
-    dopt.truncate = a.truncate;
-    dopt.case_viewpoint = a.no_case ? 0 : 1;
     dopt.max_record_length = a.max_length;
 
     FILE *out = cli_open_output(out_path);
@@ -205,7 +201,9 @@ int main(int argc, char **argv)
         }
         for (size_t i = 0; i < n; i++)
             write_row(out, ids[i], pred[i]);
-        if (!warned_long && !cli_given(opts, "truncate") && !a.quiet) {
+        /* only a model that does not record its truncation (format 1 and 2) can be misread */
+        if (!warned_long && !cli_given(opts, "truncate") && !a.quiet &&
+            rbp_model_meta_type(model, "encoding.truncate") == RBP_META_NONE) {
             for (size_t i = 0; i < n && !warned_long; i++) {
                 size_t len = strlen(seqs[i]);
                 if (len > (size_t)cfg.seq_len) {
