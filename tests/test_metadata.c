@@ -441,6 +441,44 @@ static void test_non_finite_weights(void **state)
     rbp_model_free(m);
 }
 
+/* A trainer checkpoint with a NaN in the optimizer state is refused before the trainer's
+ * weights are touched. */
+static void test_non_finite_trainer_state(void **state)
+{
+    (void)state;
+    rbp_model *m = make_model(0);
+    rbp_train_config tc;
+    assert_int_equal(rbp_train_config_init(&tc, RBP_TRAIN_CONFIG_VERSION), RBP_OK);
+    rbp_trainer *t = NULL;
+    assert_int_equal(rbp_trainer_create(&t, m, &tc), RBP_OK);
+    const size_t n = rbp_model_num_params(m);
+    rbp__ckpt_header h;
+    memset(&h, 0, sizeof h);
+    assert_int_equal(rbp_model_get_config(m, &h.model), RBP_OK);
+    h.num_params = n;
+    h.flags = RBP__CKPT_HAS_TRAINER;
+    h.train.cfg = tc;
+    h.train.best_epoch = -1;
+    h.train.best_value = NAN;
+    float *x = calloc(n, sizeof(float)), *mom = calloc(n, sizeof(float));
+    for (size_t i = 0; i < n; i++)
+        x[i] = 0.25f;
+    mom[n - 1] = NAN; /* the last tensor's last value */
+    char path[512];
+    snprintf(path, sizeof path, "%s", rbp_test_path("nan_trainer.rbpm"));
+    assert_int_equal(rbp__ckpt_write(path, &h, x, mom, x, NULL), RBP_OK);
+    float *before = malloc(n * sizeof(float));
+    memcpy(before, rbp_model_params(m), n * sizeof(float));
+    assert_int_equal(rbp_trainer_load(t, path), RBP_ERR_FORMAT);
+    assert_non_null(strstr(rbp_last_error(), "non-finite value (NaN or infinity) in the Adam first moment"));
+    assert_memory_equal(before, rbp_model_params(m), n * sizeof(float));
+    free(before);
+    free(x);
+    free(mom);
+    rbp_trainer_free(t);
+    rbp_model_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -451,6 +489,7 @@ int main(void)
         cmocka_unit_test(test_corrupt_metadata),
         cmocka_unit_test(test_impossible_dimensions),
         cmocka_unit_test(test_non_finite_weights),
+        cmocka_unit_test(test_non_finite_trainer_state),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
