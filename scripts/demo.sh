@@ -29,7 +29,7 @@ mkdir -p "$out"
 log=$out/build.log
 # Only the library and the programs: tests and benchmarks are scripts/test.sh's business.
 if ! { cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release &&
-       cmake --build "$build" -j "$jobs" --target rbpattn-train rbpattn-predict rbpattn-eval rbpattn-attn; } >"$log" 2>&1; then
+       cmake --build "$build" -j "$jobs" --target rbpattn-train rbpattn-predict rbpattn-eval rbpattn-attn rbpattn-info; } >"$log" 2>&1; then
     tail -n 30 "$log" >&2
     echo "demo: the build failed (full log: $log)" >&2
     exit 1
