@@ -109,4 +109,26 @@ run 0 "$info" --json "$tmp/vp.rbp"
 has "$tmp/out" '"encoding.case_viewpoint": 1'
 run 2 "$predict" -m "$tmp/vp.rbp" --no-case-viewpoint "$tmp/masked.fa"
 error_is rbpattn-predict "letter case marking the viewpoint"
+# ---- a format-2 file (rbpattn 0.1: no metadata) still works; it records no encoding, so the
+# old defaults apply and flags are taken as given (nothing to contradict)
+if command -v python3 >/dev/null 2>&1; then
+    python3 - "$tmp/m.rbp" "$tmp/v2.rbp" <<'PY'
+import struct, sys, zlib
+b = open(sys.argv[1], "rb").read()
+version, H, flags = struct.unpack_from("<III", b, 4)
+assert version == 3 and flags == 0 and H == 100
+(n,) = struct.unpack_from("<Q", b, 84)
+# format 2: no metadata size field (bytes 96..99), no metadata block, header size 96
+body = b[:8] + struct.pack("<I", 96) + b[12:96] + b[100:100 + 4 * n]
+body = body[:4] + struct.pack("<I", 2) + body[8:]
+open(sys.argv[2], "wb").write(body + struct.pack("<I", zlib.crc32(body)))
+PY
+    run 0 "$info" "$tmp/v2.rbp"
+    has "$tmp/out" "format 2"
+    has "$tmp/out" "input encoding (not recorded: defaults): length 30, truncate right, case marks the viewpoint"
+    has "$tmp/out" "metadata: 0 keys"
+    run 0 "$eval" -m "$tmp/v2.rbp" --fasta "$rbp31" --table tsv --truncate center --no-case-viewpoint
+    cmp "$tmp/out" "$tmp/eval_plain.tsv" || fail "the format-2 copy with the same flags scores differently"
+    run 0 "$predict" -m "$tmp/v2.rbp" --truncate center "$tmp/upper.fa"
+fi
 echo "cli_info: ok"
