@@ -342,7 +342,7 @@ static void test_corrupt_metadata(void **state)
     FRESH();
     put32(b + at + 4, 0xFFFFFFFFu); /* a count the block cannot hold: refused before reading */
     reseal(b, n);
-    expect_refused(b, n, "mcount.rbpm", "corrupt metadata: 4294967295 entries announced");
+    expect_refused(b, n, "mcount.rbpm", "corrupt file: metadata block announces 4294967295 entries");
     FRESH();
     put32(b + at + 4, le32(good + at + 4) - 1); /* one entry fewer: bytes left over */
     reseal(b, n);
@@ -350,7 +350,7 @@ static void test_corrupt_metadata(void **state)
     FRESH();
     put32(b + at + 4, le32(good + at + 4) + 1); /* one more than there is */
     reseal(b, n);
-    expect_refused(b, n, "mmore.rbpm", "corrupt metadata");
+    expect_refused(b, n, "mmore.rbpm", "corrupt file: metadata");
     FRESH();
     b[e0] = 0; /* key length 0 */
     reseal(b, n);

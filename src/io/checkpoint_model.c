@@ -61,7 +61,7 @@ rbp_status rbp_model_load(rbp_model **out, const char *path)
     size_t need = rbp__model_config_num_params(&r.h.model);
     if ((uint64_t)need != r.h.num_params) {
         rbp__ckpt_close(&r);
-        return rbp__set_error(RBP_ERR_FORMAT, "checkpoint '%s' holds %llu parameters, its configuration needs %zu",
+        return rbp__set_error(RBP_ERR_FORMAT, "checkpoint '%s': corrupt file: it holds %llu parameters, its configuration needs %zu",
                               path, (unsigned long long)r.h.num_params, need);
     }
     rbp_model *m = NULL;

@@ -319,7 +319,7 @@ rbp_status rbp__meta_decode(rbp__meta **out, const uint8_t *b, size_t n, const c
         char why_[160];                                                                                               \
         snprintf(why_, sizeof why_, __VA_ARGS__);                                                                     \
         rbp__meta_free(m);                                                                                            \
-        return rbp__set_error(RBP_ERR_FORMAT, "checkpoint '%s': corrupt metadata: %s", path, why_);                   \
+        return rbp__set_error(RBP_ERR_FORMAT, "checkpoint '%s': corrupt file: metadata %s", path, why_);                 \
     } while (0)
     rbp__meta *m = meta_new();
     if (!m)
@@ -336,7 +336,7 @@ rbp_status rbp__meta_decode(rbp__meta **out, const uint8_t *b, size_t n, const c
     /* the smallest entry (1-byte key, integer) has 12 bytes: a count the block cannot hold is
      * refused before anything is read */
     if (count > RBP_META_MAX_ENTRIES || (uint64_t)count * 12u > n - BLOCK_PREFIX)
-        CORRUPT("%u entries announced, the %zu-byte block holds at most %zu", (unsigned)count, n,
+        CORRUPT("block announces %u entries, its %zu bytes hold at most %zu", (unsigned)count, n,
                 (n - BLOCK_PREFIX) / 12u < RBP_META_MAX_ENTRIES ? (n - BLOCK_PREFIX) / 12u : RBP_META_MAX_ENTRIES);
     size_t at = BLOCK_PREFIX;
     const char *prev = NULL;
@@ -398,7 +398,7 @@ rbp_status rbp__meta_decode(rbp__meta **out, const uint8_t *b, size_t n, const c
             CORRUPT("entry '%.*s': %s", (int)kl, key, type == RBP_META_STRING ? "string is not valid UTF-8" : "invalid");
     }
     if (at != n)
-        CORRUPT("%zu bytes after the last entry", n - at);
+        CORRUPT("block has %zu bytes after the last entry", n - at);
 #undef CORRUPT
     *out = m;
     return RBP_OK;

@@ -28,7 +28,7 @@ size_t rbp__meta_encoded_size(const rbp__meta *m);
 void rbp__meta_encode(const rbp__meta *m, uint8_t *buf);
 /* Parse a block of n bytes; every count and length is checked against the bytes left, keys
  * and values as the setters check them, keys strictly ascending. RBP_ERR_FORMAT
- * "checkpoint 'PATH': corrupt metadata: ..." on any inconsistency. *out is always a store. */
+ * "checkpoint 'PATH': corrupt file: metadata ..." on any inconsistency. *out is always a store. */
 rbp_status rbp__meta_decode(rbp__meta **out, const uint8_t *buf, size_t n, const char *path);
 
 /* The copy of a model's metadata a save writes: with task, rbpattn.version, created (if
