@@ -6,7 +6,8 @@
  * Keys are 1..RBP_META_KEY_MAX characters of [A-Za-z0-9_.-]; values are UTF-8 strings of at
  * most RBP_META_STRING_MAX bytes, 64-bit integers or doubles (NaN and infinities allowed: an
  * undefined metric is NaN). A model holds at most RBP_META_MAX_ENTRIES keys and RBP_META_BYTES_MAX
- * bytes of encoded metadata; setting a key
+ * bytes of encoded metadata, of which the setters leave 4 keys and 4 KiB for the keys a save
+ * adds (so a save never fails on full metadata); setting a key
  * replaces its value (and type). Keys are kept sorted (bytewise), so index order is stable.
  *
  * Metadata is not a weight: setting it on a loaded or trained model is allowed and changes

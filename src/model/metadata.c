@@ -232,6 +232,33 @@ static rbp_status meta_put(rbp__meta **slot, const char *key, size_t klen, int32
     return RBP_OK;
 }
 
+/* Room every store keeps for the keys a save adds (task, rbpattn.version, created,
+ * encoding.length: 4 entries, well under 4 KiB), so that a save never fails on a full store. */
+#define SAVE_KEYS 4
+#define SAVE_BYTES 4096
+
+/* meta_put with the limits of the setters: the hard ones minus the room a save needs. */
+static rbp_status user_put(rbp__meta **slot, const char *key, size_t klen, int32_t type, int64_t i, double d,
+                           const char *s, size_t slen, const char *what)
+{
+    const rbp__meta *m = *slot;
+    if (m && !key_problem(key, klen) && slen <= RBP_META_STRING_MAX) {
+        long at = find(m, key, klen);
+        size_t drop = at >= 0 ? entry_bytes(klen, m->e[at].type, m->e[at].slen) : 0;
+        if (at < 0 && m->n >= RBP_META_MAX_ENTRIES - SAVE_KEYS)
+            return rbp__set_error(RBP_ERR_INVALID_ARG,
+                                  "%s: metadata is full (RBP_META_MAX_ENTRIES = %d keys, %d of them kept for "
+                                  "the keys a save adds)",
+                                  what, RBP_META_MAX_ENTRIES, SAVE_KEYS);
+        if (m->bytes - drop + entry_bytes(klen, type, slen) > (size_t)RBP_META_BYTES_MAX - SAVE_BYTES)
+            return rbp__set_error(RBP_ERR_INVALID_ARG,
+                                  "%s: metadata would exceed RBP_META_BYTES_MAX (%d bytes, %d of them kept for the "
+                                  "keys a save adds) with key '%.*s'",
+                                  what, RBP_META_BYTES_MAX, SAVE_BYTES, (int)klen, key);
+    }
+    return meta_put(slot, key, klen, type, i, d, s, slen, what);
+}
+
 rbp_status rbp__meta_copy(rbp__meta **out, const rbp__meta *src)
 {
     *out = NULL;
@@ -427,7 +454,7 @@ static rbp_status set_any(rbp_model *model, const char *key, int32_t type, int64
         /* strnlen bounds the scan of a runaway string */
         slen = strnlen(s, (size_t)RBP_META_STRING_MAX + 1);
     }
-    return meta_put(rbp__model_meta(model), key, strnlen(key, RBP_META_KEY_MAX + 1), type, i, d, s, slen, fn);
+    return user_put(rbp__model_meta(model), key, strnlen(key, RBP_META_KEY_MAX + 1), type, i, d, s, slen, fn);
 }
 
 rbp_status rbp_model_meta_set_string(rbp_model *model, const char *key, const char *value)
@@ -578,18 +605,18 @@ rbp_status rbp_model_meta_set_encoding(rbp_model *model, const rbp_dataset_optio
 #define PUT(expr)                                                                                                     \
     if (st == RBP_OK)                                                                                                 \
     st = (expr)
-    PUT(meta_put(&m, "encoding.version", 16, RBP_META_INT, 1, 0, NULL, 0, __func__));
-    PUT(meta_put(&m, "encoding.length", 15, RBP_META_INT, cfg.seq_len, 0, NULL, 0, __func__));
+    PUT(user_put(&m, "encoding.version", 16, RBP_META_INT, 1, 0, NULL, 0, __func__));
+    PUT(user_put(&m, "encoding.length", 15, RBP_META_INT, cfg.seq_len, 0, NULL, 0, __func__));
     const char *tn = truncate_names[opt->truncate];
-    PUT(meta_put(&m, "encoding.truncate", 17, RBP_META_STRING, 0, 0, tn, strlen(tn), __func__));
-    PUT(meta_put(&m, "encoding.case_viewpoint", 23, RBP_META_INT, opt->case_viewpoint, 0, NULL, 0, __func__));
-    PUT(meta_put(&m, "encoding.alphabet", 17, RBP_META_STRING, 0, 0, RBP_META_ALPHABET, strlen(RBP_META_ALPHABET),
+    PUT(user_put(&m, "encoding.truncate", 17, RBP_META_STRING, 0, 0, tn, strlen(tn), __func__));
+    PUT(user_put(&m, "encoding.case_viewpoint", 23, RBP_META_INT, opt->case_viewpoint, 0, NULL, 0, __func__));
+    PUT(user_put(&m, "encoding.alphabet", 17, RBP_META_STRING, 0, 0, RBP_META_ALPHABET, strlen(RBP_META_ALPHABET),
                  __func__));
     if (opt->label_key)
-        PUT(meta_put(&m, "encoding.label_key", 18, RBP_META_STRING, 0, 0, opt->label_key,
+        PUT(user_put(&m, "encoding.label_key", 18, RBP_META_STRING, 0, 0, opt->label_key,
                      strnlen(opt->label_key, (size_t)RBP_META_STRING_MAX + 1), __func__));
     if (cfg.use_structure && opt->structure_column)
-        PUT(meta_put(&m, "encoding.structure_column", 25, RBP_META_STRING, 0, 0, opt->structure_column,
+        PUT(user_put(&m, "encoding.structure_column", 25, RBP_META_STRING, 0, 0, opt->structure_column,
                      strnlen(opt->structure_column, (size_t)RBP_META_STRING_MAX + 1), __func__));
 #undef PUT
     if (st != RBP_OK) {
