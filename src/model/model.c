@@ -20,6 +20,7 @@
 #include "kernels/kernels.h"
 #include "layers/layers.h"
 #include "model/model_internal.h"
+#include "model/metadata_internal.h"
 
 
 /* ------------------------------------------------------------------ parameters */
@@ -130,6 +131,7 @@ struct rbp_model {
     float *param_mem;
     params p;        /* views into param_mem */
     float *pe;       /* (L, C) positional encoding */
+    rbp__meta *meta; /* key/value metadata (model/metadata.c); NULL = none */
 };
 
 /* What a forward/backward pass writes, one per session (the model itself is read only). */
@@ -148,6 +150,8 @@ struct rbp__state {
     float fwd_p;         /* dropout rate used */
     uint64_t fwd_seed, fwd_step;
     int bwd_valid;       /* the input-embedding gradient belongs to the last forward */
+
+    rbp__meta *meta;     /* key/value metadata (model/metadata.c); NULL = none */
 };
 
 /* dropout sites per step: input + 3 per layer */
@@ -379,7 +383,27 @@ void rbp_model_free(rbp_model *m)
         return;
     rbp__free_aligned(m->param_mem);
     rbp__free_aligned(m->pe);
+    rbp__meta_free(m->meta);
     rbp__free(m);
+}
+
+rbp__meta **rbp__model_meta(rbp_model *m)
+{
+    return &m->meta;
+}
+
+const rbp__meta *rbp__model_meta_const(const rbp_model *m)
+{
+    return m->meta;
+}
+
+size_t rbp__model_config_num_params(const rbp_model_config *cfg)
+{
+    size_t s[NUM_PARAM_TENSORS], n = 0;
+    fill_param_sizes(s, cfg);
+    for (int i = 0; i < NUM_PARAM_TENSORS; i++)
+        n += s[i];
+    return n;
 }
 
 rbp_status rbp_model_get_config(const rbp_model *model, rbp_model_config *cfg)

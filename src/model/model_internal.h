@@ -95,4 +95,8 @@ int rbp__model_param_info(const rbp_model *m, rbp__param_info *out, int max);
  */
 float rbp__model_kink_margin(const rbp_session *s);
 
+/* rbp_model_num_params of a model with this (valid) configuration, without creating it:
+ * loaders compare it with a file's size before allocating anything. */
+size_t rbp__model_config_num_params(const rbp_model_config *cfg);
+
 #endif /* RBP_MODEL_INTERNAL_H */
