@@ -983,72 +983,26 @@ rbp_status rbp_session_attention(const rbp_session *session, int32_t example, fl
     return RBP_OK;
 }
 
-/* ------------------------------------------------------------------ diagnostics */
+/* ------------------------------------------------------------------ views for tests */
 
-float rbp__model_kink_margin(const rbp_session *ss)
+void rbp__session_pass_view(const rbp_session *ss, rbp__pass_view *v)
 {
+    memset(v, 0, sizeof *v);
     const rbp__state *s = ss ? ss->st : NULL;
     if (!s || !s->fwd_B)
-        return -1.0f;
-    const rbp_model_config *c = &s->cfg;
-    const int32_t B = s->fwd_B;
-    const int L = c->seq_len, C = c->d_model, F = c->d_ff, H = c->head_hidden;
-    const size_t N = (size_t)B * (size_t)L;
-    float margin = INFINITY;
-    if (c->conv_kernel) {
-        /* the stem's ReLU: recompute its pre-activation from the saved im2col matrix */
-        float *pre = rbp__malloc(N * (size_t)C * sizeof(float));
-        if (!pre)
-            return -1.0f;
-        rbp__matmul_forward(pre, s->ws.a[A_COL], s->p.t[P_STEMW], s->p.t[P_STEMB], (int)N, c->conv_kernel * C, C);
-        for (size_t i = 0; i < N * (size_t)C; i++)
-            margin = fminf(margin, fabsf(pre[i]));
-        rbp__free(pre);
-    }
-    if (c->activation == RBP_ACT_RELU) {
-        float *pre = rbp__malloc(N * (size_t)F * sizeof(float));
-        if (!pre)
-            return -1.0f;
-        for (int l = 0; l < c->n_layers; l++) {
-            rbp__encoder_acts a = layer_acts(s, l);
-            rbp__encoder_weights w = layer_weights(&s->p, c, l);
-            rbp__matmul_forward(pre, c->norm == RBP_NORM_PRE ? a.ln2 : a.ln1, w.ffn.fcw, w.ffn.fcb, (int)N, C, F);
-            for (size_t i = 0; i < N * (size_t)F; i++)
-                margin = fminf(margin, fabsf(pre[i]));
-        }
-        rbp__free(pre);
-    }
-    /* the head's hidden ReLU */
-    const float *top = encoder_top(s, B);
-    const int P = c->pooling == RBP_POOL_FLATTEN ? L * C : C;
-    const float *pooled = c->pooling == RBP_POOL_FLATTEN ? top : s->ws.a[A_POOLED];
-    for (int b = 0; b < B; b++)
-        for (int h = 0; h < H; h++) {
-            double acc = s->p.t[P_HEAD1B][h];
-            for (int i = 0; i < P; i++)
-                acc += (double)pooled[(size_t)b * (size_t)P + (size_t)i] * s->p.t[P_HEAD1W][(size_t)h * (size_t)P + (size_t)i];
-            margin = fminf(margin, (float)fabs(acc));
-        }
-    /* max pooling: the gap between the largest and the second largest real value */
-    if (c->pooling == RBP_POOL_MAX) {
-        const uint8_t *mask = ws_bytes(s, A_MASK);
-        for (int b = 0; b < B; b++)
-            for (int ch = 0; ch < C; ch++) {
-                float m1 = -INFINITY, m2 = -INFINITY;
-                for (int t = 0; t < L; t++) {
-                    if (!mask[(size_t)b * (size_t)L + (size_t)t])
-                        continue;
-                    float v = top[((size_t)b * (size_t)L + (size_t)t) * (size_t)C + (size_t)ch];
-                    if (v > m1) {
-                        m2 = m1;
-                        m1 = v;
-                    } else if (v > m2) {
-                        m2 = v;
-                    }
-                }
-                if (m2 > -INFINITY)
-                    margin = fminf(margin, m1 - m2);
-            }
-    }
-    return margin;
+        return;
+    v->B = s->fwd_B;
+    v->stem_in = s->cfg.conv_kernel ? s->ws.a[A_COL] : NULL;
+    v->top = encoder_top(s, s->fwd_B);
+    v->head_in = s->cfg.pooling == RBP_POOL_FLATTEN ? v->top : s->ws.a[A_POOLED];
+    v->mask = ws_bytes(s, A_MASK);
+}
+
+const float *rbp__session_ffn_input(const rbp_session *ss, int32_t layer)
+{
+    const rbp__state *s = ss ? ss->st : NULL;
+    if (!s || !s->fwd_B || layer < 0 || layer >= s->cfg.n_layers)
+        return NULL;
+    rbp__encoder_acts a = layer_acts(s, layer);
+    return s->cfg.norm == RBP_NORM_PRE ? a.ln2 : a.ln1;
 }
