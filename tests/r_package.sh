@@ -14,6 +14,7 @@ libdir=$(ls -d "$work"/prefix/lib* | head -n 1)
 export PKG_CONFIG_PATH="$libdir/pkgconfig"
 mkdir "$work/lib"
 cp -R "$src/r-package" "$work/pkg" # R CMD INSTALL builds in the tree it is given
+rm -f "$work"/pkg/src/*.o "$work"/pkg/src/*.so # objects of an install run in the source tree
 R CMD INSTALL --no-test-load -l "$work/lib" "$work/pkg" >"$work/install.log" 2>&1 || { cat "$work/install.log"; exit 1; }
 cd "$work/pkg/tests"
 R_LIBS="$work/lib" RBPATTN_SOURCE_DIR="$src" RBPATTN_PREDICT="${3:-}" OPENBLAS_NUM_THREADS=1 Rscript testthat.R

@@ -23,6 +23,7 @@ ENUMS = {
     'rbp_optimizer_kind': {'RBP_OPT_ADAM': 0, 'RBP_OPT_ADAMW': 1},
     'rbp_schedule': {'RBP_SCHED_TRANSFORMER': 0, 'RBP_SCHED_CONSTANT': 1, 'RBP_SCHED_COSINE': 2},
     'rbp_monitor': {'RBP_MONITOR_VAL_LOSS': 0, 'RBP_MONITOR_VAL_AUC': 1, 'RBP_MONITOR_VAL_R2': 2},
+    'rbp_meta_type': {'RBP_META_NONE': 0, 'RBP_META_STRING': 1, 'RBP_META_INT': 2, 'RBP_META_DOUBLE': 3},
 }
 RBP_OK = 0
 RBP_ERR_INVALID_ARG = -1
@@ -78,6 +79,10 @@ RBP_SCHED_COSINE = 2
 RBP_MONITOR_VAL_LOSS = 0
 RBP_MONITOR_VAL_AUC = 1
 RBP_MONITOR_VAL_R2 = 2
+RBP_META_NONE = 0
+RBP_META_STRING = 1
+RBP_META_INT = 2
+RBP_META_DOUBLE = 3
 
 
 class rbp_dataset_options(C.Structure):
@@ -311,4 +316,17 @@ PROTOTYPES = {
     'rbp_attention_head_mean': (C.c_int32, [C.POINTER(C.c_float), C.c_int32, C.c_int32, C.c_int32, C.c_int32, C.POINTER(C.c_float)]),
     'rbp_session_saliency': (C.c_int32, [C.c_void_p, C.POINTER(rbp_batch), C.POINTER(C.c_float)]),
     'rbp_attention_real_positions': (C.c_int32, [C.POINTER(C.c_uint8), C.c_int32, C.POINTER(C.c_int32), C.POINTER(C.c_int32)]),
+    'rbp_model_meta_set_string': (C.c_int32, [C.c_void_p, C.c_char_p, C.c_char_p]),
+    'rbp_model_meta_set_int': (C.c_int32, [C.c_void_p, C.c_char_p, C.c_int64]),
+    'rbp_model_meta_set_double': (C.c_int32, [C.c_void_p, C.c_char_p, C.c_double]),
+    'rbp_model_meta_remove': (C.c_int32, [C.c_void_p, C.c_char_p]),
+    'rbp_model_meta_count': (C.c_size_t, [C.c_void_p]),
+    'rbp_model_meta_key': (C.c_char_p, [C.c_void_p, C.c_size_t]),
+    'rbp_model_meta_type': (C.c_int32, [C.c_void_p, C.c_char_p]),
+    'rbp_model_meta_get_string': (C.c_int32, [C.c_void_p, C.c_char_p, C.POINTER(C.c_char_p)]),
+    'rbp_model_meta_get_int': (C.c_int32, [C.c_void_p, C.c_char_p, C.POINTER(C.c_int64)]),
+    'rbp_model_meta_get_double': (C.c_int32, [C.c_void_p, C.c_char_p, C.POINTER(C.c_double)]),
+    'rbp_model_meta_set_encoding': (C.c_int32, [C.c_void_p, C.POINTER(rbp_dataset_options)]),
+    'rbp_dataset_options_from_model': (C.c_int32, [C.POINTER(rbp_dataset_options), C.c_void_p]),
+    'rbp_model_file_format': (C.c_int32, [C.c_void_p]),
 }

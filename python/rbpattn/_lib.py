@@ -8,26 +8,6 @@ from . import _layout as L
 
 SONAME = "librbpattn.so.0"
 
-# Metadata (rbpattn/metadata.h) is on the `meta` branch, not yet in the headers _layout.py is
-# generated from; these are gen_layout.py's translation of that header. Once metadata.h is in
-# rbpattn.h, PROTOTYPES carries them and this table is dead (delete it then).
-_PENDING = {
-    "rbp_model_meta_set_string": (C.c_int32, [C.c_void_p, C.c_char_p, C.c_char_p]),
-    "rbp_model_meta_set_int": (C.c_int32, [C.c_void_p, C.c_char_p, C.c_int64]),
-    "rbp_model_meta_set_double": (C.c_int32, [C.c_void_p, C.c_char_p, C.c_double]),
-    "rbp_model_meta_remove": (C.c_int32, [C.c_void_p, C.c_char_p]),
-    "rbp_model_meta_count": (C.c_size_t, [C.c_void_p]),
-    "rbp_model_meta_key": (C.c_char_p, [C.c_void_p, C.c_size_t]),
-    "rbp_model_meta_type": (C.c_int32, [C.c_void_p, C.c_char_p]),
-    "rbp_model_meta_get_string": (C.c_int32, [C.c_void_p, C.c_char_p, C.POINTER(C.c_char_p)]),
-    "rbp_model_meta_get_int": (C.c_int32, [C.c_void_p, C.c_char_p, C.POINTER(C.c_int64)]),
-    "rbp_model_meta_get_double": (C.c_int32, [C.c_void_p, C.c_char_p, C.POINTER(C.c_double)]),
-    "rbp_dataset_options_from_model": (C.c_int32, [C.POINTER(L.rbp_dataset_options), C.c_void_p]),
-}
-META_STRING = getattr(L, "RBP_META_STRING", 1)  # the meta branch's rbp_meta_type values
-META_INT = getattr(L, "RBP_META_INT", 2)
-META_DOUBLE = getattr(L, "RBP_META_DOUBLE", 3)
-
 
 class Error(Exception):
     """A failing librbpattn call: ``str(e)`` is the library's message (rbp_last_error).
@@ -81,7 +61,9 @@ def _load():
 
 lib, path = _load()
 missing = set()
-for _name, (_res, _args) in list(L.PROTOTYPES.items()) + [kv for kv in _PENDING.items() if kv[0] not in L.PROTOTYPES]:
+# Functions the loaded library lacks (an older librbpattn than the headers) are left unbound:
+# has() tells callers, who then degrade (Model.metadata is {} without rbpattn/metadata.h).
+for _name, (_res, _args) in L.PROTOTYPES.items():
     try:
         _f = getattr(lib, _name)
     except AttributeError:
@@ -92,7 +74,7 @@ for _name, (_res, _args) in list(L.PROTOTYPES.items()) + [kv for kv in _PENDING.
 
 def has(name):
     """True if the loaded library exports `name` (with a known prototype)."""
-    return name not in missing and (name in L.PROTOTYPES or name in _PENDING)
+    return name in L.PROTOTYPES and name not in missing
 
 
 def _status_name(status):

@@ -8,8 +8,7 @@ import weakref
 import numpy as np
 
 from . import _layout as L
-from ._lib import (META_DOUBLE, META_INT, META_STRING, Error, check, cstr, has, init_struct, lib, path as _libpath,
-                   set_fields, struct_dict)
+from ._lib import Error, check, cstr, has, init_struct, lib, path as _libpath, set_fields, struct_dict
 from .dataset import Dataset, dataset_options
 
 #: Architectures by name (fields of rbp_model_config over the library's defaults, which are
@@ -126,24 +125,33 @@ class Model:
         return int(lib.rbp_model_num_params(self.ptr))
 
     @property
+    def file_format(self):
+        """Format version of the file the model was loaded from (1, 2, 3...), 0 for a model
+        made in memory; None when the library cannot tell (before metadata support)."""
+        if not has("rbp_model_file_format"):
+            return None
+        return int(lib.rbp_model_file_format(self.ptr))
+
+    @property
     def metadata(self):
-        """The model's metadata as a dict {key: str | int | float}; {} when the loaded
-        librbpattn has no metadata support (before 0.2)."""
+        """The model's metadata as a dict {key: str | int | float} (encoding.*, task,
+        rbpattn.version, created, train.*, test.* and the user's keys; see rbpattn/metadata.h);
+        {} when the loaded librbpattn has no metadata support (before 0.2)."""
         if not has("rbp_model_meta_count"):
             return {}
         p, out = self.ptr, {}
         for i in range(lib.rbp_model_meta_count(p)):
             key = lib.rbp_model_meta_key(p, i)
             t = lib.rbp_model_meta_type(p, key)
-            if t == META_STRING:
+            if t == L.RBP_META_STRING:
                 v = C.c_char_p()
                 check(lib.rbp_model_meta_get_string(p, key, C.byref(v)))
                 val = v.value.decode("utf-8", "replace")
-            elif t == META_INT:
+            elif t == L.RBP_META_INT:
                 v = C.c_int64()
                 check(lib.rbp_model_meta_get_int(p, key, C.byref(v)))
                 val = v.value
-            elif t == META_DOUBLE:
+            elif t == L.RBP_META_DOUBLE:
                 v = C.c_double()
                 check(lib.rbp_model_meta_get_double(p, key, C.byref(v)))
                 val = v.value

@@ -88,7 +88,7 @@ class TestLibrary(unittest.TestCase):
 
     def test_prototypes_bound(self):
         # Every function of the headers is in this library (it is the one they were built with).
-        self.assertEqual(_lib.missing - set(_lib._PENDING), set())
+        self.assertEqual(_lib.missing, set())
 
     @unittest.skipUnless(os.environ.get("RBPATTN_LAYOUT_CHECK"), "RBPATTN_LAYOUT_CHECK not set")
     def test_layout_matches_c(self):
@@ -420,6 +420,7 @@ class TestModel(unittest.TestCase):
 
     def test_metadata(self):
         m = tiny()
+        self.assertEqual(m.file_format, 0 if rbpattn.has_metadata() else None)  # made in memory
         if not rbpattn.has_metadata():
             self.assertEqual(m.metadata, {})
             with self.assertRaises(rbpattn.Error) as cm:
@@ -435,7 +436,15 @@ class TestModel(unittest.TestCase):
         self.assertEqual((md["protein"], md["n"], md["auc"]), ("PUM2", 3, 0.5))
         with tempfile.TemporaryDirectory() as tmp:
             m.save(os.path.join(tmp, "m.rbp"))
-            self.assertEqual(rbpattn.Model.load(os.path.join(tmp, "m.rbp")).metadata["protein"], "PUM2")
+            loaded = rbpattn.Model.load(os.path.join(tmp, "m.rbp"))
+            md = loaded.metadata
+            self.assertEqual(md["protein"], "PUM2")
+            self.assertEqual(md["rbpattn.version"], rbpattn.version())  # written by the save
+            self.assertGreaterEqual(loaded.file_format, 3)
+        # fit records how the training data were encoded, and predict reads it back
+        self.assertEqual(self.model.metadata["encoding.length"], 24)
+        opt, _ = self.model.dataset_options()
+        self.assertEqual(opt.length, 24)
         m.remove_metadata("n")
         self.assertNotIn("n", m.metadata)
         with self.assertRaises(rbpattn.Error):
@@ -462,7 +471,8 @@ class FakeMetaLib:
 
     def rbp_model_meta_type(self, p, key):
         v = self.t[key]
-        return _lib.META_STRING if isinstance(v, bytes) else _lib.META_INT if isinstance(v, int) else _lib.META_DOUBLE
+        return (_layout.RBP_META_STRING if isinstance(v, bytes) else _layout.RBP_META_INT if isinstance(v, int)
+                else _layout.RBP_META_DOUBLE)
 
     def _get(self, p, key, out):
         out._obj.value = self.t[key]
@@ -498,6 +508,23 @@ class TestMetadataWrapper(unittest.TestCase):
             self.assertNotIn(b"flag", table)
         finally:
             mod.lib, mod.has = saved
+
+    def test_library_without_metadata(self):
+        from rbpattn import model as mod
+        saved = mod.has
+        mod.has = lambda name: not name.startswith(("rbp_model_meta_", "rbp_dataset_options_from_model",
+                                                     "rbp_model_file_format"))
+        try:
+            m = tiny()
+            self.assertEqual((m.metadata, m.file_format), ({}, None))
+            with self.assertRaises(rbpattn.Error) as cm:
+                m.set_metadata("protein", "PUM2")
+            self.assertIn("no model metadata", str(cm.exception))
+            opt, _ = m.dataset_options()  # the library's defaults with the model's length
+            self.assertEqual((opt.length, opt.require_target), (24, 0))
+            self.assertEqual(m.predict(["ACGU"]).shape, (1,))
+        finally:
+            mod.has = saved
 
 
 class TestMetrics(unittest.TestCase):

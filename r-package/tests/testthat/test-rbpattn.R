@@ -14,7 +14,9 @@ test_that("the library and the model describe themselves", {
   expect_equal(cfg$task, "classification")
   expect_gt(cfg$num_params, 0)
   expect_output(print(model), "rbp_model classification L=101")
-  expect_type(rbp_metadata(model), "list")
+  md <- rbp_metadata(model)
+  expect_type(md, "list")
+  expect_equal(md[["encoding.length"]], 101) # recorded by rbp_train
 })
 
 test_that("predict returns one probability per sequence", {
@@ -46,6 +48,7 @@ test_that("save and load round-trip", {
   rbp_save_model(model, path)
   m2 <- rbp_load_model(path)
   expect_identical(predict(m2, seqs), predict(model, seqs))
+  expect_equal(rbp_metadata(m2)[["rbpattn.version"]], rbp_version()) # written by the save
   rbp_free_model(m2)
   rbp_free_model(m2) # twice is fine
   expect_error(predict(m2, seqs), "freed")
