@@ -198,7 +198,7 @@ class Dataset:
         idx = np.ascontiguousarray(indices, dtype=np.uintp).reshape(-1)
         ptr = C.c_void_p()
         check(lib.rbp_dataset_subset(C.byref(ptr), self.ptr, idx.ctypes.data_as(C.POINTER(C.c_size_t)), idx.size))
-        return Dataset(ptr.value)
+        return Dataset(ptr.value, _options=self._options)
 
     def split(self, train=0.66, val=0.0, seed=1, stratify=True):
         """Seeded (train, val, test) split by fractions; a part with fraction 0 is None.
@@ -209,7 +209,7 @@ class Dataset:
         want = [train > 0, val > 0, train + val < 1 - 1e-12]
         refs = [C.byref(p) if w else None for p, w in zip(parts, want)]
         check(lib.rbp_dataset_split(self.ptr, train, val, seed, int(bool(stratify)), *refs))
-        return tuple(Dataset(p.value) if w else None for p, w in zip(parts, want))
+        return tuple(Dataset(p.value, _options=self._options) if w else None for p, w in zip(parts, want))
 
     def __repr__(self):
         if not self._finalizer.alive:

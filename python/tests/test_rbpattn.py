@@ -266,6 +266,7 @@ class TestModel(unittest.TestCase):
                          (32, 50, "regression", "mean", "pre", "gelu"))
         self.assertEqual(rbpattn.Model({"seq_len": 30, "d_model": 8, "n_heads": 2}).config["d_model"], 8)
         self.assertEqual(set(rbpattn.PRESETS), {"study", "small", "tiny"})
+        self.assertEqual(rbpattn.Model(s.config).config, c)  # a config dict round-trips
         self.assertIn("L=24", repr(self.model))
 
     def test_config_errors(self):
@@ -441,8 +442,12 @@ class TestModel(unittest.TestCase):
             self.assertEqual(md["protein"], "PUM2")
             self.assertEqual(md["rbpattn.version"], rbpattn.version())  # written by the save
             self.assertGreaterEqual(loaded.file_format, 3)
-        # fit records how the training data were encoded, and predict reads it back
+        # fit records how the training data were encoded (subsets and splits keep it), and
+        # predict reads it back
         self.assertEqual(self.model.metadata["encoding.length"], 24)
+        sub = tiny()
+        sub.fit(self.ds.subset(range(64)), epochs=1, **FAST)
+        self.assertEqual(sub.metadata["encoding.truncate"], self.model.metadata["encoding.truncate"])
         opt, _ = self.model.dataset_options()
         self.assertEqual(opt.length, 24)
         m.remove_metadata("n")
