@@ -80,7 +80,9 @@ test_that("finalizers free models (no growth over 2,000 loads)", {
     if (i %% 100 == 0) gc()
   }
   gc()
-  expect_lt(rss() - before, 4096) # KiB; one leaked model (~12 KB + its session) each would be > 20 MB
+  # KiB: heap fragmentation alone was measured up to 3.6 MiB; one leaked model (~12 KB + its
+  # session) per load would be > 20 MB
+  expect_lt(rss() - before, 10240)
   unlink(path)
 })
 
