@@ -2,8 +2,9 @@
 # The Snakemake workflow (workflows/) end to end on the three tiny bundled sets, -j 2:
 # every output, a report of three models, the sharded scan equal to the unsharded one (when
 # rbpattn-scan exists), a second run doing nothing, a training resumed from its checkpoint,
-# a dry run of the RBP-31 sheet (31 training jobs; when ../shared/data/rbp31 exists) and the
-# simulated cluster executor. Skipped (exit 77) without snakemake.
+# a dry run of the RBP-31 sheet (31 training jobs; when ../shared/data/rbp31 exists), the
+# simulated cluster executor and the Slurm profile against stand-in sbatch/sacct commands.
+# Skipped (exit 77) without snakemake.
 #   sh tests/workflow_test.sh BUILD/examples
 set -eu
 [ $# -ge 1 ] || { echo "usage: sh $0 BUILD/examples" >&2; exit 2; }
@@ -156,4 +157,33 @@ fi
 grep -q "Submitted job" "$tmp/sim.log" || fail "snakemake did not report cluster submissions"
 [ "$(grep -c '^| pum2' "$sim/results/report.md")" -eq 1 ] || fail "simulated run: report does not list one model"
 echo "$(wc -l <"$subs") jobs submitted"
+
+echo "== the Slurm profile, with stand-in sbatch and sacct"
+fake=$tmp/fakeslurm
+mkdir -p "$fake/bin"
+# sbatch runs the job script in the background (its exit code in $fake/rc.ID); sacct reports
+# that code as the job state.
+cat >"$fake/bin/sbatch" <<EOF
+#!/bin/sh
+out=slurm-%j.out
+for a; do case \$a in --output=*) out=\${a#--output=} ;; esac; js=\$a; done
+id=\$(( \$(cat $fake/next 2>/dev/null || echo 100) + 1 ))
+echo \$id >$fake/next
+echo "\$*" >>$fake/calls
+( sh "\$js" >"\$(echo "\$out" | sed "s/%j/\$id/")" 2>&1; echo \$? >$fake/rc.\$id ) </dev/null >/dev/null 2>&1 &
+echo \$id
+EOF
+cat >"$fake/bin/sacct" <<EOF
+#!/bin/sh
+if [ ! -f $fake/rc.\$2 ]; then echo RUNNING; elif [ "\$(cat $fake/rc.\$2)" = 0 ]; then echo COMPLETED; else echo FAILED; fi
+EOF
+chmod +x "$fake/bin/sbatch" "$fake/bin/sacct"
+(export CI=true PATH="$fake/bin:$PATH"
+ smk "$tmp/slurm.log" "$tmp/slurm" --profile "$wf/profiles/slurm" --config bin="$bin" sets=pum2_a scan=false motifs=false)
+grep -q -- "--job-name=rbp-train --cpus-per-task=1 --mem=1000 --time=60 --output=logs/slurm/train-%j.out" "$fake/calls" ||
+    { cat "$fake/calls" >&2; fail "sbatch call of the train job"; }
+[ "$(wc -l <"$fake/calls")" -eq 3 ] || { cat "$fake/calls" >&2; fail "not 3 sbatch calls"; }
+[ -s "$tmp/slurm/logs/slurm/train-101.out" ] || fail "no Slurm log of the train job"
+[ "$(grep -c '^| pum2' "$tmp/slurm/results/report.md")" -eq 1 ] || fail "Slurm run: report does not list one model"
+echo "3 jobs through sbatch"
 echo "workflow test passed"
