@@ -99,21 +99,36 @@ grep -q "Nothing to be done" "$tmp/again.log" || { cat "$tmp/again.log" >&2; fai
 echo "== a killed training resumes from its checkpoint"
 # The state a job killed after epoch 1 leaves: the checkpoint (the workflow's own command, 1 epoch).
 m=$r/models/pum2_a
-python3 - "$m/train.json" "$m/train.ckpt" "$tmp/ck" >"$tmp/cmd" <<'EOF'
+# one_epoch D_MODEL: that command, with this --d-model (the workflow's is 8).
+one_epoch() {
+    python3 - "$m/train.json" "$m/train.ckpt" "$tmp/ck" "$1" >"$tmp/cmd" <<'EOF'
 import json, shlex, sys
 cmd = json.load(open(sys.argv[1]))["command"]
+if "--resume" in cmd:  # the last run's command may be a resumed one
+    i = cmd.index("--resume")
+    del cmd[i:i + 2]
 out = {"--epochs": "1", "--checkpoint": sys.argv[2], "--save": sys.argv[3] + ".rbp",
-       "--json": sys.argv[3] + ".json", "--predictions": sys.argv[3] + ".tsv"}
+       "--json": sys.argv[3] + ".json", "--predictions": sys.argv[3] + ".tsv", "--d-model": sys.argv[4]}
 print(" ".join(shlex.quote(out.get(cmd[i - 1], a) if i else a) for i, a in enumerate(cmd)))
 EOF
-(cd "$run" && eval "$(cat "$tmp/cmd")" >/dev/null) || fail "1-epoch training"
+    (cd "$run" && eval "$(cat "$tmp/cmd")" >/dev/null) || fail "1-epoch training"
+}
+one_epoch 8
 [ -s "$m/train.ckpt" ] || fail "no checkpoint"
 smk "$tmp/resume.log" "$run" --profile "$wf/profiles/local" -j 2 --config bin="$bin" \
     --forcerun "results/models/pum2_a/model.rbp"
 grep -q "resumed from results/models/pum2_a/train.ckpt after epoch 1" "$m/train.log" ||
     { cat "$m/train.log" >&2; fail "training did not resume from the checkpoint"; }
 grep -q "epoch  2/2" "$m/train.log" || fail "resumed training did not run epoch 2"
+cp "$m/train_predictions.tsv" "$tmp/resumed_predictions.tsv"
 [ ! -e "$m/train.ckpt" ] || fail "checkpoint left behind after the resumed run"
+# A checkpoint of other model options (changed since) is set aside: training starts afresh.
+one_epoch 16
+smk "$tmp/resume2.log" "$run" --profile "$wf/profiles/local" -j 2 --config bin="$bin" \
+    --forcerun "results/models/pum2_a/model.rbp"
+grep -q "training from the start" "$m/train.log" || { cat "$m/train.log" >&2; fail "mismatched checkpoint not set aside"; }
+grep -q "epoch  1/2" "$m/train.log" || fail "no fresh training after a mismatched checkpoint"
+cmp -s "$m/train_predictions.tsv" "$tmp/resumed_predictions.tsv" || fail "fresh training differs from the resumed one"
 
 echo "== RBP-31 sample sheet: dry run"
 rbp31=""
