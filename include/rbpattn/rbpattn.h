@@ -19,5 +19,6 @@
 #include "rbpattn/train.h"
 #include "rbpattn/metrics.h"
 #include "rbpattn/attention.h"
+#include "rbpattn/motif.h"
 
 #endif /* RBPATTN_RBPATTN_H */
