@@ -168,9 +168,9 @@ typedef struct rbp_plot_logo_opts {
     const char *title;      /* e.g. "motif_1  UGUAAAUA  312 sites" [NULL] */
     const char *y_title;    /* [NULL: "bits"] */
     const char *x_title;    /* [NULL: "position"] */
-    int32_t column_px;      /* width of a column, 8..256 [0: 32] */
+    int32_t column_px;      /* width of a column, 8..256 [0: 40] */
     int32_t height;         /* pixels of 2 bits, 32..2048 [0: 160] */
-    int32_t font_scale;     /* 1..4 [0: 2] */
+    int32_t font_scale;     /* text scale 1..4 (title included) [0: 2] */
     int32_t first_position; /* number of column 0 [1] */
 } rbp_plot_logo_opts;
 

@@ -76,8 +76,8 @@ static rbp_status logo(int fmt, const char *fn, const char *path, const float *p
     }
 
     /* layout: title, then the axis (bits, 0..2) with the columns, then numbers and axis title */
-    int cell = o->column_px ? o->column_px : 32;
-    int fs = o->font_scale ? o->font_scale : 2, tfs = fs + 1;
+    int cell = o->column_px ? o->column_px : 40;
+    int fs = o->font_scale ? o->font_scale : 2, tfs = fs;
     int LH = RBP__FONT_H * fs, cap = RBP__FONT_ASCENT * fs, A = RBP__FONT_ADV * fs;
     int H = o->height ? o->height : 160;
     const char *y_title = o->y_title ? o->y_title : "bits";
