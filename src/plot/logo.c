@@ -129,8 +129,8 @@ static rbp_status logo(int fmt, const char *fn, const char *path, const float *p
         for (int r = 0; r < 4; r++) {
             int b = order[r];
             double h = p[b] * ic * per_bit;
-            if (h < 0.05)
-                continue;
+            if (h < 0.5)
+                continue; /* under half a pixel: nothing to see, only file size */
             y -= h;
             rbp__cv_glyph(&cv, (unsigned char)LETTERS[b], x, y, gw, h, 0, rbp__nucleotide_color(LETTERS[b], AXIS));
         }
