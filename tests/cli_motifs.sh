@@ -50,7 +50,12 @@ awk -F '\t' 'NR > 1 && ($1 != $5 || $8 != "1.000") { exit 1 }' "$tmp/out" || fai
 cmp "$tmp/o/motifs.meme" "$tmp/o2/motifs.meme" || fail "stdin gives other motifs than the file"
 [ ! -s "$tmp/err" ] || fail "--quiet printed: $(cat "$tmp/err")"
 
-# errors
+# help, version, errors
+run 0 "$motifs" --help
+has "$tmp/out" "Usage: rbpattn-motifs"
+has "$tmp/out" "--compare"
+run 0 "$motifs" --version
+has "$tmp/out" "rbpattn-motifs (rbpattn) "
 run 2 "$motifs" -o "$tmp/x" "$tmp/planted.fa"
 error_is rbpattn-motifs "missing --model FILE"
 run 2 "$motifs" -m "$tmp/m.rbp" "$tmp/planted.fa"

@@ -16,8 +16,9 @@
  *     possible log-odds (zero or one site per sequence); the PWM is rebuilt from the sites
  *     (plus pseudocounts); repeated until the sites stop changing or `iterations`.
  *  5. The sites' positions are masked and steps 3-4 repeat for the next motif.
- * Saliency is the default because on the planted-motif tests it separates the motif from the
- * background more sharply than rollout (tests/test_motif.c prints both).
+ * Saliency is the default: it locates the motif more sharply than rollout (the planted 6-mer's
+ * k-mer z-score 5.4 against 3.8 in tests/test_motif.c, which prints both; on RBP-31 QKI the top
+ * motif's match 0.89 against 0.63, README "Motifs") and costs one backward pass per batch.
  *
  * Letters: the matrices have 4 columns per position in the order A C G U (T reads as U).
  */

@@ -663,7 +663,8 @@ static rbp_status kmer_table(rbp_motif_set *set, const search *S, int32_t n_rows
     }
     qsort(all, n, sizeof *all, cmp_kmer);
     set->n_kmers = (int32_t)(n < (size_t)n_rows ? n : (size_t)n_rows);
-    set->kmers = all; /* the unused tail stays allocated: at most 4^8 small rows */
+    rbp_motif_kmer *kept = rbp__realloc(all, ((size_t)set->n_kmers + 1) * sizeof *all);
+    set->kmers = kept ? kept : all; /* shrinking cannot really fail; if it does, keep it all */
     return RBP_OK;
 }
 
