@@ -28,7 +28,7 @@ static const char *const importance_names[] = {"saliency", "rollout", NULL};
 typedef struct args {
     const char *model, *outdir, *compare, *sequence_column, *id_column, *structure_column;
     int32_t format, truncate, no_case, full_header, max_length, threads, quiet;
-    int32_t n_motifs, width, top, importance, kmer, min_sites, no_png, no_svg;
+    int32_t n_motifs, width, top, importance, kmer, min_sites, no_png, no_svg, case_vp, force;
 } args;
 
 /* An id for a TSV field: tabs and line breaks (CSV ids may hold them) become blanks. */
@@ -101,11 +101,12 @@ int main(int argc, char **argv)
         {"full-header", 0, CLI_OPT_FLAG, &a.full_header, NULL, "FASTA: the whole header line is the id",
          CLI_RANGE_NONE, NULL, 0},
         {"truncate", 0, CLI_OPT_CHOICE, &a.truncate, NULL,
-         "which part of a sequence longer than the model to keep (default\nright = the start; center = around the "
-         "viewpoint; as in training)",
+         "which part of a sequence longer than the model to keep (right = the\nstart, center = around the viewpoint; "
+         "default: as in training)",
          CLI_RANGE_NONE, cli_truncate_names, 0},
         {"no-case-viewpoint", 0, CLI_OPT_FLAG, &a.no_case, NULL,
          "ignore letter case (else lowercase = context, UPPERCASE = viewpoint)", CLI_RANGE_NONE, NULL, 0},
+        CLI_MODEL_ENCODING_OPTIONS(a.case_vp, a.force),
         {"max-length", 0, CLI_OPT_INT, &a.max_length, "N", "reject a sequence longer than N (default 100000)", 1,
          INT32_MAX, NULL, 0},
         CLI_SECTION("Motifs"),
@@ -142,7 +143,7 @@ int main(int argc, char **argv)
         "the important windows, a cross-check), and sequence logos DIR/logo_<n>.png/.svg. With\n"
         "--compare known.meme, the best-matching known motif of each (column correlation, as\n"
         "TOMTOM's Pearson score) goes to DIR/compare.tsv and stdout.",
-        "  rbpattn-motifs --model pum2.rbp --truncate center -o motifs data/pum2/test.fa.gz\n"
+        "  rbpattn-motifs --model pum2.rbp -o motifs data/pum2/test.fa.gz\n"
         "  rbpattn-motifs -m pum2.rbp --compare tests/data/known_rbp.meme -o motifs test.fa.gz\n",
         "INPUT",
         1,
@@ -169,7 +170,11 @@ int main(int argc, char **argv)
     cli_check(rbp_model_load(&model, a.model));
     rbp_model_config cfg;
     cli_check(rbp_model_get_config(model, &cfg));
-    if (cfg.use_structure && a.structure_column == NULL)
+    rbp_dataset_options dopt;
+    cli_check(rbp_dataset_options_init(&dopt, RBP_DATASET_OPTIONS_VERSION));
+    dopt.structure_column = a.structure_column;
+    cli_model_encoding(&dopt, model, a.model, opts); /* length, truncation, case: as trained */
+    if (cfg.use_structure && dopt.structure_column == NULL)
         cli_usage_error("%s uses a structure channel: give --structure-column NAME (CSV/TSV input)", a.model);
     if (!cfg.use_structure && a.structure_column != NULL)
         cli_usage_error("--structure-column: %s does not use structure", a.model);
@@ -179,16 +184,10 @@ int main(int argc, char **argv)
     rbp_session *session = NULL;
     cli_check(rbp_session_create(&session, model, &sopt));
 
-    rbp_dataset_options dopt;
-    cli_check(rbp_dataset_options_init(&dopt, RBP_DATASET_OPTIONS_VERSION));
     dopt.format = format_values[a.format];
-    dopt.length = cfg.seq_len;
-    dopt.truncate = a.truncate;
-    dopt.case_viewpoint = a.no_case ? 0 : 1;
     dopt.max_record_length = a.max_length;
-    dopt.require_target = 0;
+    dopt.require_target = 0; /* unlabelled input; a label that is there is read and ignored */
     dopt.target_column = NULL;
-    dopt.structure_column = a.structure_column;
     dopt.id_column = a.id_column;
     dopt.fasta_full_header = a.full_header;
     if (a.sequence_column != NULL)
