@@ -30,6 +30,7 @@ class Header:
 
     def __init__(self):
         self.defines = {}     # RBP_*_VERSION -> int
+        self.consts = {}      # every RBP_* integer macro (array sizes)
         self.enums = {}       # enum name (or "" for anonymous) -> [(constant, value)]
         self.structs = {}     # name -> [(field, ctype, enum name or None)]
         self.opaque = set()   # typedef struct x x; without a body
@@ -71,6 +72,8 @@ def ctype_of(h, base, depth, where):
             return "C.POINTER(C.c_char_p)"
         if base in h.opaque:
             return "C.POINTER(C.c_void_p)"
+        if base in h.structs:  # an out-parameter for a struct the library allocates
+            return f"C.POINTER(C.POINTER({base}))"
     raise SystemExit(f"gen_layout: cannot translate '{base}' {'*' * depth} in {where}")
 
 
@@ -98,6 +101,8 @@ def parse(files):
         text = COMMENT.sub(keep, raw)
         for m in re.finditer(r"^\s*#\s*define\s+(RBP_\w+_VERSION)\s+(\d+)\s", text, re.M):
             h.defines[m.group(1)] = int(m.group(2))
+        for m in re.finditer(r"^\s*#\s*define\s+(RBP_\w+)\s+(\d+)\s", text, re.M):
+            h.consts[m.group(1)] = int(m.group(2))
         text = re.sub(r"^\s*#.*$", "", text, flags=re.M)  # preprocessor lines
         bare = re.sub(r"@\d+@", " ", text)
         for m in re.finditer(r"typedef\s+enum\s+(\w+)\s*\{(.*?)\}\s*\w+\s*;|(?<!typedef )\benum\s*\{(.*?)\}\s*;",
@@ -135,7 +140,15 @@ def parse(files):
                 enum = re.match(r"/\*\s*(rbp_\w+)", note)
                 enum = enum.group(1) if enum and enum.group(1) in h.enum_types else None
                 for fname, fdepth in names:
-                    fields.append((fname, ctype_of(h, " ".join(base), fdepth, f"{name}.{fname}"), enum))
+                    ctype = ctype_of(h, " ".join(base), fdepth, f"{name}.{fname}")
+                    arr = re.match(r"(\w+)\[(\w+)\]$", fname)
+                    if arr:  # fixed-size array member: char name[RBP_MOTIF_NAME_MAX]
+                        n = arr.group(2)
+                        n = int(n) if n.isdigit() else h.consts.get(n)
+                        if n is None:
+                            raise SystemExit(f"gen_layout: unknown array size in {name}.{fname}")
+                        fname, ctype = arr.group(1), f"{ctype} * {n}"
+                    fields.append((fname, ctype, enum))
             h.structs[name] = fields
         for m in re.finditer(r"typedef\s+([\w\s\*]+?)\s*\(\s*\*\s*(\w+)\s*\)\s*\(([^)]*)\)\s*;", bare):
             h.callbacks[m.group(2)] = function_types(h, m.group(1), m.group(3), m.group(2))

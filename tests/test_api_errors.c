@@ -1657,6 +1657,139 @@ static void test_model_saliency(void **state)
     assert_int_equal(rbp_session_saliency(F.sess, &b, out), RBP_OK);
 }
 
+/* ================================================================== motif.h */
+
+static void test_motif_options_and_sets(void **state)
+{
+    (void)state;
+    rbp_motif_options o;
+    EXPECT_FAIL(rbp_motif_options_init(NULL, RBP_MOTIF_OPTIONS_VERSION), RBP_ERR_INVALID_ARG, "'opt'");
+    EXPECT_FAIL(rbp_motif_options_init(&o, 0), RBP_ERR_INVALID_ARG, "version 0");
+    EXPECT_FAIL(rbp_motif_set_create(NULL), RBP_ERR_INVALID_ARG, "'out'");
+    rbp_motif_set *set = NULL;
+    assert_int_equal(rbp_motif_set_create(&set), RBP_OK);
+    const float pwm[2 * 4] = {1, 0, 0, 0, 0, 0.5f, 0.5f, 0}, neg[4] = {1, -1, 0, 0}, zero[4] = {0, 0, 0, 0};
+    EXPECT_FAIL(rbp_motif_set_add(NULL, "m", pwm, 2, 0), RBP_ERR_INVALID_ARG, "'set'");
+    EXPECT_FAIL(rbp_motif_set_add(set, NULL, pwm, 2, 0), RBP_ERR_INVALID_ARG, "name");
+    EXPECT_FAIL(rbp_motif_set_add(set, "m", NULL, 2, 0), RBP_ERR_INVALID_ARG, "'pwm'");
+    EXPECT_FAIL(rbp_motif_set_add(set, "", pwm, 2, 0), RBP_ERR_INVALID_ARG, "empty");
+    EXPECT_FAIL(rbp_motif_set_add(set, "two words", pwm, 2, 0), RBP_ERR_INVALID_ARG, "blank");
+    EXPECT_FAIL(rbp_motif_set_add(set, "m", pwm, 0, 0), RBP_ERR_INVALID_ARG, "width = 0");
+    EXPECT_FAIL(rbp_motif_set_add(set, "m", pwm, 2, -1), RBP_ERR_INVALID_ARG, "n_sites = -1");
+    EXPECT_FAIL(rbp_motif_set_add(set, "m", neg, 1, 0), RBP_ERR_INVALID_ARG, "negative");
+    EXPECT_FAIL(rbp_motif_set_add(set, "m", zero, 1, 0), RBP_ERR_INVALID_ARG, "sums to 0");
+    assert_int_equal(set->n_motifs, 0);
+    assert_int_equal(rbp_motif_set_add(set, "m", pwm, 2, 3), RBP_OK);
+    char cons[8];
+    EXPECT_FAIL(rbp_motif_consensus(NULL, cons, sizeof cons), RBP_ERR_INVALID_ARG, "'m'");
+    EXPECT_FAIL(rbp_motif_consensus(&set->motifs[0], NULL, sizeof cons), RBP_ERR_INVALID_ARG, "'buf'");
+    EXPECT_FAIL(rbp_motif_consensus(&set->motifs[0], cons, 2), RBP_ERR_INVALID_ARG, "buffer of 2 bytes");
+    rbp_motif_match m;
+    int32_t idx;
+    EXPECT_FAIL(rbp_motif_compare(NULL, &set->motifs[0], &m), RBP_ERR_INVALID_ARG, "'a'");
+    EXPECT_FAIL(rbp_motif_compare(&set->motifs[0], NULL, &m), RBP_ERR_INVALID_ARG, "'b'");
+    EXPECT_FAIL(rbp_motif_compare(&set->motifs[0], &set->motifs[0], NULL), RBP_ERR_INVALID_ARG, "'out'");
+    rbp_motif hollow = set->motifs[0];
+    hollow.pwm = NULL;
+    EXPECT_FAIL(rbp_motif_compare(&hollow, &set->motifs[0], &m), RBP_ERR_INVALID_ARG, "no matrix");
+    EXPECT_FAIL(rbp_motif_best_match(NULL, set, &idx, &m), RBP_ERR_INVALID_ARG, "'m'");
+    EXPECT_FAIL(rbp_motif_best_match(&set->motifs[0], NULL, &idx, &m), RBP_ERR_INVALID_ARG, "'known'");
+    EXPECT_FAIL(rbp_motif_best_match(&set->motifs[0], set, NULL, &m), RBP_ERR_INVALID_ARG, "'index'");
+    EXPECT_FAIL(rbp_motif_best_match(&set->motifs[0], set, &idx, NULL), RBP_ERR_INVALID_ARG, "'out'");
+    EXPECT_FAIL(rbp_motif_write_meme(NULL, rbp_test_path("x.meme")), RBP_ERR_INVALID_ARG, "'set'");
+    EXPECT_FAIL(rbp_motif_write_meme(set, NULL), RBP_ERR_INVALID_ARG, "'path'");
+    EXPECT_FAIL(rbp_motif_write_meme(set, unwritable("x.meme")), RBP_ERR_IO, "no_such_dir");
+    assert_non_null(strstr(rbp_last_error(), "rbp_motif_write_meme"));
+    rbp_motif_set *back = NULL;
+    EXPECT_FAIL(rbp_motif_read_meme(NULL, "x.meme"), RBP_ERR_INVALID_ARG, "'out'");
+    EXPECT_FAIL(rbp_motif_read_meme(&back, NULL), RBP_ERR_INVALID_ARG, "'path'");
+    EXPECT_FAIL(rbp_motif_read_meme(&back, unwritable("x.meme")), RBP_ERR_IO, "no_such_dir");
+    rbp_motif_set_free(set);
+    rbp_motif_set_free(NULL);
+}
+
+static void test_motifs_discover(void **state)
+{
+    (void)state;
+    rbp_motif_set *set = NULL;
+    rbp_motif_options o;
+    rbp_motif_options_init(&o, RBP_MOTIF_OPTIONS_VERSION);
+    o.width = 4, o.kmer_k = 3, o.min_sites = 2;
+    const size_t rows[2] = {0, 7};
+    EXPECT_FAIL(rbp_motifs_discover(NULL, F.sess, F.ds, NULL, 0, &o), RBP_ERR_INVALID_ARG, "'out'");
+    EXPECT_FAIL(rbp_motifs_discover(&set, NULL, F.ds, NULL, 0, &o), RBP_ERR_INVALID_ARG, "'session'");
+    EXPECT_FAIL(rbp_motifs_discover(&set, F.sess, NULL, NULL, 0, &o), RBP_ERR_INVALID_ARG, "'ds'");
+    EXPECT_FAIL(rbp_motifs_discover(&set, F.sess, F.ds_short, NULL, 0, &o), RBP_ERR_INVALID_ARG, "length 6");
+    EXPECT_FAIL(rbp_motifs_discover(&set, F.sess, F.ds, rows, 2, &o), RBP_ERR_INVALID_ARG, "rows[1] = 7");
+    EXPECT_FAIL(rbp_motifs_discover(&set, F.sess, F.ds, rows, 0, &o), RBP_ERR_INVALID_ARG, "0 sequences");
+#define BAD_MOTIF(field, value, needle)                                                     \
+    do {                                                                                    \
+        rbp_motif_options_init(&o, RBP_MOTIF_OPTIONS_VERSION);                              \
+        o.width = 4, o.kmer_k = 3, o.min_sites = 2;                                         \
+        o.field = (value);                                                                  \
+        EXPECT_FAIL(rbp_motifs_discover(&set, F.sess, F.ds, NULL, 0, &o), RBP_ERR_INVALID_ARG, needle); \
+        assert_null(set);                                                                   \
+    } while (0)
+    BAD_MOTIF(version, 0, "opt->version");
+    BAD_MOTIF(n_motifs, 0, "opt->n_motifs");
+    BAD_MOTIF(width, 3, "opt->width");
+    BAD_MOTIF(width, 33, "opt->width");
+    BAD_MOTIF(width, 9, "shorter than the motif width 9");
+    BAD_MOTIF(importance, 2, "opt->importance");
+    BAD_MOTIF(kmer_k, 5, "opt->kmer_k");
+    BAD_MOTIF(iterations, 0, "opt->iterations");
+    BAD_MOTIF(min_sites, 1, "opt->min_sites");
+    BAD_MOTIF(batch_size, 0, "opt->batch_size");
+    BAD_MOTIF(site_threshold, 1.5f, "opt->site_threshold");
+    BAD_MOTIF(pseudocount, 0.0f, "opt->pseudocount");
+    BAD_MOTIF(importance_weight, NAN, "opt->importance_weight");
+    BAD_MOTIF(rollout_residual, -0.5f, "opt->rollout_residual");
+#undef BAD_MOTIF
+    /* an untrained model on 4 sequences runs (finding little) with both importance sources */
+    rbp_motif_options_init(&o, RBP_MOTIF_OPTIONS_VERSION);
+    o.width = 4, o.kmer_k = 3, o.min_sites = 2;
+    assert_int_equal(rbp_motifs_discover(&set, F.sess, F.ds, NULL, 0, &o), RBP_OK);
+    assert_int_equal(set->n_sequences, N_ROWS);
+    rbp_motif_set_free(set);
+    o.importance = RBP_MOTIF_ROLLOUT;
+    assert_int_equal(rbp_motifs_discover(&set, F.sess, F.ds, rows, 1, &o), RBP_OK);
+    assert_int_equal(set->n_sequences, 1);
+    rbp_motif_set_free(set);
+}
+
+static void test_plot_logo(void **state)
+{
+    (void)state;
+    const float pwm[2 * 4] = {1, 0, 0, 0, 0.25f, 0.25f, 0.25f, 0.25f}, bad[4] = {0, 0, NAN, 0};
+    typedef rbp_status (*logo_fn)(const char *, const float *, int32_t, const rbp_plot_logo_opts *);
+    static const logo_fn fns[2] = {rbp_plot_logo_png, rbp_plot_logo_svg};
+    static const char *names[2] = {"rbp_plot_logo_png", "rbp_plot_logo_svg"};
+    rbp_plot_logo_opts o;
+    EXPECT_FAIL(rbp_plot_logo_opts_init(NULL, RBP_PLOT_LOGO_OPTS_VERSION), RBP_ERR_INVALID_ARG, "'opts'");
+    EXPECT_FAIL(rbp_plot_logo_opts_init(&o, 0), RBP_ERR_INVALID_ARG, "version 0");
+    for (int k = 0; k < 2; k++) {
+        const char *path = rbp_test_path(k ? "l.svg" : "l.png");
+        EXPECT_FAIL(fns[k](NULL, pwm, 2, NULL), RBP_ERR_INVALID_ARG, "'path'");
+        EXPECT_FAIL(fns[k](path, NULL, 2, NULL), RBP_ERR_INVALID_ARG, "'pwm'");
+        EXPECT_FAIL(fns[k](path, pwm, 0, NULL), RBP_ERR_INVALID_ARG, "width = 0");
+        EXPECT_FAIL(fns[k](path, bad, 1, NULL), RBP_ERR_INVALID_ARG, "column 1");
+#define BAD_LOGO(field, value, needle)                                                      \
+    do {                                                                                    \
+        assert_int_equal(rbp_plot_logo_opts_init(&o, RBP_PLOT_LOGO_OPTS_VERSION), RBP_OK);  \
+        o.field = (value);                                                                  \
+        EXPECT_FAIL(fns[k](path, pwm, 2, &o), RBP_ERR_INVALID_ARG, needle);                 \
+    } while (0)
+        BAD_LOGO(version, 0, "opts->version");
+        BAD_LOGO(column_px, 4, "opts->column_px");
+        BAD_LOGO(height, 5000, "opts->height");
+        BAD_LOGO(font_scale, 5, "opts->font_scale");
+#undef BAD_LOGO
+        EXPECT_FAIL(fns[k](unwritable("l.img"), pwm, 2, NULL), RBP_ERR_IO, "no_such_dir");
+        assert_non_null(strstr(rbp_last_error(), names[k]));
+        assert_int_equal(fns[k](path, pwm, 2, NULL), RBP_OK);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1695,6 +1828,9 @@ int main(void)
         cmocka_unit_test(test_plot_curves),
         cmocka_unit_test(test_attention_maps),
         cmocka_unit_test(test_model_saliency),
+        cmocka_unit_test(test_motif_options_and_sets),
+        cmocka_unit_test(test_motifs_discover),
+        cmocka_unit_test(test_plot_logo),
     };
     return cmocka_run_group_tests_name("api_errors", tests, setup, teardown);
 }

@@ -159,6 +159,34 @@ RBP_API rbp_status rbp_plot_curves_png(const char *path, const rbp_plot_series *
 RBP_API rbp_status rbp_plot_curves_svg(const char *path, const rbp_plot_series *series, int32_t n_series,
                                        const rbp_plot_curve_opts *opts);
 
+/* ------------------------------------------------------------------ sequence logos */
+
+#define RBP_PLOT_LOGO_OPTS_VERSION 1
+
+typedef struct rbp_plot_logo_opts {
+    uint32_t version;       /* RBP_PLOT_LOGO_OPTS_VERSION */
+    const char *title;      /* e.g. "motif_1  UGUAAAUA  312 sites" [NULL] */
+    const char *y_title;    /* [NULL: "bits"] */
+    const char *x_title;    /* [NULL: "position"] */
+    int32_t column_px;      /* width of a column, 8..256 [0: 40] */
+    int32_t height;         /* pixels of 2 bits, 32..2048 [0: 160] */
+    int32_t font_scale;     /* text scale 1..4 (title included) [0: 2] */
+    int32_t first_position; /* number of column 0 [1] */
+} rbp_plot_logo_opts;
+
+RBP_API rbp_status rbp_plot_logo_opts_init(rbp_plot_logo_opts *opts, uint32_t version);
+
+/*
+ * Sequence logo of a position weight matrix `pwm` (width, 4): letter probabilities in the
+ * order A C G U (each row is normalised; negative or non-finite values are an error). Column
+ * height = information content in bits (2 + sum p log2 p, axis 0..2), letter height = p *
+ * that, the most probable letter on top, in the colours of the importance track.
+ */
+RBP_API rbp_status rbp_plot_logo_png(const char *path, const float *pwm, int32_t width,
+                                     const rbp_plot_logo_opts *opts);
+RBP_API rbp_status rbp_plot_logo_svg(const char *path, const float *pwm, int32_t width,
+                                     const rbp_plot_logo_opts *opts);
+
 #ifdef __cplusplus
 }
 #endif

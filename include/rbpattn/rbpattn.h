@@ -3,7 +3,8 @@
  *
  * Layers, bottom to top: common (status, errors, version, logging) -> dataset (reading and
  * encoding) -> model (the encoder, checkpoints) -> session (inference, attention) -> train (losses,
- * optimizers, schedules, trainer) ; metrics (evaluation) and atomic_file beside. The figures
+ * optimizers, schedules, trainer) ; metrics (evaluation), motif (PWMs from a session) and
+ * atomic_file beside. The figures
  * (rbpattn/plot.h) are a separate library, librbpattn-plot: include that header yourself and
  * link -lrbpattn-plot (pkg-config rbpattn-plot, CMake rbpattn::plot).
  */
@@ -20,5 +21,6 @@
 #include "rbpattn/metrics.h"
 #include "rbpattn/attention.h"
 #include "rbpattn/metadata.h"
+#include "rbpattn/motif.h"
 
 #endif /* RBPATTN_RBPATTN_H */

@@ -7,6 +7,7 @@ import ctypes as C
 
 RBP_DATASET_OPTIONS_VERSION = 1
 RBP_MODEL_CONFIG_VERSION = 1
+RBP_MOTIF_OPTIONS_VERSION = 1
 RBP_SESSION_OPTIONS_VERSION = 1
 RBP_TRAIN_CONFIG_VERSION = 1
 
@@ -24,6 +25,7 @@ ENUMS = {
     'rbp_schedule': {'RBP_SCHED_TRANSFORMER': 0, 'RBP_SCHED_CONSTANT': 1, 'RBP_SCHED_COSINE': 2},
     'rbp_monitor': {'RBP_MONITOR_VAL_LOSS': 0, 'RBP_MONITOR_VAL_AUC': 1, 'RBP_MONITOR_VAL_R2': 2},
     'rbp_meta_type': {'RBP_META_NONE': 0, 'RBP_META_STRING': 1, 'RBP_META_INT': 2, 'RBP_META_DOUBLE': 3},
+    'rbp_motif_importance': {'RBP_MOTIF_SALIENCY': 0, 'RBP_MOTIF_ROLLOUT': 1},
 }
 RBP_OK = 0
 RBP_ERR_INVALID_ARG = -1
@@ -83,6 +85,8 @@ RBP_META_NONE = 0
 RBP_META_STRING = 1
 RBP_META_INT = 2
 RBP_META_DOUBLE = 3
+RBP_MOTIF_SALIENCY = 0
+RBP_MOTIF_ROLLOUT = 1
 
 
 class rbp_dataset_options(C.Structure):
@@ -198,6 +202,75 @@ class rbp_epoch_info(C.Structure):
         ('improved', C.c_int32),
     ]
 
+
+class rbp_motif_options(C.Structure):
+    _fields_ = [
+        ('version', C.c_uint32),
+        ('n_motifs', C.c_int32),
+        ('width', C.c_int32),
+        ('top_sequences', C.c_int32),
+        ('importance', C.c_int32),
+        ('iterations', C.c_int32),
+        ('kmer_k', C.c_int32),
+        ('n_kmers', C.c_int32),
+        ('min_sites', C.c_int32),
+        ('batch_size', C.c_int32),
+        ('importance_weight', C.c_float),
+        ('site_threshold', C.c_float),
+        ('pseudocount', C.c_float),
+        ('rollout_residual', C.c_float),
+    ]
+
+
+class rbp_motif_site(C.Structure):
+    _fields_ = [
+        ('sequence', C.c_int32),
+        ('position', C.c_int32),
+        ('score', C.c_float),
+    ]
+
+
+class rbp_motif(C.Structure):
+    _fields_ = [
+        ('name', C.c_char * 64),
+        ('width', C.c_int32),
+        ('pwm', C.POINTER(C.c_float)),
+        ('n_sites', C.c_int32),
+        ('sites', C.POINTER(rbp_motif_site)),
+        ('information', C.c_double),
+        ('importance', C.c_double),
+    ]
+
+
+class rbp_motif_kmer(C.Structure):
+    _fields_ = [
+        ('kmer', C.c_char * 9),
+        ('count', C.c_int32),
+        ('background', C.c_int32),
+        ('enrichment', C.c_double),
+        ('z', C.c_double),
+    ]
+
+
+class rbp_motif_set(C.Structure):
+    _fields_ = [
+        ('n_motifs', C.c_int32),
+        ('motifs', C.POINTER(rbp_motif)),
+        ('n_kmers', C.c_int32),
+        ('kmers', C.POINTER(rbp_motif_kmer)),
+        ('n_sequences', C.c_int32),
+        ('sequences', C.POINTER(C.c_int32)),
+        ('scores', C.POINTER(C.c_float)),
+    ]
+
+
+class rbp_motif_match(C.Structure):
+    _fields_ = [
+        ('offset', C.c_int32),
+        ('overlap', C.c_int32),
+        ('correlation', C.c_double),
+    ]
+
 # struct field -> the enum whose constants it holds (from the field's comment)
 FIELD_ENUMS = {
     ('rbp_dataset_options', 'format'): 'rbp_format',
@@ -209,6 +282,7 @@ FIELD_ENUMS = {
     ('rbp_train_config', 'optimizer'): 'rbp_optimizer_kind',
     ('rbp_train_config', 'schedule'): 'rbp_schedule',
     ('rbp_train_config', 'monitor'): 'rbp_monitor',
+    ('rbp_motif_options', 'importance'): 'rbp_motif_importance',
 }
 
 rbp_log_fn = C.CFUNCTYPE(None, C.c_int32, C.c_char_p, C.c_void_p)
@@ -329,4 +403,14 @@ PROTOTYPES = {
     'rbp_model_meta_set_encoding': (C.c_int32, [C.c_void_p, C.POINTER(rbp_dataset_options)]),
     'rbp_dataset_options_from_model': (C.c_int32, [C.POINTER(rbp_dataset_options), C.c_void_p]),
     'rbp_model_file_format': (C.c_int32, [C.c_void_p]),
+    'rbp_motif_options_init': (C.c_int32, [C.POINTER(rbp_motif_options), C.c_uint32]),
+    'rbp_motifs_discover': (C.c_int32, [C.POINTER(C.POINTER(rbp_motif_set)), C.c_void_p, C.c_void_p, C.POINTER(C.c_size_t), C.c_size_t, C.POINTER(rbp_motif_options)]),
+    'rbp_motif_set_create': (C.c_int32, [C.POINTER(C.POINTER(rbp_motif_set))]),
+    'rbp_motif_set_add': (C.c_int32, [C.POINTER(rbp_motif_set), C.c_char_p, C.POINTER(C.c_float), C.c_int32, C.c_int32]),
+    'rbp_motif_set_free': (None, [C.POINTER(rbp_motif_set)]),
+    'rbp_motif_consensus': (C.c_int32, [C.POINTER(rbp_motif), C.c_char_p, C.c_size_t]),
+    'rbp_motif_compare': (C.c_int32, [C.POINTER(rbp_motif), C.POINTER(rbp_motif), C.POINTER(rbp_motif_match)]),
+    'rbp_motif_best_match': (C.c_int32, [C.POINTER(rbp_motif), C.POINTER(rbp_motif_set), C.POINTER(C.c_int32), C.POINTER(rbp_motif_match)]),
+    'rbp_motif_write_meme': (C.c_int32, [C.POINTER(rbp_motif_set), C.c_char_p]),
+    'rbp_motif_read_meme': (C.c_int32, [C.POINTER(C.POINTER(rbp_motif_set)), C.c_char_p]),
 }

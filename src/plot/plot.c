@@ -103,7 +103,7 @@ static const rbp__rgb PALETTE[10] = {
 };
 
 /* The usual sequence-logo colours, slightly darkened so letters stay readable on white. */
-static rbp__rgb nucleotide_color(char ch, rbp__rgb other)
+rbp__rgb rbp__nucleotide_color(char ch, rbp__rgb other)
 {
     switch (ch) {
     case 'A': case 'a': return (rbp__rgb){16, 150, 72};
@@ -369,13 +369,7 @@ static int numbered(int i, int first, int step, int cell, int need)
 
 /* ------------------------------------------------------------------ output files */
 
-/* Pictures are written through rbp_atomic_file: a reader never sees half a PNG. */
-typedef struct outfile {
-    FILE *f; /* the stream of af */
-    rbp_atomic_file *af;
-} outfile;
-
-static rbp_status out_open(outfile *o, const char *fn, const char *path)
+static rbp_status out_open(rbp__outfile *o, const char *fn, const char *path)
 {
     rbp_status st = rbp_atomic_file_open(&o->af, path);
     if (st != RBP_OK)
@@ -384,14 +378,14 @@ static rbp_status out_open(outfile *o, const char *fn, const char *path)
     return RBP_OK;
 }
 
-static void out_abort(outfile *o)
+static void out_abort(rbp__outfile *o)
 {
     rbp_atomic_file_abort(o->af);
     o->af = NULL;
     o->f = NULL;
 }
 
-static rbp_status out_commit(outfile *o, const char *fn)
+static rbp_status out_commit(rbp__outfile *o, const char *fn)
 {
     rbp_status st = rbp_atomic_file_commit(o->af);
     o->af = NULL;
@@ -400,7 +394,7 @@ static rbp_status out_commit(outfile *o, const char *fn)
 }
 
 /* Largest picture we agree to draw: 16384 px a side, 64 M pixels (192 MiB of RGB). */
-static rbp_status check_size(const char *fn, long long w, long long h)
+rbp_status rbp__plot_check_size(const char *fn, long long w, long long h)
 {
     if (w > 16384 || h > 16384 || w * h > (64ll << 20))
         return rbp__set_error(RBP_ERR_INVALID_ARG,
@@ -521,7 +515,7 @@ static void heat_style_init(heat_style *s, rbp__heat_geom *g, const rbp_plot_hea
     int title_h = o->title ? RBP__FONT_H * s->tfs + 10 : 0;
     g->grid_x = margin;
     g->grid_y = margin + title_h;
-    /* 64-bit sums: absurd sizes must reach check_size() as large numbers, not overflow */
+    /* 64-bit sums: absurd sizes must reach rbp__plot_check_size() as large numbers, not overflow */
     long long grid_w = (long long)g->grid_cols * g->panel_w + (long long)(g->grid_cols - 1) * g->gap;
     long long grid_h = (long long)gr * g->panel_h + (long long)(gr - 1) * g->gap;
     if (grid_w > INT_MAX / 2)
@@ -622,7 +616,7 @@ static void draw_bars(rbp__canvas *cv, const float *v, const char *letters, int 
         if (!isfinite(v[i]))
             continue;
         double bh = fabs((double)v[i]) * scale;
-        rbp__rgb c = nucleotide_color(letters ? letters[i] : 0, BAR);
+        rbp__rgb c = rbp__nucleotide_color(letters ? letters[i] : 0, BAR);
         rbp__cv_rect(cv, x + (double)i * cell, v[i] >= 0 ? base - bh : base, bw, bh, c);
     }
     rbp__cv_rect(cv, x, fmin(floor(base), y + h - 1), (double)n * cell, 1, GREY);
@@ -687,7 +681,7 @@ static void draw_panel(rbp__canvas *cv, const rbp__heat_geom *g, const heat_styl
         double ty = y0 + r * cell + 0.5 * (cell - cap);
         if (s->row_letters) {
             char l[2] = {o->row_labels[r], 0};
-            rbp__cv_text(cv, x0 - 3, ty, l, fs, RBP__ALIGN_RIGHT, 0, nucleotide_color(l[0], DARK));
+            rbp__cv_text(cv, x0 - 3, ty, l, fs, RBP__ALIGN_RIGHT, 0, rbp__nucleotide_color(l[0], DARK));
         }
         if (numbered(r, o->first_position, s->step, cell, need_y)) {
             /* no tick mark: "12-A" would read as a label; the number is centred on its row */
@@ -719,7 +713,7 @@ static void draw_panel(rbp__canvas *cv, const rbp__heat_geom *g, const heat_styl
     if (s->col_letters) {
         for (int c = 0; c < cols; c++) {
             char l[2] = {o->col_labels[c], 0};
-            rbp__cv_text(cv, x0 + (c + 0.5) * cell, y, l, fs, RBP__ALIGN_CENTER, 0, nucleotide_color(l[0], DARK));
+            rbp__cv_text(cv, x0 + (c + 0.5) * cell, y, l, fs, RBP__ALIGN_CENTER, 0, rbp__nucleotide_color(l[0], DARK));
         }
         y += LH + 2;
     }
@@ -749,32 +743,30 @@ static void draw_colorbar(rbp__canvas *cv, const rbp__heat_geom *g, const heat_s
                      fs, RBP__ALIGN_CENTER, 1, BLACK);
 }
 
-enum { FMT_PNG = 0, FMT_SVG = 1 };
-
 /* Open the output, set up the canvas of the given size; on success the caller draws and
- * then calls finish(). */
-static rbp_status begin(rbp__canvas *cv, outfile *o, int fmt, const char *fn, const char *path, int w, int h,
+ * then calls rbp__plot_finish(). */
+rbp_status rbp__plot_begin(rbp__canvas *cv, rbp__outfile *o, int fmt, const char *fn, const char *path, int w, int h,
                         const char *title)
 {
     memset(cv, 0, sizeof *cv);
     o->f = NULL;
     o->af = NULL;
-    if (fmt == FMT_PNG)
+    if (fmt == RBP__FMT_PNG)
         RBP_TRY(rbp__raster_init(cv, w, h, WHITE));
     rbp_status st = out_open(o, fn, path);
     if (st != RBP_OK) {
         rbp__raster_free(cv);
         return st;
     }
-    if (fmt == FMT_SVG)
+    if (fmt == RBP__FMT_SVG)
         rbp__svg_begin(cv, o->f, w, h, title);
     return RBP_OK;
 }
 
-static rbp_status finish(rbp__canvas *cv, outfile *o, int fmt, const char *fn, const char *path, const char *title)
+rbp_status rbp__plot_finish(rbp__canvas *cv, rbp__outfile *o, int fmt, const char *fn, const char *path, const char *title)
 {
     rbp_status st = RBP_OK;
-    if (fmt == FMT_PNG) {
+    if (fmt == RBP__FMT_PNG) {
         st = rbp__png_write(o->f, cv, title, fn, path);
         rbp__raster_free(cv);
     } else {
@@ -806,7 +798,7 @@ static rbp_status heatmaps(int fmt, const char *fn, const char *path, const floa
     }
     RBP_TRY(check_heat_opts(fn, opts, rows, cols));
     if (rows > 16384 || cols > 16384)
-        return check_size(fn, (long long)cols, (long long)rows);
+        return rbp__plot_check_size(fn, (long long)cols, (long long)rows);
     size_t per = (size_t)rows * (size_t)cols, total = per * (size_t)n_panels;
     if (per > SIZE_MAX / (size_t)n_panels)
         return rbp__set_error(RBP_ERR_INVALID_ARG, "%s: n_panels * rows * cols overflows", fn);
@@ -818,11 +810,11 @@ static rbp_status heatmaps(int fmt, const char *fn, const char *path, const floa
     rbp__heat_geom g;
     heat_style s;
     heat_style_init(&s, &g, opts, drawn, !single, rows, cols, 0.0, 1.0);
-    RBP_TRY(check_size(fn, g.width, g.height));
+    RBP_TRY(rbp__plot_check_size(fn, g.width, g.height));
     double lo, hi;
     color_range(opts, matrices, total, &lo, &hi);
     heat_style_init(&s, &g, opts, drawn, !single, rows, cols, lo, hi);
-    RBP_TRY(check_size(fn, g.width, g.height));
+    RBP_TRY(rbp__plot_check_size(fn, g.width, g.height));
 
     float *mean = NULL;
     if (drawn > n_panels) {
@@ -839,8 +831,8 @@ static rbp_status heatmaps(int fmt, const char *fn, const char *path, const floa
     }
 
     rbp__canvas cv;
-    outfile out;
-    rbp_status st = begin(&cv, &out, fmt, fn, path, g.width, g.height, opts->title);
+    rbp__outfile out;
+    rbp_status st = rbp__plot_begin(&cv, &out, fmt, fn, path, g.width, g.height, opts->title);
     if (st != RBP_OK) {
         free(mean);
         return st;
@@ -865,31 +857,31 @@ static rbp_status heatmaps(int fmt, const char *fn, const char *path, const floa
     }
     draw_colorbar(&cv, &g, &s, opts, lo, hi);
     free(mean);
-    return finish(&cv, &out, fmt, fn, path, opts->title);
+    return rbp__plot_finish(&cv, &out, fmt, fn, path, opts->title);
 }
 
 rbp_status rbp_plot_heatmap_png(const char *path, const float *matrix, int32_t rows, int32_t cols,
                                 const rbp_plot_heatmap_opts *opts)
 {
-    return heatmaps(FMT_PNG, "rbp_plot_heatmap_png", path, matrix, 1, rows, cols, opts, 1);
+    return heatmaps(RBP__FMT_PNG, "rbp_plot_heatmap_png", path, matrix, 1, rows, cols, opts, 1);
 }
 
 rbp_status rbp_plot_heatmap_svg(const char *path, const float *matrix, int32_t rows, int32_t cols,
                                 const rbp_plot_heatmap_opts *opts)
 {
-    return heatmaps(FMT_SVG, "rbp_plot_heatmap_svg", path, matrix, 1, rows, cols, opts, 1);
+    return heatmaps(RBP__FMT_SVG, "rbp_plot_heatmap_svg", path, matrix, 1, rows, cols, opts, 1);
 }
 
 rbp_status rbp_plot_heatmaps_png(const char *path, const float *matrices, int32_t n_panels, int32_t rows,
                                  int32_t cols, const rbp_plot_heatmap_opts *opts)
 {
-    return heatmaps(FMT_PNG, "rbp_plot_heatmaps_png", path, matrices, n_panels, rows, cols, opts, 0);
+    return heatmaps(RBP__FMT_PNG, "rbp_plot_heatmaps_png", path, matrices, n_panels, rows, cols, opts, 0);
 }
 
 rbp_status rbp_plot_heatmaps_svg(const char *path, const float *matrices, int32_t n_panels, int32_t rows,
                                  int32_t cols, const rbp_plot_heatmap_opts *opts)
 {
-    return heatmaps(FMT_SVG, "rbp_plot_heatmaps_svg", path, matrices, n_panels, rows, cols, opts, 0);
+    return heatmaps(RBP__FMT_SVG, "rbp_plot_heatmaps_svg", path, matrices, n_panels, rows, cols, opts, 0);
 }
 
 /* ================================================================== importance tracks */
@@ -961,11 +953,11 @@ static rbp_status track(int fmt, const char *fn, const char *path, const float *
     long long width = ax_x + pw + num_w / 2 + margin + 4, height = ax_y + H + below + margin;
     if (o->title && width < 2 * margin + rbp__text_width(o->title, tfs))
         width = 2 * margin + rbp__text_width(o->title, tfs);
-    RBP_TRY(check_size(fn, width, height));
+    RBP_TRY(rbp__plot_check_size(fn, width, height));
 
     rbp__canvas cv;
-    outfile out;
-    RBP_TRY(begin(&cv, &out, fmt, fn, path, (int)width, (int)height, o->title));
+    rbp__outfile out;
+    RBP_TRY(rbp__plot_begin(&cv, &out, fmt, fn, path, (int)width, (int)height, o->title));
     if (o->title)
         rbp__cv_text(&cv, margin, margin, o->title, tfs, RBP__ALIGN_LEFT, 0, BLACK);
 
@@ -993,7 +985,7 @@ static rbp_status track(int fmt, const char *fn, const char *path, const float *
                 continue;
             double gh = fabs((double)values[i]) * scale;
             rbp__cv_glyph(&cv, (unsigned char)seq[i], ax_x + (double)i * cell, values[i] >= 0 ? base - gh : base, gw,
-                          gh, values[i] < 0, nucleotide_color(seq[i], DARK));
+                          gh, values[i] < 0, rbp__nucleotide_color(seq[i], DARK));
         }
         rbp__cv_rect(&cv, ax_x, fmin(floor(base), ax_y + H - 1), pw, 1, GREY);
     }
@@ -1002,26 +994,26 @@ static rbp_status track(int fmt, const char *fn, const char *path, const float *
     if (letters) {
         for (int i = 0; i < n; i++) {
             char l[2] = {seq[i], 0};
-            rbp__cv_text(&cv, ax_x + (i + 0.5) * cell, y, l, fs, RBP__ALIGN_CENTER, 0, nucleotide_color(l[0], DARK));
+            rbp__cv_text(&cv, ax_x + (i + 0.5) * cell, y, l, fs, RBP__ALIGN_CENTER, 0, rbp__nucleotide_color(l[0], DARK));
         }
         y += LH + 2;
     }
     col_numbers(&cv, fs, num_w, step, o->first_position, n, ax_x, y, cell);
     y += 4 + LH + 2;
     rbp__cv_text(&cv, ax_x + 0.5 * pw, y + 3, x_title, fs, RBP__ALIGN_CENTER, 0, BLACK);
-    return finish(&cv, &out, fmt, fn, path, o->title);
+    return rbp__plot_finish(&cv, &out, fmt, fn, path, o->title);
 }
 
 rbp_status rbp_plot_track_png(const char *path, const float *values, const char *sequence, int32_t n,
                               const rbp_plot_track_opts *opts)
 {
-    return track(FMT_PNG, "rbp_plot_track_png", path, values, sequence, n, opts);
+    return track(RBP__FMT_PNG, "rbp_plot_track_png", path, values, sequence, n, opts);
 }
 
 rbp_status rbp_plot_track_svg(const char *path, const float *values, const char *sequence, int32_t n,
                               const rbp_plot_track_opts *opts)
 {
-    return track(FMT_SVG, "rbp_plot_track_svg", path, values, sequence, n, opts);
+    return track(RBP__FMT_SVG, "rbp_plot_track_svg", path, values, sequence, n, opts);
 }
 
 /* ================================================================== curves */
@@ -1159,7 +1151,7 @@ static rbp_status curves(int fmt, const char *fn, const char *path, const rbp_pl
     long long height = (long long)(a.y0 + a.h) + 4 + 3 + LH + (o->x_title ? 8 + LH : 0) + margin;
     if (o->title && width < 2 * margin + rbp__text_width(o->title, tfs))
         width = 2 * margin + rbp__text_width(o->title, tfs);
-    RBP_TRY(check_size(fn, width, height));
+    RBP_TRY(rbp__plot_check_size(fn, width, height));
 
     /* One buffer for the pixel coordinates of the longest series (steps double the points). */
     size_t cap_pts = 2 * (maxn ? maxn : 1);
@@ -1205,8 +1197,8 @@ static rbp_status curves(int fmt, const char *fn, const char *path, const rbp_pl
     }
 
     rbp__canvas cv;
-    outfile out;
-    rbp_status st = begin(&cv, &out, fmt, fn, path, (int)width, (int)height, o->title);
+    rbp__outfile out;
+    rbp_status st = rbp__plot_begin(&cv, &out, fmt, fn, path, (int)width, (int)height, o->title);
     if (st != RBP_OK) {
         free(buf);
         return st;
@@ -1271,17 +1263,17 @@ static rbp_status curves(int fmt, const char *fn, const char *path, const rbp_pl
         }
     }
     free(buf);
-    return finish(&cv, &out, fmt, fn, path, o->title);
+    return rbp__plot_finish(&cv, &out, fmt, fn, path, o->title);
 }
 
 rbp_status rbp_plot_curves_png(const char *path, const rbp_plot_series *series, int32_t n_series,
                                const rbp_plot_curve_opts *opts)
 {
-    return curves(FMT_PNG, "rbp_plot_curves_png", path, series, n_series, opts);
+    return curves(RBP__FMT_PNG, "rbp_plot_curves_png", path, series, n_series, opts);
 }
 
 rbp_status rbp_plot_curves_svg(const char *path, const rbp_plot_series *series, int32_t n_series,
                                const rbp_plot_curve_opts *opts)
 {
-    return curves(FMT_SVG, "rbp_plot_curves_svg", path, series, n_series, opts);
+    return curves(RBP__FMT_SVG, "rbp_plot_curves_svg", path, series, n_series, opts);
 }

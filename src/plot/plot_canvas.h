@@ -14,6 +14,7 @@
 #include <stdio.h>
 
 #include "core/internal.h" /* for RBP_CHECK / RBP_TRY only: they expand to rbp_set_error */
+#include "rbpattn/atomic_file.h"
 #include "rbpattn/plot.h"
 
 /* librbpattn-plot is built on the public API of librbpattn (whose rbp__ internals are hidden
@@ -123,6 +124,28 @@ void rbp__svg_clip_end(rbp__canvas *cv);
 /* Open / close a group; used to put the heatmap cells of a panel in <g class="cells">. */
 void rbp__svg_group_begin(rbp__canvas *cv, const char *cls);
 void rbp__svg_group_end(rbp__canvas *cv);
+
+/* ------------------------------------------------------------------ figures (plot.c) */
+
+/* Shared by the figure files (plot.c, logo.c): output through rbp_atomic_file (a reader never
+ * sees half a picture), the size limit, the nucleotide colours. */
+enum { RBP__FMT_PNG = 0, RBP__FMT_SVG = 1 };
+
+typedef struct rbp__outfile {
+    FILE *f; /* the stream of af */
+    rbp_atomic_file *af;
+} rbp__outfile;
+
+/* Open the output for format `fmt` and set up a canvas of w x h; the caller draws, then calls
+ * rbp__plot_finish (which writes, commits and frees). `fn` names the caller in errors. */
+rbp_status rbp__plot_begin(rbp__canvas *cv, rbp__outfile *o, int fmt, const char *fn, const char *path, int w, int h,
+                           const char *title);
+rbp_status rbp__plot_finish(rbp__canvas *cv, rbp__outfile *o, int fmt, const char *fn, const char *path,
+                            const char *title);
+/* RBP_ERR_INVALID_ARG beyond 16384 px a side or 64 M pixels. */
+rbp_status rbp__plot_check_size(const char *fn, long long w, long long h);
+/* The saliency track's letter colours: A green, C blue, G orange, U/T red; `other` otherwise. */
+rbp__rgb rbp__nucleotide_color(char ch, rbp__rgb other);
 
 /* ------------------------------------------------------------------ layout (plot.c) */
 
