@@ -62,7 +62,8 @@ typedef struct rbp_scan_options {
 RBP_API rbp_status rbp_scan_options_init(rbp_scan_options *opt, uint32_t version);
 
 /* A peak in sequence positions (0-based, half-open [start, end)): `score` is the highest
- * track value in it and `summit` its first position. */
+ * track value in it and `summit` the middle of the first run of consecutive positions holding
+ * that value (rounded down): under max reduction, the centre of the best window. */
 typedef struct rbp_scan_peak {
     int64_t start, end, summit;
     float score;

@@ -40,6 +40,7 @@ struct rbp_scanner {
     int in_peak;
     rbp_scan_peak peak;
     int64_t last_above;
+    int64_t summit_lo, summit_hi; /* first run of positions at the peak's maximum */
 };
 
 /* The input geometry of a model: its window length. Kept in one place so that it can come
@@ -178,7 +179,10 @@ static rbp_status emit_peak(rbp_scanner *sc)
     return RBP_OK;
 }
 
-/* Peak calling over final values of positions first .. first + n - 1. */
+/* Peak calling over final values of positions first .. first + n - 1. The summit is the middle
+ * of the first run of positions holding the peak's maximum: under max reduction that run is
+ * the best window's span (where no better window overlaps), so its middle is the window's
+ * centre rather than its first position. */
 static rbp_status call_peaks(rbp_scanner *sc, int64_t first, const float *v, size_t n)
 {
     const float thr = sc->opt.peak_threshold;
@@ -187,15 +191,16 @@ static rbp_status call_peaks(rbp_scanner *sc, int64_t first, const float *v, siz
         if (v[i] >= thr) {
             if (sc->in_peak && p - sc->last_above - 1 > sc->opt.peak_merge)
                 RBP_TRY(emit_peak(sc));
-            if (!sc->in_peak) {
+            if (!sc->in_peak || v[i] > sc->peak.score) {
+                if (!sc->in_peak)
+                    sc->peak.start = p;
                 sc->in_peak = 1;
-                sc->peak.start = p;
-                sc->peak.summit = p;
                 sc->peak.score = v[i];
-            } else if (v[i] > sc->peak.score) {
-                sc->peak.score = v[i];
-                sc->peak.summit = p;
+                sc->summit_lo = sc->summit_hi = p;
+            } else if (v[i] == sc->peak.score && sc->summit_hi == p - 1) {
+                sc->summit_hi = p;
             }
+            sc->peak.summit = sc->summit_lo + (sc->summit_hi - sc->summit_lo) / 2;
             sc->last_above = p;
             sc->peak.end = p + 1;
         } else if (sc->in_peak && p - sc->last_above > sc->opt.peak_merge) {
