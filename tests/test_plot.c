@@ -592,10 +592,18 @@ static void test_heatmap_svg(void **state)
     o.add_mean = 0;
     o.col_labels = "ACGUA";
     o.track_style = RBP_PLOT_TRACK_LOGO;
+    o.first_position = 7;
     assert_int_equal(rbp_plot_heatmap_svg(path, m, R, C, &o), RBP_OK);
     svg = slurp(path);
     assert_xml_ok(svg, &st);
     assert_int_equal(st.paths, 3); /* -1, 2 and 0.5; 0 and NaN draw nothing */
+    const long texts_numbered = st.texts;
+    free(svg);
+    o.hide_row_numbers = 1; /* rows that are not positions: R fewer numbers */
+    assert_int_equal(rbp_plot_heatmap_svg(path, m, R, C, &o), RBP_OK);
+    svg = slurp(path);
+    assert_xml_ok(svg, &st);
+    assert_true(st.texts < texts_numbered);
     free(svg);
     assert_int_equal(rbp_plot_heatmap_png(rbp_test_path("mutmap.png"), m, R, C, &o), RBP_OK);
     o.col_labels = NULL;

@@ -61,6 +61,8 @@ typedef struct rbp_plot_heatmap_opts {
     int32_t track_style;      /* how `track` is drawn: RBP_PLOT_TRACK_BARS, or RBP_PLOT_TRACK_LOGO
                                  (the col_labels letters stretched to the values, as DeepBind's
                                  mutation maps; needs col_labels) [BARS] */
+    int32_t hide_row_numbers; /* 1: no position numbers on the rows (rows that are not positions,
+                                 e.g. the substitutions of a mutation map) [0] */
 } rbp_plot_heatmap_opts;
 
 /* Fill `opts` with the defaults above. RBP_ERR_INVALID_ARG for NULL or an unknown version. */

@@ -499,7 +499,7 @@ static void heat_style_init(heat_style *s, rbp__heat_geom *g, const rbp_plot_hea
 
     /* panel */
     int y_title_w = o->row_title ? LH + 6 : 0;
-    int row_num_w = s->num_w + 6; /* number and its gap to the letters */
+    int row_num_w = o->hide_row_numbers ? 0 : s->num_w + 6; /* number and its gap to the letters */
     int row_let_w = s->row_letters ? A + 3 : 0;
     g->mx = y_title_w + row_num_w + row_let_w;
     g->my = s->title_h;
@@ -710,7 +710,7 @@ static void draw_panel(rbp__canvas *cv, const rbp__heat_geom *g, const heat_styl
             char l[2] = {o->row_labels[r], 0};
             rbp__cv_text(cv, x0 - 3, ty, l, fs, RBP__ALIGN_RIGHT, 0, nucleotide_color(l[0], DARK));
         }
-        if (numbered(r, o->first_position, s->step, cell, need_y)) {
+        if (!o->hide_row_numbers && numbered(r, o->first_position, s->step, cell, need_y)) {
             /* no tick mark: "12-A" would read as a label; the number is centred on its row */
             double nx = x0 - (s->row_letters ? A + 3 : 0);
             snprintf(buf, sizeof buf, "%d", o->first_position + r);
