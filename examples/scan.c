@@ -334,7 +334,7 @@ int main(int argc, char **argv)
     args a;
     memset(&a, 0, sizeof a);
     a.threads = 1;
-    a.batch = 256;
+    a.batch = 64;
     a.chunk = 4096;
     a.threshold = NAN;
 
@@ -368,7 +368,7 @@ int main(int argc, char **argv)
         {"windows", 0, CLI_OPT_STRING, &a.windows, "FILE", "TSV of every window: chrom, start, end, strand, score",
          CLI_RANGE_NONE, NULL, 0},
         CLI_SECTION("Performance"),
-        {"batch", 'b', CLI_OPT_INT, &a.batch, "N", "windows per forward pass (default 256)", 1, 1 << 20, NULL, 0},
+        {"batch", 'b', CLI_OPT_INT, &a.batch, "N", "windows per forward pass (default 64; memory per thread grows\nwith it)", 1, 1 << 20, NULL, 0},
         {"chunk", 0, CLI_OPT_INT, &a.chunk, "N", "windows scored per round, shared among threads (default 4096)", 1,
          1 << 24, NULL, 0},
         CLI_THREADS_OPTION(a.threads),

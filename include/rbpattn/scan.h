@@ -49,7 +49,8 @@ typedef struct rbp_scan_options {
     int32_t step;          /* window step in positions, 1..L (default 1) */
     int32_t reduce;        /* rbp_scan_reduce (default MAX) */
     int32_t logits;        /* 1: raw logits instead of probabilities / values (default 0) */
-    int32_t batch_size;    /* windows per forward pass (default 256) */
+    int32_t batch_size;    /* windows per forward pass (default 64: a session's workspace grows
+                              with its batch, ~0.5 MB per 101-nt window for a small model) */
     int32_t chunk_windows; /* windows scored per round, shared out among the session's
                               threads; >= batch_size (default 4096) */
     float peak_threshold;  /* peaks: maximal runs of track values >= this (in the track's

@@ -65,7 +65,7 @@ rbp_status rbp_scan_options_init(rbp_scan_options *opt, uint32_t version)
     opt->version = RBP_SCAN_OPTIONS_VERSION;
     opt->step = 1;
     opt->reduce = RBP_SCAN_REDUCE_MAX;
-    opt->batch_size = 256;
+    opt->batch_size = 64;
     opt->chunk_windows = 4096;
     opt->peak_threshold = NAN;
     return RBP_OK;
