@@ -80,9 +80,15 @@ static void graph_put(scan_ctx *c, int64_t coord, float v)
     memcpy(c->r.value, s, sizeof s);
 }
 
+static void show_progress(scan_ctx *c, int force);
+static void check_interrupt(scan_ctx *c);
+
 static int on_track(void *ctx, int64_t first, const float *v, size_t n)
 {
     scan_ctx *c = ctx;
+    /* called after every round of windows: a long chromosome shows progress and stops on ^C */
+    check_interrupt(c);
+    show_progress(c, 0);
     if (c->g.strand == '-') {
         if (c->track_len + n > c->track_cap) {
             c->track_cap = (c->track_len + n) * 2;
@@ -172,13 +178,19 @@ static void scan_begin(scan_ctx *c, const seq_region *g)
     c->r.open = 0;
 }
 
-static void scan_feed(scan_ctx *c, const char *s, size_t n)
+/* ^C: the outputs' temporary files are removed at exit (cli_open_output), the old files stay. */
+static void check_interrupt(scan_ctx *c)
 {
     if (cli_interrupted()) {
         cli_progress_clear(&c->progress);
         fprintf(stderr, "%s: interrupted; no output written\n", cli_program());
         exit(CLI_EXIT_INTERRUPTED);
     }
+}
+
+static void scan_feed(scan_ctx *c, const char *s, size_t n)
+{
+    check_interrupt(c);
     rbp_status st = rbp_scanner_feed(c->sc, s, n);
     if (st != RBP_OK) {
         cli_progress_clear(&c->progress);
