@@ -22,6 +22,8 @@ train=$build/examples/rbpattn-train
 for p in "$bench" "$predict" "$train" /usr/bin/time; do
     [ -x "$p" ] || { echo "run_reader.sh: $p missing (build the project first)" >&2; exit 2; }
 done
+load_start=$(cut -d' ' -f1-3 /proc/loadavg)
+commit="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD 2>/dev/null || echo ' (+ local changes)')"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/rbp_reader_bench.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT INT TERM
 fa=$tmp/windows.fa
@@ -68,8 +70,8 @@ mkdir -p "$(dirname "$out")"
 {
     echo "# Streaming reader: $(date -u '+%Y-%m-%d %H:%M UTC')"
     echo
-    echo "- commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet 2>/dev/null || echo ' (+ local changes)')"
-    echo "- CPU: ${cpu:-unknown}, $(nproc) cores (shared VM; load average at the start: $(cut -d' ' -f1-3 /proc/loadavg))"
+    echo "- commit: $commit (at the start)"
+    echo "- CPU: ${cpu:-unknown}, $(nproc) cores (shared VM; load average at the start: $load_start, at the end: $(cut -d' ' -f1-3 /proc/loadavg))"
     echo "- input: $fa_bytes bytes of FASTA ($records windows of 101 nt, 60-column lines), on disk in \$TMPDIR"
     echo "- command: \`SIZE_MB=$size_mb RUNS=$runs THREADS=$threads GZ=$gz sh bench/run_reader.sh\`"
     echo

@@ -25,6 +25,7 @@
 typedef struct args {
     const char *model, *sequence, *id, *fasta, *ids, *outdir;
     int32_t first, layer, head, mean, truncate, no_case, no_png, no_svg, no_tsv, threads, quiet;
+    int32_t case_vp, force;
     double residual;
 } args;
 
@@ -170,10 +171,11 @@ int main(int argc, char **argv)
         {"first", 'n', CLI_OPT_INT, &a.first, "N", "with --fasta and no --ids: the first N records (default 1)", 1,
          100000, NULL, 0},
         {"truncate", 0, CLI_OPT_CHOICE, &a.truncate, NULL,
-         "which part of a sequence longer than the model to keep (default right)", CLI_RANGE_NONE,
+         "which part of a sequence longer than the model to keep (default: as\nin training)", CLI_RANGE_NONE,
          cli_truncate_names, 0},
         {"no-case-viewpoint", 0, CLI_OPT_FLAG, &a.no_case, NULL,
          "ignore letter case (else lowercase = context, UPPERCASE = viewpoint)", CLI_RANGE_NONE, NULL, 0},
+        CLI_MODEL_ENCODING_OPTIONS(a.case_vp, a.force),
         CLI_SECTION("What to draw"),
         {"layer", 'l', CLI_OPT_INT, &a.layer, "K", "layer to draw, 1-based (default: the last)", 1, 1024, NULL, 0},
         {"head", 0, CLI_OPT_INT, &a.head, "H", "draw only head H, 1-based (default: every head and their mean)", 1,
@@ -240,9 +242,7 @@ int main(int argc, char **argv)
     /* Encode the chosen records with the model's length; explain them one at a time. */
     rbp_dataset_options dopt;
     cli_check(rbp_dataset_options_init(&dopt, RBP_DATASET_OPTIONS_VERSION));
-    dopt.length = L;
-    dopt.truncate = a.truncate;
-    dopt.case_viewpoint = a.no_case ? 0 : 1;
+    cli_model_encoding(&dopt, model, a.model, opts);
     dopt.require_target = 0;
     records recs;
     memset(&recs, 0, sizeof recs);

@@ -25,6 +25,7 @@ typedef struct args {
     const char *model, *plots, *predictions, *json;
     double threshold, binarize;
     int32_t tsv, batch, threads, quiet; /* tsv: index into table_names */
+    int32_t case_vp, force;
 } args;
 
 int main(int argc, char **argv)
@@ -46,6 +47,7 @@ int main(int argc, char **argv)
         CLI_DATA_INPUT_OPTIONS(a.data, "data", "a labelled file of any format (see --format)"),
         CLI_SECTION("Reading"),
         CLI_DATA_COLUMN_OPTIONS(a.data),
+        CLI_MODEL_ENCODING_OPTIONS(a.case_vp, a.force),
         CLI_SECTION("Metrics and output"),
         {"threshold", 0, CLI_OPT_DOUBLE, &a.threshold, "X", "classification threshold for accuracy (default 0.5)",
          0.0, 1.0, NULL, 0},
@@ -89,11 +91,11 @@ int main(int argc, char **argv)
     cli_check(rbp_model_get_config(model, &cfg));
     rbp_session *session = NULL;
     cli_check(rbp_session_create(&session, model, NULL));
-    if (cfg.use_structure && a.data.structure_column == NULL)
-        cli_usage_error("%s uses a structure channel: give --structure-column NAME", a.model);
-
     rbp_dataset_options dopt;
     cli_data_options(&dopt, &a.data, cfg.seq_len);
+    cli_model_encoding(&dopt, model, a.model, opts);
+    if (cfg.use_structure && dopt.structure_column == NULL)
+        cli_usage_error("%s uses a structure channel: give --structure-column NAME", a.model);
     if (!cfg.use_structure)
         dopt.structure_column = NULL; /* the model would ignore it */
     rbp_dataset *ds = cli_data_load(&a.data, &dopt);

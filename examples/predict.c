@@ -27,6 +27,7 @@ static const int32_t format_values[] = {RBP_FORMAT_AUTO, RBP_FORMAT_FASTA, RBP_F
 typedef struct args {
     const char *model, *out, *sequence_column, *id_column, *structure_column;
     int32_t format, truncate, no_case, full_header, no_header, chunk, batch, max_length, threads, quiet;
+    int32_t case_vp, force;
 } args;
 
 /* One row; a tab or line break inside an id (CSV ids may hold them) would break the TSV. */
@@ -65,10 +66,11 @@ int main(int argc, char **argv)
         {"full-header", 0, CLI_OPT_FLAG, &a.full_header, NULL,
          "FASTA: the whole header line is the id (default: its first\nword, without a trailing ';' or ',')", CLI_RANGE_NONE, NULL, 0},
         {"truncate", 0, CLI_OPT_CHOICE, &a.truncate, NULL,
-         "which part of a sequence longer than the model to keep (default\nright = the start; center = around the viewpoint; as in training)",
+         "which part of a sequence longer than the model to keep (right = the\nstart, center = around the viewpoint; default: as in training)",
          CLI_RANGE_NONE, cli_truncate_names, 0},
         {"no-case-viewpoint", 0, CLI_OPT_FLAG, &a.no_case, NULL,
          "ignore letter case (else lowercase = context, UPPERCASE = viewpoint)", CLI_RANGE_NONE, NULL, 0},
+        CLI_MODEL_ENCODING_OPTIONS(a.case_vp, a.force),
         {"max-length", 0, CLI_OPT_INT, &a.max_length, "N", "reject a sequence longer than N (default 100000)", 1,
          INT32_MAX, NULL, 0},
         CLI_SECTION("Output and performance"),
@@ -115,23 +117,21 @@ int main(int argc, char **argv)
     sopt.n_threads = a.threads;
     rbp_session *session = NULL;
     cli_check(rbp_session_create(&session, model, &sopt));
-    if (cfg.use_structure && a.structure_column == NULL)
+    rbp_dataset_options dopt;
+    cli_check(rbp_dataset_options_init(&dopt, RBP_DATASET_OPTIONS_VERSION));
+    dopt.structure_column = a.structure_column;
+    cli_model_encoding(&dopt, model, a.model, opts); /* length, truncation, case: as trained */
+    if (cfg.use_structure && dopt.structure_column == NULL)
         cli_usage_error("%s uses a structure channel: give --structure-column NAME (CSV/TSV input)", a.model);
     if (!cfg.use_structure && a.structure_column != NULL)
         cli_usage_error("--structure-column: %s does not use structure", a.model);
 
     const char *out_path = a.out != NULL ? a.out : "-";
     const char *in_name = strcmp(pos[0], "-") == 0 ? "<stdin>" : pos[0];
-    rbp_dataset_options dopt;
-    cli_check(rbp_dataset_options_init(&dopt, RBP_DATASET_OPTIONS_VERSION));
     dopt.format = fmt;
-    dopt.length = cfg.seq_len;
-    dopt.truncate = a.truncate;
-    dopt.case_viewpoint = a.no_case ? 0 : 1;
     dopt.max_record_length = a.max_length;
     dopt.require_target = 0; /* unlabelled input; a label that is there is read and ignored */
     dopt.target_column = NULL;
-    dopt.structure_column = a.structure_column;
     dopt.id_column = a.id_column;
     dopt.fasta_full_header = a.full_header;
     if (a.sequence_column != NULL)
@@ -172,7 +172,9 @@ int main(int argc, char **argv)
         for (size_t i = 0; i < n; i++)
             write_row(out, rbp_dataset_id(chunk, i), pred[i]);
         int64_t longest = rbp_reader_longest(reader);
-        if (!warned_long && !cli_given(opts, "truncate") && !a.quiet && longest > cfg.seq_len) {
+        /* only a model that does not record its truncation (formats 1 and 2) can be misread */
+        if (!warned_long && !cli_given(opts, "truncate") && !a.quiet && longest > cfg.seq_len &&
+            rbp_model_meta_type(model, "encoding.truncate") == RBP_META_NONE) {
             cli_progress_clear(&progress);
             cli_warn("some sequences (up to %lld nt) are longer than the model (%d): their first %d nt are scored "
                      "(use --truncate as in training)",

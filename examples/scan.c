@@ -462,8 +462,8 @@ int main(int argc, char **argv)
         so.peak_threshold = (float)a.threshold;
         so.peak_merge = a.merge;
     }
-    rbp_scan_callbacks cb = {on_track, a.windows ? on_windows : NULL, a.peaks ? on_peak : NULL, &c};
-    cli_check(rbp_scanner_create(&c.sc, session, &so, &cb));
+    cli_check(rbp_scanner_create(&c.sc, session, &so, on_track, a.windows ? on_windows : NULL,
+                                 a.peaks ? on_peak : NULL, &c));
 
     /* outputs first: a directory that cannot be written fails before any work */
     if (a.out)

@@ -45,6 +45,7 @@ typedef struct args {
     int32_t threads;
     /* output */
     const char *save, *checkpoint, *resume, *json, *predictions;
+    cli_list meta; /* --meta KEY=VALUE */
     double binarize, threshold;
     int32_t quiet;
 } args;
@@ -231,6 +232,655 @@ static void check_resume_options(const args *a, const cli_option *opts, const rb
                         (double)c->dropout);
 }
 
+/* ---------------------------------------------------------------- command line */
+
+static void set_defaults(args *a, const rbp_model_config *mdef, const rbp_train_config *tdef)
+{
+    memset(a, 0, sizeof *a);
+    a->split = 0.66;
+    a->val_fraction = 0.0;
+    a->d_model = mdef->d_model;
+    a->heads = mdef->n_heads;
+    a->layers = mdef->n_layers;
+    a->d_ff = mdef->d_ff;
+    a->head_hidden = mdef->head_hidden;
+    a->dropout = f2d(mdef->dropout);
+    a->pooling = mdef->pooling;
+    a->epochs = tdef->epochs;
+    a->batch = tdef->batch_size;
+    a->eval_batch = tdef->eval_batch_size;
+    a->optimizer = tdef->optimizer;
+    a->lr = f2d(tdef->lr);
+    a->lr_scale = f2d(tdef->lr_scale);
+    a->beta2 = f2d(tdef->beta2);
+    a->schedule = tdef->schedule;
+    a->warmup = tdef->warmup_steps;
+    a->clip = f2d(tdef->clip_norm);
+    a->weight_decay = f2d(tdef->weight_decay);
+    a->patience = tdef->patience;
+    a->monitor = tdef->monitor;
+    a->seed = 1;
+    a->threads = 1;
+    a->binarize = NAN;
+    a->threshold = 0.5;
+}
+
+/* The option table (on the heap: it points into *a and lives as long as the program). */
+static cli_option *option_table(args *a)
+{
+    const cli_option opts[] = {
+        CLI_SECTION("Training data (one of)"),
+        CLI_DATA_INPUT_OPTIONS(a->data, "train", "a labelled file of any format (see --format)"),
+        CLI_SECTION("Reading"),
+        CLI_DATA_COLUMN_OPTIONS(a->data),
+        {"length", 'L', CLI_OPT_INT, &a->length, "N",
+         "model length: sequences are padded or truncated to N\n(default 0 = the longest training sequence)", 0,
+         1000000, NULL, 0},
+        CLI_SECTION("Test and validation"),
+        {"test", 0, CLI_OPT_STRING, &a->test, "FILE",
+         "test set, read like the training input (else a split, see --split)", CLI_RANGE_NONE, NULL, 0},
+        {"test-pos", 0, CLI_OPT_STRING, &a->test_pos, "FILE", "GraphProt test positives", CLI_RANGE_NONE, NULL, 0},
+        {"test-neg", 0, CLI_OPT_STRING, &a->test_neg, "FILE", "GraphProt test negatives", CLI_RANGE_NONE, NULL, 0},
+        {"test-affys", 0, CLI_OPT_STRING, &a->test_affys, "FILE", "RNAcompete affinities of the --test records",
+         CLI_RANGE_NONE, NULL, 0},
+        {"split", 0, CLI_OPT_DOUBLE, &a->split, "F",
+         "without a test file: train on this fraction, test on the rest\n(seeded, stratified; default 0.66 as in the study)",
+         0.01, 0.99, NULL, 0},
+        {"val-fraction", 0, CLI_OPT_DOUBLE, &a->val_fraction, "F",
+         "hold out this fraction of the training part for validation\n(per-epoch metrics, early stopping; default 0)",
+         0.0, 0.9, NULL, 0},
+        {"no-stratify", 0, CLI_OPT_FLAG, &a->no_stratify, NULL, "split at random without keeping the class balance",
+         CLI_RANGE_NONE, NULL, 0},
+        CLI_SECTION("Model"),
+        {"task", 0, CLI_OPT_CHOICE, &a->task, NULL,
+         "default auto: classification when every target is 0 or 1", CLI_RANGE_NONE, task_names, 0},
+        {"d-model", 'd', CLI_OPT_INT, &a->d_model, "N", "model width (default 64)", 1, 65536, NULL, 0},
+        {"heads", 0, CLI_OPT_INT, &a->heads, "N", "attention heads; must divide --d-model (default 4)", 1, 4096, NULL, 0},
+        {"layers", 0, CLI_OPT_INT, &a->layers, "N", "encoder layers (default 2)", 1, 1024, NULL, 0},
+        {"d-ff", 0, CLI_OPT_INT, &a->d_ff, "N", "feed-forward width (default 256)", 1, 1 << 20, NULL, 0},
+        {"head-hidden", 0, CLI_OPT_INT, &a->head_hidden, "N", "units of the dense head's hidden layer (default 64)",
+         1, 1 << 20, NULL, 0},
+        {"dropout", 0, CLI_OPT_DOUBLE, &a->dropout, "P", "dropout rate (default 0.1)", 0.0, 0.95, NULL, 0},
+        {"pre-norm", 0, CLI_OPT_FLAG, &a->pre_norm, NULL, "pre-norm layers (default post-norm, the study's)",
+         CLI_RANGE_NONE, NULL, 0},
+        {"gelu", 0, CLI_OPT_FLAG, &a->gelu, NULL, "GELU in the feed-forward layers (default ReLU)", CLI_RANGE_NONE,
+         NULL, 0},
+        {"pooling", 0, CLI_OPT_CHOICE, &a->pooling, NULL, "before the head (default flatten, the study's)",
+         CLI_RANGE_NONE, pooling_names, 0},
+        {"viewpoint", 0, CLI_OPT_FLAG, &a->viewpoint, NULL, "embed the viewpoint flag (UPPERCASE positions)",
+         CLI_RANGE_NONE, NULL, 0},
+        {"conv-kernel", 0, CLI_OPT_INT, &a->conv_kernel, "K",
+         "convolutional stem x + ReLU(Conv1d_K(x)) before the encoder; odd K in 3..31 (default 0: none)", 0, 31,
+         NULL, 0},
+        CLI_SECTION("Training"),
+        {"epochs", 'e', CLI_OPT_INT, &a->epochs, "N", "epochs (default 20; with --resume: the total)", 1, 1000000,
+         NULL, 0},
+        {"batch", 'b', CLI_OPT_INT, &a->batch, "N", "mini-batch size (default 64)", 1, 1 << 20, NULL, 0},
+        {"eval-batch", 0, CLI_OPT_INT, &a->eval_batch, "N", "batch size for evaluation (default 256)", 1, 1 << 20,
+         NULL, 0},
+        {"optimizer", 0, CLI_OPT_CHOICE, &a->optimizer, NULL, "default adam (beta 0.9/0.98, eps 1e-9, the study's)",
+         CLI_RANGE_NONE, optimizer_names, 0},
+        {"lr", 0, CLI_OPT_DOUBLE, &a->lr, "X", "peak learning rate of constant/cosine (default 1e-3)", 1e-12, 10.0,
+         NULL, 0},
+        {"lr-scale", 0, CLI_OPT_DOUBLE, &a->lr_scale, "X", "multiplier of the transformer schedule (default 1)",
+         1e-12, 1e6, NULL, 0},
+        {"schedule", 0, CLI_OPT_CHOICE, &a->schedule, NULL,
+         "learning-rate schedule (default transformer: d^-0.5 *\nmin(step^-0.5, step * warmup^-1.5))", CLI_RANGE_NONE,
+         schedule_names, 0},
+        {"warmup", 0, CLI_OPT_INT, &a->warmup, "N",
+         "warmup steps (default 4000 for the transformer schedule,\n0 for constant and cosine)", 0, INT32_MAX, NULL, 0},
+        {"beta2", 0, CLI_OPT_DOUBLE, &a->beta2, "X", "Adam beta2 (default 0.98)", 0.0, 0.999999, NULL, 0},
+        {"weight-decay", 0, CLI_OPT_DOUBLE, &a->weight_decay, "X", "AdamW decoupled weight decay (default 0.01)",
+         0.0, 10.0, NULL, 0},
+        {"clip", 0, CLI_OPT_DOUBLE, &a->clip, "X", "clip the gradient's global norm to X (default 0 = off)", 0.0,
+         1e30, NULL, 0},
+        {"pos-weight", 0, CLI_OPT_STRING, &a->pos_weight, "W|auto",
+         "loss weight of positives; auto = negatives/positives (default 1)", CLI_RANGE_NONE, NULL, 0},
+        {"patience", 0, CLI_OPT_INT, &a->patience, "N",
+         "stop after N epochs without improvement on the validation set\n(default 0 = off; needs --val-fraction)", 0,
+         1000000, NULL, 0},
+        {"monitor", 0, CLI_OPT_CHOICE, &a->monitor, NULL,
+         "validation value for early stopping and best weights\n(default loss)", CLI_RANGE_NONE, monitor_names, 0},
+        {"no-restore-best", 0, CLI_OPT_FLAG, &a->no_restore_best, NULL,
+         "keep the last epoch's weights (default: the best validation epoch's)", CLI_RANGE_NONE, NULL, 0},
+        {"seed", 's', CLI_OPT_U64, &a->seed, "N", "seed of the split, initialisation, shuffling and dropout (default 1)",
+         CLI_RANGE_NONE, NULL, 0},
+        CLI_THREADS_OPTION(a->threads),
+        CLI_SECTION("Output"),
+        {"save", 'o', CLI_OPT_STRING, &a->save, "FILE", "save the trained model (for rbpattn-predict/-eval)",
+         CLI_RANGE_NONE, NULL, 0},
+        {"meta", 0, CLI_OPT_LIST, &a->meta, "KEY=VALUE",
+         "store KEY=VALUE in the saved model's metadata (repeatable;\n"
+         "e.g. --meta protein=PUM2 --meta cell_line=HEK293; rbpattn-info shows it)",
+         CLI_RANGE_NONE, NULL, 0},
+        {"checkpoint", 0, CLI_OPT_STRING, &a->checkpoint, "FILE",
+         "save the trainer state after every epoch (to --resume from)", CLI_RANGE_NONE, NULL, 0},
+        {"resume", 0, CLI_OPT_STRING, &a->resume, "FILE",
+         "continue training from a --checkpoint file (model options are\ntaken from it)", CLI_RANGE_NONE, NULL, 0},
+        {"json", 0, CLI_OPT_STRING, &a->json, "FILE",
+         "write a JSON summary: configuration, per-epoch metrics, test\nmetrics, timings", CLI_RANGE_NONE, NULL, 0},
+        {"predictions", 0, CLI_OPT_STRING, &a->predictions, "FILE", "write test predictions as TSV (id, target, score)",
+         CLI_RANGE_NONE, NULL, 0},
+        {"threshold", 0, CLI_OPT_DOUBLE, &a->threshold, "X", "classification threshold for accuracy (default 0.5)",
+         0.0, 1.0, NULL, 0},
+        {"binarize-threshold", 0, CLI_OPT_DOUBLE, &a->binarize, "X",
+         "regression: also report AUC, AUPRC and accuracy with\ntarget > X as positive", CLI_RANGE_NONE, NULL, 0},
+        CLI_QUIET_OPTION(a->quiet),
+        CLI_END_OPTIONS,
+    };
+    cli_option *table = cli_xmalloc(sizeof opts);
+    memcpy(table, opts, sizeof opts);
+    return table;
+}
+
+static const cli_program_info program_info = {
+    "rbpattn-train [options] (--fasta|--csv|--tsv|--lines|--train FILE | --pos FILE --neg FILE)",
+    "Train a transformer encoder to predict RNA-binding-protein binding from sequence, then\n"
+    "report test metrics. Prints the training loss (and validation metrics) per epoch; the\n"
+    "progress bar shows on a terminal only. The saved model records how its inputs were read,\n"
+    "what it was trained on and its test metrics (rbpattn-info shows them).",
+    "  # RBP-31 FASTA with a separate test file\n"
+    "  rbpattn-train --fasta train.fa.gz --test test.fa.gz --epochs 10 --save pum2.rbp --meta protein=PUM2\n"
+    "  # the study's CSV, regression on RKA, 66/34 split, AUC/accuracy at RKA > 0\n"
+    "  rbpattn-train --csv data.csv --target-column RKA --split 0.66 --epochs 20 \\\n"
+    "      --binarize-threshold 0 --json run.json\n"
+    "  # GraphProt with early stopping on the validation AUC\n"
+    "  rbpattn-train --pos train.pos.fa --neg train.neg.fa --test-pos t.pos.fa --test-neg t.neg.fa \\\n"
+    "      --val-fraction 0.1 --patience 3 --monitor auc --viewpoint\n",
+    NULL,
+    0,
+};
+
+/* What the command line says beyond the raw options, checked before any file is touched. */
+typedef struct plan {
+    char train_desc[1024], test_desc[1024];
+    cli_data_args test_args;
+    int have_test;
+    float pos_weight;
+    int auto_pos_weight;
+} plan;
+
+/* Metadata keys that rbpattn-train writes itself: --meta cannot set them. */
+static int reserved_key(const char *key, size_t len)
+{
+    static const char *const prefixes[] = {"encoding.", "train.", "test.", "rbpattn."};
+    for (size_t i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++)
+        if (len >= strlen(prefixes[i]) && strncmp(key, prefixes[i], strlen(prefixes[i])) == 0)
+            return 1;
+    return (len == 4 && strncmp(key, "task", 4) == 0) || (len == 7 && strncmp(key, "created", 7) == 0);
+}
+
+static void check_command_line(const args *a, const cli_option *opts, plan *p)
+{
+    memset(p, 0, sizeof *p);
+    cli_data_describe(&a->data, "--train", p->train_desc, sizeof p->train_desc);
+    p->have_test = a->test != NULL || a->test_pos != NULL || a->test_neg != NULL;
+    if (p->have_test) {
+        p->test_args = test_data_args(a);
+        cli_data_describe(&p->test_args, "--test", p->test_desc, sizeof p->test_desc);
+    } else if (a->test_affys != NULL) {
+        cli_usage_error("--test-affys needs --test FILE");
+    }
+    if (p->have_test && cli_given(opts, "split"))
+        cli_usage_error("--split and --test exclude each other (the test set is given)");
+    if (a->patience > 0 && a->val_fraction <= 0)
+        cli_usage_error("--patience needs a validation set (--val-fraction F)");
+    p->pos_weight = 1.0f;
+    if (a->pos_weight != NULL) {
+        if (strcmp(a->pos_weight, "auto") == 0) {
+            p->auto_pos_weight = 1;
+        } else {
+            char *end = NULL;
+            double w = strtod(a->pos_weight, &end);
+            if (end == a->pos_weight || *end != '\0' || !(w > 0) || !isfinite(w))
+                cli_usage_error("option '--pos-weight': expected a positive number or 'auto', got '%s'", a->pos_weight);
+            p->pos_weight = (float)w;
+        }
+    }
+    for (int i = 0; i < a->meta.n; i++) {
+        const char *kv = a->meta.items[i], *eq = strchr(kv, '=');
+        if (eq == NULL || eq == kv)
+            cli_usage_error("option '--meta': expected KEY=VALUE, got '%s'", kv);
+        if (reserved_key(kv, (size_t)(eq - kv)))
+            cli_usage_error("option '--meta': key '%.*s' is written by rbpattn-train itself", (int)(eq - kv), kv);
+    }
+}
+
+/* ---------------------------------------------------------------- data */
+
+typedef struct data {
+    rbp_dataset *all, *train, *val, *test, *train_part;
+    rbp_dataset_options dopt; /* how the training input was read */
+    int32_t length;
+    int task, stratify;
+    double seconds;
+} data;
+
+static void load_data(const args *a, plan *p, const rbp_model_config *resumed, data *d)
+{
+    memset(d, 0, sizeof *d);
+    double t0 = cli_now();
+    cli_data_options(&d->dopt, &a->data, resumed != NULL ? resumed->seq_len : a->length);
+    d->all = cli_data_load(&a->data, &d->dopt);
+    d->length = rbp_dataset_length(d->all);
+    rbp_dataset *test_all = NULL;
+    if (p->have_test) {
+        rbp_dataset_options topt;
+        cli_data_options(&topt, &p->test_args, d->length);
+        test_all = cli_data_load(&p->test_args, &topt);
+    }
+
+    int task;
+    if (resumed != NULL)
+        task = resumed->task;
+    else if (a->task == 0)
+        task = cli_targets_binary(d->all) ? RBP_TASK_CLASSIFICATION : RBP_TASK_REGRESSION;
+    else
+        task = a->task == 1 ? RBP_TASK_CLASSIFICATION : RBP_TASK_REGRESSION;
+    if (task == RBP_TASK_CLASSIFICATION) {
+        const float *y = rbp_dataset_targets(d->all);
+        for (size_t i = 0; i < rbp_dataset_size(d->all); i++)
+            if (!(y[i] >= 0.0f && y[i] <= 1.0f))
+                cli_fail("classification needs targets in [0, 1], but record %zu ('%s') has %g; "
+                         "use --task regression", i + 1, rbp_dataset_id(d->all, i), (double)y[i]);
+    }
+    if (task == RBP_TASK_REGRESSION && p->auto_pos_weight)
+        cli_usage_error("--pos-weight applies to classification only");
+    if (a->monitor == RBP_MONITOR_VAL_AUC && task == RBP_TASK_REGRESSION)
+        cli_usage_error("--monitor auc needs a classification task");
+    d->task = task;
+    d->stratify = task == RBP_TASK_CLASSIFICATION && !a->no_stratify;
+
+    if (p->have_test) {
+        d->train_part = d->all;
+        d->test = test_all;
+        d->all = NULL;
+    } else {
+        split_two(d->all, a->split, a->seed, d->stratify, &d->train_part, &d->test, "--split");
+    }
+    if (a->val_fraction > 0) {
+        /* A different seed than the test split, so the two draws are independent. */
+        split_two(d->train_part, 1.0 - a->val_fraction, a->seed ^ 0x9e3779b97f4a7c15ULL, d->stratify, &d->train,
+                  &d->val, "--val-fraction");
+    } else {
+        d->train = d->train_part;
+        d->train_part = NULL;
+    }
+    d->seconds = cli_now() - t0;
+
+    if (p->auto_pos_weight) {
+        size_t np = rbp_dataset_count_positive(d->train), n = rbp_dataset_size(d->train);
+        if (np == 0 || np == n)
+            cli_fail("--pos-weight auto: the training set has %s", np == 0 ? "no positives" : "no negatives");
+        p->pos_weight = (float)((double)(n - np) / (double)np);
+    }
+}
+
+static void free_data(data *d)
+{
+    rbp_dataset_free(d->train);
+    rbp_dataset_free(d->val);
+    rbp_dataset_free(d->test);
+    rbp_dataset_free(d->train_part);
+    rbp_dataset_free(d->all);
+}
+
+/* 1 if some training record mixed lower- and uppercase, i.e. letter case marked a viewpoint
+ * (the reader then flags lowercase positions 0); otherwise case carried no information. */
+static int case_was_used(const rbp_dataset *ds)
+{
+    const uint8_t *mask = rbp_dataset_mask(ds), *vp = rbp_dataset_viewpoint(ds);
+    size_t n = rbp_dataset_size(ds) * (size_t)rbp_dataset_length(ds);
+    for (size_t i = 0; i < n; i++)
+        if (mask[i] && !vp[i])
+            return 1;
+    return 0;
+}
+
+/* ---------------------------------------------------------------- model and trainer */
+
+static rbp_model *create_model(const args *a, const data *d, rbp_model_config *mcfg)
+{
+    mcfg->seq_len = d->length;
+    mcfg->d_model = a->d_model;
+    mcfg->n_heads = a->heads;
+    mcfg->n_layers = a->layers;
+    mcfg->d_ff = a->d_ff;
+    mcfg->head_hidden = a->head_hidden;
+    mcfg->dropout = (float)a->dropout;
+    mcfg->task = d->task;
+    mcfg->norm = a->pre_norm ? RBP_NORM_PRE : RBP_NORM_POST;
+    mcfg->activation = a->gelu ? RBP_ACT_GELU : RBP_ACT_RELU;
+    mcfg->pooling = a->pooling;
+    mcfg->use_structure = rbp_dataset_has_structure(d->train);
+    mcfg->use_viewpoint = a->viewpoint;
+    mcfg->conv_kernel = a->conv_kernel;
+    mcfg->seed = a->seed;
+    const char *why = rbp_model_config_check(mcfg);
+    if (why != NULL)
+        cli_usage_error("invalid model configuration: %s", why);
+    rbp_model *model = NULL;
+    cli_check(rbp_model_create(&model, mcfg));
+    return model;
+}
+
+static rbp_train_config train_config(const args *a, const cli_option *opts, const rbp_train_config *tdef,
+                                     float pos_weight)
+{
+    rbp_train_config tcfg = *tdef;
+    tcfg.epochs = a->epochs;
+    tcfg.batch_size = a->batch;
+    tcfg.eval_batch_size = a->eval_batch;
+    tcfg.optimizer = a->optimizer;
+    tcfg.lr = (float)a->lr;
+    tcfg.lr_scale = (float)a->lr_scale;
+    tcfg.beta2 = (float)a->beta2;
+    tcfg.schedule = a->schedule;
+    /* The library's default warmup (4000 steps) belongs to the transformer schedule; a
+     * constant or cosine rate starts at once unless asked otherwise. */
+    tcfg.warmup_steps = a->schedule != RBP_SCHED_TRANSFORMER && !cli_given(opts, "warmup") ? 0 : a->warmup;
+    tcfg.clip_norm = (float)a->clip;
+    tcfg.weight_decay = (float)a->weight_decay;
+    tcfg.pos_weight = pos_weight;
+    tcfg.seed = a->seed;
+    tcfg.patience = a->patience;
+    tcfg.monitor = a->monitor;
+    tcfg.restore_best = !a->no_restore_best;
+    const char *why = rbp_train_config_check(&tcfg);
+    if (why != NULL)
+        cli_usage_error("invalid training configuration: %s", why);
+    return tcfg;
+}
+
+static void print_setup(const args *a, const plan *p, const data *d, const rbp_model_config *mcfg,
+                        const rbp_model *model, const rbp_train_config *tcfg, const rbp_trainer *trainer,
+                        int32_t first_epoch)
+{
+    char s1[128], s2[128], s3[128] = "";
+    describe_set(s1, sizeof s1, "train", d->train, d->task);
+    describe_set(s2, sizeof s2, "test", d->test, d->task);
+    if (d->val != NULL)
+        describe_set(s3, sizeof s3, ", validation", d->val, d->task);
+    printf("data: %s\n", p->train_desc);
+    if (p->have_test)
+        printf("test: %s\n", p->test_desc);
+    else
+        printf("test: %.0f%% of the data (seeded%s split)\n", 100.0 * (1.0 - a->split),
+               d->stratify ? " stratified" : "");
+    printf("sequences: %s%s, %s; length %d; %s\n", s1, s3, s2, d->length,
+           d->task == RBP_TASK_CLASSIFICATION ? "classification" : "regression");
+    char stem[32] = "";
+    if (mcfg->conv_kernel)
+        snprintf(stem, sizeof stem, "conv stem %d, ", (int)mcfg->conv_kernel);
+    printf("model: %sd_model %d, %d head%s, %d layer%s, d_ff %d, head %d, %s pooling, %s, %s%s%s; %zu parameters\n",
+           stem, mcfg->d_model, mcfg->n_heads, mcfg->n_heads == 1 ? "" : "s", mcfg->n_layers,
+           mcfg->n_layers == 1 ? "" : "s", mcfg->d_ff, mcfg->head_hidden, pooling_names[mcfg->pooling],
+           mcfg->norm == RBP_NORM_PRE ? "pre-norm" : "post-norm", mcfg->activation == RBP_ACT_GELU ? "gelu" : "relu",
+           mcfg->use_structure ? ", structure" : "", mcfg->use_viewpoint ? ", viewpoint" : "",
+           rbp_model_num_params(model));
+    printf("training: %d epoch%s, batch %d, %s, %s schedule", a->epochs, a->epochs == 1 ? "" : "s", a->batch,
+           optimizer_names[a->optimizer], schedule_names[a->schedule]);
+    if (a->schedule == RBP_SCHED_TRANSFORMER)
+        printf(" (warmup %d, scale %g)", a->warmup, a->lr_scale);
+    else
+        printf(" (lr %g, warmup %d)", a->lr, tcfg->warmup_steps);
+    if (d->task == RBP_TASK_CLASSIFICATION && tcfg->pos_weight != 1.0f)
+        printf(", pos-weight %.3g", (double)tcfg->pos_weight);
+    printf(", seed %llu, %d thread%s\n", (unsigned long long)a->seed, a->threads, a->threads == 1 ? "" : "s");
+    if (a->resume != NULL)
+        printf("resumed from %s after epoch %d (step %lld)\n", a->resume, first_epoch,
+               (long long)rbp_trainer_step_count(trainer));
+    fflush(stdout);
+}
+
+/* Train; returns how training ended ("completed" or "early_stopping"). Exits on failure and
+ * on ^C (CLI_EXIT_INTERRUPTED). */
+static const char *fit(const args *a, run *r, const data *d)
+{
+    const char *stopped = "completed";
+    if (r->first_epoch >= a->epochs) {
+        if (!a->quiet)
+            printf("already trained %d of %d epochs: nothing to train\n", r->first_epoch, a->epochs);
+        return stopped;
+    }
+    rbp_trainer *trainer = r->trainer;
+    rbp_status st = rbp_trainer_fit(trainer, d->train, d->val);
+    cli_progress_clear(&r->progress);
+    if (st == RBP_ERR_CANCELLED && r->callback_error[0] != '\0')
+        cli_fail("%s", r->callback_error);
+    if (st == RBP_ERR_CANCELLED && cli_interrupted()) {
+        fprintf(stderr, "%s: interrupted after %d completed epoch%s", cli_program(), rbp_trainer_epoch(trainer),
+                rbp_trainer_epoch(trainer) == 1 ? "" : "s");
+        if (a->checkpoint != NULL && rbp_trainer_epoch(trainer) > r->first_epoch)
+            fprintf(stderr, "; continue with --resume %s", a->checkpoint);
+        fputc('\n', stderr);
+        exit(CLI_EXIT_INTERRUPTED);
+    }
+    if (st != RBP_OK)
+        cli_fail_status(st);
+    if (rbp_trainer_epoch(trainer) < a->epochs) {
+        stopped = "early_stopping";
+        if (!a->quiet)
+            printf("early stopping after epoch %d (no improvement in %d epochs)\n", rbp_trainer_epoch(trainer),
+                   a->patience);
+    }
+    return stopped;
+}
+
+/* ---------------------------------------------------------------- metadata */
+
+/* A metadata write that cannot fail the run: a value the store refuses (a file name that is
+ * not UTF-8, say) is left out with a warning. */
+static void meta_check(rbp_status st, const char *key)
+{
+    if (st != RBP_OK)
+        cli_warn("metadata key '%s' not stored: %s", key, rbp_last_error());
+}
+
+/* The command line as one shell-quoted string, cut to the store's bound. */
+static char *command_line(int argc, char **argv)
+{
+    size_t cap = 1;
+    for (int i = 0; i < argc; i++)
+        cap += 4 * strlen(argv[i]) + 3;
+    char *s = cli_xmalloc(cap), *o = s;
+    for (int i = 0; i < argc; i++) {
+        const char *w = argv[i];
+        int plain = w[0] != '\0';
+        for (const char *c = w; *c && plain; c++)
+            plain = strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=:,+@%", *c) != NULL;
+        if (i > 0)
+            *o++ = ' ';
+        if (plain) {
+            o += sprintf(o, "%s", w);
+            continue;
+        }
+        *o++ = '\'';
+        for (const char *c = w; *c; c++) {
+            if (*c == '\'')
+                o += sprintf(o, "'\\''");
+            else
+                *o++ = *c;
+        }
+        *o++ = '\'';
+    }
+    *o = '\0';
+    if (strlen(s) > RBP_META_STRING_MAX) {
+        size_t cut = RBP_META_STRING_MAX - 3;
+        while (cut > 0 && ((unsigned char)s[cut] & 0xC0) == 0x80)
+            cut--; /* not inside a UTF-8 sequence */
+        memcpy(s + cut, "...", 4);
+    }
+    return s;
+}
+
+/* What the model records before training: how its inputs were read, what it is trained on, and
+ * the user's --meta keys (so that per-epoch checkpoints carry them too). */
+static void write_train_metadata(rbp_model *model, const args *a, const plan *p, const data *d, int argc,
+                                 char **argv)
+{
+    rbp_dataset_options enc = d->dopt;
+    enc.length = 0;
+    /* Case is recorded as used only when it marked something: a model trained on one-case
+     * records must not let soft-masked (lowercase) input move its window later. */
+    enc.case_viewpoint = d->dopt.case_viewpoint && case_was_used(d->train);
+    if (!rbp_dataset_has_structure(d->train))
+        enc.structure_column = NULL;
+    cli_check(rbp_model_meta_set_encoding(model, &enc));
+    char *cmd = command_line(argc, argv);
+    meta_check(rbp_model_meta_set_string(model, "train.command", cmd), "train.command");
+    free(cmd);
+    meta_check(rbp_model_meta_set_string(model, "train.data", p->train_desc), "train.data");
+    meta_check(rbp_model_meta_set_int(model, "train.records", (int64_t)rbp_dataset_size(d->train)), "train.records");
+    if (d->task == RBP_TASK_CLASSIFICATION)
+        meta_check(rbp_model_meta_set_int(model, "train.positives", (int64_t)rbp_dataset_count_positive(d->train)),
+                   "train.positives");
+    meta_check(rbp_model_meta_set_int(model, "train.validation_records", d->val ? (int64_t)rbp_dataset_size(d->val) : 0),
+               "train.validation_records");
+    meta_check(rbp_model_meta_set_int(model, "train.seed", (int64_t)a->seed), "train.seed");
+    for (int i = 0; i < a->meta.n; i++) {
+        const char *kv = a->meta.items[i], *eq = strchr(kv, '=');
+        char key[RBP_META_KEY_MAX + 1];
+        size_t klen = (size_t)(eq - kv);
+        if (klen > RBP_META_KEY_MAX)
+            cli_usage_error("option '--meta': key '%.*s...' is longer than %d characters", 20, kv, RBP_META_KEY_MAX);
+        memcpy(key, kv, klen);
+        key[klen] = '\0';
+        if (rbp_model_meta_set_string(model, key, eq + 1) != RBP_OK)
+            cli_usage_error("option '--meta': %s", rbp_last_error());
+    }
+}
+
+/* After the test: the test set and its metrics (those defined for the task). */
+static void write_test_metadata(rbp_model *model, const args *a, const plan *p, const cli_metrics *m,
+                                const char *stopped, const rbp_trainer *trainer)
+{
+    char split[64];
+    snprintf(split, sizeof split, "split: %.0f%% of the data", 100.0 * (1.0 - a->split));
+    meta_check(rbp_model_meta_set_string(model, "test.data", p->have_test ? p->test_desc : split), "test.data");
+    meta_check(rbp_model_meta_set_int(model, "test.records", (int64_t)m->n), "test.records");
+    if (m->task == RBP_TASK_CLASSIFICATION || m->binarized)
+        meta_check(rbp_model_meta_set_int(model, "test.positives", (int64_t)m->positives), "test.positives");
+    const struct {
+        const char *key;
+        double v;
+    } vals[] = {{"test.auc", m->auc},         {"test.auprc", m->auprc},       {"test.accuracy", m->accuracy},
+                {"test.log_loss", m->log_loss}, {"test.r2", m->r2},             {"test.pearson", m->pearson},
+                {"test.spearman", m->spearman}, {"test.mse", m->mse}};
+    for (size_t i = 0; i < sizeof vals / sizeof vals[0]; i++)
+        if (!isnan(vals[i].v))
+            meta_check(rbp_model_meta_set_double(model, vals[i].key, vals[i].v), vals[i].key);
+    meta_check(rbp_model_meta_set_int(model, "train.epochs", rbp_trainer_epoch(trainer)), "train.epochs");
+    meta_check(rbp_model_meta_set_string(model, "train.stopped", stopped), "train.stopped");
+}
+
+/* ---------------------------------------------------------------- JSON summary */
+
+typedef struct outcome {
+    const char *stopped;
+    const cli_metrics *test;
+    double t_start, t_fit, t_eval;
+} outcome;
+
+static void write_json(const args *a, const plan *p, const data *d, const rbp_model_config *mcfg,
+                       const rbp_model *model, const rbp_train_config *tcfg, const run *r, const outcome *o,
+                       int argc, char **argv)
+{
+    const int task = d->task;
+    FILE *fp = cli_open_output(a->json);
+    cli_json j;
+    cli_json_init(&j, fp);
+    cli_json_begin_object(&j, NULL);
+    cli_json_string(&j, "program", cli_program());
+    cli_json_string(&j, "version", rbp_version_string());
+    cli_json_begin_array(&j, "command");
+    for (int i = 0; i < argc; i++)
+        cli_json_string(&j, NULL, argv[i]);
+    cli_json_end_array(&j);
+    cli_json_begin_object(&j, "data");
+    cli_json_string(&j, "train_input", p->train_desc);
+    cli_json_string(&j, "test_input", p->have_test ? p->test_desc : NULL);
+    if (!p->have_test)
+        cli_json_number(&j, "split", a->split);
+    cli_json_number(&j, "val_fraction", a->val_fraction);
+    cli_json_bool(&j, "stratified", d->stratify);
+    cli_json_int(&j, "length", d->length);
+    cli_json_int(&j, "train", (int64_t)rbp_dataset_size(d->train));
+    cli_json_int(&j, "validation", d->val ? (int64_t)rbp_dataset_size(d->val) : 0);
+    cli_json_int(&j, "test", (int64_t)rbp_dataset_size(d->test));
+    if (task == RBP_TASK_CLASSIFICATION) {
+        cli_json_int(&j, "train_positives", (int64_t)rbp_dataset_count_positive(d->train));
+        cli_json_int(&j, "test_positives", (int64_t)rbp_dataset_count_positive(d->test));
+    }
+    cli_json_end_object(&j);
+    cli_json_string(&j, "task", task == RBP_TASK_CLASSIFICATION ? "classification" : "regression");
+    cli_json_begin_object(&j, "model");
+    cli_json_int(&j, "seq_len", mcfg->seq_len);
+    cli_json_int(&j, "d_model", mcfg->d_model);
+    cli_json_int(&j, "heads", mcfg->n_heads);
+    cli_json_int(&j, "layers", mcfg->n_layers);
+    cli_json_int(&j, "d_ff", mcfg->d_ff);
+    cli_json_int(&j, "head_hidden", mcfg->head_hidden);
+    cli_json_number(&j, "dropout", f2d(mcfg->dropout));
+    cli_json_string(&j, "norm", mcfg->norm == RBP_NORM_PRE ? "pre" : "post");
+    cli_json_string(&j, "activation", mcfg->activation == RBP_ACT_GELU ? "gelu" : "relu");
+    cli_json_string(&j, "pooling", pooling_names[mcfg->pooling]);
+    cli_json_bool(&j, "structure", mcfg->use_structure);
+    cli_json_bool(&j, "viewpoint", mcfg->use_viewpoint);
+    cli_json_int(&j, "conv_kernel", mcfg->conv_kernel);
+    cli_json_int(&j, "parameters", (int64_t)rbp_model_num_params(model));
+    cli_json_end_object(&j);
+    cli_json_begin_object(&j, "training");
+    cli_json_int(&j, "epochs", a->epochs);
+    cli_json_int(&j, "epochs_run", rbp_trainer_epoch(r->trainer));
+    cli_json_int(&j, "steps", rbp_trainer_step_count(r->trainer));
+    cli_json_int(&j, "batch", a->batch);
+    cli_json_string(&j, "optimizer", optimizer_names[a->optimizer]);
+    cli_json_string(&j, "schedule", schedule_names[a->schedule]);
+    cli_json_number(&j, "lr", a->lr);
+    cli_json_number(&j, "lr_scale", a->lr_scale);
+    cli_json_int(&j, "warmup", tcfg->warmup_steps);
+    cli_json_number(&j, "beta2", a->beta2);
+    cli_json_number(&j, "weight_decay", a->weight_decay);
+    cli_json_number(&j, "clip", a->clip);
+    cli_json_number(&j, "pos_weight", f2d(tcfg->pos_weight));
+    cli_json_int(&j, "patience", a->patience);
+    cli_json_string(&j, "monitor", monitor_names[a->monitor]);
+    cli_json_u64(&j, "seed", a->seed);
+    cli_json_int(&j, "threads", a->threads);
+    cli_json_string(&j, "resumed_from", a->resume);
+    cli_json_string(&j, "stopped", o->stopped);
+    cli_json_end_object(&j);
+    cli_json_begin_array(&j, "epochs");
+    for (size_t i = 0; i < r->n_history; i++) {
+        const rbp_epoch_info *e = &r->history[i];
+        cli_json_begin_object(&j, NULL);
+        cli_json_int(&j, "epoch", e->epoch + 1);
+        cli_json_int(&j, "step", e->step);
+        cli_json_number(&j, "train_loss", e->train_loss);
+        cli_json_number(&j, "val_loss", e->val_loss);
+        if (task == RBP_TASK_CLASSIFICATION)
+            cli_json_number(&j, "val_auc", e->val_auc);
+        else
+            cli_json_number(&j, "val_r2", e->val_r2);
+        cli_json_number(&j, "lr", e->lr);
+        cli_json_number(&j, "seconds", e->seconds);
+        cli_json_number(&j, "seqs_per_sec", e->seqs_per_sec);
+        cli_json_bool(&j, "improved", e->improved);
+        cli_json_end_object(&j);
+    }
+    cli_json_end_array(&j);
+    cli_metrics_json(&j, "test", o->test);
+    cli_json_begin_object(&j, "timings");
+    cli_json_number(&j, "load_s", d->seconds);
+    cli_json_number(&j, "train_s", o->t_fit);
+    cli_json_number(&j, "eval_s", o->t_eval);
+    cli_json_number(&j, "total_s", cli_now() - o->t_start);
+    cli_json_end_object(&j);
+    cli_json_end_object(&j);
+    cli_close_output(fp, a->json);
+}
+
 /* ---------------------------------------------------------------- main */
 
 int main(int argc, char **argv)
@@ -242,181 +892,16 @@ int main(int argc, char **argv)
     rbp_train_config tdef;
     cli_check(rbp_model_config_init(&mdef, RBP_MODEL_CONFIG_VERSION));
     cli_check(rbp_train_config_init(&tdef, RBP_TRAIN_CONFIG_VERSION));
-
     args a;
-    memset(&a, 0, sizeof a);
-    a.split = 0.66;
-    a.val_fraction = 0.0;
-    a.d_model = mdef.d_model;
-    a.heads = mdef.n_heads;
-    a.layers = mdef.n_layers;
-    a.d_ff = mdef.d_ff;
-    a.head_hidden = mdef.head_hidden;
-    a.dropout = f2d(mdef.dropout);
-    a.pooling = mdef.pooling;
-    a.epochs = tdef.epochs;
-    a.batch = tdef.batch_size;
-    a.eval_batch = tdef.eval_batch_size;
-    a.optimizer = tdef.optimizer;
-    a.lr = f2d(tdef.lr);
-    a.lr_scale = f2d(tdef.lr_scale);
-    a.beta2 = f2d(tdef.beta2);
-    a.schedule = tdef.schedule;
-    a.warmup = tdef.warmup_steps;
-    a.clip = f2d(tdef.clip_norm);
-    a.weight_decay = f2d(tdef.weight_decay);
-    a.patience = tdef.patience;
-    a.monitor = tdef.monitor;
-    a.seed = 1;
-    a.threads = 1;
-    a.binarize = NAN;
-    a.threshold = 0.5;
-
-    cli_option opts[] = {
-        CLI_SECTION("Training data (one of)"),
-        CLI_DATA_INPUT_OPTIONS(a.data, "train", "a labelled file of any format (see --format)"),
-        CLI_SECTION("Reading"),
-        CLI_DATA_COLUMN_OPTIONS(a.data),
-        {"length", 'L', CLI_OPT_INT, &a.length, "N",
-         "model length: sequences are padded or truncated to N\n(default 0 = the longest training sequence)", 0,
-         1000000, NULL, 0},
-        CLI_SECTION("Test and validation"),
-        {"test", 0, CLI_OPT_STRING, &a.test, "FILE",
-         "test set, read like the training input (else a split, see --split)", CLI_RANGE_NONE, NULL, 0},
-        {"test-pos", 0, CLI_OPT_STRING, &a.test_pos, "FILE", "GraphProt test positives", CLI_RANGE_NONE, NULL, 0},
-        {"test-neg", 0, CLI_OPT_STRING, &a.test_neg, "FILE", "GraphProt test negatives", CLI_RANGE_NONE, NULL, 0},
-        {"test-affys", 0, CLI_OPT_STRING, &a.test_affys, "FILE", "RNAcompete affinities of the --test records",
-         CLI_RANGE_NONE, NULL, 0},
-        {"split", 0, CLI_OPT_DOUBLE, &a.split, "F",
-         "without a test file: train on this fraction, test on the rest\n(seeded, stratified; default 0.66 as in the study)",
-         0.01, 0.99, NULL, 0},
-        {"val-fraction", 0, CLI_OPT_DOUBLE, &a.val_fraction, "F",
-         "hold out this fraction of the training part for validation\n(per-epoch metrics, early stopping; default 0)",
-         0.0, 0.9, NULL, 0},
-        {"no-stratify", 0, CLI_OPT_FLAG, &a.no_stratify, NULL, "split at random without keeping the class balance",
-         CLI_RANGE_NONE, NULL, 0},
-        CLI_SECTION("Model"),
-        {"task", 0, CLI_OPT_CHOICE, &a.task, NULL,
-         "default auto: classification when every target is 0 or 1", CLI_RANGE_NONE, task_names, 0},
-        {"d-model", 'd', CLI_OPT_INT, &a.d_model, "N", "model width (default 64)", 1, 65536, NULL, 0},
-        {"heads", 0, CLI_OPT_INT, &a.heads, "N", "attention heads; must divide --d-model (default 4)", 1, 4096, NULL, 0},
-        {"layers", 0, CLI_OPT_INT, &a.layers, "N", "encoder layers (default 2)", 1, 1024, NULL, 0},
-        {"d-ff", 0, CLI_OPT_INT, &a.d_ff, "N", "feed-forward width (default 256)", 1, 1 << 20, NULL, 0},
-        {"head-hidden", 0, CLI_OPT_INT, &a.head_hidden, "N", "units of the dense head's hidden layer (default 64)",
-         1, 1 << 20, NULL, 0},
-        {"dropout", 0, CLI_OPT_DOUBLE, &a.dropout, "P", "dropout rate (default 0.1)", 0.0, 0.95, NULL, 0},
-        {"pre-norm", 0, CLI_OPT_FLAG, &a.pre_norm, NULL, "pre-norm layers (default post-norm, the study's)",
-         CLI_RANGE_NONE, NULL, 0},
-        {"gelu", 0, CLI_OPT_FLAG, &a.gelu, NULL, "GELU in the feed-forward layers (default ReLU)", CLI_RANGE_NONE,
-         NULL, 0},
-        {"pooling", 0, CLI_OPT_CHOICE, &a.pooling, NULL, "before the head (default flatten, the study's)",
-         CLI_RANGE_NONE, pooling_names, 0},
-        {"viewpoint", 0, CLI_OPT_FLAG, &a.viewpoint, NULL, "embed the viewpoint flag (UPPERCASE positions)",
-         CLI_RANGE_NONE, NULL, 0},
-        {"conv-kernel", 0, CLI_OPT_INT, &a.conv_kernel, "K",
-         "convolutional stem x + ReLU(Conv1d_K(x)) before the encoder; odd K in 3..31 (default 0: none)", 0, 31,
-         NULL, 0},
-        CLI_SECTION("Training"),
-        {"epochs", 'e', CLI_OPT_INT, &a.epochs, "N", "epochs (default 20; with --resume: the total)", 1, 1000000,
-         NULL, 0},
-        {"batch", 'b', CLI_OPT_INT, &a.batch, "N", "mini-batch size (default 64)", 1, 1 << 20, NULL, 0},
-        {"eval-batch", 0, CLI_OPT_INT, &a.eval_batch, "N", "batch size for evaluation (default 256)", 1, 1 << 20,
-         NULL, 0},
-        {"optimizer", 0, CLI_OPT_CHOICE, &a.optimizer, NULL, "default adam (beta 0.9/0.98, eps 1e-9, the study's)",
-         CLI_RANGE_NONE, optimizer_names, 0},
-        {"lr", 0, CLI_OPT_DOUBLE, &a.lr, "X", "peak learning rate of constant/cosine (default 1e-3)", 1e-12, 10.0,
-         NULL, 0},
-        {"lr-scale", 0, CLI_OPT_DOUBLE, &a.lr_scale, "X", "multiplier of the transformer schedule (default 1)",
-         1e-12, 1e6, NULL, 0},
-        {"schedule", 0, CLI_OPT_CHOICE, &a.schedule, NULL,
-         "learning-rate schedule (default transformer: d^-0.5 *\nmin(step^-0.5, step * warmup^-1.5))", CLI_RANGE_NONE,
-         schedule_names, 0},
-        {"warmup", 0, CLI_OPT_INT, &a.warmup, "N",
-         "warmup steps (default 4000 for the transformer schedule,\n0 for constant and cosine)", 0, INT32_MAX, NULL, 0},
-        {"beta2", 0, CLI_OPT_DOUBLE, &a.beta2, "X", "Adam beta2 (default 0.98)", 0.0, 0.999999, NULL, 0},
-        {"weight-decay", 0, CLI_OPT_DOUBLE, &a.weight_decay, "X", "AdamW decoupled weight decay (default 0.01)",
-         0.0, 10.0, NULL, 0},
-        {"clip", 0, CLI_OPT_DOUBLE, &a.clip, "X", "clip the gradient's global norm to X (default 0 = off)", 0.0,
-         1e30, NULL, 0},
-        {"pos-weight", 0, CLI_OPT_STRING, &a.pos_weight, "W|auto",
-         "loss weight of positives; auto = negatives/positives (default 1)", CLI_RANGE_NONE, NULL, 0},
-        {"patience", 0, CLI_OPT_INT, &a.patience, "N",
-         "stop after N epochs without improvement on the validation set\n(default 0 = off; needs --val-fraction)", 0,
-         1000000, NULL, 0},
-        {"monitor", 0, CLI_OPT_CHOICE, &a.monitor, NULL,
-         "validation value for early stopping and best weights\n(default loss)", CLI_RANGE_NONE, monitor_names, 0},
-        {"no-restore-best", 0, CLI_OPT_FLAG, &a.no_restore_best, NULL,
-         "keep the last epoch's weights (default: the best validation epoch's)", CLI_RANGE_NONE, NULL, 0},
-        {"seed", 's', CLI_OPT_U64, &a.seed, "N", "seed of the split, initialisation, shuffling and dropout (default 1)",
-         CLI_RANGE_NONE, NULL, 0},
-        CLI_THREADS_OPTION(a.threads),
-        CLI_SECTION("Output"),
-        {"save", 'o', CLI_OPT_STRING, &a.save, "FILE", "save the trained model (for rbpattn-predict/-eval)",
-         CLI_RANGE_NONE, NULL, 0},
-        {"checkpoint", 0, CLI_OPT_STRING, &a.checkpoint, "FILE",
-         "save the trainer state after every epoch (to --resume from)", CLI_RANGE_NONE, NULL, 0},
-        {"resume", 0, CLI_OPT_STRING, &a.resume, "FILE",
-         "continue training from a --checkpoint file (model options are\ntaken from it)", CLI_RANGE_NONE, NULL, 0},
-        {"json", 0, CLI_OPT_STRING, &a.json, "FILE",
-         "write a JSON summary: configuration, per-epoch metrics, test\nmetrics, timings", CLI_RANGE_NONE, NULL, 0},
-        {"predictions", 0, CLI_OPT_STRING, &a.predictions, "FILE", "write test predictions as TSV (id, target, score)",
-         CLI_RANGE_NONE, NULL, 0},
-        {"threshold", 0, CLI_OPT_DOUBLE, &a.threshold, "X", "classification threshold for accuracy (default 0.5)",
-         0.0, 1.0, NULL, 0},
-        {"binarize-threshold", 0, CLI_OPT_DOUBLE, &a.binarize, "X",
-         "regression: also report AUC, AUPRC and accuracy with\ntarget > X as positive", CLI_RANGE_NONE, NULL, 0},
-        CLI_QUIET_OPTION(a.quiet),
-        CLI_END_OPTIONS,
-    };
-    const cli_program_info info = {
-        "rbpattn-train [options] (--fasta|--csv|--tsv|--lines|--train FILE | --pos FILE --neg FILE)",
-        "Train a transformer encoder to predict RNA-binding-protein binding from sequence, then\n"
-        "report test metrics. Prints the training loss (and validation metrics) per epoch; the\n"
-        "progress bar shows on a terminal only.",
-        "  # RBP-31 FASTA with a separate test file\n"
-        "  rbpattn-train --fasta train.fa.gz --test test.fa.gz --epochs 10 --save pum2.rbp\n"
-        "  # the study's CSV, regression on RKA, 66/34 split, AUC/accuracy at RKA > 0\n"
-        "  rbpattn-train --csv data.csv --target-column RKA --split 0.66 --epochs 20 \\\n"
-        "      --binarize-threshold 0 --json run.json\n"
-        "  # GraphProt with early stopping on the validation AUC\n"
-        "  rbpattn-train --pos train.pos.fa --neg train.neg.fa --test-pos t.pos.fa --test-neg t.neg.fa \\\n"
-        "      --val-fraction 0.1 --patience 3 --monitor auc --viewpoint\n",
-        NULL,
-        0,
-    };
+    set_defaults(&a, &mdef, &tdef);
+    cli_option *opts = option_table(&a);
     const char *pos[1];
     int npos = 0;
-    cli_parse(argc, argv, opts, &info, pos, &npos);
+    cli_parse(argc, argv, opts, &program_info, pos, &npos);
 
     /* ---- check the command line before touching any file */
-    char train_desc[1024], test_desc[1024] = "";
-    cli_data_describe(&a.data, "--train", train_desc, sizeof train_desc);
-    cli_data_args test_args;
-    memset(&test_args, 0, sizeof test_args);
-    int have_test = a.test != NULL || a.test_pos != NULL || a.test_neg != NULL;
-    if (have_test) {
-        test_args = test_data_args(&a);
-        cli_data_describe(&test_args, "--test", test_desc, sizeof test_desc);
-    } else if (a.test_affys != NULL) {
-        cli_usage_error("--test-affys needs --test FILE");
-    }
-    if (have_test && cli_given(opts, "split"))
-        cli_usage_error("--split and --test exclude each other (the test set is given)");
-    if (a.patience > 0 && a.val_fraction <= 0)
-        cli_usage_error("--patience needs a validation set (--val-fraction F)");
-    float pos_weight = 1.0f;
-    int auto_pos_weight = 0;
-    if (a.pos_weight != NULL) {
-        if (strcmp(a.pos_weight, "auto") == 0) {
-            auto_pos_weight = 1;
-        } else {
-            char *end = NULL;
-            double w = strtod(a.pos_weight, &end);
-            if (end == a.pos_weight || *end != '\0' || !(w > 0) || !isfinite(w))
-                cli_usage_error("option '--pos-weight': expected a positive number or 'auto', got '%s'", a.pos_weight);
-            pos_weight = (float)w;
-        }
-    }
+    plan p;
+    check_command_line(&a, opts, &p);
     cli_check(rbp_set_num_threads(a.threads));
     cli_install_sigint();
 
@@ -429,116 +914,22 @@ int main(int argc, char **argv)
         check_resume_options(&a, opts, &mcfg);
     }
 
-    /* ---- data */
-    double t_load0 = cli_now();
-    rbp_dataset_options dopt;
-    cli_data_options(&dopt, &a.data, a.resume != NULL ? mcfg.seq_len : a.length);
-    rbp_dataset *all = cli_data_load(&a.data, &dopt);
-    int32_t length = rbp_dataset_length(all);
-    rbp_dataset *test_all = NULL;
-    if (have_test) {
-        rbp_dataset_options topt;
-        cli_data_options(&topt, &test_args, length);
-        test_all = cli_data_load(&test_args, &topt);
-    }
-
-    int task;
-    if (a.resume != NULL)
-        task = mcfg.task;
-    else if (a.task == 0)
-        task = cli_targets_binary(all) ? RBP_TASK_CLASSIFICATION : RBP_TASK_REGRESSION;
-    else
-        task = a.task == 1 ? RBP_TASK_CLASSIFICATION : RBP_TASK_REGRESSION;
-    if (task == RBP_TASK_CLASSIFICATION) {
-        const float *y = rbp_dataset_targets(all);
-        for (size_t i = 0; i < rbp_dataset_size(all); i++)
-            if (!(y[i] >= 0.0f && y[i] <= 1.0f))
-                cli_fail("classification needs targets in [0, 1], but record %zu ('%s') has %g; "
-                         "use --task regression", i + 1, rbp_dataset_id(all, i), (double)y[i]);
-    }
-    if (task == RBP_TASK_REGRESSION && auto_pos_weight)
-        cli_usage_error("--pos-weight applies to classification only");
-    if (a.monitor == RBP_MONITOR_VAL_AUC && task == RBP_TASK_REGRESSION)
-        cli_usage_error("--monitor auc needs a classification task");
-    int stratify = task == RBP_TASK_CLASSIFICATION && !a.no_stratify;
-
-    rbp_dataset *train = NULL, *val = NULL, *test = NULL, *train_part = NULL;
-    if (have_test) {
-        train_part = all;
-        test = test_all;
-        all = NULL;
-    } else {
-        split_two(all, a.split, a.seed, stratify, &train_part, &test, "--split");
-    }
-    if (a.val_fraction > 0) {
-        /* A different seed than the test split, so the two draws are independent. */
-        split_two(train_part, 1.0 - a.val_fraction, a.seed ^ 0x9e3779b97f4a7c15ULL, stratify, &train, &val,
-                  "--val-fraction");
-    } else {
-        train = train_part;
-        train_part = NULL;
-    }
-    double t_load = cli_now() - t_load0;
-
-    if (auto_pos_weight) {
-        size_t p = rbp_dataset_count_positive(train), n = rbp_dataset_size(train);
-        if (p == 0 || p == n)
-            cli_fail("--pos-weight auto: the training set has %s", p == 0 ? "no positives" : "no negatives");
-        pos_weight = (float)((double)(n - p) / (double)p);
-    }
-
-    /* ---- model and trainer */
-    if (model == NULL) {
-        mcfg.seq_len = length;
-        mcfg.d_model = a.d_model;
-        mcfg.n_heads = a.heads;
-        mcfg.n_layers = a.layers;
-        mcfg.d_ff = a.d_ff;
-        mcfg.head_hidden = a.head_hidden;
-        mcfg.dropout = (float)a.dropout;
-        mcfg.task = task;
-        mcfg.norm = a.pre_norm ? RBP_NORM_PRE : RBP_NORM_POST;
-        mcfg.activation = a.gelu ? RBP_ACT_GELU : RBP_ACT_RELU;
-        mcfg.pooling = a.pooling;
-        mcfg.use_structure = rbp_dataset_has_structure(train);
-        mcfg.use_viewpoint = a.viewpoint;
-        mcfg.conv_kernel = a.conv_kernel;
-        mcfg.seed = a.seed;
-        const char *why = rbp_model_config_check(&mcfg);
-        if (why != NULL)
-            cli_usage_error("invalid model configuration: %s", why);
-        cli_check(rbp_model_create(&model, &mcfg));
-    } else if (mcfg.use_structure && !rbp_dataset_has_structure(train)) {
+    /* ---- data, model, trainer */
+    data d;
+    load_data(&a, &p, a.resume != NULL ? &mcfg : NULL, &d);
+    if (model == NULL)
+        model = create_model(&a, &d, &mcfg);
+    else if (mcfg.use_structure && !rbp_dataset_has_structure(d.train))
         cli_usage_error("the checkpoint's model uses structure: give --structure-column");
-    }
-
-    rbp_train_config tcfg = tdef;
-    tcfg.epochs = a.epochs;
-    tcfg.batch_size = a.batch;
-    tcfg.eval_batch_size = a.eval_batch;
-    tcfg.optimizer = a.optimizer;
-    tcfg.lr = (float)a.lr;
-    tcfg.lr_scale = (float)a.lr_scale;
-    tcfg.beta2 = (float)a.beta2;
-    tcfg.schedule = a.schedule;
-    /* The library's default warmup (4000 steps) belongs to the transformer schedule; a
-     * constant or cosine rate starts at once unless asked otherwise. */
-    tcfg.warmup_steps = a.schedule != RBP_SCHED_TRANSFORMER && !cli_given(opts, "warmup") ? 0 : a.warmup;
-    tcfg.clip_norm = (float)a.clip;
-    tcfg.weight_decay = (float)a.weight_decay;
-    tcfg.pos_weight = pos_weight;
-    tcfg.seed = a.seed;
-    tcfg.patience = a.patience;
-    tcfg.monitor = a.monitor;
-    tcfg.restore_best = !a.no_restore_best;
-    const char *why = rbp_train_config_check(&tcfg);
-    if (why != NULL)
-        cli_usage_error("invalid training configuration: %s", why);
+    write_train_metadata(model, &a, &p, &d, argc, argv);
+    rbp_train_config tcfg = train_config(&a, opts, &tdef, p.pos_weight);
 
     rbp_trainer *trainer = NULL;
     cli_check(rbp_trainer_create(&trainer, model, &tcfg));
-    if (a.resume != NULL)
+    if (a.resume != NULL) {
         cli_check(rbp_trainer_load(trainer, a.resume));
+        write_train_metadata(model, &a, &p, &d, argc, argv); /* this run's, over the checkpoint's */
+    }
 
     run r;
     memset(&r, 0, sizeof r);
@@ -547,91 +938,29 @@ int main(int argc, char **argv)
     r.epochs = a.epochs;
     r.first_epoch = rbp_trainer_epoch(trainer);
     r.current_epoch = -1;
-    r.has_val = val != NULL;
-    r.task = task;
+    r.has_val = d.val != NULL;
+    r.task = d.task;
     cli_progress_init(&r.progress, !a.quiet);
     cli_check(rbp_trainer_set_callbacks(trainer, on_step, on_epoch, &r));
-
-    if (!a.quiet) {
-        char s1[128], s2[128], s3[128] = "";
-        describe_set(s1, sizeof s1, "train", train, task);
-        describe_set(s2, sizeof s2, "test", test, task);
-        if (val != NULL)
-            describe_set(s3, sizeof s3, ", validation", val, task);
-        printf("data: %s\n", train_desc);
-        if (have_test)
-            printf("test: %s\n", test_desc);
-        else
-            printf("test: %.0f%% of the data (seeded%s split)\n", 100.0 * (1.0 - a.split),
-                   stratify ? " stratified" : "");
-        printf("sequences: %s%s, %s; length %d; %s\n", s1, s3, s2, length,
-               task == RBP_TASK_CLASSIFICATION ? "classification" : "regression");
-        char stem[32] = "";
-        if (mcfg.conv_kernel)
-            snprintf(stem, sizeof stem, "conv stem %d, ", (int)mcfg.conv_kernel);
-        printf("model: %sd_model %d, %d head%s, %d layer%s, d_ff %d, head %d, %s pooling, %s, %s%s%s; %zu parameters\n",
-               stem, mcfg.d_model, mcfg.n_heads, mcfg.n_heads == 1 ? "" : "s", mcfg.n_layers, mcfg.n_layers == 1 ? "" : "s",
-               mcfg.d_ff, mcfg.head_hidden, pooling_names[mcfg.pooling],
-               mcfg.norm == RBP_NORM_PRE ? "pre-norm" : "post-norm", mcfg.activation == RBP_ACT_GELU ? "gelu" : "relu",
-               mcfg.use_structure ? ", structure" : "", mcfg.use_viewpoint ? ", viewpoint" : "",
-               rbp_model_num_params(model));
-        printf("training: %d epoch%s, batch %d, %s, %s schedule", a.epochs, a.epochs == 1 ? "" : "s", a.batch,
-               optimizer_names[a.optimizer],
-               schedule_names[a.schedule]);
-        if (a.schedule == RBP_SCHED_TRANSFORMER)
-            printf(" (warmup %d, scale %g)", a.warmup, a.lr_scale);
-        else
-            printf(" (lr %g, warmup %d)", a.lr, tcfg.warmup_steps);
-        if (task == RBP_TASK_CLASSIFICATION && pos_weight != 1.0f)
-            printf(", pos-weight %.3g", (double)pos_weight);
-        printf(", seed %llu, %d thread%s\n", (unsigned long long)a.seed, a.threads, a.threads == 1 ? "" : "s");
-        if (a.resume != NULL)
-            printf("resumed from %s after epoch %d (step %lld)\n", a.resume, r.first_epoch,
-                   (long long)rbp_trainer_step_count(trainer));
-        fflush(stdout);
-    }
+    if (!a.quiet)
+        print_setup(&a, &p, &d, &mcfg, model, &tcfg, trainer, r.first_epoch);
 
     /* ---- train */
-    const char *stopped = "completed";
     double t_fit0 = cli_now();
     r.fit_start = t_fit0;
-    if (r.first_epoch >= a.epochs) {
-        if (!a.quiet)
-            printf("already trained %d of %d epochs: nothing to train\n", r.first_epoch, a.epochs);
-    } else {
-        rbp_status st = rbp_trainer_fit(trainer, train, val);
-        cli_progress_clear(&r.progress);
-        if (st == RBP_ERR_CANCELLED && r.callback_error[0] != '\0')
-            cli_fail("%s", r.callback_error);
-        if (st == RBP_ERR_CANCELLED && cli_interrupted()) {
-            fprintf(stderr, "%s: interrupted after %d completed epoch%s", cli_program(), rbp_trainer_epoch(trainer),
-                    rbp_trainer_epoch(trainer) == 1 ? "" : "s");
-            if (a.checkpoint != NULL && rbp_trainer_epoch(trainer) > r.first_epoch)
-                fprintf(stderr, "; continue with --resume %s", a.checkpoint);
-            fputc('\n', stderr);
-            return CLI_EXIT_INTERRUPTED;
-        }
-        if (st != RBP_OK)
-            cli_fail_status(st);
-        if (rbp_trainer_epoch(trainer) < a.epochs) {
-            stopped = "early_stopping";
-            if (!a.quiet)
-                printf("early stopping after epoch %d (no improvement in %d epochs)\n", rbp_trainer_epoch(trainer),
-                       a.patience);
-        }
-    }
+    const char *stopped = fit(&a, &r, &d);
     double t_fit = cli_now() - t_fit0;
 
     /* ---- test */
     double t_eval0 = cli_now();
-    size_t nt = rbp_dataset_size(test);
+    size_t nt = rbp_dataset_size(d.test);
     float *pred = cli_xmalloc(nt * sizeof *pred);
     rbp_session *session = NULL; /* training is over: the model is read only from here */
     cli_check(rbp_session_create(&session, model, NULL));
-    cli_check(rbp_session_predict(session, test, a.eval_batch, pred));
+    cli_check(rbp_session_predict(session, d.test, a.eval_batch, pred));
     rbp_session_free(session);
     cli_metrics m;
-    cli_metrics_compute(&m, pred, rbp_dataset_targets(test), nt, task, a.threshold, a.binarize);
+    cli_metrics_compute(&m, pred, rbp_dataset_targets(d.test), nt, d.task, a.threshold, a.binarize);
     double t_eval = cli_now() - t_eval0;
     if (!a.quiet)
         printf("\n");
@@ -646,120 +975,28 @@ int main(int argc, char **argv)
     if (a.predictions != NULL) {
         FILE *fp = cli_open_output(a.predictions);
         fprintf(fp, "id\ttarget\tscore\n");
-        const float *y = rbp_dataset_targets(test);
+        const float *y = rbp_dataset_targets(d.test);
         for (size_t i = 0; i < nt; i++)
-            fprintf(fp, "%s\t%.9g\t%.9g\n", rbp_dataset_id(test, i), (double)y[i], (double)pred[i]);
+            fprintf(fp, "%s\t%.9g\t%.9g\n", rbp_dataset_id(d.test, i), (double)y[i], (double)pred[i]);
         cli_close_output(fp, a.predictions);
     }
     if (a.save != NULL) {
+        write_test_metadata(model, &a, &p, &m, stopped, trainer);
         cli_check(rbp_model_save(model, a.save));
         if (!a.quiet)
             printf("saved model to %s\n", a.save);
     }
-
     if (a.json != NULL) {
-        FILE *fp = cli_open_output(a.json);
-        cli_json j;
-        cli_json_init(&j, fp);
-        cli_json_begin_object(&j, NULL);
-        cli_json_string(&j, "program", cli_program());
-        cli_json_string(&j, "version", rbp_version_string());
-        cli_json_begin_array(&j, "command");
-        for (int i = 0; i < argc; i++)
-            cli_json_string(&j, NULL, argv[i]);
-        cli_json_end_array(&j);
-        cli_json_begin_object(&j, "data");
-        cli_json_string(&j, "train_input", train_desc);
-        cli_json_string(&j, "test_input", have_test ? test_desc : NULL);
-        if (!have_test)
-            cli_json_number(&j, "split", a.split);
-        cli_json_number(&j, "val_fraction", a.val_fraction);
-        cli_json_bool(&j, "stratified", stratify);
-        cli_json_int(&j, "length", length);
-        cli_json_int(&j, "train", (int64_t)rbp_dataset_size(train));
-        cli_json_int(&j, "validation", val ? (int64_t)rbp_dataset_size(val) : 0);
-        cli_json_int(&j, "test", (int64_t)nt);
-        if (task == RBP_TASK_CLASSIFICATION) {
-            cli_json_int(&j, "train_positives", (int64_t)rbp_dataset_count_positive(train));
-            cli_json_int(&j, "test_positives", (int64_t)rbp_dataset_count_positive(test));
-        }
-        cli_json_end_object(&j);
-        cli_json_string(&j, "task", task == RBP_TASK_CLASSIFICATION ? "classification" : "regression");
-        cli_json_begin_object(&j, "model");
-        cli_json_int(&j, "seq_len", mcfg.seq_len);
-        cli_json_int(&j, "d_model", mcfg.d_model);
-        cli_json_int(&j, "heads", mcfg.n_heads);
-        cli_json_int(&j, "layers", mcfg.n_layers);
-        cli_json_int(&j, "d_ff", mcfg.d_ff);
-        cli_json_int(&j, "head_hidden", mcfg.head_hidden);
-        cli_json_number(&j, "dropout", f2d(mcfg.dropout));
-        cli_json_string(&j, "norm", mcfg.norm == RBP_NORM_PRE ? "pre" : "post");
-        cli_json_string(&j, "activation", mcfg.activation == RBP_ACT_GELU ? "gelu" : "relu");
-        cli_json_string(&j, "pooling", pooling_names[mcfg.pooling]);
-        cli_json_bool(&j, "structure", mcfg.use_structure);
-        cli_json_bool(&j, "viewpoint", mcfg.use_viewpoint);
-        cli_json_int(&j, "conv_kernel", mcfg.conv_kernel);
-        cli_json_int(&j, "parameters", (int64_t)rbp_model_num_params(model));
-        cli_json_end_object(&j);
-        cli_json_begin_object(&j, "training");
-        cli_json_int(&j, "epochs", a.epochs);
-        cli_json_int(&j, "epochs_run", rbp_trainer_epoch(trainer));
-        cli_json_int(&j, "steps", rbp_trainer_step_count(trainer));
-        cli_json_int(&j, "batch", a.batch);
-        cli_json_string(&j, "optimizer", optimizer_names[a.optimizer]);
-        cli_json_string(&j, "schedule", schedule_names[a.schedule]);
-        cli_json_number(&j, "lr", a.lr);
-        cli_json_number(&j, "lr_scale", a.lr_scale);
-        cli_json_int(&j, "warmup", tcfg.warmup_steps);
-        cli_json_number(&j, "beta2", a.beta2);
-        cli_json_number(&j, "weight_decay", a.weight_decay);
-        cli_json_number(&j, "clip", a.clip);
-        cli_json_number(&j, "pos_weight", f2d(pos_weight));
-        cli_json_int(&j, "patience", a.patience);
-        cli_json_string(&j, "monitor", monitor_names[a.monitor]);
-        cli_json_u64(&j, "seed", a.seed);
-        cli_json_int(&j, "threads", a.threads);
-        cli_json_string(&j, "resumed_from", a.resume);
-        cli_json_string(&j, "stopped", stopped);
-        cli_json_end_object(&j);
-        cli_json_begin_array(&j, "epochs");
-        for (size_t i = 0; i < r.n_history; i++) {
-            const rbp_epoch_info *e = &r.history[i];
-            cli_json_begin_object(&j, NULL);
-            cli_json_int(&j, "epoch", e->epoch + 1);
-            cli_json_int(&j, "step", e->step);
-            cli_json_number(&j, "train_loss", e->train_loss);
-            cli_json_number(&j, "val_loss", e->val_loss);
-            if (task == RBP_TASK_CLASSIFICATION)
-                cli_json_number(&j, "val_auc", e->val_auc);
-            else
-                cli_json_number(&j, "val_r2", e->val_r2);
-            cli_json_number(&j, "lr", e->lr);
-            cli_json_number(&j, "seconds", e->seconds);
-            cli_json_number(&j, "seqs_per_sec", e->seqs_per_sec);
-            cli_json_bool(&j, "improved", e->improved);
-            cli_json_end_object(&j);
-        }
-        cli_json_end_array(&j);
-        cli_metrics_json(&j, "test", &m);
-        cli_json_begin_object(&j, "timings");
-        cli_json_number(&j, "load_s", t_load);
-        cli_json_number(&j, "train_s", t_fit);
-        cli_json_number(&j, "eval_s", t_eval);
-        cli_json_number(&j, "total_s", cli_now() - t_start);
-        cli_json_end_object(&j);
-        cli_json_end_object(&j);
-        cli_close_output(fp, a.json);
+        outcome o = {stopped, &m, t_start, t_fit, t_eval};
+        write_json(&a, &p, &d, &mcfg, model, &tcfg, &r, &o, argc, argv);
     }
 
     free(pred);
     free(r.history);
+    free(a.meta.items);
+    free(opts);
     rbp_trainer_free(trainer);
     rbp_model_free(model);
-    rbp_dataset_free(train);
-    rbp_dataset_free(val);
-    rbp_dataset_free(test);
-    rbp_dataset_free(train_part);
-    rbp_dataset_free(all);
+    free_data(&d);
     return CLI_EXIT_OK;
 }

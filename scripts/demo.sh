@@ -29,7 +29,7 @@ mkdir -p "$out"
 log=$out/build.log
 # Only the library and the programs: tests and benchmarks are scripts/test.sh's business.
 if ! { cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release &&
-       cmake --build "$build" -j "$jobs" --target rbpattn-train rbpattn-predict rbpattn-eval rbpattn-attn; } >"$log" 2>&1; then
+       cmake --build "$build" -j "$jobs" --target rbpattn-train rbpattn-predict rbpattn-eval rbpattn-attn rbpattn-info; } >"$log" 2>&1; then
     tail -n 30 "$log" >&2
     echo "demo: the build failed (full log: $log)" >&2
     exit 1
@@ -48,21 +48,24 @@ step "train on data/pum2/train.fa.gz (6,000 PUM2 PAR-CLIP windows), test on data
     --epochs 30 --batch 64 --schedule constant --lr 1e-3 \
     --val-fraction 0.1 --monitor auc --patience 5 \
     --seed 1 --threads "$threads" \
-    --save "$out/pum2.rbp" --json "$out/train.json"
+    --save "$out/pum2.rbp" --json "$out/train.json" --meta protein=PUM2 --meta source=RBP-31
+
+step "what the model file records (rbpattn-info)"
+"$bin/rbpattn-info" "$out/pum2.rbp" | head -n 4
 
 step "evaluate $out/pum2.rbp on the test set: metrics and ROC/PR curves"
-# (--truncate center as in training: a model file does not record how its inputs were cut.)
-"$bin/rbpattn-eval" --model "$out/pum2.rbp" --fasta data/pum2/test.fa.gz --truncate center --threads "$threads" \
+# No --truncate: the model file records how its inputs were cut (center) and eval uses that.
+"$bin/rbpattn-eval" --model "$out/pum2.rbp" --fasta data/pum2/test.fa.gz --threads "$threads" \
     --plots "$out" --predictions "$out/test_predictions.tsv" --json "$out/eval.json"
 
 step "predict: score the test windows (streamed), five highest-scoring"
-"$bin/rbpattn-predict" --model "$out/pum2.rbp" --threads "$threads" --truncate center \
+"$bin/rbpattn-predict" --model "$out/pum2.rbp" --threads "$threads" \
     --out "$out/test_scores.tsv" data/pum2/test.fa.gz
 tail -n +2 "$out/test_scores.tsv" | sort -t "$(printf '\t')" -k2,2gr | head -n 5
 
 step "attention maps of the highest-scoring test window: $out/attn/"
 top=$(tail -n +2 "$out/test_scores.tsv" | sort -t "$(printf '\t')" -k2,2gr | head -n 1 | cut -f 1)
-"$bin/rbpattn-attn" --model "$out/pum2.rbp" --fasta data/pum2/test.fa.gz --ids "$top" --truncate center \
+"$bin/rbpattn-attn" --model "$out/pum2.rbp" --fasta data/pum2/test.fa.gz --ids "$top" \
     --threads "$threads" -o "$out/attn"
 
 step "done in $(($(date +%s) - t0)) s; files in $out/"

@@ -47,17 +47,26 @@ run 0 "$train" --csv "$tmp/study.csv" --target-column RKA --structure-column str
     --epochs 2 --batch 32 --save "$tmp/struct.rbp"
 has "$tmp/out" "structure"
 
-# The model predicts on new CSV rows (streamed), ids from a column; with structure through the
-# library reader.
+# The model predicts on new CSV rows (streamed), ids from a column; with structure too, also in
+# small chunks and from standard input (the same scores).
 printf 'name,sequence\nrich,GGGGGGGGGGGGGGGGGGGGGGGG\npoor,AAAAUUUUCCCCAAAAUUUUCCCC\n' >"$tmp/new.csv"
 run 0 "$predict" --model "$tmp/rka.rbp" --id-column name "$tmp/new.csv"
 has "$tmp/out" "id	score"
 rich=$(awk -F '\t' '$1 == "rich" { print $2 }' "$tmp/out")
 poor=$(awk -F '\t' '$1 == "poor" { print $2 }' "$tmp/out")
 check "$rich" ">" "$poor"
-run 2 "$predict" --model "$tmp/struct.rbp" "$tmp/new.csv"
-error_is rbpattn-predict "--structure-column"
+# The model recorded its structure column: a file without it is a clear error, a file with it
+# needs no option.
+run 1 "$predict" --model "$tmp/struct.rbp" "$tmp/new.csv"
+error_is rbpattn-predict "no column 'structure'"
+run 0 "$predict" --model "$tmp/struct.rbp" "$tmp/study.csv"
+cp "$tmp/out" "$tmp/struct_scores.tsv"
 run 0 "$predict" --model "$tmp/struct.rbp" --structure-column structure "$tmp/study.csv"
 [ "$(wc -l <"$tmp/out")" -eq 301 ] || fail "expected 300 predictions"
 has "$tmp/out" "line2	"
+cp "$tmp/out" "$tmp/struct_all.tsv"
+"$predict" --model "$tmp/struct.rbp" --structure-column structure --chunk 7 --quiet - <"$tmp/study.csv" \
+    >"$tmp/struct_stdin.tsv" || fail "structure model from stdin"
+same_scores "$tmp/struct_all.tsv" "$tmp/struct_stdin.tsv"
+cmp "$tmp/out" "$tmp/struct_scores.tsv" || fail "scores differ with the recorded structure column"
 echo "cli_csv: ok"

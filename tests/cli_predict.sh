@@ -63,11 +63,17 @@ run 0 "$predict" -m "$tmp/m.rbp" --id-column name "$tmp/tab.csv"
 
 # Sequences longer or shorter than the model, lowercase, U, N: all scored.
 printf '>long\n%s\n>short\nacgu\n>n\nNNNNRYACGT\n' "$(awk 'BEGIN { for (i = 0; i < 50; i++) printf "ACGUACGU" }')" >"$tmp/odd.fa"
-run 0 "$predict" -m "$tmp/m.rbp" --truncate center "$tmp/odd.fa"
-[ "$(wc -l <"$tmp/out")" -eq 4 ] || fail "odd lengths"
-hasnt "$tmp/err" "longer than the model"
 run 0 "$predict" -m "$tmp/m.rbp" "$tmp/odd.fa"
-has "$tmp/err" "warning: some sequences (up to 400 nt) are longer than the model (101)"
+[ "$(wc -l <"$tmp/out")" -eq 4 ] || fail "odd lengths"
+hasnt "$tmp/err" "longer than the model" # the model records its truncation
+# The model was trained with --truncate right (the default): another truncation contradicts
+# it, unless forced.
+run 2 "$predict" -m "$tmp/m.rbp" --truncate center "$tmp/odd.fa"
+error_is rbpattn-predict "--truncate center contradicts"
+has "$tmp/err" "trained with --truncate right"
+run 0 "$predict" -m "$tmp/m.rbp" --truncate center --force "$tmp/odd.fa"
+[ "$(wc -l <"$tmp/out")" -eq 4 ] || fail "odd lengths (forced)"
+has "$tmp/err" "warning: --truncate center overrides the model's encoding"
 
 # Errors: file:line of a bad character, a missing file, a record without sequence, a
 # missing column, a sequence over --max-length, an empty input.

@@ -828,19 +828,19 @@ static void test_scan(void **state)
     EXPECT_FAIL(rbp_scan_options_init(&o, 99), RBP_ERR_INVALID_ARG, "unknown options version 99");
     assert_int_equal(rbp_scan_options_init(&o, RBP_SCAN_OPTIONS_VERSION), RBP_OK);
     rbp_scanner *sc = NULL;
-    EXPECT_FAIL(rbp_scanner_create(NULL, F.sess, NULL, NULL), RBP_ERR_INVALID_ARG, "'out'");
-    EXPECT_FAIL(rbp_scanner_create(&sc, NULL, NULL, NULL), RBP_ERR_INVALID_ARG, "'session'");
-    EXPECT_FAIL(rbp_scanner_create(&sc, F.sess_sv, NULL, NULL), RBP_ERR_INVALID_ARG, "structure");
+    EXPECT_FAIL(rbp_scanner_create(NULL, F.sess, NULL, NULL, NULL, NULL, NULL), RBP_ERR_INVALID_ARG, "'out'");
+    EXPECT_FAIL(rbp_scanner_create(&sc, NULL, NULL, NULL, NULL, NULL, NULL), RBP_ERR_INVALID_ARG, "'session'");
+    EXPECT_FAIL(rbp_scanner_create(&sc, F.sess_sv, NULL, NULL, NULL, NULL, NULL), RBP_ERR_INVALID_ARG, "structure");
     o.reduce = 7;
-    EXPECT_FAIL(rbp_scanner_create(&sc, F.sess, &o, NULL), RBP_ERR_INVALID_ARG, "options.reduce = 7");
+    EXPECT_FAIL(rbp_scanner_create(&sc, F.sess, &o, NULL, NULL, NULL, NULL), RBP_ERR_INVALID_ARG, "options.reduce = 7");
     o.reduce = RBP_SCAN_REDUCE_MEAN, o.batch_size = 0;
-    EXPECT_FAIL(rbp_scanner_create(&sc, F.sess, &o, NULL), RBP_ERR_INVALID_ARG, "options.batch_size = 0");
+    EXPECT_FAIL(rbp_scanner_create(&sc, F.sess, &o, NULL, NULL, NULL, NULL), RBP_ERR_INVALID_ARG, "options.batch_size = 0");
     o.batch_size = 4, o.chunk_windows = 8, o.peak_merge = -1;
-    EXPECT_FAIL(rbp_scanner_create(&sc, F.sess, &o, NULL), RBP_ERR_INVALID_ARG, "options.peak_merge = -1");
+    EXPECT_FAIL(rbp_scanner_create(&sc, F.sess, &o, NULL, NULL, NULL, NULL), RBP_ERR_INVALID_ARG, "options.peak_merge = -1");
     o.peak_merge = 0, o.version = 5;
-    EXPECT_FAIL(rbp_scanner_create(&sc, F.sess, &o, NULL), RBP_ERR_INVALID_ARG, "unknown options version 5");
+    EXPECT_FAIL(rbp_scanner_create(&sc, F.sess, &o, NULL, NULL, NULL, NULL), RBP_ERR_INVALID_ARG, "unknown options version 5");
     o.version = RBP_SCAN_OPTIONS_VERSION;
-    assert_int_equal(rbp_scanner_create(&sc, F.sess, &o, NULL), RBP_OK);
+    assert_int_equal(rbp_scanner_create(&sc, F.sess, &o, NULL, NULL, NULL, NULL), RBP_OK);
     EXPECT_FAIL(rbp_scanner_feed(NULL, "ACGU", 4), RBP_ERR_INVALID_ARG, "'sc'");
     EXPECT_FAIL(rbp_scanner_feed(sc, NULL, 4), RBP_ERR_INVALID_ARG, "'text'");
     assert_int_equal(rbp_scanner_feed(sc, NULL, 0), RBP_OK);
@@ -980,6 +980,93 @@ static void test_model_save_load(void **state)
     const char *flipped = rbp_test_write_file("flipped.rbpm", buf, n);
     EXPECT_FAIL(rbp_model_load(&m, flipped), RBP_ERR_FORMAT, "flipped.rbpm");
     assert_null(m);
+}
+
+/* ================================================================== metadata.h */
+
+static void test_model_metadata(void **state)
+{
+    (void)state;
+    /* a model of its own: the fixture's is shared by the other tests */
+    rbp_model_config cfg;
+    assert_int_equal(rbp_model_get_config(F.model, &cfg), RBP_OK);
+    rbp_model *m = NULL;
+    assert_int_equal(rbp_model_create(&m, &cfg), RBP_OK);
+    const char *s = POISON;
+    int64_t i = 7;
+    double d = 1.5;
+
+    EXPECT_FAIL(rbp_model_meta_set_string(NULL, "k", "v"), RBP_ERR_INVALID_ARG, "'model'");
+    EXPECT_FAIL(rbp_model_meta_set_string(m, NULL, "v"), RBP_ERR_INVALID_ARG, "'key'");
+    EXPECT_FAIL(rbp_model_meta_set_string(m, "k", NULL), RBP_ERR_INVALID_ARG, "'value'");
+    EXPECT_FAIL(rbp_model_meta_set_string(m, "", "v"), RBP_ERR_INVALID_ARG, "is empty");
+    EXPECT_FAIL(rbp_model_meta_set_string(m, "bad key", "v"), RBP_ERR_INVALID_ARG, "letters, digits");
+    EXPECT_FAIL(rbp_model_meta_set_string(m, "k", "\xff"), RBP_ERR_INVALID_ARG, "UTF-8");
+    static char long_key[RBP_META_KEY_MAX + 2];
+    memset(long_key, 'k', RBP_META_KEY_MAX + 1);
+    EXPECT_FAIL(rbp_model_meta_set_int(m, long_key, 1), RBP_ERR_INVALID_ARG, "RBP_META_KEY_MAX");
+    static char long_value[RBP_META_STRING_MAX + 2];
+    memset(long_value, 'v', RBP_META_STRING_MAX + 1);
+    EXPECT_FAIL(rbp_model_meta_set_string(m, "k", long_value), RBP_ERR_INVALID_ARG, "RBP_META_STRING_MAX");
+    EXPECT_FAIL(rbp_model_meta_set_int(NULL, "k", 1), RBP_ERR_INVALID_ARG, "'model'");
+    EXPECT_FAIL(rbp_model_meta_set_double(NULL, "k", 1), RBP_ERR_INVALID_ARG, "'model'");
+    EXPECT_FAIL(rbp_model_meta_set_double(m, NULL, 1), RBP_ERR_INVALID_ARG, "'key'");
+    EXPECT_FAIL(rbp_model_meta_remove(NULL, "k"), RBP_ERR_INVALID_ARG, "'model'");
+    EXPECT_FAIL(rbp_model_meta_remove(m, NULL), RBP_ERR_INVALID_ARG, "'key'");
+    assert_int_equal(rbp_model_meta_remove(m, "absent"), RBP_OK);
+
+    EXPECT_MSG(assert_int_equal(rbp_model_meta_count(NULL), 0), "'model'");
+    EXPECT_MSG(assert_null(rbp_model_meta_key(NULL, 0)), "'model'");
+    EXPECT_MSG(assert_null(rbp_model_meta_key(m, 0)), "out of range");
+    EXPECT_MSG(assert_int_equal(rbp_model_meta_type(NULL, "k"), RBP_META_NONE), "'model'");
+    EXPECT_MSG(assert_int_equal(rbp_model_meta_type(m, NULL), RBP_META_NONE), "'key'");
+    EXPECT_MSG(assert_int_equal(rbp_model_file_format(NULL), 0), "'model'");
+
+    EXPECT_FAIL(rbp_model_meta_get_string(NULL, "k", &s), RBP_ERR_INVALID_ARG, "'model'");
+    EXPECT_FAIL(rbp_model_meta_get_string(m, NULL, &s), RBP_ERR_INVALID_ARG, "'key'");
+    EXPECT_FAIL(rbp_model_meta_get_string(m, "k", NULL), RBP_ERR_INVALID_ARG, "'value'");
+    EXPECT_FAIL(rbp_model_meta_get_string(m, "absent", &s), RBP_ERR_INVALID_ARG, "no metadata key 'absent'");
+    EXPECT_FAIL(rbp_model_meta_get_int(NULL, "k", &i), RBP_ERR_INVALID_ARG, "'model'");
+    EXPECT_FAIL(rbp_model_meta_get_int(m, "absent", &i), RBP_ERR_INVALID_ARG, "no metadata key");
+    EXPECT_FAIL(rbp_model_meta_get_double(NULL, "k", &d), RBP_ERR_INVALID_ARG, "'model'");
+    EXPECT_FAIL(rbp_model_meta_get_double(m, "k", NULL), RBP_ERR_INVALID_ARG, "'value'");
+    /* the wrong type */
+    assert_int_equal(rbp_model_meta_set_string(m, "protein", "PUM2"), RBP_OK);
+    assert_int_equal(rbp_model_meta_set_double(m, "auc", 0.9), RBP_OK);
+    EXPECT_FAIL(rbp_model_meta_get_int(m, "protein", &i), RBP_ERR_INVALID_ARG, "is a string, not an integer");
+    EXPECT_FAIL(rbp_model_meta_get_int(m, "auc", &i), RBP_ERR_INVALID_ARG, "is a double, not an integer");
+    EXPECT_FAIL(rbp_model_meta_get_double(m, "protein", &d), RBP_ERR_INVALID_ARG, "not a number");
+    EXPECT_FAIL(rbp_model_meta_get_string(m, "auc", &s), RBP_ERR_INVALID_ARG, "not a string");
+
+    rbp_dataset_options o;
+    assert_int_equal(rbp_dataset_options_init(&o, RBP_DATASET_OPTIONS_VERSION), RBP_OK);
+    EXPECT_FAIL(rbp_model_meta_set_encoding(NULL, &o), RBP_ERR_INVALID_ARG, "'model'");
+    EXPECT_FAIL(rbp_model_meta_set_encoding(m, NULL), RBP_ERR_INVALID_ARG, "'opt'");
+    o.length = cfg.seq_len + 1;
+    EXPECT_FAIL(rbp_model_meta_set_encoding(m, &o), RBP_ERR_INVALID_ARG, "options.length");
+    o.length = 0;
+    o.truncate = 9;
+    EXPECT_FAIL(rbp_model_meta_set_encoding(m, &o), RBP_ERR_INVALID_ARG, "options.truncate");
+    o.truncate = RBP_TRUNCATE_RIGHT;
+    o.case_viewpoint = 2;
+    EXPECT_FAIL(rbp_model_meta_set_encoding(m, &o), RBP_ERR_INVALID_ARG, "options.case_viewpoint");
+    EXPECT_FAIL(rbp_dataset_options_from_model(NULL, m), RBP_ERR_INVALID_ARG, "'opt'");
+    EXPECT_FAIL(rbp_dataset_options_from_model(&o, NULL), RBP_ERR_INVALID_ARG, "'model'");
+    /* an encoding this version cannot reproduce */
+    assert_int_equal(rbp_model_meta_set_string(m, "encoding.alphabet", "ACGT;T!=U"), RBP_OK);
+    EXPECT_FAIL(rbp_dataset_options_from_model(&o, m), RBP_ERR_FORMAT, "encoding.alphabet");
+    assert_int_equal(rbp_model_meta_remove(m, "encoding.alphabet"), RBP_OK);
+    assert_int_equal(rbp_model_meta_set_string(m, "encoding.truncate", "middle"), RBP_OK);
+    EXPECT_FAIL(rbp_dataset_options_from_model(&o, m), RBP_ERR_FORMAT, "encoding.truncate 'middle'");
+    assert_int_equal(rbp_model_meta_set_int(m, "encoding.truncate", 2), RBP_OK);
+    EXPECT_FAIL(rbp_dataset_options_from_model(&o, m), RBP_ERR_FORMAT, "encoding.truncate");
+    assert_int_equal(rbp_model_meta_remove(m, "encoding.truncate"), RBP_OK);
+    assert_int_equal(rbp_model_meta_set_int(m, "encoding.case_viewpoint", 3), RBP_OK);
+    EXPECT_FAIL(rbp_dataset_options_from_model(&o, m), RBP_ERR_FORMAT, "encoding.case_viewpoint");
+    assert_int_equal(rbp_model_meta_remove(m, "encoding.case_viewpoint"), RBP_OK);
+    assert_int_equal(rbp_model_meta_set_int(m, "encoding.length", cfg.seq_len + 1), RBP_OK);
+    EXPECT_FAIL(rbp_dataset_options_from_model(&o, m), RBP_ERR_FORMAT, "encoding.length");
+    rbp_model_free(m);
 }
 
 /* ================================================================== train.h */
@@ -1641,6 +1728,7 @@ int main(void)
         cmocka_unit_test(test_session),
         cmocka_unit_test(test_scan),
         cmocka_unit_test(test_model_save_load),
+        cmocka_unit_test(test_model_metadata),
         cmocka_unit_test(test_train_config),
         cmocka_unit_test(test_schedule_and_losses),
         cmocka_unit_test(test_trainer_create_and_small_calls),

@@ -105,10 +105,10 @@ static void test_layout_model_only(void **state)
     const char *path = write_model_file("layout.rbpm", params);
     size_t n;
     unsigned char *b = rbp_test_read_file(path, &n);
-    assert_int_equal(n, 96 + 4 * N + 4);
+    assert_int_equal(n, 100 + 4 * N + 8 + 4);
     assert_memory_equal(b, "RBPM", 4);
-    assert_int_equal(le32(b + 4), 2);  /* format version */
-    assert_int_equal(le32(b + 8), 96); /* header size */
+    assert_int_equal(le32(b + 4), 3);   /* format version */
+    assert_int_equal(le32(b + 8), 100); /* header size */
     assert_int_equal(le32(b + 12), 0); /* flags */
     assert_int_equal(le32(b + 16), RBP_MODEL_CONFIG_VERSION);
     const uint32_t ints[6] = {41, 32, 4, 3, 64, 16};
@@ -130,11 +130,14 @@ static void test_layout_model_only(void **state)
     assert_true(le64(b + 76) == 0x0123456789ABCDEFull);
     assert_int_equal(le64(b + 84), N);
     assert_int_equal(le32(b + 92), 7); /* conv_kernel (format 2) */
+    assert_int_equal(le32(b + 96), 8); /* metadata size (format 3): an empty block */
     for (int i = 0; i < N; i++) {
         uint32_t bits;
         memcpy(&bits, &params[i], 4);
-        assert_int_equal(le32(b + 96 + 4 * i), bits);
+        assert_int_equal(le32(b + 100 + 4 * i), bits);
     }
+    assert_int_equal(le32(b + 100 + 4 * N), 1);     /* metadata version */
+    assert_int_equal(le32(b + 100 + 4 * N + 4), 0); /* entries */
     /* CRC32 (zlib) of every byte before the trailer */
     uLong crc = crc32(crc32(0L, Z_NULL, 0), b, (uInt)(n - 4));
     assert_int_equal(le32(b + n - 4), (uint32_t)crc);
@@ -150,7 +153,7 @@ static void test_roundtrip_model_only(void **state)
     assert_int_equal(rbp__ckpt_open(&r, path), RBP_OK);
     rbp_model_config mc;
     model_config(&mc);
-    assert_int_equal(r.h.format_version, 2);
+    assert_int_equal(r.h.format_version, 3);
     assert_int_equal(r.h.flags, 0);
     assert_int_equal(r.h.model.conv_kernel, 7);
     assert_int_equal(r.h.num_params, N);
@@ -204,18 +207,19 @@ static void test_roundtrip_trainer(void **state)
 
     size_t fsz;
     unsigned char *raw = rbp_test_read_file(path, &fsz);
-    assert_int_equal(fsz, 204 + 4 * 4 * n + 4);
-    assert_int_equal(le32(raw + 8), 204);
+    assert_int_equal(fsz, 208 + 4 * 4 * n + 8 + 4);
+    assert_int_equal(le32(raw + 8), 208);
     assert_int_equal(le32(raw + 12), 3);
     assert_int_equal(le32(raw + 92), 7);         /* conv_kernel */
-    assert_int_equal(le32(raw + 100), 7);        /* epochs: the trainer block starts at 96 */
-    assert_true(le64(raw + 176) == 5000000000ull);
-    assert_int_equal(le32(raw + 184), 4);
+    assert_int_equal(le32(raw + 96), 8);         /* metadata size */
+    assert_int_equal(le32(raw + 104), 7);        /* epochs: the trainer block starts at 100 */
+    assert_true(le64(raw + 180) == 5000000000ull);
+    assert_int_equal(le32(raw + 188), 4);
     free(raw);
 
     rbp__ckpt_reader r;
     assert_int_equal(rbp__ckpt_open(&r, path), RBP_OK);
-    assert_int_equal(r.h.header_size, 204);
+    assert_int_equal(r.h.header_size, 208);
     assert_int_equal(r.h.model.conv_kernel, 7);
     assert_int_equal(r.h.flags, 3);
     assert_memory_equal(&r.h.train.cfg, &h.train.cfg, sizeof h.train.cfg); /* no padding in the struct */
@@ -363,8 +367,8 @@ static void test_specific_damage(void **state)
     expect_error(p, RBP_ERR_FORMAT, "bad magic");
 
     /* a newer format version */
-    patch_u32(good, "v3.rbpm", 4, 3, &p);
-    expect_error(p, RBP_ERR_FORMAT, "written by a newer rbpattn (format 3 > 2)");
+    patch_u32(good, "v4.rbpm", 4, 4, &p);
+    expect_error(p, RBP_ERR_FORMAT, "written by a newer rbpattn (format 4 > 3)");
     patch_u32(good, "v0.rbpm", 4, 0, &p);
     expect_error(p, RBP_ERR_FORMAT, "version 0");
 
@@ -373,10 +377,21 @@ static void test_specific_damage(void **state)
     expect_error(p, RBP_ERR_FORMAT, "flags");
     patch_u32(good, "flags2.rbpm", 12, RBP__CKPT_HAS_BEST, &p);
     expect_error(p, RBP_ERR_FORMAT, "flags");
-    patch_u32(good, "hsize.rbpm", 8, 92, &p); /* format 1's size in a format 2 file */
+    patch_u32(good, "hsize.rbpm", 8, 92, &p); /* format 1's size in a format 3 file */
     expect_error(p, RBP_ERR_FORMAT, "header size");
-    patch_u32(good, "hsize1.rbpm", 4, 1, &p); /* format 1 with format 2's size */
-    expect_error(p, RBP_ERR_FORMAT, "header size 96, expected 92");
+    patch_u32(good, "hsize1.rbpm", 4, 1, &p); /* format 1 with format 3's size */
+    expect_error(p, RBP_ERR_FORMAT, "header size 100, expected 92");
+    patch_u32(good, "hsize2.rbpm", 4, 2, &p); /* format 2 with format 3's size */
+    expect_error(p, RBP_ERR_FORMAT, "header size 100, expected 96");
+
+    /* metadata sizes the format does not allow, or the file cannot hold: refused before the
+     * block is allocated, even with a valid CRC */
+    patch_u32(good, "msize0.rbpm", 96, 0, &p);
+    expect_error(reseal(p), RBP_ERR_FORMAT, "corrupt file: metadata size 0");
+    patch_u32(good, "msizehuge.rbpm", 96, 0xFFFFFFF0u, &p);
+    expect_error(reseal(p), RBP_ERR_FORMAT, "corrupt file: metadata size 4294967280");
+    patch_u32(good, "msize9.rbpm", 96, 9, &p);
+    expect_error(reseal(p), RBP_ERR_FORMAT, "truncated or has trailing data");
 
     /* parameter count too large / huge (overflow-safe size check), even with a valid CRC */
     patch_u32(good, "n.rbpm", 84, N + 1, &p);
@@ -529,6 +544,17 @@ static rbp_model *make_model(void)
     return make_model_k(0);
 }
 
+/* Bytes of the metadata block rbp_model_save writes for a model without metadata of its own:
+ * the 8-byte prefix and the keys task, rbpattn.version, encoding.length and created. */
+static size_t meta_block_size(const rbp_model *m)
+{
+    rbp_model_config c;
+    assert_int_equal(rbp_model_get_config(m, &c), RBP_OK);
+    const char *task = c.task == RBP_TASK_REGRESSION ? "regression" : "classification";
+    return 8 + (2 + 4 + 1 + 4 + strlen(task)) + (2 + 15 + 1 + 4 + strlen(rbp_version_string())) +
+           (2 + 15 + 1 + 8) + (2 + 7 + 1 + 4 + strlen("2026-12-01T11:07:50Z"));
+}
+
 /* save, load, compare config, weights and predictions; returns the file size */
 static size_t model_roundtrip(rbp_model *m)
 {
@@ -570,14 +596,14 @@ static void test_model_roundtrip(void **state)
 {
     (void)state;
     rbp_model *m = make_model();
-    /* the file is what docs/checkpoint.md says: 96-byte header, N floats, CRC */
-    assert_int_equal(model_roundtrip(m), 96 + 4 * rbp_model_num_params(m) + 4);
+    /* the file is what docs/checkpoint.md says: 100-byte header, N floats, metadata, CRC */
+    assert_int_equal(model_roundtrip(m), 100 + 4 * rbp_model_num_params(m) + meta_block_size(m) + 4);
     /* with the convolutional stem: its K*C*C + C weights travel with the rest */
     const size_t n0 = rbp_model_num_params(m);
     rbp_model_free(m);
     m = make_model_k(5);
     assert_int_equal(rbp_model_num_params(m), n0 + 5 * 8 * 8 + 8); /* K*C*C + C, C = 8 */
-    assert_int_equal(model_roundtrip(m), 96 + 4 * rbp_model_num_params(m) + 4);
+    assert_int_equal(model_roundtrip(m), 100 + 4 * rbp_model_num_params(m) + meta_block_size(m) + 4);
     rbp_model_free(m);
 }
 
@@ -603,32 +629,72 @@ static const char *to_format1(const char *src, const char *name)
     return p;
 }
 
-/* Files of format 1 (before conv_kernel) still load, as models without a stem. */
+/* A format-2 model file, as rbpattn 0.1 wrote it (the writer's old-format path). */
+static void write_v2(const rbp_model *m, const char *path)
+{
+    rbp__ckpt_header h;
+    memset(&h, 0, sizeof h);
+    h.format_version = 2;
+    assert_int_equal(rbp_model_get_config(m, &h.model), RBP_OK);
+    h.num_params = rbp_model_num_params(m);
+    assert_int_equal(rbp__ckpt_write(path, &h, rbp_model_params((rbp_model *)m), NULL, NULL, NULL), RBP_OK);
+}
+
+/* An old file loads with the same config and weights, no metadata, and the documented
+ * input-encoding defaults. */
+static void expect_old_model(const rbp_model *m, const char *path, int32_t format)
+{
+    rbp_model *back = NULL;
+    assert_int_equal(rbp_model_load(&back, path), RBP_OK);
+    rbp_model_config a, b;
+    assert_int_equal(rbp_model_get_config(m, &a), RBP_OK);
+    assert_int_equal(rbp_model_get_config(back, &b), RBP_OK);
+    assert_int_equal(b.conv_kernel, 0);
+    assert_memory_equal(&a, &b, sizeof a);
+    assert_memory_equal(rbp_model_params(back), rbp_model_params((rbp_model *)m),
+                        rbp_model_num_params(m) * sizeof(float));
+    assert_int_equal(rbp_model_file_format(back), format);
+    assert_int_equal(rbp_model_meta_count(back), 0);
+    rbp_dataset_options o;
+    assert_int_equal(rbp_dataset_options_from_model(&o, back), RBP_OK);
+    assert_int_equal(o.length, a.seq_len);
+    assert_int_equal(o.truncate, RBP_TRUNCATE_RIGHT);
+    assert_int_equal(o.case_viewpoint, 1);
+    assert_string_equal(o.label_key, "class:");
+    rbp_model_free(back);
+}
+
+/* Files of format 2 (before metadata) and 1 (before conv_kernel) still load. */
 static void test_format1_still_loads(void **state)
 {
     (void)state;
     rbp_model *m = make_model();
     char v2[512], v1[512];
     snprintf(v2, sizeof v2, "%s", rbp_test_path("m2.rbpm"));
-    assert_int_equal(rbp_model_save(m, v2), RBP_OK);
-    snprintf(v1, sizeof v1, "%s", to_format1(v2, "m1.rbpm"));
+    write_v2(m, v2);
     size_t n;
-    unsigned char *raw = rbp_test_read_file(v1, &n);
+    unsigned char *raw = rbp_test_read_file(v2, &n);
+    assert_int_equal(n, 96 + 4 * rbp_model_num_params(m) + 4); /* format 2: no metadata */
+    assert_int_equal(le32(raw + 4), 2);
+    assert_int_equal(le32(raw + 8), 96);
+    free(raw);
+    expect_old_model(m, v2, 2);
+    snprintf(v1, sizeof v1, "%s", to_format1(v2, "m1.rbpm"));
+    raw = rbp_test_read_file(v1, &n);
     assert_int_equal(n, 92 + 4 * rbp_model_num_params(m) + 4);
     free(raw);
-    rbp_model *back = NULL;
-    assert_int_equal(rbp_model_load(&back, v1), RBP_OK);
-    rbp_model_config a, b;
-    assert_int_equal(rbp_model_get_config(m, &a), RBP_OK);
-    assert_int_equal(rbp_model_get_config(back, &b), RBP_OK);
-    assert_int_equal(b.conv_kernel, 0);
-    assert_memory_equal(&a, &b, sizeof a);
-    assert_memory_equal(rbp_model_params(back), rbp_model_params(m), rbp_model_num_params(m) * sizeof(float));
-    rbp_model_free(back);
+    expect_old_model(m, v1, 1);
+    /* the old-format path writes no stem into format 1 */
+    rbp__ckpt_header h;
+    memset(&h, 0, sizeof h);
+    h.format_version = 1;
+    model_config(&h.model);
+    h.num_params = 1;
+    float one = 1;
+    assert_int_equal(rbp__ckpt_write(v1, &h, &one, NULL, NULL, NULL), RBP_ERR_INVALID_ARG);
     rbp_model_free(m);
 
     /* a format-1 trainer file: the trainer block is read from its format-1 offsets */
-    rbp__ckpt_header h;
     fill_train(&h);
     h.model.conv_kernel = 0;
     const size_t np = (size_t)h.num_params;
@@ -636,6 +702,7 @@ static void test_format1_still_loads(void **state)
     fill_params(x, np, 3);
     char t2[512], t1[512];
     snprintf(t2, sizeof t2, "%s", rbp_test_path("t2.rbpm"));
+    h.format_version = 2;
     assert_int_equal(rbp__ckpt_write(t2, &h, x, x, x, x), RBP_OK);
     snprintf(t1, sizeof t1, "%s", to_format1(t2, "t1.rbpm"));
     rbp__ckpt_reader r;
@@ -693,7 +760,7 @@ static void test_model_load_errors(void **state)
     expect_model_error(rbp_test_write_file("mmagic.rbpm", (const char *)b, n), RBP_ERR_FORMAT, "magic");
     b[0] = 'R';
     patch_u32(good, "mv9.rbpm", 4, 9, &p);
-    expect_model_error(p, RBP_ERR_FORMAT, "written by a newer rbpattn (format 9 > 2)");
+    expect_model_error(p, RBP_ERR_FORMAT, "written by a newer rbpattn (format 9 > 3)");
     /* an even stem width inside an otherwise valid file */
     patch_u32(good, "mconv.rbpm", 92, 4, &p);
     expect_model_error(reseal(p), RBP_ERR_FORMAT, "conv_kernel must be 0 or odd in 3..31");

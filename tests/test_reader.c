@@ -287,6 +287,14 @@ static void test_file_stream_and_stdin(void **state)
     assert_stream_equals(r, 64, whole);
     fclose(fp);
 
+    /* a pipe (gzip bytes, no size, no seeking) */
+    fp = popen("cat '" RBP31 "'", "r");
+    assert_non_null(fp);
+    assert_int_equal(rbp_reader_open_file(&r, fp, "<pipe>", &o), RBP_OK);
+    assert_true(rbp_reader_progress(r) == -1.0);
+    assert_stream_equals(r, 33, whole);
+    assert_int_equal(pclose(fp), 0);
+
     /* "-": standard input, for the reader and for rbp_dataset_load */
     fflush(stdin);
     assert_non_null(freopen(RBP31, "rb", stdin));

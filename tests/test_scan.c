@@ -151,9 +151,8 @@ static int sink_peak(void *ctx, const rbp_scan_peak *p)
 static void scan_pieces(rbp_session *s, const char *seq, size_t n, const rbp_scan_options *o, size_t max_piece,
                         sink *k)
 {
-    rbp_scan_callbacks cb = {sink_track, sink_windows, sink_peak, k};
     rbp_scanner *sc = NULL;
-    assert_int_equal(rbp_scanner_create(&sc, s, o, &cb), RBP_OK);
+    assert_int_equal(rbp_scanner_create(&sc, s, o, sink_track, sink_windows, sink_peak, k), RBP_OK);
     rbp_test_rng r;
     rbp_test_rng_seed(&r, 5);
     size_t i = 0;
@@ -277,9 +276,8 @@ static void test_scan_is_invariant(void **state)
     assert_int_equal(c.next_pos, (int64_t)n);
     assert_memory_equal(a.track, c.track, n * sizeof *a.track);
     /* no allocation once the first chunk was scored: scan the same sequence again */
-    rbp_scan_callbacks cb = {sink_track, NULL, NULL, &c};
     rbp_scanner *sc = NULL;
-    assert_int_equal(rbp_scanner_create(&sc, s2, &o, &cb), RBP_OK);
+    assert_int_equal(rbp_scanner_create(&sc, s2, &o, sink_track, NULL, NULL, &c), RBP_OK);
     c.next_pos = 0;
     assert_int_equal(rbp_scanner_feed(sc, seq, n), RBP_OK);
     assert_int_equal(rbp_scanner_finish(sc), RBP_OK);
@@ -378,11 +376,10 @@ static void test_scan_errors(void **state)
     rbp_scanner *sc = NULL;
     sink k;
     sink_init(&k, 400);
-    rbp_scan_callbacks cb = {sink_track, NULL, NULL, &k};
     rbp_scan_options o;
     rbp_scan_options_init(&o, RBP_SCAN_OPTIONS_VERSION);
     o.batch_size = 4, o.chunk_windows = 4;
-    assert_int_equal(rbp_scanner_create(&sc, s, &o, &cb), RBP_OK);
+    assert_int_equal(rbp_scanner_create(&sc, s, &o, sink_track, NULL, NULL, &k), RBP_OK);
     assert_error_mentions(rbp_scanner_feed(sc, "ACGUX", 5), RBP_ERR_FORMAT, "'X' at position 5");
     assert_int_equal(rbp_scanner_reset(sc), RBP_OK);
     assert_int_equal(rbp_scanner_position(sc), 0);
@@ -393,11 +390,11 @@ static void test_scan_errors(void **state)
     rbp_scanner_reset(sc);
     rbp_scanner_free(sc);
     o.chunk_windows = 2;
-    assert_error_mentions(rbp_scanner_create(&sc, s, &o, NULL), RBP_ERR_INVALID_ARG, "chunk_windows");
+    assert_error_mentions(rbp_scanner_create(&sc, s, &o, NULL, NULL, NULL, NULL), RBP_ERR_INVALID_ARG, "chunk_windows");
     o.chunk_windows = 4, o.step = 0;
-    assert_error_mentions(rbp_scanner_create(&sc, s, &o, NULL), RBP_ERR_INVALID_ARG, "step");
+    assert_error_mentions(rbp_scanner_create(&sc, s, &o, NULL, NULL, NULL, NULL), RBP_ERR_INVALID_ARG, "step");
     o.step = WL + 1;
-    assert_error_mentions(rbp_scanner_create(&sc, s, &o, NULL), RBP_ERR_INVALID_ARG, "no score");
+    assert_error_mentions(rbp_scanner_create(&sc, s, &o, NULL, NULL, NULL, NULL), RBP_ERR_INVALID_ARG, "no score");
     /* a structure model cannot scan */
     rbp_model_config mc;
     rbp_model_get_config(m, &mc);
@@ -406,7 +403,7 @@ static void test_scan_errors(void **state)
     rbp_session *ss = NULL;
     assert_int_equal(rbp_model_create(&ms, &mc), RBP_OK);
     assert_int_equal(rbp_session_create(&ss, ms, NULL), RBP_OK);
-    assert_error_mentions(rbp_scanner_create(&sc, ss, NULL, NULL), RBP_ERR_INVALID_ARG, "structure");
+    assert_error_mentions(rbp_scanner_create(&sc, ss, NULL, NULL, NULL, NULL, NULL), RBP_ERR_INVALID_ARG, "structure");
     float ref, delta[4 * WL];
     assert_error_mentions(rbp_mutation_map(s, seq, WL + 1, 8, &ref, delta), RBP_ERR_INVALID_ARG, "model's length");
     assert_error_mentions(rbp_mutation_map(s, "AC-G", 4, 8, &ref, delta), RBP_ERR_FORMAT, "position 3");

@@ -187,6 +187,14 @@ static void parse_value(cli_option *o, const char *label, const char *v)
             cli_usage_error("option '%s': empty value", label);
         *(const char **)o->dest = v;
         break;
+    case CLI_OPT_LIST: {
+        if (v[0] == '\0')
+            cli_usage_error("option '%s': empty value", label);
+        cli_list *l = o->dest;
+        l->items = cli_xrealloc(l->items, ((size_t)l->n + 1) * sizeof *l->items);
+        l->items[l->n++] = v;
+        break;
+    }
     case CLI_OPT_CHOICE: {
         for (int32_t i = 0; o->choices[i] != NULL; i++) {
             if (strcmp(o->choices[i], v) == 0) {

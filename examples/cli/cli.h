@@ -65,8 +65,15 @@ typedef enum cli_opt_type {
     CLI_OPT_U64,         /* uint64_t *dest */
     CLI_OPT_DOUBLE,      /* double *dest, within [min, max] */
     CLI_OPT_STRING,      /* const char **dest (borrowed from argv) */
-    CLI_OPT_CHOICE       /* int32_t *dest = index of the value in choices */
+    CLI_OPT_CHOICE,      /* int32_t *dest = index of the value in choices */
+    CLI_OPT_LIST         /* cli_list *dest: every value in order (the option may repeat) */
 } cli_opt_type;
+
+/* Values of a CLI_OPT_LIST option (borrowed from argv; the array is the program's, freed at exit). */
+typedef struct cli_list {
+    const char **items;
+    int n;
+} cli_list;
 
 typedef struct cli_option {
     const char *name;             /* long name without "--" */
@@ -194,6 +201,19 @@ void cli_data_options(rbp_dataset_options *opt, const cli_data_args *args, int32
 /* Check that exactly one input was named (usage error otherwise); returns a short
  * description of it ("PUM2.fa.gz (fasta)") in buf. `what` names the role ("training"). */
 const char *cli_data_describe(const cli_data_args *args, const char *generic_option, char *buf, size_t len);
+/*
+ * The input encoding for data scored by `model` (loaded from `model_path`), in place on `opt`
+ * (already initialised by the caller): length, truncate and case_viewpoint from the model
+ * (rbp_dataset_options_from_model), label_key and structure_column too unless the program's
+ * option table `opts` says --label-key / --structure-column. An explicit --truncate,
+ * --case-viewpoint or --no-case-viewpoint that contradicts what the model records is a usage
+ * error naming what the model expects, unless --force is given (then the flag wins, with a
+ * warning); models without encoding keys (format 1 and 2 files) take the flags as given.
+ * --length, if the table has it, must equal the model's length. Options the table lacks are
+ * not looked at. Used by predict, eval and attn alike.
+ */
+void cli_model_encoding(rbp_dataset_options *opt, const rbp_model *model, const char *model_path,
+                        const cli_option *opts);
 /* Load the input named by `args` (exits with the library's message on failure). */
 rbp_dataset *cli_data_load(const cli_data_args *args, const rbp_dataset_options *opt);
 /* 1 if every target is exactly 0 or 1 (a classification set). */

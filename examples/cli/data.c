@@ -34,6 +34,74 @@ void cli_data_options(rbp_dataset_options *opt, const cli_data_args *args, int32
     opt->case_viewpoint = args->no_case ? 0 : 1;
 }
 
+/* The entry `name` of an option table, or NULL (unlike cli_find_option, absence is fine). */
+static const cli_option *table_option(const cli_option *opts, const char *name)
+{
+    for (const cli_option *o = opts; o->name != NULL || o->type == CLI_OPT_SECTION; o++)
+        if (o->name != NULL && strcmp(o->name, name) == 0)
+            return o;
+    return NULL;
+}
+
+static int table_given(const cli_option *opts, const char *name)
+{
+    const cli_option *o = table_option(opts, name);
+    return o != NULL && o->given;
+}
+
+void cli_model_encoding(rbp_dataset_options *opt, const rbp_model *model, const char *model_path,
+                        const cli_option *opts)
+{
+    rbp_dataset_options enc;
+    rbp_status st = rbp_dataset_options_from_model(&enc, model);
+    if (st != RBP_OK)
+        cli_fail("%s: %s", model_path, rbp_last_error());
+    const int force = table_given(opts, "force");
+    const cli_option *len = table_option(opts, "length");
+    if (len != NULL && len->given && *(const int32_t *)len->dest != enc.length)
+        cli_usage_error("--length %d: %s has length %d (fixed when it was trained)", (int)*(const int32_t *)len->dest,
+                        model_path, (int)enc.length);
+    opt->length = enc.length;
+
+    /* A flag contradicts the model only where the model records its encoding. */
+    const cli_option *tr = table_option(opts, "truncate");
+    opt->truncate = enc.truncate;
+    if (tr != NULL && tr->given) {
+        int32_t want = *(const int32_t *)tr->dest;
+        if (want != enc.truncate && rbp_model_meta_type(model, "encoding.truncate") != RBP_META_NONE) {
+            if (!force)
+                cli_usage_error("--truncate %s contradicts %s, which was trained with --truncate %s: drop the option "
+                                "(the model's encoding is used) or add --force",
+                                cli_truncate_names[want], model_path, cli_truncate_names[enc.truncate]);
+            cli_warn("--truncate %s overrides the model's encoding (--truncate %s), as --force says",
+                     cli_truncate_names[want], cli_truncate_names[enc.truncate]);
+        }
+        opt->truncate = want;
+    }
+    const int yes = table_given(opts, "case-viewpoint"), no = table_given(opts, "no-case-viewpoint");
+    if (yes && no)
+        cli_usage_error("--case-viewpoint and --no-case-viewpoint exclude each other");
+    opt->case_viewpoint = enc.case_viewpoint;
+    if (yes || no) {
+        int32_t want = yes ? 1 : 0;
+        if (want != enc.case_viewpoint && rbp_model_meta_type(model, "encoding.case_viewpoint") != RBP_META_NONE) {
+            const char *model_says = enc.case_viewpoint ? "letter case marking the viewpoint (--case-viewpoint)"
+                                                        : "letter case ignored (--no-case-viewpoint)";
+            if (!force)
+                cli_usage_error("--%s contradicts %s, which was trained with %s: drop the option or add --force",
+                                yes ? "case-viewpoint" : "no-case-viewpoint", model_path, model_says);
+            cli_warn("--%s overrides the model's encoding (%s), as --force says",
+                     yes ? "case-viewpoint" : "no-case-viewpoint", model_says);
+        }
+        opt->case_viewpoint = want;
+    }
+    /* Where the labels and structures are is a property of the data file: a flag just wins. */
+    if (!table_given(opts, "label-key"))
+        opt->label_key = enc.label_key;
+    if (!table_given(opts, "structure-column") && enc.structure_column != NULL)
+        opt->structure_column = enc.structure_column;
+}
+
 const char *cli_data_describe(const cli_data_args *a, const char *generic_option, char *buf, size_t len)
 {
     int count = (a->fasta != NULL) + (a->csv != NULL) + (a->tsv != NULL) + (a->lines != NULL) +

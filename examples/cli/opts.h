@@ -41,10 +41,18 @@
      "FASTA header key before the label (default 'class:')", CLI_RANGE_NONE, NULL, 0},                        \
     {"truncate", 0, CLI_OPT_CHOICE, &(a).truncate, NULL,                                                      \
      "which part of a longer sequence to keep (default right = the start;\n"                                 \
-     "center = around the viewpoint; use the same in train, eval, predict)",                                  \
+     "center = around the viewpoint; eval, predict, attn: the model's)",                                     \
      CLI_RANGE_NONE, cli_truncate_names, 0},                                                                  \
     {"no-case-viewpoint", 0, CLI_OPT_FLAG, &(a).no_case, NULL,                                               \
      "ignore letter case (else lowercase = context, UPPERCASE = viewpoint)", CLI_RANGE_NONE, NULL, 0}
+
+/* The options of programs that take the input encoding from the model (cli_model_encoding). */
+#define CLI_MODEL_ENCODING_OPTIONS(case_dest, force_dest)                                                   \
+    {"case-viewpoint", 0, CLI_OPT_FLAG, &(case_dest), NULL,                                                  \
+     "lowercase = context, UPPERCASE = viewpoint (--truncate and the\n"                                     \
+     "[no-]case-viewpoint flags default to what the model was trained with)", CLI_RANGE_NONE, NULL, 0},     \
+    {"force", 0, CLI_OPT_FLAG, &(force_dest), NULL,                                                          \
+     "let --truncate / --[no-]case-viewpoint override the model's encoding", CLI_RANGE_NONE, NULL, 0}
 
 #define CLI_THREADS_OPTION(dest)                                                                              \
     {"threads", 't', CLI_OPT_INT, &(dest), "N", "threads for BLAS and kernels (default 1; results are\n"      \

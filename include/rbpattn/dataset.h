@@ -77,7 +77,7 @@ typedef enum rbp_format {
                                  last word if it has two or more ("seq7 0.29") */
     RBP_FORMAT_LINES = 4,     /* SEQUENCE<blanks>TARGET per line; '#' starts a comment; blank
                                  lines skipped */
-    RBP_FORMAT_GRAPHPROT = 5, /* only through rbp_dataset_load_pair */
+    RBP_FORMAT_GRAPHPROT = 5, /* only through rbp_dataset_load_pair / rbp_reader_open_pair */
     RBP_FORMAT_RNACOMPETE = 6 /* FASTA + affinity file (options.affinity_path) or value in header */
 } rbp_format;
 

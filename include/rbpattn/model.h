@@ -73,12 +73,13 @@ RBP_API rbp_status rbp_model_get_config(const rbp_model *model, rbp_model_config
 RBP_API size_t rbp_model_num_params(const rbp_model *model);
 
 /*
- * Save config + weights to `path` atomically (temp file + rename). Format: see
- * docs/checkpoint.md (magic "RBPM", version, little-endian, CRC32).
+ * Save config + weights + metadata (rbpattn/metadata.h) to `path` atomically (temp file +
+ * rename). Format: see docs/checkpoint.md (magic "RBPM", version, little-endian, CRC32).
  */
 RBP_API rbp_status rbp_model_save(const rbp_model *model, const char *path);
-/* Load a model saved by rbp_model_save (or by rbp_trainer_save: the optimizer part is skipped).
- * Verifies magic, version, sizes and checksum. */
+/* Load a model saved by rbp_model_save (or by rbp_trainer_save: the optimizer part is skipped),
+ * with its metadata. Verifies magic, version, sizes and checksum, the parameter count against
+ * the configuration before allocating, and that every weight is finite (RBP_ERR_FORMAT). */
 RBP_API rbp_status rbp_model_load(rbp_model **out, const char *path);
 
 /* Borrowed view of the flat parameter buffer (rbp_model_num_params floats); NULL for a NULL

@@ -20,5 +20,6 @@
 #include "rbpattn/train.h"
 #include "rbpattn/metrics.h"
 #include "rbpattn/attention.h"
+#include "rbpattn/metadata.h"
 
 #endif /* RBPATTN_RBPATTN_H */

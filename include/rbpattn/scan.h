@@ -76,19 +76,18 @@ typedef int (*rbp_scan_track_fn)(void *ctx, int64_t first, const float *values, 
 typedef int (*rbp_scan_windows_fn)(void *ctx, const int64_t *starts, const float *scores, size_t n);
 typedef int (*rbp_scan_peak_fn)(void *ctx, const rbp_scan_peak *peak);
 
-typedef struct rbp_scan_callbacks {
-    rbp_scan_track_fn track;     /* final track values of positions first .. first+n-1 (or NULL) */
-    rbp_scan_windows_fn windows; /* scores of windows by start position (or NULL) */
-    rbp_scan_peak_fn peak;       /* each peak once it ends (or NULL; needs peak_threshold) */
-    void *ctx;                   /* passed to each */
-} rbp_scan_callbacks;
-
 typedef struct rbp_scanner rbp_scanner;
 
-/* A scanner over `session` (borrowed; it must outlive the scanner and is used by the scanner
- * only during its calls). `opt` NULL = defaults; `cb` is copied (NULL: no callbacks). */
+/*
+ * A scanner over `session` (borrowed; it must outlive the scanner and is used by the scanner
+ * only during its calls). `opt` NULL = defaults. Callbacks (each may be NULL), all passed `ctx`:
+ * `track` gets the final track values of positions first .. first + n - 1, `windows` the
+ * scores of windows by start position, `peak` each peak once it has ended (only with a
+ * finite opt->peak_threshold).
+ */
 RBP_API rbp_status rbp_scanner_create(rbp_scanner **out, rbp_session *session, const rbp_scan_options *opt,
-                                      const rbp_scan_callbacks *cb);
+                                      rbp_scan_track_fn track, rbp_scan_windows_fn windows, rbp_scan_peak_fn peak,
+                                      void *ctx);
 RBP_API void rbp_scanner_free(rbp_scanner *sc);
 
 /* Append `n` characters of the current sequence (any piece size). Windows are scored, and

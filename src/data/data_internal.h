@@ -72,7 +72,8 @@ typedef struct rbp__reader {
     size_t max_line;
     int64_t line;        /* number of the line last returned (1-based) */
     uint64_t bytes;      /* decompressed bytes read so far */
-    int64_t size;        /* size of the file on disk, -1 if unknown (pipes) */
+    int64_t size;        /* size of the file on disk (of a FILE*: from its start position), -1 if unknown */
+    int64_t fp_start;    /* a FILE*'s position when opened */
     int eof;
     int gz_failed;       /* zlib reported damage; raised once the text before it is used up */
     int pending;         /* rbp__reader_unget: return the last line again */

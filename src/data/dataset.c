@@ -1,9 +1,10 @@
 /*
- * data/dataset.c - the public rbp_dataset: options, loading (format detection and dispatch
- * to the parsers in formats.c), in-memory construction, accessors, subsets and the seeded,
- * stratified train/validation/test split.
+ * data/dataset.c - the public rbp_dataset: options, loading, in-memory construction,
+ * accessors, subsets and the seeded, stratified train/validation/test split.
  *
- * Files are read through the incremental source of formats.c (the one rbp_reader streams).
+ * Files are read through the incremental source of formats.c, to the end into one builder
+ * (the same source rbp_reader in stream.c reads a chunk at a time).
+ *
  * A dataset is immutable once built: (n, T) row-major uint8 arrays for tokens, mask,
  * viewpoint and (optionally) structure, a float target per row and the ids in one string
  * arena. Subsets and splits copy rows, so every dataset owns all of its memory.
@@ -78,7 +79,7 @@ rbp_status rbp__dataset_options_check(const rbp_dataset_options *opt)
 }
 
 rbp_status rbp__resolve_options(const rbp_dataset_options *opt, rbp_dataset_options *defaults,
-                                  const rbp_dataset_options **use, const char *fn)
+                                const rbp_dataset_options **use, const char *fn)
 {
     if (!opt) {
         rbp_dataset_options_init(defaults, RBP_DATASET_OPTIONS_VERSION);

@@ -70,6 +70,7 @@ rbp_status rbp__reader_open_file(rbp__reader *r, void *fp, const char *name, siz
     int fd = fileno((FILE *)fp);
     off_t pos = ftello((FILE *)fp);
     r->size = fd >= 0 && fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) && pos >= 0 ? (int64_t)(sb.st_size - pos) : -1;
+    r->fp_start = pos;
     r->in_cap = RBP__GZ_BUFFER;
     r->in = rbp__malloc(r->in_cap);
     rbp_status st = r->in ? alloc_buffer(r) : rbp__oom();
@@ -105,13 +106,7 @@ double rbp__reader_progress(const rbp__reader *r)
 {
     if (r->size <= 0)
         return -1.0;
-    double done;
-    if (r->gz)
-        done = (double)gzoffset((gzFile)r->gz);
-    else if (r->zs)
-        done = (double)((z_stream *)r->zs)->total_in;
-    else
-        done = (double)r->bytes;
+    double done = r->gz ? (double)gzoffset((gzFile)r->gz) : (double)(ftello((FILE *)r->fp) - r->fp_start);
     double f = done / (double)r->size;
     return f < 0 ? 0.0 : f > 1 ? 1.0 : f;
 }

@@ -17,12 +17,16 @@
 #include "core/internal.h"
 #include "data/data_internal.h"
 #include "model/model_internal.h"
+#include "rbpattn/metadata.h"
 #include "rbpattn/scan.h"
 
 struct rbp_scanner {
     rbp_session *session;
     rbp_scan_options opt;
-    rbp_scan_callbacks cb;
+    rbp_scan_track_fn track_cb;
+    rbp_scan_windows_fn windows_cb;
+    rbp_scan_peak_fn peak_cb;
+    void *ctx;
     int32_t L;
     size_t cap; /* positions of the buffer */
     /* the buffer over positions [base, fed) */
@@ -43,15 +47,20 @@ struct rbp_scanner {
     int64_t summit_lo, summit_hi; /* first run of positions at the peak's maximum */
 };
 
-/* The input geometry of a model: its window length. Kept in one place so that it can come
- * from the model's own encoding metadata when models carry it. */
+/* The input encoding of a model, from its own metadata (rbpattn/metadata.h): the window length
+ * and an alphabet this version reads (the windows are encoded with the reader's table). The
+ * recorded truncation does not apply to windows, and case never marks a viewpoint here. */
 static rbp_status scan_encoding(const rbp_model *m, int32_t *L, const char *fn)
 {
     rbp_model_config cfg;
     RBP_TRY(rbp_model_get_config(m, &cfg));
     RBP_CHECK(!cfg.use_structure, RBP_ERR_INVALID_ARG,
               "%s: the model uses a structure channel, which scanning cannot provide", fn);
-    *L = cfg.seq_len;
+    rbp_dataset_options enc;
+    rbp_status st = rbp_dataset_options_from_model(&enc, m);
+    if (st != RBP_OK)
+        return rbp__wrap_error(st, "%s: the model's input encoding", fn);
+    *L = enc.length;
     return RBP_OK;
 }
 
@@ -114,7 +123,7 @@ static void scanner_clear(rbp_scanner *sc)
 }
 
 rbp_status rbp_scanner_create(rbp_scanner **out, rbp_session *session, const rbp_scan_options *opt,
-                              const rbp_scan_callbacks *cb)
+                              rbp_scan_track_fn track, rbp_scan_windows_fn windows, rbp_scan_peak_fn peak, void *ctx)
 {
     RBP_CHECK_NULL(out);
     *out = NULL;
@@ -135,8 +144,10 @@ rbp_status rbp_scanner_create(rbp_scanner **out, rbp_session *session, const rbp
         return rbp__oom();
     sc->session = session;
     sc->opt = *opt;
-    if (cb)
-        sc->cb = *cb;
+    sc->track_cb = track;
+    sc->windows_cb = windows;
+    sc->peak_cb = peak;
+    sc->ctx = ctx;
     sc->L = L;
     const size_t C = (size_t)opt->chunk_windows;
     sc->cap = (size_t)L + C * (size_t)opt->step;
@@ -171,9 +182,9 @@ static rbp_status cancelled(const char *what)
 static rbp_status emit_peak(rbp_scanner *sc)
 {
     sc->in_peak = 0;
-    if (sc->cb.peak) {
+    if (sc->peak_cb) {
         rbp_clear_error();
-        if (sc->cb.peak(sc->cb.ctx, &sc->peak) != 0)
+        if (sc->peak_cb(sc->ctx, &sc->peak) != 0)
             return cancelled("peak");
     }
     return RBP_OK;
@@ -219,9 +230,9 @@ static rbp_status emit_until(rbp_scanner *sc, int64_t upto)
     const int mean = sc->opt.reduce == RBP_SCAN_REDUCE_MEAN;
     for (size_t i = 0; i < k; i++)
         sc->vals[i] = mean ? sc->acc[i] / (float)sc->cnt[i] : sc->acc[i];
-    if (sc->cb.track) {
+    if (sc->track_cb) {
         rbp_clear_error();
-        if (sc->cb.track(sc->cb.ctx, sc->base, sc->vals, k) != 0)
+        if (sc->track_cb(sc->ctx, sc->base, sc->vals, k) != 0)
             return cancelled("track");
     }
     if (isfinite(sc->opt.peak_threshold))
@@ -281,9 +292,9 @@ static rbp_status drain(rbp_scanner *sc, int final)
         }
         RBP_TRY(rbp__session_predict_rows(sc->session, sc->wtok, sc->wmask, NULL, sc->wvp, n, L,
                                           sc->opt.batch_size, sc->wscore, sc->opt.logits, "rbp_scanner"));
-        if (sc->cb.windows) {
+        if (sc->windows_cb) {
             rbp_clear_error();
-            if (sc->cb.windows(sc->cb.ctx, sc->wstart, sc->wscore, n) != 0)
+            if (sc->windows_cb(sc->ctx, sc->wstart, sc->wscore, n) != 0)
                 return cancelled("windows");
         }
         const int mean = sc->opt.reduce == RBP_SCAN_REDUCE_MEAN;
@@ -394,9 +405,8 @@ rbp_status rbp_scan_sequence(rbp_session *session, const char *seq, size_t n, co
     if (windows < o.chunk_windows)
         o.chunk_windows = windows > o.batch_size ? (int32_t)windows : o.batch_size;
     copy_ctx ctx = {track};
-    rbp_scan_callbacks cb = {copy_track, NULL, NULL, &ctx};
     rbp_scanner *sc = NULL;
-    RBP_TRY(rbp_scanner_create(&sc, session, &o, &cb));
+    RBP_TRY(rbp_scanner_create(&sc, session, &o, copy_track, NULL, NULL, &ctx));
     rbp_status st = rbp_scanner_feed(sc, seq, n);
     if (st == RBP_OK)
         st = rbp_scanner_finish(sc);

@@ -94,7 +94,9 @@ static double get_f64(const uint8_t *p)
 /* Size of the model part of the header (where the trainer block starts) in format `version`. */
 static uint32_t model_header_size(uint32_t version)
 {
-    return version == 1 ? RBP__CKPT_V1_MODEL_HEADER_SIZE : RBP__CKPT_MODEL_HEADER_SIZE;
+    return version == 1   ? RBP__CKPT_V1_MODEL_HEADER_SIZE
+           : version == 2 ? RBP__CKPT_V2_MODEL_HEADER_SIZE
+                          : RBP__CKPT_MODEL_HEADER_SIZE;
 }
 
 static uint32_t header_size_for(uint32_t version, uint32_t flags)
@@ -108,14 +110,14 @@ static uint32_t arrays_for(uint32_t flags)
     return 1u + ((flags & RBP__CKPT_HAS_TRAINER) ? 2u : 0u) + ((flags & RBP__CKPT_HAS_BEST) ? 1u : 0u);
 }
 
-/* Serialise h into buf (header_size_for(RBP__CKPT_FORMAT_VERSION, h->flags) bytes) in the current
- * format. Offsets: docs/checkpoint.md. */
-static void encode_header(uint8_t *b, const rbp__ckpt_header *h)
+/* Serialise h into buf (header_size_for(version, h->flags) bytes) in format `version`, with a
+ * metadata block of meta_size bytes (format 3). Offsets: docs/checkpoint.md. */
+static void encode_header(uint8_t *b, const rbp__ckpt_header *h, uint32_t version, uint32_t meta_size)
 {
     const rbp_model_config *mc = &h->model;
     memcpy(b, RBP__CKPT_MAGIC, 4);
-    put_u32(b + 4, RBP__CKPT_FORMAT_VERSION);
-    put_u32(b + 8, header_size_for(RBP__CKPT_FORMAT_VERSION, h->flags));
+    put_u32(b + 4, version);
+    put_u32(b + 8, header_size_for(version, h->flags));
     put_u32(b + 12, h->flags);
     put_u32(b + 16, mc->version);
     put_i32(b + 20, mc->seq_len);
@@ -134,11 +136,14 @@ static void encode_header(uint8_t *b, const rbp__ckpt_header *h)
     put_i32(b + 72, mc->use_viewpoint);
     put_u64(b + 76, mc->seed);
     put_u64(b + 84, h->num_params);
-    put_i32(b + 92, mc->conv_kernel); /* format 2 */
+    if (version >= 2)
+        put_i32(b + 92, mc->conv_kernel); /* format 2 */
+    if (version >= 3)
+        put_u32(b + 96, meta_size); /* format 3 */
     if (!(h->flags & RBP__CKPT_HAS_TRAINER))
         return;
     /* the trainer block follows the model part; its offsets below are those of format 1 */
-    b += RBP__CKPT_MODEL_HEADER_SIZE - RBP__CKPT_V1_MODEL_HEADER_SIZE;
+    b += model_header_size(version) - RBP__CKPT_V1_MODEL_HEADER_SIZE;
     const rbp_train_config *tc = &h->train.cfg;
     put_u32(b + 92, tc->version);
     put_i32(b + 96, tc->epochs);
@@ -191,6 +196,8 @@ static void decode_header(rbp__ckpt_header *h, const uint8_t *b)
     mc->seed = get_u64(b + 76);
     h->num_params = get_u64(b + 84);
     mc->conv_kernel = h->format_version >= 2 ? get_i32(b + 92) : 0; /* format 1 had no stem */
+    h->meta_size = h->format_version >= 3 ? get_u32(b + 96) : 0;      /* no metadata before 3 */
+    h->bad_array = -1;
     if (!(h->flags & RBP__CKPT_HAS_TRAINER))
         return;
     b += model_header_size(h->format_version) - RBP__CKPT_V1_MODEL_HEADER_SIZE;
@@ -269,17 +276,35 @@ rbp_status rbp__ckpt_write(const char *path, const rbp__ckpt_header *h, const fl
     if ((h->flags & RBP__CKPT_HAS_BEST) && best == NULL)
         return rbp__set_error(RBP_ERR_INVALID_ARG, "checkpoint '%s': best weights missing", path);
 
+    const uint32_t version = h->format_version == 0 ? RBP__CKPT_FORMAT_VERSION : h->format_version;
+    if (version > RBP__CKPT_FORMAT_VERSION || (version == 1 && h->model.conv_kernel != 0) ||
+        (version < 3 && h->meta != NULL))
+        return rbp__set_error(RBP_ERR_INVALID_ARG, "checkpoint '%s': cannot write format %u with this content", path,
+                              (unsigned)version);
+
+    /* The metadata block is encoded first: an allocation failure must not leave a file. */
+    size_t meta_size = version >= 3 ? rbp__meta_encoded_size(h->meta) : 0;
+    uint8_t *meta_buf = NULL;
+    if (meta_size > 0) {
+        meta_buf = rbp__malloc(meta_size);
+        if (!meta_buf)
+            return rbp__oom();
+        rbp__meta_encode(h->meta, meta_buf);
+    }
+
     rbp_atomic_file *af;
     rbp_status st = rbp_atomic_file_open(&af, path);
-    if (st != RBP_OK)
+    if (st != RBP_OK) {
+        rbp__free(meta_buf);
         return st;
+    }
     FILE *f = rbp_atomic_file_stream(af);
 
     uint8_t hdr[RBP__CKPT_TRAINER_HEADER_SIZE];
     memset(hdr, 0, sizeof hdr);
-    encode_header(hdr, h);
+    encode_header(hdr, h, version, (uint32_t)meta_size);
     writer w = {f, crc32(0L, Z_NULL, 0), 0};
-    w_bytes(&w, hdr, header_size_for(RBP__CKPT_FORMAT_VERSION, h->flags));
+    w_bytes(&w, hdr, header_size_for(version, h->flags));
     w_floats(&w, params, h->num_params);
     if (h->flags & RBP__CKPT_HAS_TRAINER) {
         w_floats(&w, m, h->num_params);
@@ -287,6 +312,8 @@ rbp_status rbp__ckpt_write(const char *path, const rbp__ckpt_header *h, const fl
     }
     if (h->flags & RBP__CKPT_HAS_BEST)
         w_floats(&w, best, h->num_params);
+    w_bytes(&w, meta_buf, meta_size);
+    rbp__free(meta_buf);
     uint8_t trailer[4];
     put_u32(trailer, (uint32_t)w.crc);
     if (!w.failed && fwrite(trailer, 1, 4, f) != 4)
@@ -315,6 +342,8 @@ static rbp_status fail(rbp__ckpt_reader *r, rbp_status st)
     if (r->f)
         fclose(r->f);
     r->f = NULL;
+    rbp__meta_free(r->h.meta);
+    r->h.meta = NULL;
     return st;
 }
 
@@ -366,42 +395,75 @@ rbp_status rbp__ckpt_open(rbp__ckpt_reader *r, const char *path)
     if (st != RBP_OK)
         return fail(r, st);
 
-    /* 2. Size: header + arrays + CRC must be exactly the file (no overflow for any count). */
+    /* 2. Size: header + arrays + metadata + CRC must be exactly the file (no overflow for any
+     * count), and the metadata size is bounded before its buffer is allocated. */
     uint64_t n = get_u64(hdr + 84);
     uint64_t n_arrays = arrays_for(flags);
-    if (n > (UINT64_MAX - hsize - 4) / (4 * n_arrays) || (uint64_t)hsize + 4 * n_arrays * n + 4 != fsize)
+    uint64_t meta_size = version >= 3 ? get_u32(hdr + 96) : 0;
+    if (version >= 3 && (meta_size < 8 || meta_size > (uint64_t)RBP_META_BYTES_MAX))
+        return fail(r, rbp__set_error(RBP_ERR_FORMAT, "checkpoint '%s': corrupt file: metadata size %llu (must be 8..%d)",
+                                      path, (unsigned long long)meta_size, RBP_META_BYTES_MAX));
+    if (n > (UINT64_MAX - hsize - 4 - meta_size) / (4 * n_arrays) ||
+        (uint64_t)hsize + 4 * n_arrays * n + meta_size + 4 != fsize)
         return fail(r, rbp__set_error(RBP_ERR_FORMAT,
                                       "checkpoint '%s' is truncated or has trailing data: %llu bytes, header "
-                                      "announces %llu parameters x %u arrays",
+                                      "announces %llu parameters x %u arrays and %llu bytes of metadata",
                                       path, (unsigned long long)fsize, (unsigned long long)n,
-                                      (unsigned)n_arrays));
+                                      (unsigned)n_arrays, (unsigned long long)meta_size));
     if (n > SIZE_MAX / sizeof(float))
         return fail(r, rbp__set_error(RBP_ERR_FORMAT, "checkpoint '%s': %llu parameters do not fit in memory",
                                       path, (unsigned long long)n));
 
-    /* 3. CRC32 over everything before the trailer. */
+    /* 3. CRC32 over everything before the trailer; on the way, find the first non-finite
+     * float of the arrays (the caller names its tensor) and keep the metadata bytes. */
     uLong crc = crc32(0L, Z_NULL, 0);
     crc = crc32(crc, hdr, hsize);
     uint8_t buf[CHUNK * 4];
-    for (uint64_t left = fsize - hsize - 4; left > 0;) {
+    int32_t bad_array = -1;
+    uint64_t bad_index = 0, pos = 0;
+    for (uint64_t left = 4 * n_arrays * n; left > 0;) {
         size_t k = (size_t)(left < sizeof buf ? left : sizeof buf);
         st = read_exact(r, buf, k);
         if (st != RBP_OK)
             return fail(r, st);
         crc = crc32(crc, buf, (uInt)k);
+        for (size_t j = 0; bad_array < 0 && j < k; j += 4, pos++)
+            if ((get_u32(buf + j) & 0x7F800000u) == 0x7F800000u) {
+                bad_array = (int32_t)(pos / n);
+                bad_index = pos % n;
+            }
         left -= k;
+    }
+    uint8_t *meta_buf = NULL;
+    if (meta_size > 0) {
+        meta_buf = rbp__malloc((size_t)meta_size);
+        if (!meta_buf)
+            return fail(r, rbp__oom());
+        st = read_exact(r, meta_buf, (size_t)meta_size);
+        if (st != RBP_OK) {
+            rbp__free(meta_buf);
+            return fail(r, st);
+        }
+        crc = crc32(crc, meta_buf, (uInt)meta_size);
     }
     uint8_t trailer[4];
     st = read_exact(r, trailer, 4);
-    if (st != RBP_OK)
-        return fail(r, st);
-    if (get_u32(trailer) != (uint32_t)crc)
-        return fail(r, rbp__set_error(RBP_ERR_FORMAT,
-                                      "checkpoint '%s' is corrupted (CRC32 %08x, file says %08x)", path,
-                                      (unsigned)crc, (unsigned)get_u32(trailer)));
+    if (st == RBP_OK && get_u32(trailer) != (uint32_t)crc)
+        st = rbp__set_error(RBP_ERR_FORMAT, "checkpoint '%s' is corrupted (CRC32 %08x, file says %08x)", path,
+                            (unsigned)crc, (unsigned)get_u32(trailer));
 
     /* 4. Only now trust the fields. */
+    rbp__meta *meta = NULL;
+    if (st == RBP_OK)
+        st = meta_buf ? rbp__meta_decode(&meta, meta_buf, (size_t)meta_size, path) : rbp__meta_new(&meta);
+    rbp__free(meta_buf);
+    if (st != RBP_OK)
+        return fail(r, st);
+    rbp__meta_set_file_format(meta, (int32_t)version);
     decode_header(&r->h, hdr);
+    r->h.meta = meta;
+    r->h.bad_array = bad_array;
+    r->h.bad_index = bad_index;
     if (flags & RBP__CKPT_HAS_TRAINER) {
         const char *why = rbp_train_config_check(&r->h.train.cfg);
         if (why)
@@ -456,10 +518,14 @@ rbp_status rbp__ckpt_read_arrays(rbp__ckpt_reader *r, float *params, float *m, f
 
 void rbp__ckpt_close(rbp__ckpt_reader *r)
 {
-    if (r && r->f) {
+    if (!r)
+        return;
+    if (r->f) {
         fclose(r->f);
         r->f = NULL;
     }
+    rbp__meta_free(r->h.meta);
+    r->h.meta = NULL;
 }
 
 const char *rbp__ckpt_config_diff(const rbp_model_config *a, const rbp_model_config *b, char *buf, size_t cap)

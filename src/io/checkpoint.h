@@ -10,19 +10,23 @@
 #include <stdio.h>
 
 #include "core/internal.h"
+#include "model/metadata_internal.h"
 #include "rbpattn/model.h"
 #include "rbpattn/train.h"
 
 #define RBP__CKPT_MAGIC "RBPM"
-#define RBP__CKPT_FORMAT_VERSION 2u
+#define RBP__CKPT_FORMAT_VERSION 3u
 
 /* flags */
 #define RBP__CKPT_HAS_TRAINER 0x1u /* trainer block + Adam m and v arrays follow */
 #define RBP__CKPT_HAS_BEST 0x2u    /* best-epoch weights follow (only with HAS_TRAINER) */
 
-/* Header sizes of the current format (2): up to conv_kernel, and with the trainer block. */
-#define RBP__CKPT_MODEL_HEADER_SIZE 96u
-#define RBP__CKPT_TRAINER_HEADER_SIZE 204u
+/* Header sizes of the current format (3): up to the metadata size, and with the trainer block. */
+#define RBP__CKPT_MODEL_HEADER_SIZE 100u
+#define RBP__CKPT_TRAINER_HEADER_SIZE 208u
+/* Format 2 (still read): no metadata; header up to conv_kernel. */
+#define RBP__CKPT_V2_MODEL_HEADER_SIZE 96u
+#define RBP__CKPT_V2_TRAINER_HEADER_SIZE 204u
 /* Format 1 (still read): no conv_kernel field, so everything after num_params is 4 bytes earlier. */
 #define RBP__CKPT_V1_MODEL_HEADER_SIZE 92u
 #define RBP__CKPT_V1_TRAINER_HEADER_SIZE 200u
@@ -38,12 +42,23 @@ typedef struct rbp__ckpt_train {
 } rbp__ckpt_train;
 
 typedef struct rbp__ckpt_header {
-    uint32_t format_version; /* as read; format 1 files load with model.conv_kernel = 0 */
+    uint32_t format_version; /* as read; format 1 files load with model.conv_kernel = 0. For
+                                rbp__ckpt_write: 0 = current; 1 or 2 write that older layout
+                                (only tests of the readers do) */
     uint32_t header_size;
     uint32_t flags;
     rbp_model_config model;
     uint64_t num_params;
     rbp__ckpt_train train; /* valid when flags & RBP__CKPT_HAS_TRAINER */
+    /* Format 3: the metadata block. Writing: the store to encode (NULL = empty). Reading: the
+     * decoded store (never NULL after a successful open), owned by the reader until a caller
+     * takes it (sets the field to NULL); rbp__ckpt_close frees what is left. */
+    rbp__meta *meta;
+    uint64_t meta_size; /* bytes of the block as read (0 before format 3) */
+    /* Set by rbp__ckpt_open: the first non-finite float of the arrays (array 0 params, 1 m,
+     * 2 v, 3 best; -1 = every value finite) and its index; callers name the tensor. */
+    int32_t bad_array;
+    uint64_t bad_index;
 } rbp__ckpt_header;
 
 /*
@@ -65,7 +80,8 @@ typedef struct rbp__ckpt_reader {
 /*
  * Open `path` and verify it before anything is trusted: magic, format version (a newer one is
  * refused with "written by a newer rbpattn"), header size and flags, file size against the
- * header, CRC32, and the training configuration when present. The model configuration is
+ * header (and the metadata size, bounded by RBP_META_BYTES_MAX, before it is allocated), CRC32,
+ * the metadata block, and the training configuration when present. The model configuration is
  * parsed but checked by the caller (rbp_model_config_check). Errors are RBP_ERR_IO (cannot
  * open/read) or RBP_ERR_FORMAT, with the path in the message; on failure nothing stays open.
  */
@@ -80,5 +96,10 @@ void rbp__ckpt_close(rbp__ckpt_reader *r);
 /* "seq_len 40 vs 101"-style description of the first architecture field in which a and b
  * differ (the init seed is ignored), or NULL when they agree. Writes into buf. */
 const char *rbp__ckpt_config_diff(const rbp_model_config *a, const rbp_model_config *b, char *buf, size_t cap);
+
+/* RBP_ERR_FORMAT naming the tensor of `model` that holds r->h's first non-finite value
+ * ("checkpoint 'P': non-finite value (NaN) in parameters tensor 'layers.qkv_w' [12]"), or
+ * RBP_OK when every value is finite. (io/checkpoint_model.c) */
+rbp_status rbp__ckpt_check_finite(const rbp__ckpt_reader *r, const rbp_model *model);
 
 #endif /* RBP_IO_CHECKPOINT_H */

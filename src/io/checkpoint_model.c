@@ -1,7 +1,8 @@
 /*
  * io/checkpoint_model.c - rbp_model_save / rbp_model_load on top of the checkpoint format
  * (io/checkpoint.c, docs/checkpoint.md). Only the public model API is used: the
- * configuration rebuilds the model, the parameter array fills its flat buffer.
+ * configuration rebuilds the model, the parameter array fills its flat buffer, and the
+ * metadata block becomes the model's metadata.
  */
 #include <string.h>
 
@@ -16,7 +17,31 @@ rbp_status rbp_model_save(const rbp_model *model, const char *path)
     memset(&h, 0, sizeof h);
     RBP_TRY(rbp_model_get_config(model, &h.model));
     h.num_params = rbp_model_num_params(model);
-    return rbp__ckpt_write(path, &h, rbp__model_params_const(model), NULL, NULL, NULL);
+    /* the model is not changed: the required keys go into a copy */
+    RBP_TRY(rbp__meta_for_save(&h.meta, model));
+    rbp_status st = rbp__ckpt_write(path, &h, rbp__model_params_const(model), NULL, NULL, NULL);
+    rbp__meta_free(h.meta);
+    return st;
+}
+
+rbp_status rbp__ckpt_check_finite(const rbp__ckpt_reader *r, const rbp_model *model)
+{
+    if (r->h.bad_array < 0)
+        return RBP_OK;
+    static const char *const arrays[4] = {"parameters", "Adam first moment", "Adam second moment",
+                                          "best-epoch parameters"};
+    const char *tensor = "?";
+    size_t at = (size_t)r->h.bad_index;
+    rbp__param_info info[64];
+    int k = rbp__model_param_info(model, info, 64);
+    for (int i = 0; i < k && i < 64; i++)
+        if (at >= info[i].offset && at < info[i].offset + info[i].size) {
+            tensor = info[i].name;
+            at -= info[i].offset;
+            break;
+        }
+    return rbp__set_error(RBP_ERR_FORMAT, "checkpoint '%s': non-finite value (NaN or infinity) in the %s, tensor '%s' [%zu]",
+                          r->path, arrays[r->h.bad_array & 3], tensor, at);
 }
 
 rbp_status rbp_model_load(rbp_model **out, const char *path)
@@ -31,18 +56,27 @@ rbp_status rbp_model_load(rbp_model **out, const char *path)
         rbp__ckpt_close(&r);
         return rbp__set_error(RBP_ERR_FORMAT, "checkpoint '%s': invalid model config: %s", path, why);
     }
+    /* The parameter count of the configuration against the one the file's size vouches for,
+     * before the model (and its buffers) are allocated. */
+    size_t need = rbp__model_config_num_params(&r.h.model);
+    if ((uint64_t)need != r.h.num_params) {
+        rbp__ckpt_close(&r);
+        return rbp__set_error(RBP_ERR_FORMAT, "checkpoint '%s': corrupt file: it holds %llu parameters, its configuration needs %zu",
+                              path, (unsigned long long)r.h.num_params, need);
+    }
     rbp_model *m = NULL;
     rbp_status st = rbp_model_create(&m, &r.h.model);
     if (st != RBP_OK) {
         rbp__ckpt_close(&r);
         return rbp__wrap_error(st, "loading checkpoint '%s'", path);
     }
-    if ((uint64_t)rbp_model_num_params(m) != r.h.num_params) {
-        st = rbp__set_error(RBP_ERR_FORMAT, "checkpoint '%s' holds %llu parameters, its configuration needs %zu",
-                            path, (unsigned long long)r.h.num_params, rbp_model_num_params(m));
-    } else {
-        /* trainer checkpoints carry optimizer state after the parameters: skipped here */
+    st = rbp__ckpt_check_finite(&r, m);
+    /* trainer checkpoints carry optimizer state after the parameters: skipped here */
+    if (st == RBP_OK)
         st = rbp__ckpt_read_arrays(&r, rbp_model_params(m), NULL, NULL, NULL);
+    if (st == RBP_OK) {
+        *rbp__model_meta(m) = r.h.meta;
+        r.h.meta = NULL;
     }
     rbp__ckpt_close(&r);
     if (st != RBP_OK) {

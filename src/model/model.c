@@ -20,6 +20,7 @@
 #include "kernels/kernels.h"
 #include "layers/layers.h"
 #include "model/model_internal.h"
+#include "model/metadata_internal.h"
 
 
 /* ------------------------------------------------------------------ parameters */
@@ -130,6 +131,7 @@ struct rbp_model {
     float *param_mem;
     params p;        /* views into param_mem */
     float *pe;       /* (L, C) positional encoding */
+    rbp__meta *meta; /* key/value metadata (model/metadata.c); NULL = none */
 };
 
 /* What a forward/backward pass writes, one per session (the model itself is read only). */
@@ -148,6 +150,8 @@ struct rbp__state {
     float fwd_p;         /* dropout rate used */
     uint64_t fwd_seed, fwd_step;
     int bwd_valid;       /* the input-embedding gradient belongs to the last forward */
+
+    rbp__meta *meta;     /* key/value metadata (model/metadata.c); NULL = none */
 };
 
 /* dropout sites per step: input + 3 per layer */
@@ -379,7 +383,27 @@ void rbp_model_free(rbp_model *m)
         return;
     rbp__free_aligned(m->param_mem);
     rbp__free_aligned(m->pe);
+    rbp__meta_free(m->meta);
     rbp__free(m);
+}
+
+rbp__meta **rbp__model_meta(rbp_model *m)
+{
+    return &m->meta;
+}
+
+const rbp__meta *rbp__model_meta_const(const rbp_model *m)
+{
+    return m->meta;
+}
+
+size_t rbp__model_config_num_params(const rbp_model_config *cfg)
+{
+    size_t s[NUM_PARAM_TENSORS], n = 0;
+    fill_param_sizes(s, cfg);
+    for (int i = 0; i < NUM_PARAM_TENSORS; i++)
+        n += s[i];
+    return n;
 }
 
 rbp_status rbp_model_get_config(const rbp_model *model, rbp_model_config *cfg)
@@ -959,72 +983,26 @@ rbp_status rbp_session_attention(const rbp_session *session, int32_t example, fl
     return RBP_OK;
 }
 
-/* ------------------------------------------------------------------ diagnostics */
+/* ------------------------------------------------------------------ views for tests */
 
-float rbp__model_kink_margin(const rbp_session *ss)
+void rbp__session_pass_view(const rbp_session *ss, rbp__pass_view *v)
 {
+    memset(v, 0, sizeof *v);
     const rbp__state *s = ss ? ss->st : NULL;
     if (!s || !s->fwd_B)
-        return -1.0f;
-    const rbp_model_config *c = &s->cfg;
-    const int32_t B = s->fwd_B;
-    const int L = c->seq_len, C = c->d_model, F = c->d_ff, H = c->head_hidden;
-    const size_t N = (size_t)B * (size_t)L;
-    float margin = INFINITY;
-    if (c->conv_kernel) {
-        /* the stem's ReLU: recompute its pre-activation from the saved im2col matrix */
-        float *pre = rbp__malloc(N * (size_t)C * sizeof(float));
-        if (!pre)
-            return -1.0f;
-        rbp__matmul_forward(pre, s->ws.a[A_COL], s->p.t[P_STEMW], s->p.t[P_STEMB], (int)N, c->conv_kernel * C, C);
-        for (size_t i = 0; i < N * (size_t)C; i++)
-            margin = fminf(margin, fabsf(pre[i]));
-        rbp__free(pre);
-    }
-    if (c->activation == RBP_ACT_RELU) {
-        float *pre = rbp__malloc(N * (size_t)F * sizeof(float));
-        if (!pre)
-            return -1.0f;
-        for (int l = 0; l < c->n_layers; l++) {
-            rbp__encoder_acts a = layer_acts(s, l);
-            rbp__encoder_weights w = layer_weights(&s->p, c, l);
-            rbp__matmul_forward(pre, c->norm == RBP_NORM_PRE ? a.ln2 : a.ln1, w.ffn.fcw, w.ffn.fcb, (int)N, C, F);
-            for (size_t i = 0; i < N * (size_t)F; i++)
-                margin = fminf(margin, fabsf(pre[i]));
-        }
-        rbp__free(pre);
-    }
-    /* the head's hidden ReLU */
-    const float *top = encoder_top(s, B);
-    const int P = c->pooling == RBP_POOL_FLATTEN ? L * C : C;
-    const float *pooled = c->pooling == RBP_POOL_FLATTEN ? top : s->ws.a[A_POOLED];
-    for (int b = 0; b < B; b++)
-        for (int h = 0; h < H; h++) {
-            double acc = s->p.t[P_HEAD1B][h];
-            for (int i = 0; i < P; i++)
-                acc += (double)pooled[(size_t)b * (size_t)P + (size_t)i] * s->p.t[P_HEAD1W][(size_t)h * (size_t)P + (size_t)i];
-            margin = fminf(margin, (float)fabs(acc));
-        }
-    /* max pooling: the gap between the largest and the second largest real value */
-    if (c->pooling == RBP_POOL_MAX) {
-        const uint8_t *mask = ws_bytes(s, A_MASK);
-        for (int b = 0; b < B; b++)
-            for (int ch = 0; ch < C; ch++) {
-                float m1 = -INFINITY, m2 = -INFINITY;
-                for (int t = 0; t < L; t++) {
-                    if (!mask[(size_t)b * (size_t)L + (size_t)t])
-                        continue;
-                    float v = top[((size_t)b * (size_t)L + (size_t)t) * (size_t)C + (size_t)ch];
-                    if (v > m1) {
-                        m2 = m1;
-                        m1 = v;
-                    } else if (v > m2) {
-                        m2 = v;
-                    }
-                }
-                if (m2 > -INFINITY)
-                    margin = fminf(margin, m1 - m2);
-            }
-    }
-    return margin;
+        return;
+    v->B = s->fwd_B;
+    v->stem_in = s->cfg.conv_kernel ? s->ws.a[A_COL] : NULL;
+    v->top = encoder_top(s, s->fwd_B);
+    v->head_in = s->cfg.pooling == RBP_POOL_FLATTEN ? v->top : s->ws.a[A_POOLED];
+    v->mask = ws_bytes(s, A_MASK);
+}
+
+const float *rbp__session_ffn_input(const rbp_session *ss, int32_t layer)
+{
+    const rbp__state *s = ss ? ss->st : NULL;
+    if (!s || !s->fwd_B || layer < 0 || layer >= s->cfg.n_layers)
+        return NULL;
+    rbp__encoder_acts a = layer_acts(s, layer);
+    return s->cfg.norm == RBP_NORM_PRE ? a.ln2 : a.ln1;
 }

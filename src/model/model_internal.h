@@ -94,12 +94,24 @@ typedef struct rbp__param_info {
 int rbp__model_param_info(const rbp_model *m, rbp__param_info *out, int max);
 
 /*
- * Diagnostic for gradient checks: the distance of the last forward pass from the nearest
- * non-differentiable point (the smallest |pre-activation| of any ReLU, and for max pooling
- * the smallest gap between the two largest candidates). Finite differences with a step
- * below this margin are valid. Allocates a scratch buffer; -1 if there was no forward pass
- * or the allocation failed.
+ * What the non-differentiable points of the last forward pass read, for the gradient checks
+ * of tests/test_model.c (which compute the distance to the nearest ReLU kink or max-pooling
+ * tie from them). All NULL and B = 0 when there was no forward pass.
  */
-float rbp__model_kink_margin(const rbp_session *s);
+typedef struct rbp__pass_view {
+    int32_t B;              /* rows of the last forward pass */
+    const float *stem_in;   /* (B*L, K*C) im2col rows of the stem's dense + ReLU; NULL without a stem */
+    const float *top;       /* (B, L, C) encoder output, what pooling reads */
+    const float *head_in;   /* (B, P) what the head's hidden dense + ReLU reads (P = L*C or C) */
+    const uint8_t *mask;    /* (B, L) */
+} rbp__pass_view;
+void rbp__session_pass_view(const rbp_session *s, rbp__pass_view *v);
+/* (B*L, C) what layer `layer`'s first FFN dense layer (then the activation) read; NULL if
+ * there was no forward pass or the layer does not exist. */
+const float *rbp__session_ffn_input(const rbp_session *s, int32_t layer);
+
+/* rbp_model_num_params of a model with this (valid) configuration, without creating it:
+ * loaders compare it with a file's size before allocating anything. */
+size_t rbp__model_config_num_params(const rbp_model_config *cfg);
 
 #endif /* RBP_MODEL_INTERNAL_H */

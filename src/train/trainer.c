@@ -464,8 +464,11 @@ rbp_status rbp_trainer_save(const rbp_trainer *t, const char *path)
     h.train.best_epoch = t->best_epoch;
     h.train.bad_epochs = t->bad_epochs;
     h.train.best_value = t->best_value;
-    return rbp__ckpt_write(path, &h, rbp__model_params_const(t->model), t->m, t->v,
-                           t->has_best_weights ? t->best : NULL);
+    RBP_TRY(rbp__meta_for_save(&h.meta, t->model));
+    rbp_status st = rbp__ckpt_write(path, &h, rbp__model_params_const(t->model), t->m, t->v,
+                                    t->has_best_weights ? t->best : NULL);
+    rbp__meta_free(h.meta);
+    return st;
 }
 
 /* Log (once per field) where the trainer's configuration differs from the one saved. */
@@ -513,6 +516,8 @@ rbp_status rbp_trainer_load(rbp_trainer *t, const char *path)
     } else if (r.h.num_params != (uint64_t)t->n) {
         st = rbp__set_error(RBP_ERR_FORMAT, "checkpoint '%s' holds %llu parameters, the model has %zu", path,
                             (unsigned long long)r.h.num_params, t->n);
+    } else if ((st = rbp__ckpt_check_finite(&r, t->model)) != RBP_OK) {
+        /* refused before anything of the trainer is overwritten */
     } else if ((r.h.flags & RBP__CKPT_HAS_BEST) && !t->best) {
         t->best = rbp__malloc(t->n * sizeof(float));
         if (!t->best)
@@ -525,6 +530,12 @@ rbp_status rbp_trainer_load(rbp_trainer *t, const char *path)
     warn_config_differences(&t->cfg, &r.h.train.cfg, path);
     const int has_best = (r.h.flags & RBP__CKPT_HAS_BEST) != 0;
     st = rbp__ckpt_read_arrays(&r, rbp_model_params(t->model), t->m, t->v, has_best ? t->best : NULL);
+    if (st == RBP_OK) { /* the metadata goes with the weights */
+        rbp__meta **slot = rbp__model_meta(t->model);
+        rbp__meta_free(*slot);
+        *slot = r.h.meta;
+        r.h.meta = NULL;
+    }
     rbp__ckpt_close(&r);
     if (st != RBP_OK)
         return st;

@@ -1,0 +1,3 @@
+library(testthat)
+library(rbpattn)
+test_check("rbpattn")
