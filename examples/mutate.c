@@ -44,6 +44,17 @@ typedef struct ctx {
     seq_out *out;
 } ctx;
 
+/* The buffers of the input loops, also held here so that they stay reachable when an error
+ * exits from inside a loop: leak checkers then report real leaks only. */
+static struct {
+    fa_reader *fa;
+    char *seq;
+    float *delta;
+    void *variants;
+    char *done;
+    genome *genome;
+} held;
+
 static double sigmoid(double x)
 {
     return 1.0 / (1.0 + exp(-x));
@@ -113,10 +124,10 @@ static void plot_map(const ctx *c, const char *id, const char *seq, int32_t n, i
 
 static void mutation_maps(const ctx *c, const char *input)
 {
-    fa_reader *fa = fa_open(input);
+    fa_reader *fa = held.fa = fa_open(input);
     size_t cap = 1 << 16, n_seq = 0;
-    char *seq = cli_xmalloc(cap);
-    float *delta = cli_xmalloc((size_t)c->L * 4 * sizeof *delta);
+    char *seq = held.seq = cli_xmalloc(cap);
+    float *delta = held.delta = cli_xmalloc((size_t)c->L * 4 * sizeof *delta);
     int warned = 0;
     seq_out_printf(c->out, "id\tposition\tref\talt\tref_logit\talt_logit\tdelta_logit\n");
     const char *header;
@@ -128,7 +139,7 @@ static void mutation_maps(const ctx *c, const char *input)
         while ((k = fa_read(fa, seq + n, cap - n)) > 0) {
             n += k;
             if (n == cap)
-                seq = cli_xrealloc(seq, cap *= 2);
+                seq = held.seq = cli_xrealloc(seq, cap *= 2);
         }
         if (n == 0) {
             cli_warn("%s: empty sequence, skipped", id);
@@ -170,6 +181,7 @@ static void mutation_maps(const ctx *c, const char *input)
     free(seq);
     free(delta);
     fa_close(fa);
+    memset(&held, 0, sizeof held);
 }
 
 /* ---------------------------------------------------------------- variants */
@@ -201,7 +213,7 @@ static void add_variant(variant **v, size_t *n, size_t *cap, const variant *x)
 {
     if (*n == *cap) {
         *cap = *cap ? 2 * *cap : 64;
-        *v = cli_xrealloc(*v, *cap * sizeof **v);
+        held.variants = *v = cli_xrealloc(*v, *cap * sizeof **v);
     }
     (*v)[(*n)++] = *x;
 }
@@ -352,11 +364,11 @@ static void score_variants(const ctx *c, const char *path, int vcf, const char *
 {
     size_t n = 0;
     variant *v = read_variants(path, vcf, &n);
-    genome *g = genome_open(genome_path);
+    genome *g = held.genome = genome_open(genome_path);
     float *track = NULL;
     char *buf = NULL, *region = NULL;
     size_t track_cap = 0, buf_cap = 0, region_cap = 0;
-    char *done = cli_xcalloc(n ? n : 1, 1);
+    char *done = held.done = cli_xcalloc(n ? n : 1, 1);
     for (size_t i = 0; i < n; i++)
         if (v[i].status == V_UNSUPPORTED) {
             cli_warn("%s:%lld: %s: only SNVs and indels of A C G T/U N letters are scored", path, (long long)v[i].line,
@@ -438,6 +450,7 @@ static void score_variants(const ctx *c, const char *path, int vcf, const char *
     free(buf);
     free(region);
     genome_close(g);
+    memset(&held, 0, sizeof held);
 }
 
 int main(int argc, char **argv)

@@ -54,6 +54,14 @@ typedef struct scan_ctx {
     double t0;
     int64_t done_nt;
     const fa_reader *fa;
+    /* buffers of the input loops, held here (not only in locals) so that they stay reachable
+     * when an error exits from inside a loop: leak checkers then report real leaks only */
+    char *region; /* region_buffer */
+    size_t region_cap;
+    char *piece;
+    bed_region *regions;
+    char *done;
+    genome *gen;
 } scan_ctx;
 
 static void run_flush(scan_ctx *c)
@@ -242,7 +250,7 @@ static void scan_fasta(scan_ctx *c, const char *path, int whole_genome)
 {
     fa_reader *fa = fa_open(path);
     c->fa = fa;
-    char *buf = cli_xmalloc(1 << 20);
+    char *buf = c->piece = cli_xmalloc(1 << 20);
     const char *header;
     while (fa_next(fa, &header)) {
         seq_region g;
@@ -256,16 +264,27 @@ static void scan_fasta(scan_ctx *c, const char *path, int whole_genome)
         scan_end(c);
     }
     free(buf);
+    c->piece = NULL;
     c->fa = NULL;
     fa_close(fa);
+}
+
+/* The letters of one region (in the context: see scan_ctx). */
+static char *region_buffer(scan_ctx *c, size_t n)
+{
+    if (n > c->region_cap) {
+        c->region_cap = n;
+        c->region = cli_xrealloc(c->region, n);
+    }
+    return c->region;
 }
 
 static void scan_regions(scan_ctx *c, const char *bed_path, const char *genome_path)
 {
     size_t n = 0;
-    bed_region *v = bed_read(bed_path, &n);
-    genome *gen = genome_open(genome_path);
-    char *done = cli_xcalloc(n ? n : 1, 1);
+    bed_region *v = c->regions = bed_read(bed_path, &n);
+    genome *gen = c->gen = genome_open(genome_path);
+    char *done = c->done = cli_xcalloc(n ? n : 1, 1);
     for (size_t i = 0; i < n; i++)
         if (v[i].r.start == v[i].r.end) {
             cli_warn("%s:%lld: empty region %s:%lld-%lld, skipped", bed_path, (long long)v[i].line, v[i].r.chrom,
@@ -284,28 +303,20 @@ static void scan_regions(scan_ctx *c, const char *bed_path, const char *genome_p
                          (long long)v[i].line, v[i].r.chrom, (long long)v[i].r.start, (long long)v[i].r.end,
                          v[i].r.chrom, (long long)len);
         }
-        char *s = NULL;
-        size_t cap = 0;
         for (size_t i = 0; i < n; i++) {
             if (done[i])
                 continue;
             const size_t len = (size_t)(v[i].r.end - v[i].r.start);
-            if (len + 1 > cap) {
-                cap = len + 1;
-                s = cli_xrealloc(s, cap);
-            }
+            char *s = region_buffer(c, len + 1);
             genome_fetch(gen, v[i].r.chrom, v[i].r.start, v[i].r.end, s);
             if (v[i].r.strand == '-')
                 seq_revcomp(s, len);
             scan_buffer(c, &v[i].r, s, len);
         }
-        free(s);
     } else {
         /* the genome read once, one record at a time: its regions in BED order */
         const char *name, *seq;
         int64_t len;
-        char *s = NULL;
-        size_t cap = 0;
         while ((name = genome_next_record(gen, &seq, &len)) != NULL) {
             for (size_t i = 0; i < n; i++) {
                 if (done[i] || strcmp(v[i].r.chrom, name) != 0)
@@ -315,10 +326,7 @@ static void scan_regions(scan_ctx *c, const char *bed_path, const char *genome_p
                              (long long)v[i].line, v[i].r.chrom, (long long)v[i].r.start, (long long)v[i].r.end,
                              name, (long long)len);
                 const size_t rl = (size_t)(v[i].r.end - v[i].r.start);
-                if (rl + 1 > cap) {
-                    cap = rl + 1;
-                    s = cli_xrealloc(s, cap);
-                }
+                char *s = region_buffer(c, rl + 1);
                 memcpy(s, seq + v[i].r.start, rl);
                 s[rl] = '\0';
                 if (v[i].r.strand == '-')
@@ -327,7 +335,6 @@ static void scan_regions(scan_ctx *c, const char *bed_path, const char *genome_p
                 done[i] = 1;
             }
         }
-        free(s);
         for (size_t i = 0; i < n; i++)
             if (!done[i])
                 cli_fail("%s:%lld: chromosome %s is not in %s", bed_path, (long long)v[i].line, v[i].r.chrom,
@@ -338,6 +345,9 @@ static void scan_regions(scan_ctx *c, const char *bed_path, const char *genome_p
     free(done);
     free(v);
     genome_close(gen);
+    c->done = NULL;
+    c->regions = NULL;
+    c->gen = NULL;
 }
 
 int main(int argc, char **argv)
@@ -496,6 +506,7 @@ int main(int argc, char **argv)
     }
     free(c.track);
     free(c.peaks);
+    free(c.region);
     rbp_scanner_free(c.sc);
     rbp_session_free(session);
     rbp_model_free(model);
