@@ -820,6 +820,55 @@ static void test_model_predict(void **state)
     rbp_dataset_free(bad);
 }
 
+static void test_scan(void **state)
+{
+    (void)state;
+    rbp_scan_options o;
+    EXPECT_FAIL(rbp_scan_options_init(NULL, RBP_SCAN_OPTIONS_VERSION), RBP_ERR_INVALID_ARG, "'opt'");
+    EXPECT_FAIL(rbp_scan_options_init(&o, 99), RBP_ERR_INVALID_ARG, "unknown options version 99");
+    assert_int_equal(rbp_scan_options_init(&o, RBP_SCAN_OPTIONS_VERSION), RBP_OK);
+    rbp_scanner *sc = NULL;
+    EXPECT_FAIL(rbp_scanner_create(NULL, F.sess, NULL, NULL, NULL, NULL, NULL), RBP_ERR_INVALID_ARG, "'out'");
+    EXPECT_FAIL(rbp_scanner_create(&sc, NULL, NULL, NULL, NULL, NULL, NULL), RBP_ERR_INVALID_ARG, "'session'");
+    EXPECT_FAIL(rbp_scanner_create(&sc, F.sess_sv, NULL, NULL, NULL, NULL, NULL), RBP_ERR_INVALID_ARG, "structure");
+    o.reduce = 7;
+    EXPECT_FAIL(rbp_scanner_create(&sc, F.sess, &o, NULL, NULL, NULL, NULL), RBP_ERR_INVALID_ARG, "options.reduce = 7");
+    o.reduce = RBP_SCAN_REDUCE_MEAN, o.batch_size = 0;
+    EXPECT_FAIL(rbp_scanner_create(&sc, F.sess, &o, NULL, NULL, NULL, NULL), RBP_ERR_INVALID_ARG, "options.batch_size = 0");
+    o.batch_size = 4, o.chunk_windows = 8, o.peak_merge = -1;
+    EXPECT_FAIL(rbp_scanner_create(&sc, F.sess, &o, NULL, NULL, NULL, NULL), RBP_ERR_INVALID_ARG, "options.peak_merge = -1");
+    o.peak_merge = 0, o.version = 5;
+    EXPECT_FAIL(rbp_scanner_create(&sc, F.sess, &o, NULL, NULL, NULL, NULL), RBP_ERR_INVALID_ARG, "unknown options version 5");
+    o.version = RBP_SCAN_OPTIONS_VERSION;
+    assert_int_equal(rbp_scanner_create(&sc, F.sess, &o, NULL, NULL, NULL, NULL), RBP_OK);
+    EXPECT_FAIL(rbp_scanner_feed(NULL, "ACGU", 4), RBP_ERR_INVALID_ARG, "'sc'");
+    EXPECT_FAIL(rbp_scanner_feed(sc, NULL, 4), RBP_ERR_INVALID_ARG, "'text'");
+    assert_int_equal(rbp_scanner_feed(sc, NULL, 0), RBP_OK);
+    EXPECT_FAIL(rbp_scanner_feed(sc, "AC#", 3), RBP_ERR_FORMAT, "'#' at position 3");
+    EXPECT_FAIL(rbp_scanner_finish(NULL), RBP_ERR_INVALID_ARG, "'sc'");
+    EXPECT_FAIL(rbp_scanner_reset(NULL), RBP_ERR_INVALID_ARG, "'sc'");
+    EXPECT_FAIL(rbp_scanner_position(NULL), RBP_ERR_INVALID_ARG, "'sc'");
+    assert_int_equal(rbp_scanner_position(sc), 2);
+    assert_int_equal(rbp_scanner_finish(sc), RBP_OK);
+    rbp_scanner_free(sc);
+    rbp_scanner_free(NULL);
+    float track[16], ref, delta[4 * L_MODEL];
+    EXPECT_FAIL(rbp_scan_sequence(NULL, "ACGU", 4, NULL, track), RBP_ERR_INVALID_ARG, "'session'");
+    EXPECT_FAIL(rbp_scan_sequence(F.sess, NULL, 4, NULL, track), RBP_ERR_INVALID_ARG, "'seq'");
+    EXPECT_FAIL(rbp_scan_sequence(F.sess, "ACGU", 4, NULL, NULL), RBP_ERR_INVALID_ARG, "'track'");
+    o.step = 9;
+    EXPECT_FAIL(rbp_scan_sequence(F.sess, "ACGU", 4, &o, track), RBP_ERR_INVALID_ARG, "options.step = 9");
+    assert_int_equal(rbp_scan_sequence(F.sess, "ACGUACGUACGU", 12, NULL, track), RBP_OK);
+    EXPECT_FAIL(rbp_mutation_map(NULL, "ACGU", 4, 4, &ref, delta), RBP_ERR_INVALID_ARG, "'session'");
+    EXPECT_FAIL(rbp_mutation_map(F.sess, NULL, 4, 4, &ref, delta), RBP_ERR_INVALID_ARG, "'seq'");
+    EXPECT_FAIL(rbp_mutation_map(F.sess, "ACGU", 4, 4, NULL, delta), RBP_ERR_INVALID_ARG, "'ref_logit'");
+    EXPECT_FAIL(rbp_mutation_map(F.sess, "ACGU", 4, 4, &ref, NULL), RBP_ERR_INVALID_ARG, "'delta'");
+    EXPECT_FAIL(rbp_mutation_map(F.sess, "ACGU", 4, 0, &ref, delta), RBP_ERR_INVALID_ARG, "batch_size = 0");
+    EXPECT_FAIL(rbp_mutation_map(F.sess, "ACGU", 0, 4, &ref, delta), RBP_ERR_INVALID_ARG, "0 letters");
+    EXPECT_FAIL(rbp_mutation_map(F.sess_sv, "ACGU", 4, 4, &ref, delta), RBP_ERR_INVALID_ARG, "structure");
+    assert_int_equal(rbp_mutation_map(F.sess, "ACGU", 4, 4, &ref, delta), RBP_OK);
+}
+
 static void test_session(void **state)
 {
     (void)state;
@@ -1810,6 +1859,7 @@ int main(void)
         cmocka_unit_test(test_model_predict),
         cmocka_unit_test(test_model_attention),
         cmocka_unit_test(test_session),
+        cmocka_unit_test(test_scan),
         cmocka_unit_test(test_model_save_load),
         cmocka_unit_test(test_model_metadata),
         cmocka_unit_test(test_train_config),

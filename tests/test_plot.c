@@ -587,6 +587,29 @@ static void test_heatmap_svg(void **state)
     assert_non_null(strstr(svg, ">mean</text>"));
     assert_non_null(strstr(svg, ">panel 3</text>"));
     free(svg);
+
+    /* a mutation map: the track as letters (one path per non-zero finite value), not bars */
+    o.add_mean = 0;
+    o.col_labels = "ACGUA";
+    o.track_style = RBP_PLOT_TRACK_LOGO;
+    o.first_position = 7;
+    assert_int_equal(rbp_plot_heatmap_svg(path, m, R, C, &o), RBP_OK);
+    svg = slurp(path);
+    assert_xml_ok(svg, &st);
+    assert_int_equal(st.paths, 3); /* -1, 2 and 0.5; 0 and NaN draw nothing */
+    const long texts_numbered = st.texts;
+    free(svg);
+    o.hide_row_numbers = 1; /* rows that are not positions: R fewer numbers */
+    assert_int_equal(rbp_plot_heatmap_svg(path, m, R, C, &o), RBP_OK);
+    svg = slurp(path);
+    assert_xml_ok(svg, &st);
+    assert_true(st.texts < texts_numbered);
+    free(svg);
+    assert_int_equal(rbp_plot_heatmap_png(rbp_test_path("mutmap.png"), m, R, C, &o), RBP_OK);
+    o.col_labels = NULL;
+    assert_error_mentions(rbp_plot_heatmap_svg(path, m, R, C, &o), RBP_ERR_INVALID_ARG, "col_labels is NULL");
+    o.track_style = 5;
+    assert_error_mentions(rbp_plot_heatmap_svg(path, m, R, C, &o), RBP_ERR_INVALID_ARG, "opts->track_style");
 }
 
 /* ------------------------------------------------------------------ tracks */

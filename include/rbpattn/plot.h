@@ -57,6 +57,12 @@ typedef struct rbp_plot_heatmap_opts {
                                  up to 28 px for short sequences] */
     int32_t font_scale;       /* label text scale 1..4 (1 = 5x7 px glyphs) [0: auto] */
     int32_t first_position;   /* number printed for row / column 0 on the axes [1] */
+    /* appended in 0.2 (still RBP_PLOT_HEATMAP_OPTS_VERSION 1): */
+    int32_t track_style;      /* how `track` is drawn: RBP_PLOT_TRACK_BARS, or RBP_PLOT_TRACK_LOGO
+                                 (the col_labels letters stretched to the values, as DeepBind's
+                                 mutation maps; needs col_labels) [BARS] */
+    int32_t hide_row_numbers; /* 1: no position numbers on the rows (rows that are not positions,
+                                 e.g. the substitutions of a mutation map) [0] */
 } rbp_plot_heatmap_opts;
 
 /* Fill `opts` with the defaults above. RBP_ERR_INVALID_ARG for NULL or an unknown version. */

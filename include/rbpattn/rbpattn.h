@@ -17,6 +17,7 @@
 #include "rbpattn/dataset.h"
 #include "rbpattn/model.h"
 #include "rbpattn/session.h"
+#include "rbpattn/scan.h"
 #include "rbpattn/train.h"
 #include "rbpattn/metrics.h"
 #include "rbpattn/attention.h"

@@ -8,6 +8,7 @@ import ctypes as C
 RBP_DATASET_OPTIONS_VERSION = 1
 RBP_MODEL_CONFIG_VERSION = 1
 RBP_MOTIF_OPTIONS_VERSION = 1
+RBP_SCAN_OPTIONS_VERSION = 1
 RBP_SESSION_OPTIONS_VERSION = 1
 RBP_TRAIN_CONFIG_VERSION = 1
 
@@ -21,6 +22,7 @@ ENUMS = {
     'rbp_norm': {'RBP_NORM_POST': 0, 'RBP_NORM_PRE': 1},
     'rbp_activation': {'RBP_ACT_RELU': 0, 'RBP_ACT_GELU': 1},
     'rbp_pooling': {'RBP_POOL_FLATTEN': 0, 'RBP_POOL_MEAN': 1, 'RBP_POOL_MAX': 2},
+    'rbp_scan_reduce': {'RBP_SCAN_REDUCE_MAX': 0, 'RBP_SCAN_REDUCE_MEAN': 1},
     'rbp_optimizer_kind': {'RBP_OPT_ADAM': 0, 'RBP_OPT_ADAMW': 1},
     'rbp_schedule': {'RBP_SCHED_TRANSFORMER': 0, 'RBP_SCHED_CONSTANT': 1, 'RBP_SCHED_COSINE': 2},
     'rbp_monitor': {'RBP_MONITOR_VAL_LOSS': 0, 'RBP_MONITOR_VAL_AUC': 1, 'RBP_MONITOR_VAL_R2': 2},
@@ -73,6 +75,8 @@ RBP_ACT_GELU = 1
 RBP_POOL_FLATTEN = 0
 RBP_POOL_MEAN = 1
 RBP_POOL_MAX = 2
+RBP_SCAN_REDUCE_MAX = 0
+RBP_SCAN_REDUCE_MEAN = 1
 RBP_OPT_ADAM = 0
 RBP_OPT_ADAMW = 1
 RBP_SCHED_TRANSFORMER = 0
@@ -148,6 +152,28 @@ class rbp_session_options(C.Structure):
     _fields_ = [
         ('version', C.c_uint32),
         ('n_threads', C.c_int32),
+    ]
+
+
+class rbp_scan_options(C.Structure):
+    _fields_ = [
+        ('version', C.c_uint32),
+        ('step', C.c_int32),
+        ('reduce', C.c_int32),
+        ('logits', C.c_int32),
+        ('batch_size', C.c_int32),
+        ('chunk_windows', C.c_int32),
+        ('peak_threshold', C.c_float),
+        ('peak_merge', C.c_int32),
+    ]
+
+
+class rbp_scan_peak(C.Structure):
+    _fields_ = [
+        ('start', C.c_int64),
+        ('end', C.c_int64),
+        ('summit', C.c_int64),
+        ('score', C.c_float),
     ]
 
 
@@ -279,6 +305,7 @@ FIELD_ENUMS = {
     ('rbp_model_config', 'norm'): 'rbp_norm',
     ('rbp_model_config', 'activation'): 'rbp_activation',
     ('rbp_model_config', 'pooling'): 'rbp_pooling',
+    ('rbp_scan_options', 'reduce'): 'rbp_scan_reduce',
     ('rbp_train_config', 'optimizer'): 'rbp_optimizer_kind',
     ('rbp_train_config', 'schedule'): 'rbp_schedule',
     ('rbp_train_config', 'monitor'): 'rbp_monitor',
@@ -286,6 +313,9 @@ FIELD_ENUMS = {
 }
 
 rbp_log_fn = C.CFUNCTYPE(None, C.c_int32, C.c_char_p, C.c_void_p)
+rbp_scan_track_fn = C.CFUNCTYPE(C.c_int, C.c_void_p, C.c_int64, C.POINTER(C.c_float), C.c_size_t)
+rbp_scan_windows_fn = C.CFUNCTYPE(C.c_int, C.c_void_p, C.POINTER(C.c_int64), C.POINTER(C.c_float), C.c_size_t)
+rbp_scan_peak_fn = C.CFUNCTYPE(C.c_int, C.c_void_p, C.POINTER(rbp_scan_peak))
 rbp_step_fn = C.CFUNCTYPE(C.c_int32, C.POINTER(rbp_step_info), C.c_void_p)
 rbp_epoch_fn = C.CFUNCTYPE(C.c_int32, C.POINTER(rbp_epoch_info), C.c_void_p)
 
@@ -354,6 +384,15 @@ PROTOTYPES = {
     'rbp_session_predict': (C.c_int32, [C.c_void_p, C.c_void_p, C.c_int32, C.POINTER(C.c_float)]),
     'rbp_session_predict_logits': (C.c_int32, [C.c_void_p, C.c_void_p, C.c_int32, C.POINTER(C.c_float)]),
     'rbp_session_attention': (C.c_int32, [C.c_void_p, C.c_int32, C.POINTER(C.c_float)]),
+    'rbp_scan_options_init': (C.c_int32, [C.POINTER(rbp_scan_options), C.c_uint32]),
+    'rbp_scanner_create': (C.c_int32, [C.POINTER(C.c_void_p), C.c_void_p, C.POINTER(rbp_scan_options), rbp_scan_track_fn, rbp_scan_windows_fn, rbp_scan_peak_fn, C.c_void_p]),
+    'rbp_scanner_free': (None, [C.c_void_p]),
+    'rbp_scanner_feed': (C.c_int32, [C.c_void_p, C.c_char_p, C.c_size_t]),
+    'rbp_scanner_finish': (C.c_int32, [C.c_void_p]),
+    'rbp_scanner_reset': (C.c_int32, [C.c_void_p]),
+    'rbp_scanner_position': (C.c_int64, [C.c_void_p]),
+    'rbp_scan_sequence': (C.c_int32, [C.c_void_p, C.c_char_p, C.c_size_t, C.POINTER(rbp_scan_options), C.POINTER(C.c_float)]),
+    'rbp_mutation_map': (C.c_int32, [C.c_void_p, C.c_char_p, C.c_size_t, C.c_int32, C.POINTER(C.c_float), C.POINTER(C.c_float)]),
     'rbp_train_config_init': (C.c_int32, [C.POINTER(rbp_train_config), C.c_uint32]),
     'rbp_train_config_check': (C.c_char_p, [C.POINTER(rbp_train_config)]),
     'rbp_schedule_lr': (C.c_double, [C.POINTER(rbp_train_config), C.c_int32, C.c_int64, C.c_int64]),

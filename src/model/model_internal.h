@@ -58,6 +58,13 @@ rbp_status rbp__model_backward(rbp_session *s, const float *dlogits);
  * after fn. */
 rbp_status rbp__session_infer(rbp_session *s, const rbp_batch *batch, float *out, int want_logits, const char *fn);
 
+/* rbp_session_predict over caller-owned rows (n, L) (structure, viewpoint may be NULL): the
+ * batches of `batch_size` are shared out among the session's threads as for a dataset, with
+ * the same determinism and workspace reservation. Used by scanning (src/interpret/scan.c). */
+rbp_status rbp__session_predict_rows(rbp_session *s, const uint8_t *tokens, const uint8_t *mask,
+                                     const uint8_t *structure, const uint8_t *viewpoint, size_t n, int32_t L,
+                                     int32_t batch_size, float *out, int logits, const char *fn);
+
 /* Drop the last-forward state (attention and saliency inputs become unavailable). */
 void rbp__session_forget(rbp_session *s);
 

@@ -183,27 +183,17 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
-static rbp_status predict_dataset(rbp_session *s, const rbp_dataset *ds, int32_t batch_size, float *out,
-                                  int logits, const char *fn)
+rbp_status rbp__session_predict_rows(rbp_session *s, const uint8_t *tokens, const uint8_t *mask,
+                                     const uint8_t *structure, const uint8_t *viewpoint, size_t n, int32_t L,
+                                     int32_t batch_size, float *out, int logits, const char *fn)
 {
-    RBP_CHECK(ds != NULL, RBP_ERR_INVALID_ARG, "%s: argument 'ds' is NULL", fn);
-    RBP_CHECK(out != NULL, RBP_ERR_INVALID_ARG, "%s: argument 'out' is NULL", fn);
-    RBP_CHECK(batch_size >= 1, RBP_ERR_INVALID_ARG, "%s: batch_size = %d, expected >= 1", fn, (int)batch_size);
-    rbp_model_config cfg;
-    RBP_TRY(rbp_model_get_config(s->model, &cfg));
-    const int32_t L = rbp_dataset_length(ds);
-    RBP_CHECK(L == cfg.seq_len, RBP_ERR_SHAPE, "%s: the dataset's length is %d but the model's seq_len is %d", fn,
-              (int)L, (int)cfg.seq_len);
-    RBP_CHECK(!cfg.use_structure || rbp_dataset_structure(ds), RBP_ERR_INVALID_ARG,
-              "%s: the model uses structure but the dataset has no structure channel", fn);
-
     job j;
     memset(&j, 0, sizeof j);
-    j.tokens = rbp_dataset_tokens(ds);
-    j.mask = rbp_dataset_mask(ds);
-    j.structure = rbp_dataset_structure(ds);
-    j.viewpoint = rbp_dataset_viewpoint(ds);
-    j.n = rbp_dataset_size(ds);
+    j.tokens = tokens;
+    j.mask = mask;
+    j.structure = structure;
+    j.viewpoint = viewpoint;
+    j.n = n;
     j.bs = (size_t)batch_size;
     j.L = L;
     j.out = out;
@@ -249,6 +239,24 @@ static rbp_status predict_dataset(rbp_session *s, const rbp_dataset *ds, int32_t
         return rbp__wrap_error(j.err, "%s: batch at rows %zu..%zu", fn, i0, last);
     }
     return RBP_OK;
+}
+
+static rbp_status predict_dataset(rbp_session *s, const rbp_dataset *ds, int32_t batch_size, float *out,
+                                  int logits, const char *fn)
+{
+    RBP_CHECK(ds != NULL, RBP_ERR_INVALID_ARG, "%s: argument 'ds' is NULL", fn);
+    RBP_CHECK(out != NULL, RBP_ERR_INVALID_ARG, "%s: argument 'out' is NULL", fn);
+    RBP_CHECK(batch_size >= 1, RBP_ERR_INVALID_ARG, "%s: batch_size = %d, expected >= 1", fn, (int)batch_size);
+    rbp_model_config cfg;
+    RBP_TRY(rbp_model_get_config(s->model, &cfg));
+    const int32_t L = rbp_dataset_length(ds);
+    RBP_CHECK(L == cfg.seq_len, RBP_ERR_SHAPE, "%s: the dataset's length is %d but the model's seq_len is %d", fn,
+              (int)L, (int)cfg.seq_len);
+    RBP_CHECK(!cfg.use_structure || rbp_dataset_structure(ds), RBP_ERR_INVALID_ARG,
+              "%s: the model uses structure but the dataset has no structure channel", fn);
+    return rbp__session_predict_rows(s, rbp_dataset_tokens(ds), rbp_dataset_mask(ds), rbp_dataset_structure(ds),
+                                     rbp_dataset_viewpoint(ds), rbp_dataset_size(ds), L, batch_size, out, logits,
+                                     fn);
 }
 
 rbp_status rbp_session_predict(rbp_session *session, const rbp_dataset *ds, int32_t batch_size, float *out)

@@ -460,6 +460,10 @@ static rbp_status check_heat_opts(const char *fn, const rbp_plot_heatmap_opts *o
     RBP_TRY(check_scale(fn, "opts->first_position", o->first_position, -1000000000, 1000000000));
     RBP_TRY(check_label_len(fn, "opts->row_labels", o->row_labels, rows));
     RBP_TRY(check_label_len(fn, "opts->col_labels", o->col_labels, cols));
+    RBP_TRY(check_scale(fn, "opts->track_style", o->track_style, RBP_PLOT_TRACK_BARS, RBP_PLOT_TRACK_LOGO));
+    if (o->track && o->track_style == RBP_PLOT_TRACK_LOGO && o->col_labels == NULL)
+        return rbp__set_error(RBP_ERR_INVALID_ARG,
+                              "%s: opts->track_style is LOGO but opts->col_labels is NULL (the letters to draw)", fn);
     if (isinf(o->vmin) || isinf(o->vmax))
         return rbp__set_error(RBP_ERR_INVALID_ARG, "%s: opts->vmin / vmax must be finite or NaN (auto)", fn);
     if (!isnan(o->vmin) && !isnan(o->vmax) && !(o->vmin < o->vmax))
@@ -489,7 +493,7 @@ static void heat_style_init(heat_style *s, rbp__heat_geom *g, const rbp_plot_hea
 
     /* panel */
     int y_title_w = o->row_title ? LH + 6 : 0;
-    int row_num_w = s->num_w + 6; /* number and its gap to the letters */
+    int row_num_w = o->hide_row_numbers ? 0 : s->num_w + 6; /* number and its gap to the letters */
     int row_let_w = s->row_letters ? A + 3 : 0;
     g->mx = y_title_w + row_num_w + row_let_w;
     g->my = s->title_h;
@@ -622,6 +626,23 @@ static void draw_bars(rbp__canvas *cv, const float *v, const char *letters, int 
     rbp__cv_rect(cv, x, fmin(floor(base), y + h - 1), (double)n * cell, 1, GREY);
 }
 
+/* A letter track: each letter stretched to its value's height from the zero line (upside
+ * down below it), in the same box as draw_bars. */
+static void draw_logo(rbp__canvas *cv, const float *v, const char *letters, int n, double x, double y, int cell,
+                      int h, double lo, double hi)
+{
+    double scale = h / (hi - lo), base = y + hi * scale;
+    double gw = cell >= 3 ? cell - 1 : cell;
+    for (int i = 0; i < n; i++) {
+        if (!isfinite(v[i]))
+            continue;
+        double gh = fabs((double)v[i]) * scale;
+        rbp__cv_glyph(cv, (unsigned char)letters[i], x + (double)i * cell, v[i] >= 0 ? base - gh : base, gw, gh,
+                      v[i] < 0, rbp__nucleotide_color(letters[i], DARK));
+    }
+    rbp__cv_rect(cv, x, fmin(floor(base), y + h - 1), (double)n * cell, 1, GREY);
+}
+
 /* Value range of a track, always including 0 (bars grow from it); [0, 1] if all zero/NaN. */
 static void track_extent(const float *v, int n, double *lo, double *hi)
 {
@@ -683,7 +704,7 @@ static void draw_panel(rbp__canvas *cv, const rbp__heat_geom *g, const heat_styl
             char l[2] = {o->row_labels[r], 0};
             rbp__cv_text(cv, x0 - 3, ty, l, fs, RBP__ALIGN_RIGHT, 0, rbp__nucleotide_color(l[0], DARK));
         }
-        if (numbered(r, o->first_position, s->step, cell, need_y)) {
+        if (!o->hide_row_numbers && numbered(r, o->first_position, s->step, cell, need_y)) {
             /* no tick mark: "12-A" would read as a label; the number is centred on its row */
             double nx = x0 - (s->row_letters ? A + 3 : 0);
             snprintf(buf, sizeof buf, "%d", o->first_position + r);
@@ -707,7 +728,10 @@ static void draw_panel(rbp__canvas *cv, const rbp__heat_geom *g, const heat_styl
             snprintf(label, sizeof label, "%s (max %s)", o->track_label ? o->track_label : "importance", b);
         rbp__cv_text(cv, x0, y, label, fs, RBP__ALIGN_LEFT, 0, DARK);
         y += LH + 3;
-        draw_bars(cv, o->track, s->col_letters ? o->col_labels : NULL, cols, x0, y, cell, s->track_h, tlo, thi);
+        if (o->track_style == RBP_PLOT_TRACK_LOGO)
+            draw_logo(cv, o->track, o->col_labels, cols, x0, y, cell, s->track_h, tlo, thi);
+        else
+            draw_bars(cv, o->track, s->col_letters ? o->col_labels : NULL, cols, x0, y, cell, s->track_h, tlo, thi);
         y += s->track_h + 4;
     }
     if (s->col_letters) {
@@ -978,16 +1002,7 @@ static rbp_status track(int fmt, const char *fn, const char *path, const float *
     if (o->style == RBP_PLOT_TRACK_BARS) {
         draw_bars(&cv, values, seq, n, ax_x, ax_y, cell, H, lo, hi);
     } else {
-        double scale = H / (hi - lo), base = ax_y + hi * scale;
-        double gw = cell >= 3 ? cell - 1 : cell;
-        for (int i = 0; i < n; i++) {
-            if (!isfinite(values[i]))
-                continue;
-            double gh = fabs((double)values[i]) * scale;
-            rbp__cv_glyph(&cv, (unsigned char)seq[i], ax_x + (double)i * cell, values[i] >= 0 ? base - gh : base, gw,
-                          gh, values[i] < 0, rbp__nucleotide_color(seq[i], DARK));
-        }
-        rbp__cv_rect(&cv, ax_x, fmin(floor(base), ax_y + H - 1), pw, 1, GREY);
+        draw_logo(&cv, values, seq, n, ax_x, ax_y, cell, H, lo, hi);
     }
 
     double y = ax_y + H + 4;
