@@ -902,6 +902,22 @@ int main(int argc, char **argv)
     /* ---- check the command line before touching any file */
     plan p;
     check_command_line(&a, opts, &p);
+    {
+        /* Outputs checked now, not after the epochs: a run that cannot save is refused. */
+        cli_path in[20];
+        size_t nin = cli_data_inputs(&a.data, "--train", in, 10);
+        if (p.have_test)
+            nin += cli_data_inputs(&p.test_args, "--test", in + nin, 10);
+        /* --checkpoint may name the --resume file: continuing into the file one resumed from
+         * is the intended use (each save replaces it atomically). */
+        if (a.resume != NULL && !(a.checkpoint != NULL && cli_same_file(a.checkpoint, a.resume)))
+            in[nin++] = (cli_path){"--resume", a.resume, 0};
+        const cli_path out[] = {{"--save", a.save, 0},
+                                {"--checkpoint", a.checkpoint, 0},
+                                {"--json", a.json, 0},
+                                {"--predictions", a.predictions, 0}};
+        cli_check_outputs(in, nin, out, sizeof out / sizeof out[0]);
+    }
     cli_check(rbp_set_num_threads(a.threads));
     cli_install_sigint();
 
