@@ -988,6 +988,13 @@ int main(int argc, char **argv)
     }
     fflush(stdout);
 
+    /* The model first: a failure writing the other outputs must not lose the training. */
+    if (a.save != NULL) {
+        write_test_metadata(model, &a, &p, &m, stopped, trainer);
+        cli_check(rbp_model_save(model, a.save));
+        if (!a.quiet)
+            printf("saved model to %s\n", a.save);
+    }
     if (a.predictions != NULL) {
         FILE *fp = cli_open_output(a.predictions);
         fprintf(fp, "id\ttarget\tscore\n");
@@ -995,12 +1002,6 @@ int main(int argc, char **argv)
         for (size_t i = 0; i < nt; i++)
             fprintf(fp, "%s\t%.9g\t%.9g\n", rbp_dataset_id(d.test, i), (double)y[i], (double)pred[i]);
         cli_close_output(fp, a.predictions);
-    }
-    if (a.save != NULL) {
-        write_test_metadata(model, &a, &p, &m, stopped, trainer);
-        cli_check(rbp_model_save(model, a.save));
-        if (!a.quiet)
-            printf("saved model to %s\n", a.save);
     }
     if (a.json != NULL) {
         outcome o = {stopped, &m, t_start, t_fit, t_eval};
