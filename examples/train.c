@@ -906,8 +906,13 @@ int main(int argc, char **argv)
         /* Outputs checked now, not after the epochs: a run that cannot save is refused. */
         cli_path in[20];
         size_t nin = cli_data_inputs(&a.data, "--train", in, 10);
-        if (p.have_test)
-            nin += cli_data_inputs(&p.test_args, "--test", in + nin, 10);
+        const cli_path tests[] = {{"--test", a.test, 0},
+                                  {"--test-pos", a.test_pos, 0},
+                                  {"--test-neg", a.test_neg, 0},
+                                  {"--test-affys", a.test_affys, 0}};
+        for (size_t i = 0; i < 4; i++)
+            if (tests[i].path != NULL)
+                in[nin++] = tests[i];
         /* --checkpoint may name the --resume file: continuing into the file one resumed from
          * is the intended use (each save replaces it atomically). */
         if (a.resume != NULL && !(a.checkpoint != NULL && cli_same_file(a.checkpoint, a.resume)))
