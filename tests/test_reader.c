@@ -503,6 +503,22 @@ static void test_compression_by_magic(void **state)
     free(gz);
 }
 
+/* Found by fuzz_csv/fuzz_tsv/fuzz_stream: an empty first sequence field did pointer
+ * arithmetic on the builder's still-NULL buffer (UBSan). It is an error naming the record. */
+static void test_empty_first_sequence(void **state)
+{
+    (void)state;
+    rbp_dataset_options o;
+    rbp_dataset_options_init(&o, RBP_DATASET_OPTIONS_VERSION);
+    rbp_dataset *ds = NULL;
+    check_error(rbp_dataset_load(&ds, rbp_test_write_file("empty_seq.csv", "sequence,RKA\n,1\nACGU,0\n", (size_t)-1), &o),
+                RBP_ERR_FORMAT, "empty_seq.csv:2:", "has no sequence");
+    assert_null(ds);
+    o.format = RBP_FORMAT_TSV;
+    check_error(rbp_dataset_load(&ds, rbp_test_write_file("empty_seq.tsv", "sequence\tRKA\n\t1\n", (size_t)-1), &o),
+                RBP_ERR_FORMAT, "empty_seq.tsv:2:", "has no sequence");
+}
+
 /* ---------------------------------------------------------------- long records */
 
 static void test_record_spanning_chunks_and_buffers(void **state)
@@ -624,6 +640,7 @@ int main(void)
         cmocka_unit_test(test_empty_inputs),
         cmocka_unit_test(test_errors_name_file_and_line),
         cmocka_unit_test(test_compression_by_magic),
+        cmocka_unit_test(test_empty_first_sequence),
         cmocka_unit_test(test_record_spanning_chunks_and_buffers),
         cmocka_unit_test(test_memory_bounded_by_chunk),
     };
