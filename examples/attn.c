@@ -222,6 +222,11 @@ int main(int argc, char **argv)
         cli_usage_error("--mean and --head exclude each other");
     if (a.no_png && a.no_svg && a.no_tsv)
         cli_usage_error("--no-png, --no-svg and --no-tsv together leave nothing to write");
+    {
+        const cli_path in[] = {{"--model", a.model, 0}, {"--fasta", a.fasta, 0}};
+        const cli_path out[] = {{"-o", a.outdir, 1}};
+        cli_check_outputs(in, 2, out, 1);
+    }
     cli_check(rbp_set_num_threads(a.threads));
 
     rbp_model *model = NULL;

@@ -83,6 +83,12 @@ int main(int argc, char **argv)
         cli_usage_error("missing --model FILE");
     char desc[1024];
     cli_data_describe(&a.data, "--data", desc, sizeof desc);
+    {
+        cli_path in[9] = {{"--model", a.model, 0}};
+        size_t nin = 1 + cli_data_inputs(&a.data, "--data", in + 1, 8);
+        const cli_path out[] = {{"--plots", a.plots, 1}, {"--predictions", a.predictions, 0}, {"--json", a.json, 0}};
+        cli_check_outputs(in, nin, out, sizeof out / sizeof out[0]);
+    }
     cli_check(rbp_set_num_threads(a.threads));
 
     rbp_model *model = NULL;

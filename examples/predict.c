@@ -103,6 +103,11 @@ int main(int argc, char **argv)
         cli_usage_error("missing --model FILE");
     if (npos == 0)
         cli_usage_error("missing INPUT (a file, or '-' for stdin)");
+    {
+        const cli_path in[] = {{"--model", a.model, 0}, {"", pos[0], 0}};
+        const cli_path out[] = {{"-o", a.out, 0}};
+        cli_check_outputs(in, 2, out, 1);
+    }
     int32_t fmt = format_values[a.format];
     /* Threads go to the session (batches scored side by side), not to the BLAS inside each
      * batch: the models are small, and data parallelism scales where BLAS threads do not. */

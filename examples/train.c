@@ -902,6 +902,27 @@ int main(int argc, char **argv)
     /* ---- check the command line before touching any file */
     plan p;
     check_command_line(&a, opts, &p);
+    {
+        /* Outputs checked now, not after the epochs: a run that cannot save is refused. */
+        cli_path in[20];
+        size_t nin = cli_data_inputs(&a.data, "--train", in, 10);
+        const cli_path tests[] = {{"--test", a.test, 0},
+                                  {"--test-pos", a.test_pos, 0},
+                                  {"--test-neg", a.test_neg, 0},
+                                  {"--test-affys", a.test_affys, 0}};
+        for (size_t i = 0; i < 4; i++)
+            if (tests[i].path != NULL)
+                in[nin++] = tests[i];
+        /* --checkpoint may name the --resume file: continuing into the file one resumed from
+         * is the intended use (each save replaces it atomically). */
+        if (a.resume != NULL && !(a.checkpoint != NULL && cli_same_file(a.checkpoint, a.resume)))
+            in[nin++] = (cli_path){"--resume", a.resume, 0};
+        const cli_path out[] = {{"--save", a.save, 0},
+                                {"--checkpoint", a.checkpoint, 0},
+                                {"--json", a.json, 0},
+                                {"--predictions", a.predictions, 0}};
+        cli_check_outputs(in, nin, out, sizeof out / sizeof out[0]);
+    }
     cli_check(rbp_set_num_threads(a.threads));
     cli_install_sigint();
 
@@ -972,6 +993,13 @@ int main(int argc, char **argv)
     }
     fflush(stdout);
 
+    /* The model first: a failure writing the other outputs must not lose the training. */
+    if (a.save != NULL) {
+        write_test_metadata(model, &a, &p, &m, stopped, trainer);
+        cli_check(rbp_model_save(model, a.save));
+        if (!a.quiet)
+            printf("saved model to %s\n", a.save);
+    }
     if (a.predictions != NULL) {
         FILE *fp = cli_open_output(a.predictions);
         fprintf(fp, "id\ttarget\tscore\n");
@@ -979,12 +1007,6 @@ int main(int argc, char **argv)
         for (size_t i = 0; i < nt; i++)
             fprintf(fp, "%s\t%.9g\t%.9g\n", rbp_dataset_id(d.test, i), (double)y[i], (double)pred[i]);
         cli_close_output(fp, a.predictions);
-    }
-    if (a.save != NULL) {
-        write_test_metadata(model, &a, &p, &m, stopped, trainer);
-        cli_check(rbp_model_save(model, a.save));
-        if (!a.quiet)
-            printf("saved model to %s\n", a.save);
     }
     if (a.json != NULL) {
         outcome o = {stopped, &m, t_start, t_fit, t_eval};

@@ -476,6 +476,18 @@ static void test_non_finite_trainer_state(void **state)
     assert_int_equal(rbp_trainer_load(t, path), RBP_ERR_FORMAT);
     assert_non_null(strstr(rbp_last_error(), "non-finite value (NaN or infinity) in the Adam first moment"));
     assert_memory_equal(before, rbp_model_params(m), n * sizeof(float));
+    /* a finite but negative Adam second moment: refused too (sqrt(v) in the next step) */
+    mom[n - 1] = 0.0f;
+    float *v = calloc(n, sizeof(float));
+    v[1] = -1e-8f;
+    assert_int_equal(rbp__ckpt_write(path, &h, x, mom, v, NULL), RBP_OK);
+    assert_int_equal(rbp_trainer_load(t, path), RBP_ERR_FORMAT);
+    assert_non_null(strstr(rbp_last_error(), "negative value in the Adam second moment"));
+    assert_memory_equal(before, rbp_model_params(m), n * sizeof(float));
+    v[1] = -0.0f; /* signed zero is a zero */
+    assert_int_equal(rbp__ckpt_write(path, &h, x, mom, v, NULL), RBP_OK);
+    assert_int_equal(rbp_trainer_load(t, path), RBP_OK);
+    free(v);
     free(before);
     free(x);
     free(mom);

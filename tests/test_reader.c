@@ -449,6 +449,76 @@ static void test_errors_name_file_and_line(void **state)
     free(gz);
 }
 
+/* Other compressions are named, not parsed as text; bytes after the gzip stream are an error
+ * (zlib's gzread used to drop them silently); concatenated members are all read. */
+static void test_compression_by_magic(void **state)
+{
+    (void)state;
+    rbp_dataset_options o;
+    rbp_dataset_options_init(&o, RBP_DATASET_OPTIONS_VERSION);
+    static const struct {
+        const char *name, *bytes, *want;
+        size_t len;
+    } kinds[] = {{"a.fa.bz2", "BZh91AY&SY", "bzip2-compressed data are not supported", 10},
+                 {"a.fa.xz", "\xfd" "7zXZ\0\0\4", "xz-compressed data are not supported", 8},
+                 {"a.fa.zst", "\x28\xb5\x2f\xfd\x24\x00", "zstd-compressed data are not supported", 6},
+                 {"a.fa.zip", "PK\3\4\x14\0", "zip-compressed data are not supported", 6}};
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+        const char *p = rbp_test_write_file(kinds[i].name, kinds[i].bytes, kinds[i].len);
+        rbp_dataset *ds = NULL;
+        check_error(rbp_dataset_load(&ds, p, &o), RBP_ERR_FORMAT, kinds[i].name, kinds[i].want);
+        assert_null(ds);
+    }
+    /* a line that merely starts with "BZh" is text */
+    const char *lines = rbp_test_write_file("bzh.txt", "BZhACGU 1\n", (size_t)-1);
+    rbp_dataset *ds = NULL;
+    assert_int_not_equal(rbp_dataset_load(&ds, lines, &o), RBP_OK); /* not a sequence, but ... */
+    assert_null(strstr(rbp_last_error(), "compressed"));              /* ... not called bzip2 */
+
+    const char *text = ">a class:1\nACGU\n>b class:0\nUGCA\n>c class:1\nAAAA\n";
+    const char *p = write_gz("three.fa.gz", text, 3);
+    assert_int_equal(rbp_dataset_load(&ds, p, &o), RBP_OK);
+    assert_int_equal(rbp_dataset_size(ds), 3);
+    rbp_dataset_free(ds);
+    ds = NULL;
+    size_t n = 0;
+    unsigned char *gz = rbp_test_read_file(p, &n);
+    unsigned char *junk = malloc(n + 5);
+    memcpy(junk, gz, n);
+    memcpy(junk + n, "junk\n", 5);
+    p = rbp_test_write_file("junk.fa.gz", (const char *)junk, n + 5);
+    check_error(rbp_dataset_load(&ds, p, &o), RBP_ERR_FORMAT, "junk.fa.gz", "data after the end of the gzip stream");
+    assert_null(ds);
+    FILE *fp = file_with((const char *)junk, n + 5);
+    rbp_reader *r = NULL;
+    assert_int_equal(rbp_reader_open_file(&r, fp, "junk.fa.gz", &o), RBP_OK);
+    const rbp_dataset *c;
+    int32_t rc;
+    while ((rc = rbp_reader_next(r, 7, &c)) == 1)
+        ;
+    check_error((rbp_status)rc, RBP_ERR_FORMAT, "junk.fa.gz", "data after the end of the gzip stream");
+    rbp_reader_free(r);
+    fclose(fp);
+    free(junk);
+    free(gz);
+}
+
+/* Found by fuzz_csv/fuzz_tsv/fuzz_stream: an empty first sequence field did pointer
+ * arithmetic on the builder's still-NULL buffer (UBSan). It is an error naming the record. */
+static void test_empty_first_sequence(void **state)
+{
+    (void)state;
+    rbp_dataset_options o;
+    rbp_dataset_options_init(&o, RBP_DATASET_OPTIONS_VERSION);
+    rbp_dataset *ds = NULL;
+    check_error(rbp_dataset_load(&ds, rbp_test_write_file("empty_seq.csv", "sequence,RKA\n,1\nACGU,0\n", (size_t)-1), &o),
+                RBP_ERR_FORMAT, "empty_seq.csv:2:", "has no sequence");
+    assert_null(ds);
+    o.format = RBP_FORMAT_TSV;
+    check_error(rbp_dataset_load(&ds, rbp_test_write_file("empty_seq.tsv", "sequence\tRKA\n\t1\n", (size_t)-1), &o),
+                RBP_ERR_FORMAT, "empty_seq.tsv:2:", "has no sequence");
+}
+
 /* ---------------------------------------------------------------- long records */
 
 static void test_record_spanning_chunks_and_buffers(void **state)
@@ -569,6 +639,8 @@ int main(void)
         cmocka_unit_test(test_file_stream_and_stdin),
         cmocka_unit_test(test_empty_inputs),
         cmocka_unit_test(test_errors_name_file_and_line),
+        cmocka_unit_test(test_compression_by_magic),
+        cmocka_unit_test(test_empty_first_sequence),
         cmocka_unit_test(test_record_spanning_chunks_and_buffers),
         cmocka_unit_test(test_memory_bounded_by_chunk),
     };

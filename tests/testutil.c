@@ -136,6 +136,7 @@ unsigned char *rbp_test_read_file(const char *path, size_t *n)
     assert_non_null(buf);
     assert_int_equal(fread(buf, 1, (size_t)len, f), (size_t)len);
     fclose(f);
+    buf[len] = '\0'; /* callers may treat a text file as a string (valgrind caught sscanf) */
     *n = (size_t)len;
     return buf;
 }

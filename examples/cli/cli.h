@@ -181,6 +181,23 @@ FILE *cli_open_output(const char *path);
  * failure, leaving the old file). */
 void cli_close_output(FILE *fp, const char *path);
 
+/* A file (or directory) a program reads or writes, with the option that named it. */
+typedef struct cli_path {
+    const char *option;  /* "--save", "-o", "INPUT" */
+    const char *path;    /* NULL = not given; "-" = stdin/stdout (not checked) */
+    int directory;       /* an output directory (created if missing) rather than a file */
+} cli_path;
+
+/*
+ * Check every output before the work starts: its directory exists and is writable and a file
+ * output is not a directory ("cannot write 'X': ...", exit 1), and no output is the same file
+ * as an input or another output (same path, symlink or hard link; a usage error naming both,
+ * exit 2). Call right after parsing, before any file is read.
+ */
+void cli_check_outputs(const cli_path *inputs, size_t n_inputs, const cli_path *outputs, size_t n_outputs);
+/* 1 if the two paths name the same file (same inode, or the same resolved path). */
+int cli_same_file(const char *a, const char *b);
+
 /* ---------------------------------------------------------------- data options */
 
 /* Input options shared by train and eval (the reader's formats). */
@@ -214,6 +231,9 @@ const char *cli_data_describe(const cli_data_args *args, const char *generic_opt
  */
 void cli_model_encoding(rbp_dataset_options *opt, const rbp_model *model, const char *model_path,
                         const cli_option *opts);
+/* The data files named by `args` as cli_path entries in dst[0..cap) (for cli_check_outputs);
+ * `generic_option` is the program's name for args->generic ("--train", "--data"). Returns how many. */
+size_t cli_data_inputs(const cli_data_args *args, const char *generic_option, cli_path *dst, size_t cap);
 /* Load the input named by `args` (exits with the library's message on failure). */
 rbp_dataset *cli_data_load(const cli_data_args *args, const rbp_dataset_options *opt);
 /* 1 if every target is exactly 0 or 1 (a classification set). */

@@ -49,7 +49,10 @@ rbp_status rbp_set_error(rbp_status code, const char *fmt, ...)
     char msg[RBP_ERRBUF];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt ? fmt : "", ap);
+    if (fmt)
+        vsnprintf(msg, sizeof msg, fmt, ap);
+    else
+        msg[0] = '\0';
     va_end(ap);
     memcpy(errbuf, msg, sizeof errbuf);
     errmsg = errbuf;

@@ -52,16 +52,17 @@ rbp_status rbp__resolve_options(const rbp_dataset_options *opt, rbp_dataset_opti
 
 /*
  * Reads a file (plain or gzip) line by line through a buffer that only grows to hold the
- * longest line (at most max_line bytes). A path goes through zlib's transparent gzread; a
- * caller's FILE* (or stdin) is read with fread and inflated here when it starts with the gzip
- * magic, so the stream's own buffering and position are respected. Lines come back
+ * longest line (at most max_line bytes). A path or a caller's FILE* (or stdin) is read with
+ * fread and inflated here when it starts with the gzip magic, so a stream's own buffering and
+ * position are respected; other compressed formats and bytes after the gzip stream are
+ * RBP_ERR_FORMAT. Lines come back
  * NUL-terminated, without "\n" or "\r\n", writable (parsers unquote in place) and valid until
  * the next call. A UTF-8 byte order mark at the start of the file is skipped. Truncated or
  * corrupt gzip data become RBP_ERR_FORMAT, read errors RBP_ERR_IO, both naming the file.
  */
 typedef struct rbp__reader {
-    void *gz;            /* gzFile (a path), or NULL */
-    void *fp;            /* FILE* (borrowed: a caller's stream or stdin), or NULL */
+    void *fp;            /* FILE*: opened from a path (own_fp), or a caller's stream or stdin */
+    int own_fp;          /* fp was opened here and is closed by rbp__reader_close */
     void *zs;            /* z_stream* while fp carries gzip data */
     unsigned char *in;   /* compressed input read from fp */
     size_t in_cap, in_len; /* in_len: plain bytes peeked at for the gzip magic, not yet handed out */
@@ -75,7 +76,6 @@ typedef struct rbp__reader {
     int64_t size;        /* size of the file on disk (of a FILE*: from its start position), -1 if unknown */
     int64_t fp_start;    /* a FILE*'s position when opened */
     int eof;
-    int gz_failed;       /* zlib reported damage; raised once the text before it is used up */
     int pending;         /* rbp__reader_unget: return the last line again */
     char *last;          /* the last line returned, and its length */
     size_t last_len;

@@ -281,6 +281,8 @@ rbp_status rbp__loc_error(rbp_status code, const char *src, int64_t line, const 
 rbp_status rbp__builder_append_seq(rbp__builder *b, const char *s, size_t n, unsigned *flags, size_t pos0,
                                    const char *src, int64_t line, const char *id)
 {
+    if (n == 0) /* nothing to add (and b->raw may still be NULL: no pointer arithmetic on it) */
+        return RBP_OK;
     RBP_TRY(rbp__builder_reserve(b, n));
     uint8_t *dst = b->raw + b->raw_len;
     unsigned acc = 0;

@@ -1,18 +1,15 @@
 /*
  * data/reader.c - the streaming line reader every text format goes through.
  *
- * zlib's gzread reads gzip and plain files alike, so one code path serves "x.fa" and
- * "x.fa.gz". Text is pulled through a buffer of RBP__READ_CHUNK bytes that grows only when a
+ * Files and a caller's FILE* (or stdin) are read the same way: fread, and when the data
+ * start with the gzip magic they are inflated here (concatenated members too). zlib's gzread
+ * is not used because it silently ignores whatever follows the last member and treats an
+ * unknown compressed file as text; here any byte after the gzip stream is an error, and
+ * bzip2, xz and zstd data are named as unsupported instead of failing as a syntax error on
+ * line 1. Text is pulled through a buffer of RBP__READ_CHUNK bytes that grows only when a
  * single line is longer (up to the caller's max_line), so memory never depends on the file's
- * size. zlib reports a gzip stream that ends early as Z_BUF_ERROR ("unexpected end of file")
- * while gzread itself returns a short count, and a damaged stream (bad block, CRC mismatch)
- * as Z_DATA_ERROR with gzread returning -1: gzerror is checked after every read so that a
- * damaged file never passes for a shorter valid one.
- *
- * A caller's FILE* (and stdin) cannot go through gzdopen without losing what stdio has
- * already buffered, so it is read with fread and, when it starts with the gzip magic,
- * inflated here (concatenated members too, as gzread does); the same two kinds of damage
- * get the same messages.
+ * size. A stream cut inside a member is "truncated gzip data", a damaged one (bad block, CRC
+ * mismatch) "corrupt gzip data", so a damaged file never passes for a shorter valid one.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
@@ -40,24 +37,21 @@ static rbp_status alloc_buffer(rbp__reader *r)
 
 rbp_status rbp__reader_open(rbp__reader *r, const char *path, size_t max_line)
 {
-    memset(r, 0, sizeof *r);
-    r->path = path;
-    r->max_line = max_line;
     errno = 0;
-    gzFile gz = gzopen(path, "rb");
-    if (!gz) {
+    FILE *fp = fopen(path, "rb");
+    if (!fp) {
+        memset(r, 0, sizeof *r);
         if (errno)
             return rbp__set_error(RBP_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
         return rbp__set_error(RBP_ERR_IO, "%s: cannot open", path);
     }
-    gzbuffer(gz, RBP__GZ_BUFFER);
-    r->gz = gz;
-    struct stat sb;
-    r->size = stat(path, &sb) == 0 && S_ISREG(sb.st_mode) ? (int64_t)sb.st_size : -1;
-    rbp_status st = alloc_buffer(r);
-    if (st != RBP_OK)
-        rbp__reader_close(r);
-    return st;
+    rbp_status st = rbp__reader_open_file(r, fp, path, max_line);
+    if (st != RBP_OK) {
+        fclose(fp);
+        return st;
+    }
+    r->own_fp = 1;
+    return RBP_OK;
 }
 
 rbp_status rbp__reader_open_file(rbp__reader *r, void *fp, const char *name, size_t max_line)
@@ -81,15 +75,14 @@ rbp_status rbp__reader_open_file(rbp__reader *r, void *fp, const char *name, siz
 
 void rbp__reader_close(rbp__reader *r)
 {
-    if (r->gz)
-        gzclose((gzFile)r->gz);
+    if (r->own_fp && r->fp)
+        fclose((FILE *)r->fp);
     if (r->zs) {
         inflateEnd((z_stream *)r->zs);
         rbp__free(r->zs);
     }
     rbp__free(r->in);
     rbp__free(r->buf);
-    r->gz = NULL;
     r->fp = NULL;
     r->zs = NULL;
     r->in = NULL;
@@ -106,44 +99,9 @@ double rbp__reader_progress(const rbp__reader *r)
 {
     if (r->size <= 0)
         return -1.0;
-    double done = r->gz ? (double)gzoffset((gzFile)r->gz) : (double)(ftello((FILE *)r->fp) - r->fp_start);
+    double done = (double)(ftello((FILE *)r->fp) - r->fp_start);
     double f = done / (double)r->size;
     return f < 0 ? 0.0 : f > 1 ? 1.0 : f;
-}
-
-/* zlib's messages start with "<path>: "; drop that, ours already names the file. */
-static const char *zmsg(const rbp__reader *r, const char *msg, const char *fallback)
-{
-    size_t k = strlen(r->path);
-    if (!msg || !*msg)
-        return fallback;
-    if (strncmp(msg, r->path, k) == 0 && msg[k] == ':' && msg[k + 1] == ' ')
-        return msg + k + 2;
-    return msg;
-}
-
-/* The error zlib recorded for this file as a status; RBP_OK when there is none. */
-static rbp_status gz_status(rbp__reader *r)
-{
-    int err = Z_OK;
-    const char *msg = gzerror((gzFile)r->gz, &err);
-    long long line = (long long)r->line + 1; /* the line being assembled when the data ran out */
-    switch (err) {
-    case Z_OK:
-        return RBP_OK;
-    case Z_BUF_ERROR:
-        return rbp__set_error(RBP_ERR_FORMAT, "%s:%lld: truncated gzip data (%s)", r->path, line,
-                              zmsg(r, msg, "unexpected end of file"));
-    case Z_DATA_ERROR:
-        return rbp__set_error(RBP_ERR_FORMAT, "%s:%lld: corrupt gzip data (%s)", r->path, line,
-                              zmsg(r, msg, "data error"));
-    case Z_MEM_ERROR:
-        return rbp__oom();
-    case Z_ERRNO:
-        return rbp__set_error(RBP_ERR_IO, "%s: read error: %s", r->path, strerror(errno));
-    default:
-        return rbp__set_error(RBP_ERR_IO, "%s: read error (%s)", r->path, zmsg(r, msg, "unknown"));
-    }
 }
 
 static int emit(rbp__reader *r, char *p, size_t n, char **line, size_t *len)
@@ -180,6 +138,28 @@ static long fp_refill(rbp__reader *r, size_t keep)
     return (long)got;
 }
 
+/* Compressed formats the reader cannot inflate, recognised by their magic numbers so that
+ * the message says what the file is rather than "bad syntax on line 1". */
+static rbp_status check_compression(const rbp__reader *r, const unsigned char *b, size_t n)
+{
+    static const struct {
+        const char *name, *tool;
+        unsigned char magic[6];
+        size_t len;
+    } kinds[] = {{"bzip2", "bunzip2", {'B', 'Z', 'h'}, 3},
+                 {"xz", "xz -d", {0xFD, '7', 'z', 'X', 'Z', 0x00}, 6},
+                 {"zstd", "zstd -d", {0x28, 0xB5, 0x2F, 0xFD}, 4},
+                 {"zip", "unzip", {'P', 'K', 0x03, 0x04}, 4}};
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+        if (n >= kinds[i].len && memcmp(b, kinds[i].magic, kinds[i].len) == 0 &&
+            /* "BZh" is also how a text line may start: bzip2 has a block size digit next. */
+            (i != 0 || (n >= 4 && b[3] >= '1' && b[3] <= '9')))
+            return rbp__set_error(RBP_ERR_FORMAT,
+                                  "%s: %s-compressed data are not supported (only gzip): decompress first (%s)",
+                                  r->path, kinds[i].name, kinds[i].tool);
+    return RBP_OK;
+}
+
 /* Up to `want` bytes of text from a FILE*: its bytes as they are, or inflated when the stream
  * starts with the gzip magic. Returns the count (0 = end) or an rbp_status. A stream cut
  * inside a member first delivers the text before the cut, then the error on the next call. */
@@ -192,6 +172,9 @@ static long fp_fill(rbp__reader *r, char *dst, size_t want)
             return got;
         r->in_len = (size_t)got;
         r->fp_mode = FP_PLAIN;
+        rbp_status st = check_compression(r, r->in, (size_t)got);
+        if (st != RBP_OK)
+            return st;
         if (got >= 2 && r->in[0] == 0x1f && r->in[1] == 0x8b) {
             zs = rbp__calloc(1, sizeof *zs);
             if (!zs)
@@ -252,6 +235,9 @@ static long fp_fill(rbp__reader *r, char *dst, size_t want)
                 inflateReset(zs);
                 continue;
             }
+            if (zs->avail_in > 0) /* not another member: nothing may be dropped unread */
+                return rbp__set_error(RBP_ERR_FORMAT, "%s: data after the end of the gzip stream (not gzip)",
+                                      r->path);
             r->fp_mode = FP_GZIP_END;
             break;
         }
@@ -315,26 +301,9 @@ int rbp__reader_next(rbp__reader *r, char **line, size_t *len)
          * line and report the truncation when the parser needs the text beyond it, so that
          * the message points at the line where the data stop. Other damage (Z_DATA_ERROR)
          * makes the text read with it suspect, so it is reported at once. */
-        if (r->fp) {
-            long got = fp_fill(r, r->buf + r->end, want);
-            if (got < 0)
-                return (int)got;
-            if (got == 0)
-                r->eof = 1;
-            r->end += (size_t)got;
-            r->bytes += (uint64_t)got;
-            continue;
-        }
-        if (r->gz_failed)
-            return gz_status(r);
-        int got = gzread((gzFile)r->gz, r->buf + r->end, (unsigned)want);
-        int zerr = Z_OK;
-        gzerror((gzFile)r->gz, &zerr);
-        if (zerr != Z_OK && (got <= 0 || zerr != Z_BUF_ERROR))
-            return gz_status(r);
-        r->gz_failed = zerr != Z_OK;
-        if (got < 0) /* an error zlib did not record: should not happen */
-            return rbp__set_error(RBP_ERR_IO, "%s: read error", r->path);
+        long got = fp_fill(r, r->buf + r->end, want);
+        if (got < 0)
+            return (int)got;
         if (got == 0)
             r->eof = 1;
         r->end += (size_t)got;

@@ -419,7 +419,7 @@ rbp_status rbp__ckpt_open(rbp__ckpt_reader *r, const char *path)
     uLong crc = crc32(0L, Z_NULL, 0);
     crc = crc32(crc, hdr, hsize);
     uint8_t buf[CHUNK * 4];
-    int32_t bad_array = -1;
+    int32_t bad_array = -1, bad_negative = 0;
     uint64_t bad_index = 0, pos = 0;
     for (uint64_t left = 4 * n_arrays * n; left > 0;) {
         size_t k = (size_t)(left < sizeof buf ? left : sizeof buf);
@@ -427,11 +427,18 @@ rbp_status rbp__ckpt_open(rbp__ckpt_reader *r, const char *path)
         if (st != RBP_OK)
             return fail(r, st);
         crc = crc32(crc, buf, (uInt)k);
-        for (size_t j = 0; bad_array < 0 && j < k; j += 4, pos++)
-            if ((get_u32(buf + j) & 0x7F800000u) == 0x7F800000u) {
+        for (size_t j = 0; bad_array < 0 && j < k; j += 4, pos++) {
+            uint32_t u = get_u32(buf + j);
+            /* Adam's second moment is a mean of squares: a negative one would make the first
+             * step after a resume take a square root of it (NaN weights). */
+            int negative_v = (flags & RBP__CKPT_HAS_TRAINER) && pos / n == 2 && (u & 0x80000000u) &&
+                             (u & 0x7FFFFFFFu);
+            if ((u & 0x7F800000u) == 0x7F800000u || negative_v) {
                 bad_array = (int32_t)(pos / n);
                 bad_index = pos % n;
+                bad_negative = negative_v && (u & 0x7F800000u) != 0x7F800000u;
             }
+        }
         left -= k;
     }
     uint8_t *meta_buf = NULL;
@@ -464,6 +471,7 @@ rbp_status rbp__ckpt_open(rbp__ckpt_reader *r, const char *path)
     r->h.meta = meta;
     r->h.bad_array = bad_array;
     r->h.bad_index = bad_index;
+    r->h.bad_negative = bad_negative;
     if (flags & RBP__CKPT_HAS_TRAINER) {
         const char *why = rbp_train_config_check(&r->h.train.cfg);
         if (why)

@@ -59,6 +59,7 @@ typedef struct rbp__ckpt_header {
      * 2 v, 3 best; -1 = every value finite) and its index; callers name the tensor. */
     int32_t bad_array;
     uint64_t bad_index;
+    int32_t bad_negative;    /* the bad value is a negative Adam second moment, not NaN/Inf */
 } rbp__ckpt_header;
 
 /*

@@ -40,8 +40,9 @@ rbp_status rbp__ckpt_check_finite(const rbp__ckpt_reader *r, const rbp_model *mo
             at -= info[i].offset;
             break;
         }
-    return rbp__set_error(RBP_ERR_FORMAT, "checkpoint '%s': non-finite value (NaN or infinity) in the %s, tensor '%s' [%zu]",
-                          r->path, arrays[r->h.bad_array & 3], tensor, at);
+    return rbp__set_error(RBP_ERR_FORMAT, "checkpoint '%s': %s in the %s, tensor '%s' [%zu]", r->path,
+                          r->h.bad_negative ? "negative value" : "non-finite value (NaN or infinity)",
+                          arrays[r->h.bad_array & 3], tensor, at);
 }
 
 rbp_status rbp_model_load(rbp_model **out, const char *path)

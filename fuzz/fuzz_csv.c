@@ -1,0 +1,8 @@
+/* fuzz/fuzz_csv.c - rbp_dataset_load of one csv file (format forced, so the parser always runs). */
+#include "fuzz_common.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    fuzz_load(data, size, RBP_FORMAT_CSV, "csv");
+    return 0;
+}

@@ -1,0 +1,8 @@
+/* fuzz/fuzz_fasta.c - rbp_dataset_load of one fasta file (format forced, so the parser always runs). */
+#include "fuzz_common.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    fuzz_load(data, size, RBP_FORMAT_FASTA, "fasta");
+    return 0;
+}
