@@ -33,7 +33,14 @@
 # The default model is the demo's (scripts/demo.sh): conv stem 9, d_model 32, 1 layer, mean
 # pooling, constant lr 1e-3, early stopping on validation AUC (patience 5, 10% held out).
 set -eu
-cmdline="bench/rbp31.sh$(printf ' %q' "$@")"
+# One brace group: bash parses it whole before running it, so editing this file while a long
+# run is going cannot change what that run does next.
+{
+cmdline="bench/rbp31.sh"
+for a in "$@"; do   # quoted only where a shell needs it
+    case $a in *[!A-Za-z0-9_.,/:=+@%-]*|"") a="'$(printf '%s' "$a" | sed "s/'/'\\\\''/g")'" ;; esac
+    cmdline="$cmdline $a"
+done
 cd "$(dirname "$0")/.."
 
 DEFAULT_OPTS=(--length 101 --truncate center --conv-kernel 9 --pooling mean
@@ -178,3 +185,5 @@ python3 bench/rbp31_report.py --logs "$logs" --out "$out" \
     --note "$note" --sets "$(IFS=,; echo "${selected[*]}")"
 echo "rbp31.sh: report $out ($failed failed runs, $wall s)"
 [ $failed = 0 ]
+exit
+}
