@@ -27,6 +27,8 @@
 #   --dry-run       print the commands only
 #   --report-only   no training: rewrite the report from the JSON in the log dir (give --out
 #                   and the same options as the run)
+#   --skip-done     keep the runs whose JSON is already in the log dir (to resume a run, or add
+#                   seeds to one)
 #   -- OPTS...      everything after "--" goes to rbpattn-train after the defaults (later wins);
 #                   an unknown --option (with its value unless the next word starts with -) too.
 #
@@ -50,7 +52,7 @@ DEFAULT_OPTS=(--length 101 --truncate center --conv-kernel 9 --pooling mean
 
 sets_arg="" all=0 seeds="1" threads=1 jobs=1 niceness=5 out="" tag="" logs="" build=build
 # ../shared beside a main checkout, ../../shared beside a worktree in wt/<name>
-data=${RBP31_DATA:-} note="" dry=0 report_only=0
+data=${RBP31_DATA:-} note="" dry=0 report_only=0 skip_done=0
 if [ -z "$data" ]; then
     for d in ../shared ../../shared; do
         [ -d $d/data/rbp31/datasets/clip ] && { data=$d/data/rbp31/datasets/clip; break; }
@@ -76,6 +78,7 @@ while [ $# -gt 0 ]; do
     --note) note=$2; shift 2 ;;
     --dry-run) dry=1; shift ;;
     --report-only) report_only=1; shift ;;
+    --skip-done) skip_done=1; shift ;;
     -h|--help) usage 0 ;;
     --) shift; pass+=("$@"); break ;;
     --*)
@@ -146,6 +149,7 @@ run_one() {   # set seed
     local cmd=(nice -n "$niceness" "$train_bin" --fasta "$d/training_sample_0/sequences.fa.gz"
         --test "$d/test_sample_0/sequences.fa.gz" "${DEFAULT_OPTS[@]}" "${pass[@]+"${pass[@]}"}"
         --seed "$seed" --threads "$threads" --json "$stem.json")
+    if [ $skip_done = 1 ] && [ -s "$stem.json" ]; then echo "  kept $1 seed $seed (JSON exists)"; return 0; fi
     if [ $dry = 1 ]; then echo "${cmd[*]}"; return 0; fi
     printf '%s\n' "${cmd[*]}" >"$stem.cmd"
     rm -f "$stem.json"
