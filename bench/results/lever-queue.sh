@@ -5,7 +5,7 @@
 cd "$(dirname "$0")/../.."
 q=bench/results/lever-queue.txt
 sets=${LEVER_SETS:-Ago2-MNase,ELAVL1-MNase,18,IGF2BP,PUM2,QKI}
-note="machine shared with 4 other helpers (2 cores): training seconds are upper bounds"
+note="machine shared with 4 other helpers (2 cores, load up to 9): training seconds are upper bounds"
 while :; do
     line=$(head -n 1 "$q" 2>/dev/null || true)
     if [ -z "$line" ]; then sleep 20; continue; fi
