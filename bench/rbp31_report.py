@@ -117,8 +117,10 @@ def report(a):
     mdl = j0["model"]
     tr = j0["training"]
     L.append("- Model: " + ", ".join(f"{k} {mdl[k]}" for k in mdl))
-    L.append("- Training: " + ", ".join(f"{k} {tr[k]}" for k in tr
-                                        if k not in ("epochs_run", "steps", "stopped", "seed", "resumed_from")))
+    skip = {"epochs_run", "steps", "stopped", "seed", "resumed_from"}
+    if tr.get("optimizer") != "adamw":
+        skip.add("weight_decay")  # the trainer applies it with AdamW only
+    L.append("- Training: " + ", ".join(f"{k} {tr[k]}" for k in tr if k not in skip))
     L.append(f"- Seeds: {a.seeds}; {a.jobs} training(s) at once, {a.threads} thread(s) each, nice {a.nice}; "
              f"wall time {a.wall} s")
     L.append(f"- Version: {a.version} (library {j0.get('version')}); CPU: {a.cpu}")
