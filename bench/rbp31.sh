@@ -6,12 +6,18 @@
 #
 #   bench/rbp31.sh --sets PUM2,Ago2-MNase,18 [--seeds 1,2,3] [--jobs 2] [--threads 1] [--tag T]
 #   bench/rbp31.sh --all --tag full -- --d-model 64        (after "--": rbpattn-train options)
+#   bench/rbp31.sh --graphprot --all -- --length 0          (the GraphProt RBP-24 sets, 2nd table)
 #
 # Options:
 #   --sets LIST     comma-separated sets: a number (23 = 23_PARCLIP_PUM2_hg19) or a name matched
 #                   loosely (case and punctuation ignored; a whole name component such as "PUM2"
 #                   or "hnRNPL" wins over a substring; every set at the best level is taken)
 #   --all           all 31 sets
+#   --graphprot     the GraphProt-format RBP-24 sets of ../shared/data/rbp24-dev instead
+#                   (<set>.train.{positives,negatives}.fa, test <set>.ls.*; ~375 nt, UPPERCASE
+#                   viewpoint): --pos/--neg input, default window --length 150 around the
+#                   viewpoint (pass --length 0 for the whole record); report rbp24-<date>[-tag].md
+#                   beside DeepBind and DeepRKE+ (bench/rbp24_published.tsv)
 #   --seeds LIST    seeds (default 1); one training per set and seed
 #   --threads N     rbpattn-train --threads (default 1)
 #   --jobs N        trainings run at once (default 1)
@@ -22,7 +28,8 @@
 #   --logs DIR      per-run logs and JSON (default bench/results/logs/rbp31-<date>[-tag])
 #   --build DIR     build tree holding examples/rbpattn-train (default build)
 #   --data DIR      the clip/ directory (default ../shared/data/rbp31/datasets/clip, or
-#                   ../../shared/... from a worktree; env RBP31_DATA)
+#                   ../../shared/... from a worktree; env RBP31_DATA); with --graphprot the
+#                   rbp24-dev directory
 #   --note TEXT     a line for the report (e.g. "machine shared with other jobs")
 #   --dry-run       print the commands only
 #   --report-only   no training: rewrite the report from the JSON in the log dir (give --out
@@ -52,12 +59,7 @@ DEFAULT_OPTS=(--length 101 --truncate center --conv-kernel 9 --pooling mean
 
 sets_arg="" all=0 seeds="1" threads=1 jobs=1 niceness=5 out="" tag="" logs="" build=build
 # ../shared beside a main checkout, ../../shared beside a worktree in wt/<name>
-data=${RBP31_DATA:-} note="" dry=0 report_only=0 skip_done=0
-if [ -z "$data" ]; then
-    for d in ../shared ../../shared; do
-        [ -d $d/data/rbp31/datasets/clip ] && { data=$d/data/rbp31/datasets/clip; break; }
-    done
-fi
+data=${RBP31_DATA:-} note="" dry=0 report_only=0 skip_done=0 gp=0
 pass=()
 usage() { sed -n '2,/^set -eu/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 die() { echo "rbp31.sh: $*" >&2; exit 2; }
@@ -66,6 +68,7 @@ while [ $# -gt 0 ]; do
     --sets) sets_arg=$2; shift 2 ;;
     --sets=*) sets_arg=${1#*=}; shift ;;
     --all) all=1; shift ;;
+    --graphprot) gp=1; shift ;;
     --seeds) seeds=$2; shift 2 ;;
     --threads) threads=$2; shift 2 ;;
     --jobs) jobs=$2; shift 2 ;;
@@ -87,6 +90,21 @@ while [ $# -gt 0 ]; do
     *) die "unexpected argument '$1' (see --help)" ;;
     esac
 done
+if [ -z "$data" ]; then
+    [ $gp = 1 ] && sub=rbp24-dev || sub=rbp31/datasets/clip
+    for d in ../shared ../../shared; do
+        [ -d $d/data/$sub ] && { data=$d/data/$sub; break; }
+    done
+fi
+if [ $gp = 1 ]; then
+    # the demo's model on a 150-nt window centred on the viewpoint
+    for i in "${!DEFAULT_OPTS[@]}"; do
+        [ "${DEFAULT_OPTS[$i]}" = --length ] && DEFAULT_OPTS[$((i + 1))]=150
+    done
+    published=bench/rbp24_published.tsv show=DeepBind,DeepRKE+ prefix=rbp24
+else
+    published=$data/../../published_auc.tsv show=DeepBind,iDeepS,DeepRKE prefix=rbp31
+fi
 [ -n "$data" ] && [ -d "$data" ] || die "no data directory $data"
 train_bin=$build/examples/rbpattn-train
 [ -x "$train_bin" ] || [ $dry = 1 ] || die "no $train_bin (cmake -S . -B $build -DCMAKE_BUILD_TYPE=Release && cmake --build $build -j2)"
@@ -94,7 +112,11 @@ case $jobs$threads in *[!0-9]*) die "--jobs and --threads take numbers" ;; esac
 
 # ---- resolve the sets
 norm() { printf '%s' "$1" | tr 'A-Z' 'a-z' | tr -cd 'a-z0-9'; }
-all_sets=$(ls "$data" | sort -t_ -k1,1n)
+if [ $gp = 1 ]; then
+    all_sets=$(cd "$data" && ls -- *.train.positives.fa | sed 's/\.train\.positives\.fa$//' | sort)
+else
+    all_sets=$(ls "$data" | sort -t_ -k1,1n)
+fi
 selected=()
 if [ $all = 1 ]; then
     for s in $all_sets; do selected+=("$s"); done
@@ -129,7 +151,7 @@ else
 fi
 
 day=$(date -u +%Y-%m-%d)
-base=rbp31-$day${tag:+-$tag}
+base=$prefix-$day${tag:+-$tag}
 if [ -z "$out" ]; then
     out=bench/results/$base.md
     n=2
@@ -145,9 +167,14 @@ IFS=, read -r -a seed_list <<<"$seeds"
 t_start=$(date +%s)
 running=0 failed=0
 run_one() {   # set seed
-    local s=$1 seed=$2 d=$data/$1/30000 stem=$logs/$1.s$2
-    local cmd=(nice -n "$niceness" "$train_bin" --fasta "$d/training_sample_0/sequences.fa.gz"
-        --test "$d/test_sample_0/sequences.fa.gz" "${DEFAULT_OPTS[@]}" "${pass[@]+"${pass[@]}"}"
+    local s=$1 seed=$2 d=$data/$1/30000 stem=$logs/$1.s$2 input
+    if [ $gp = 1 ]; then
+        input=(--pos "$data/$s.train.positives.fa" --neg "$data/$s.train.negatives.fa"
+            --test-pos "$data/$s.ls.positives.fa" --test-neg "$data/$s.ls.negatives.fa")
+    else
+        input=(--fasta "$d/training_sample_0/sequences.fa.gz" --test "$d/test_sample_0/sequences.fa.gz")
+    fi
+    local cmd=(nice -n "$niceness" "$train_bin" "${input[@]}" "${DEFAULT_OPTS[@]}" "${pass[@]+"${pass[@]}"}"
         --seed "$seed" --threads "$threads" --json "$stem.json")
     if [ $skip_done = 1 ] && [ -s "$stem.json" ]; then echo "  kept $1 seed $seed (JSON exists)"; return 0; fi
     if [ $dry = 1 ]; then echo "${cmd[*]}"; return 0; fi
@@ -181,7 +208,7 @@ wall=$(( $(date +%s) - t_start ))
 
 # ---- report
 python3 bench/rbp31_report.py --logs "$logs" --out "$out" \
-    --published "$data/../../published_auc.tsv" \
+    --published "$published" --show "$show" --kind "$([ $gp = 1 ] && echo graphprot || echo rbp31)" \
     --command "$cmdline" --defaults "${DEFAULT_OPTS[*]}" --pass "${pass[*]+"${pass[*]}"}" \
     --seeds "$seeds" --threads "$threads" --jobs "$jobs" --nice "$niceness" --wall "$wall" \
     --version "$(git describe --always --dirty --tags 2>/dev/null || echo unknown)" \

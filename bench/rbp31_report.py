@@ -17,7 +17,13 @@ import re
 import statistics
 import sys
 
-SHOW = ["DeepBind", "iDeepS", "DeepRKE"]
+SHOW = ["DeepBind", "iDeepS", "DeepRKE"]  # the published columns shown (--show)
+
+
+def set_key(s):
+    """RBP-31 sets sort by their number, GraphProt sets by name."""
+    head = s.split("_")[0]
+    return (0, int(head), s) if head.isdigit() else (1, 0, s)
 
 
 def short(name):
@@ -100,15 +106,24 @@ def report(a):
     if not runs:
         sys.exit(f"rbp31_report: no run JSON in {a.logs}")
     by = per_set(runs)
-    order = [s for s in a.sets.split(",") if s in by] + sorted(s for s in by if s not in a.sets.split(","))
+    order = [s for s in a.sets.split(",") if s in by] + sorted((s for s in by if s not in a.sets.split(",")),
+                                                                key=set_key)
     nseeds = max(len(v) for v in by.values())
     L = []
-    L.append(f"# RBP-31 benchmark: {os.path.basename(a.out)[:-3]}")
-    L.append("")
-    L.append("Trained with `rbpattn-train` on `training_sample_0` (validation carved from it, `--val-fraction`), "
-             "tested on `test_sample_0` of `datasets/clip/<set>/30000`. Published values: "
-             "`../shared/data/rbp31/published_auc.tsv` (DeepRKE supplementary). "
-             "Delta = our AUC minus the best of DeepBind, iDeepS and DeepRKE.")
+    best_of = ", ".join(SHOW[:-1]) + " and " + SHOW[-1] if len(SHOW) > 1 else SHOW[0]
+    if a.kind == "graphprot":
+        L.append(f"# GraphProt RBP-24 sets: {os.path.basename(a.out)[:-3]}")
+        L.append("")
+        L.append("Trained with `rbpattn-train` on `<set>.train.{positives,negatives}.fa` (validation carved from it, "
+                 "`--val-fraction`), tested on `<set>.ls.{positives,negatives}.fa` of `../shared/data/rbp24-dev`. "
+                 f"Published values: `{a.published}`. Delta = our AUC minus the best of {best_of}.")
+    else:
+        L.append(f"# RBP-31 benchmark: {os.path.basename(a.out)[:-3]}")
+        L.append("")
+        L.append("Trained with `rbpattn-train` on `training_sample_0` (validation carved from it, `--val-fraction`), "
+                 "tested on `test_sample_0` of `datasets/clip/<set>/30000`. Published values: "
+                 "`../shared/data/rbp31/published_auc.tsv` (DeepRKE supplementary). "
+                 f"Delta = our AUC minus the best of {best_of}.")
     L.append("")
     L.append(f"- Command: `{a.command}`")
     L.append(f"- rbpattn-train options: `{a.defaults}" + (f" {a.pass_}" if a.pass_ else "") +
@@ -128,8 +143,9 @@ def report(a):
         L.append(f"- Note: {a.note}")
     L.append("")
     seedcol = f" (mean of {nseeds} seeds)" if nseeds > 1 else ""
-    L.append(f"| set | AUC{seedcol} | sd | AUPRC | epochs (best) | train s | DeepBind | iDeepS | DeepRKE | delta | best published (any) |")
-    L.append("|---|---|---|---|---|---|---|---|---|---|---|")
+    L.append(f"| set | AUC{seedcol} | sd | AUPRC | epochs (best) | train s | " + " | ".join(SHOW)
+             + " | delta | best published (any) |")
+    L.append("|---" * (8 + len(SHOW)) + "|")
     ours, bests, bestany, secs = [], [], [], []
     pubmeans = {c: [] for c in SHOW}
     at_or_above3 = at_or_above_any = 0
@@ -164,9 +180,9 @@ def report(a):
              f"{mean(secs):.0f} | " + " | ".join(fmt(mean(pubmeans[c])) for c in SHOW)
              + f" | {signed(m - mb if mb is not None else None)} | {fmt(mean(bestany))} |")
     L.append("")
-    L.append(f"- Sets at or above the best of DeepBind/iDeepS/DeepRKE: {at_or_above3} of {len(order)}; "
+    L.append(f"- Sets at or above the best of {'/'.join(SHOW)}: {at_or_above3} of {len(order)}; "
              f"at or above the best of every published column: {at_or_above_any} of {len(order)}.")
-    if len(order) < 31:
+    if len(order) < len(pub) - ("mean" in pub) and "mean" in pub:
         L.append(f"- Subset of {len(order)} sets: published means above are over the same sets "
                  "(full-table means: " + ", ".join(f"{c} {pub['mean'][c]:.4f}" for c in cols if 'mean' in pub) + ").")
     ss = sorted(secs)
@@ -217,7 +233,7 @@ def levers(argv):
         name, _, path = c.partition("=")
         cfgs.append((name, read_tsv(path)))
     sets = [s for s in cfgs[0][1] if all(s in d for _, d in cfgs)]
-    sets.sort(key=lambda s: int(s.split("_")[0]))
+    sets.sort(key=set_key)
     L = ["| config | " + " | ".join(short(s) for s in sets) + " | mean | delta |",
          "|---" * (len(sets) + 3) + "|"]
     base = None
@@ -241,8 +257,12 @@ def main():
               "version", "cpu", "note", "sets"):
         ap.add_argument("--" + k, default="")
     ap.add_argument("--pass", dest="pass_", default="")
+    ap.add_argument("--show", default=",".join(SHOW), help="published columns to show")
+    ap.add_argument("--kind", default="rbp31", choices=["rbp31", "graphprot"])
     ap.add_argument("--verbose", action="store_true")
-    report(ap.parse_args())
+    a = ap.parse_args()
+    SHOW[:] = a.show.split(",")
+    report(a)
 
 
 if __name__ == "__main__":
