@@ -159,6 +159,11 @@ int main(int argc, char **argv)
         cli_usage_error("missing INPUT (a file, or '-' for stdin)");
     if (a.kmer > a.width)
         cli_usage_error("--kmer %d is longer than --width %d", (int)a.kmer, (int)a.width);
+    {
+        const cli_path out_paths[1] = {{"-o", a.outdir, 1}};
+        const cli_path in_paths[3] = {{"", pos[0], 0}, {"--model", a.model, 0}, {"--compare", a.compare, 0}};
+        cli_check_outputs(in_paths, 3, out_paths, 1);
+    }
     cli_check(rbp_set_num_threads(1));
 
     /* Known motifs first: a bad file should fail before minutes of work. */

@@ -527,9 +527,10 @@ int main(int argc, char **argv)
         cli_usage_error("--plot draws mutation maps (FASTA INPUT), not variants");
     const char *out_path = a.out ? a.out : "-";
     {
-        const char *outs[1] = {out_path};
-        const char *ins[5] = {npos ? pos[0] : NULL, a.vcf, a.variants, a.genome, a.model};
-        seq_check_outputs(outs, 1, ins, 5);
+        const cli_path out_paths[2] = {{"-o", out_path, 0}, {"--plot", a.plot_dir, 1}};
+        const cli_path in_paths[5] = {{"", npos ? pos[0] : NULL, 0}, {"--vcf", a.vcf, 0}, {"--variants", a.variants, 0},
+                                      {"--genome", a.genome, 0}, {"--model", a.model, 0}};
+        cli_check_outputs(in_paths, 5, out_paths, 2);
     }
     cli_check(rbp_set_num_threads(1));
     rbp_model *model = NULL;

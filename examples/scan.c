@@ -434,8 +434,10 @@ int main(int argc, char **argv)
         a.threshold = a.logit ? 0.0 : 0.5;
     {
         const char *outs[3] = {a.out, a.peaks, a.windows};
-        const char *ins[4] = {npos ? pos[0] : NULL, a.bed, a.genome, a.model};
-        seq_check_outputs(outs, 3, ins, 4);
+        const cli_path out_paths[3] = {{"-o", a.out, 0}, {"--peaks", a.peaks, 0}, {"--windows", a.windows, 0}};
+        const cli_path in_paths[4] = {{"", npos ? pos[0] : NULL, 0}, {"--bed", a.bed, 0}, {"--genome", a.genome, 0},
+                                      {"--model", a.model, 0}};
+        cli_check_outputs(in_paths, 4, out_paths, 3);
         int to_stdout = 0;
         for (int i = 0; i < 3; i++)
             to_stdout += outs[i] && strcmp(outs[i], "-") == 0;

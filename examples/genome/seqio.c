@@ -96,31 +96,6 @@ void seq_out_close(seq_out *o)
     free(o);
 }
 
-void seq_check_outputs(const char *const *outputs, size_t n_out, const char *const *inputs, size_t n_in)
-{
-    for (size_t i = 0; i < n_out; i++) {
-        const char *out = outputs[i];
-        if (!out || strcmp(out, "-") == 0)
-            continue;
-        struct stat so;
-        const int exists = stat(out, &so) == 0;
-        for (size_t j = 0; exists && j < n_in; j++) {
-            struct stat si;
-            if (inputs[j] && strcmp(inputs[j], "-") != 0 && stat(inputs[j], &si) == 0 && si.st_dev == so.st_dev &&
-                si.st_ino == so.st_ino)
-                cli_usage_error("output %s is the input %s: it would be overwritten", out, inputs[j]);
-        }
-        for (size_t j = 0; j < i; j++) {
-            struct stat s2;
-            if (!outputs[j] || strcmp(outputs[j], "-") == 0)
-                continue;
-            if (strcmp(outputs[j], out) == 0 ||
-                (exists && stat(outputs[j], &s2) == 0 && s2.st_dev == so.st_dev && s2.st_ino == so.st_ino))
-                cli_usage_error("two outputs are the same file: %s", out);
-        }
-    }
-}
-
 /* ---------------------------------------------------------------- FASTA streaming */
 
 struct fa_reader {

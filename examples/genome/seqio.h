@@ -26,10 +26,6 @@ void seq_out_write(seq_out *o, const char *s, size_t n);
 /* Finish and put in place (exits on a write error, leaving the old file). NULL is fine. */
 void seq_out_close(seq_out *o);
 
-/* Exit with a usage error if an output is also an input (the same file), or two outputs are
- * one file; NULL entries and "-" are skipped. */
-void seq_check_outputs(const char *const *outputs, size_t n_out, const char *const *inputs, size_t n_in);
-
 /* ---------------------------------------------------------------- FASTA streaming */
 
 typedef struct fa_reader fa_reader;
