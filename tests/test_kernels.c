@@ -400,6 +400,17 @@ static void test_fast_exp(void **state)
     assert_true(rbp__expf(-INFINITY) == 0.0f);
     assert_true(isfinite(rbp__expf(1000.0f)));
     assert_true(isnan(rbp__expf(NAN)));
+    /* the 8-lane version (softmax) is bit-identical to the scalar one, specials included */
+    float v[8];
+    for (float x = -100.0f; x < 100.0f; x += 0.37f) {
+        for (int k = 0; k < 8; k++)
+            v[k] = k == 3 ? NAN : k == 5 ? -INFINITY : x + 0.01f * (float)k;
+        rbp__expf8(v);
+        for (int k = 0; k < 8; k++) {
+            const float x_k = k == 3 ? NAN : k == 5 ? -INFINITY : x + 0.01f * (float)k, e = rbp__expf(x_k);
+            assert_memory_equal(&v[k], &e, sizeof e);
+        }
+    }
 }
 
 /* ------------------------------------------------------------------ layer norm */

@@ -56,8 +56,12 @@ RBP_HOT
 static void relu_backward_inplace_impl(float *restrict d, const float *restrict out, size_t n)
 {
     // forward: out = max(inp, 0); d = dout * (out > 0)
-    for (size_t i = 0; i < n; i++)
-        d[i] = out[i] > 0.0f ? d[i] : 0.0f;
+    // d[i] is read unconditionally: with the read inside the ?: GCC does not if-convert the
+    // loop, and it ran scalar (8% of a training step)
+    for (size_t i = 0; i < n; i++) {
+        const float v = d[i];
+        d[i] = out[i] > 0.0f ? v : 0.0f;
+    }
 }
 
 void rbp__relu_backward_inplace(float *d, const float *out, size_t n)

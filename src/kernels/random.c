@@ -77,11 +77,54 @@ int rbp__dropout_keep(uint64_t seed, uint64_t stream, size_t i, float p)
 typedef enum { DROP_SET, DROP_INPLACE } drop_mode;
 
 /* pairs (2j, 2j+1) of y/x, j = 0.., drawing mix64(key + (j+1) * GOLDEN) */
+/*
+ * 4 pairs (8 elements) at once with GCC vector extensions, the same integer arithmetic as
+ * mix64, so the masks are bit-identical to the scalar loop: GCC does not vectorise the
+ * scalar loops (the profile had them at 15% of a training step). The four 64-bit values,
+ * viewed as eight 32-bit lanes on a little-endian machine, are exactly (low, high) per pair,
+ * i.e. one lane per element.
+ */
+typedef uint64_t v4du __attribute__((vector_size(32)));
+typedef uint32_t v8su __attribute__((vector_size(32)));
+typedef int32_t v8si_ __attribute__((vector_size(32)));
+typedef float v8sf_ __attribute__((vector_size(32)));
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define RBP_DROP_VEC 1
+/* factors (s or 0) of elements 2j .. 2j+7 (through a pointer: returning a 32-byte vector
+ * changes the ABI of the baseline clone) */
+RBP_INLINE void keep8(v8sf_ *f, uint64_t key, uint64_t j, uint32_t thr, float s)
+{
+    const v4du idx = {j + 1, j + 2, j + 3, j + 4};
+    v4du z = key + idx * GOLDEN;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    z = z ^ (z >> 31);
+    v8su bits;
+    memcpy(&bits, &z, sizeof bits);
+    const v8si_ m = (v8si_)(bits >= thr);
+    const v8sf_ sv = {s, s, s, s, s, s, s, s};
+    *f = (v8sf_)((v8si_)sv & m);
+}
+#else
+#define RBP_DROP_VEC 0
+#endif
+
 RBP_HOT
 static void pairs_set(float *restrict y, const float *restrict x, size_t n, uint64_t key, uint32_t thr, float s)
 {
     size_t i = 0;
-    for (uint64_t j = 0; i + 1 < n; i += 2, j++) {
+    uint64_t j = 0;
+#if RBP_DROP_VEC
+    for (; i + 8 <= n; i += 8, j += 4) {
+        v8sf_ v, f;
+        memcpy(&v, x + i, sizeof v);
+        keep8(&f, key, j, thr, s);
+        v = v * f;
+        memcpy(y + i, &v, sizeof v);
+    }
+#endif
+    for (; i + 1 < n; i += 2, j++) {
         const uint64_t u = mix64(key + (j + 1) * GOLDEN);
         y[i] = x[i] * KEEP_LO(u);
         y[i + 1] = x[i + 1] * KEEP_HI(u);
@@ -94,7 +137,17 @@ RBP_HOT
 static void pairs_inplace(float *restrict x, size_t n, uint64_t key, uint32_t thr, float s)
 {
     size_t i = 0;
-    for (uint64_t j = 0; i + 1 < n; i += 2, j++) {
+    uint64_t j = 0;
+#if RBP_DROP_VEC
+    for (; i + 8 <= n; i += 8, j += 4) {
+        v8sf_ v, f;
+        memcpy(&v, x + i, sizeof v);
+        keep8(&f, key, j, thr, s);
+        v = v * f;
+        memcpy(x + i, &v, sizeof v);
+    }
+#endif
+    for (; i + 1 < n; i += 2, j++) {
         const uint64_t u = mix64(key + (j + 1) * GOLDEN);
         x[i] *= KEEP_LO(u);
         x[i + 1] *= KEEP_HI(u);

@@ -99,7 +99,10 @@ static void softmax_rows(float *restrict x, const uint8_t *restrict key_mask, in
 
         // 2) exp over the chunk as one flat array
         const size_t n = (size_t)nr * (size_t)T;
-        for (size_t i = 0; i < n; i++)
+        size_t i = 0;
+        for (; i + 8 <= n; i += 8)
+            rbp__expf8(xc + i);
+        for (; i < n; i++)
             xc[i] = rbp__expf(xc[i]);
 
         // 3) normalise each row (LANES partial sums); an all-masked row stays all 0
