@@ -146,7 +146,7 @@ static void profile(const rbp_model_config *c, int B, int reps)
     const int hs = C / NH;
     for (int r = 0; r < reps; r++) {
         double t0 = bench_now();
-        rbp__mha_forward(out, &ma, x, mask, &mw, B, L, C, NH, p, 1, 1);
+        rbp__mha_forward(out, &ma, x, mask, &mw, B, L, C, NH, p, 1, 1, 0);
         double t1 = bench_now();
         rbp__matmul_forward(ma.qkv, x, mw.qkvw, mw.qkvb, (int)N, C, 3 * C);
         double t2 = bench_now();
@@ -170,9 +170,9 @@ static void profile(const rbp_model_config *c, int B, int reps)
         double t8 = bench_now();
         rbp__head_forward(logits, &ha, x, mask, &hw, B, L, C, H, (rbp__pool)c->pooling);
         double t9 = bench_now();
-        rbp__mha_forward(out, &ma, x, mask, &mw, B, L, C, NH, p, 1, 1);
+        rbp__mha_forward(out, &ma, x, mask, &mw, B, L, C, NH, p, 1, 1, 0);
         double t10 = bench_now();
-        rbp__mha_backward(buf[27], &mg, &ms, out, &ma, x, &mw, B, L, C, NH, p, 1, 1);
+        rbp__mha_backward(buf[27], &mg, &ms, out, &ma, x, &mw, B, L, C, NH, p, 1, 1, 0);
         double t11 = bench_now();
         rbp__ffn_forward(out, &fa, x, &fw, (int)N, C, F, c->activation == RBP_ACT_GELU ? RBP__ACT_GELU : RBP__ACT_RELU);
         double t12 = bench_now();

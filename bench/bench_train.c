@@ -10,6 +10,9 @@
  *   bench_train [-L 101] [-d 64] [--heads 4] [--layers 2] [--d-ff 256] [--batch 64]
  *               [--threads 1] [--epochs 5] [--n-train 4096] [--n-test 4096]
  *               [--infer-batch 256] [--infer-reps 5] [--dropout 0.1] [--seed 1]
+ *               [--conv-kernel 0] [--pooling flatten|mean|max] [--head-hidden 64]
+ * --threads N runs the trainer's steps and the session's batches on N threads (each takes a
+ * share of a batch's rows) with the BLAS at one thread.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
@@ -61,7 +64,8 @@ static int fail(const char *what)
 int main(int argc, char **argv)
 {
     int L = 101, d = 64, heads = 4, layers = 2, dff = 256, batch = 64, threads = 1, epochs = 5;
-    int n_train = 4096, n_test = 4096, infer_batch = 256, infer_reps = 5;
+    int n_train = 4096, n_test = 4096, infer_batch = 256, infer_reps = 5, conv_kernel = 0, head_hidden = 64;
+    const char *pooling = "flatten";
     double dropout = 0.1;
     unsigned long seed = 1;
     for (int i = 1; i < argc; i++) {
@@ -85,6 +89,9 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--infer-reps")) infer_reps = atoi(v);
         else if (!strcmp(a, "--dropout")) dropout = atof(v);
         else if (!strcmp(a, "--seed")) seed = strtoul(v, NULL, 10);
+        else if (!strcmp(a, "--conv-kernel")) conv_kernel = atoi(v);
+        else if (!strcmp(a, "--head-hidden")) head_hidden = atoi(v);
+        else if (!strcmp(a, "--pooling")) pooling = v;
         else {
             fprintf(stderr, "bench_train: unknown option %s\n", a);
             return 2;
@@ -95,7 +102,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench_train: need epochs >= 1, infer-reps >= 1, n-train >= batch, n-test >= 1\n");
         return 2;
     }
-    if (rbp_set_num_threads(threads) != RBP_OK)
+    if (rbp_set_num_threads(1) != RBP_OK)
         return fail("threads");
     rng_state = seed * 0x9E3779B97F4A7C15ull + 1;
 
@@ -125,12 +132,14 @@ int main(int argc, char **argv)
     rbp_model_config_init(&mc, RBP_MODEL_CONFIG_VERSION);
     mc.seq_len = L, mc.d_model = d, mc.n_heads = heads, mc.n_layers = layers, mc.d_ff = dff;
     mc.dropout = (float)dropout, mc.seed = seed;
+    mc.conv_kernel = conv_kernel, mc.head_hidden = head_hidden;
+    mc.pooling = !strcmp(pooling, "mean") ? RBP_POOL_MEAN : !strcmp(pooling, "max") ? RBP_POOL_MAX : RBP_POOL_FLATTEN;
     rbp_model *model = NULL;
     if (rbp_model_create(&model, &mc) != RBP_OK)
         return fail("model");
     rbp_train_config tc;
     rbp_train_config_init(&tc, RBP_TRAIN_CONFIG_VERSION);
-    tc.batch_size = batch, tc.seed = seed;
+    tc.batch_size = batch, tc.seed = seed, tc.n_threads = threads;
     rbp_trainer *trainer = NULL;
     if (rbp_trainer_create(&trainer, model, &tc) != RBP_OK)
         return fail("trainer");
@@ -162,8 +171,14 @@ int main(int argc, char **argv)
         if (e > 0)
             tr[e - 1] = seen / dt;
     }
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru); /* peak of the training phase (data, model, trainer) */
+    const double train_rss = ru.ru_maxrss / 1024.0;
     rbp_session *session = NULL;
-    if (rbp_session_create(&session, model, NULL) != RBP_OK)
+    rbp_session_options so;
+    rbp_session_options_init(&so, RBP_SESSION_OPTIONS_VERSION);
+    so.n_threads = threads;
+    if (rbp_session_create(&session, model, &so) != RBP_OK)
         return fail("session");
     for (int r = 0; r < 1 + infer_reps; r++) {
         double t0 = bench_now();
@@ -175,14 +190,14 @@ int main(int argc, char **argv)
     }
     double auc = NAN;
     rbp_metric_roc_auc(pred, y + n_train, (size_t)n_test, &auc);
-    struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     double train_med = bench_median(tr, epochs), infer_med = bench_median(inf, infer_reps);
     printf("{\"impl\": \"rbpattn\", \"threads\": %d, \"train_seq_per_s\": %.1f, \"infer_seq_per_s\": %.1f, "
-           "\"test_auc\": %.4f, \"loss_first_last\": [%.4f, %.4f], \"peak_rss_mib\": %.1f, "
-           "\"config\": {\"L\": %d, \"d\": %d, \"h\": %d, \"layers\": %d, \"d_ff\": %d, \"batch\": %d}}\n",
-           threads, train_med, infer_med, auc, first_loss, last_loss, ru.ru_maxrss / 1024.0, L, d, heads, layers,
-           dff, batch);
+           "\"test_auc\": %.4f, \"loss_first_last\": [%.4f, %.4f], \"train_peak_rss_mib\": %.1f, \"peak_rss_mib\": %.1f, "
+           "\"params\": %zu, \"config\": {\"L\": %d, \"d\": %d, \"h\": %d, \"layers\": %d, \"d_ff\": %d, "
+           "\"batch\": %d, \"conv_kernel\": %d, \"pooling\": \"%s\", \"head_hidden\": %d}}\n",
+           threads, train_med, infer_med, auc, first_loss, last_loss, train_rss, ru.ru_maxrss / 1024.0, rbp_model_num_params(model),
+           L, d, heads, layers, dff, batch, conv_kernel, pooling, head_hidden);
     fprintf(stderr, "rbpattn %s: train %.1f seq/s, infer %.1f seq/s (medians), test AUC %.3f, params %zu\n",
             rbp_version_string(), train_med, infer_med, auc, rbp_model_num_params(model));
 

@@ -89,14 +89,18 @@ int main(int argc, char **argv)
         const cli_path out[] = {{"--plots", a.plots, 1}, {"--predictions", a.predictions, 0}, {"--json", a.json, 0}};
         cli_check_outputs(in, nin, out, sizeof out / sizeof out[0]);
     }
-    cli_check(rbp_set_num_threads(a.threads));
+    /* each batch's rows are shared out among the session's threads, the BLAS at one thread */
+    cli_check(rbp_set_num_threads(1));
 
     rbp_model *model = NULL;
     cli_check(rbp_model_load(&model, a.model));
     rbp_model_config cfg;
     cli_check(rbp_model_get_config(model, &cfg));
     rbp_session *session = NULL;
-    cli_check(rbp_session_create(&session, model, NULL));
+    rbp_session_options sopt;
+    cli_check(rbp_session_options_init(&sopt, RBP_SESSION_OPTIONS_VERSION));
+    sopt.n_threads = a.threads;
+    cli_check(rbp_session_create(&session, model, &sopt));
     rbp_dataset_options dopt;
     cli_data_options(&dopt, &a.data, cfg.seq_len);
     cli_model_encoding(&dopt, model, a.model, opts);

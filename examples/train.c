@@ -923,7 +923,8 @@ int main(int argc, char **argv)
                                 {"--predictions", a.predictions, 0}};
         cli_check_outputs(in, nin, out, sizeof out / sizeof out[0]);
     }
-    cli_check(rbp_set_num_threads(a.threads));
+    /* the threads share out each step's rows; the BLAS stays at one thread inside them */
+    cli_check(rbp_set_num_threads(1));
     cli_install_sigint();
 
     /* ---- model from the checkpoint first when resuming: it fixes the length and the task */
@@ -944,6 +945,7 @@ int main(int argc, char **argv)
         cli_usage_error("the checkpoint's model uses structure: give --structure-column");
     write_train_metadata(model, &a, &p, &d, argc, argv);
     rbp_train_config tcfg = train_config(&a, opts, &tdef, p.pos_weight);
+    tcfg.n_threads = a.threads;
 
     rbp_trainer *trainer = NULL;
     cli_check(rbp_trainer_create(&trainer, model, &tcfg));
@@ -977,7 +979,10 @@ int main(int argc, char **argv)
     size_t nt = rbp_dataset_size(d.test);
     float *pred = cli_xmalloc(nt * sizeof *pred);
     rbp_session *session = NULL; /* training is over: the model is read only from here */
-    cli_check(rbp_session_create(&session, model, NULL));
+    rbp_session_options sopt;
+    cli_check(rbp_session_options_init(&sopt, RBP_SESSION_OPTIONS_VERSION));
+    sopt.n_threads = a.threads;
+    cli_check(rbp_session_create(&session, model, &sopt));
     cli_check(rbp_session_predict(session, d.test, a.eval_batch, pred));
     rbp_session_free(session);
     cli_metrics m;

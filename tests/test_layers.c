@@ -184,7 +184,7 @@ static void mha_free(mha_ctx *c)
 static double mha_loss(void *p)
 {
     mha_ctx *c = p;
-    rbp__mha_forward(c->out, &c->a, c->inp, MASK, &c->w, B, T, C, NH, c->p, 99, 7);
+    rbp__mha_forward(c->out, &c->a, c->inp, MASK, &c->w, B, T, C, NH, c->p, 99, 7, 0);
     return gc_dot(c->out, c->G, B * T * C);
 }
 
@@ -281,7 +281,7 @@ static double mha_gradcheck(float p, uint64_t seed)
                         grad_of(&c.P, c.w.projb)};
     float *dinp = falloc(B * T * C);
     mha_loss(&c);
-    rbp__mha_backward(dinp, &g, &s, c.G, &c.a, c.inp, &c.w, B, T, C, NH, c.p, 99, 7);
+    rbp__mha_backward(dinp, &g, &s, c.G, &c.a, c.inp, &c.w, B, T, C, NH, c.p, 99, 7, 0);
     char label[64];
     double worst = 0.0;
     snprintf(label, sizeof label, "mha(p=%.1f) dinp", p);
@@ -330,7 +330,7 @@ static void test_mha_dropout(void **state)
     memcpy(first, c.out, sizeof first);
     mha_loss(&c);
     assert_memory_equal(first, c.out, sizeof first);
-    rbp__mha_forward(c.out, &c.a, c.inp, MASK, &c.w, B, T, C, NH, 0.5f, 99, 8);
+    rbp__mha_forward(c.out, &c.a, c.inp, MASK, &c.w, B, T, C, NH, 0.5f, 99, 8, 0);
     assert_true(memcmp(first, c.out, sizeof first) != 0);
     mha_free(&c);
 }
@@ -412,7 +412,7 @@ static double enc_loss(void *p)
 static void enc_setup(enc_ctx *c, rbp_test_rng *r, int pre_norm, rbp__act act, float p)
 {
     memset(c, 0, sizeof *c);
-    c->d = (rbp__encoder_dims){B, T, C, NH, F, pre_norm, act, 1e-6f, p, 1234, 40};
+    c->d = (rbp__encoder_dims){B, T, C, NH, F, pre_norm, act, 1e-6f, p, 1234, 40, 0};
     pack_init(&c->P, 3 * C * C + 3 * C + C * C + C + 2 * C + F * C + F + C * F + C + 2 * C);
     c->w.attn.qkvw = pack_take(&c->P, r, 3 * C * C, -0.5f, 0.5f);
     c->w.attn.qkvb = pack_take(&c->P, r, 3 * C, -0.5f, 0.5f);
@@ -582,7 +582,7 @@ static void test_encoder_forward_composition(void **state)
     float m[B * T * C], x1[B * T * C], f[B * T * C], x2[B * T * C], mean[B * T], rstd[B * T];
     rbp__mha_acts ma = {falloc(B * T * 3 * C), falloc(B * NH * T * T), NULL, falloc(B * T * C)};
     rbp__ffn_acts fa = {falloc(B * T * F), NULL};
-    rbp__mha_forward(m, &ma, c.inp, MASK, &c.w.attn, B, T, C, NH, 0.0f, 0, 0);
+    rbp__mha_forward(m, &ma, c.inp, MASK, &c.w.attn, B, T, C, NH, 0.0f, 0, 0, 0);
     for (int i = 0; i < B * T * C; i++)
         m[i] += c.inp[i];
     rbp__layernorm_forward(x1, mean, rstd, m, c.w.ln1w, c.w.ln1b, B * T, C, 1e-6f);
@@ -611,7 +611,7 @@ typedef struct {
 static double inp_loss(void *p)
 {
     inp_ctx *c = p;
-    rbp__input_forward(c->out, c->emb, c->tok, c->str, c->view, &c->w, B, T, C, c->p, 5, 3);
+    rbp__input_forward(c->out, c->emb, c->tok, c->str, c->view, &c->w, B, T, C, c->p, 5, 3, 0);
     return gc_dot(c->out, c->G, B * T * C);
 }
 
@@ -651,7 +651,7 @@ static void test_input_block(void **state)
             }
         float *demb = falloc(B * T * C);
         rbp__input_grads g = {grad_of(&c.P, c.w.tok), grad_of(&c.P, c.w.str), grad_of(&c.P, c.w.view)};
-        rbp__input_backward(demb, &g, c.G, c.tok, c.str, c.view, B, T, C, c.p, 5, 3);
+        rbp__input_backward(demb, &g, c.G, c.tok, c.str, c.view, B, T, C, c.p, 5, 3, 0);
         /* demb is the gradient w.r.t. the embedding sum: G through the dropout */
         for (int i = 0; i < B * T * C; i++)
             assert_float_equal(demb[i], c.out[i] != 0.0f || c.emb[i] == 0.0f ? c.G[i] / (1.0f - c.p) : 0.0f, 1e-6);

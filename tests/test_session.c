@@ -364,6 +364,151 @@ static void test_no_allocation_after_warmup(void **state)
     free(att);
 }
 
+/* ------------------------------------------------------------------ one batch split among threads */
+
+/* rbp_session_predict_batch with n_threads > 1 cuts the batch's rows among the threads: the
+ * outputs are fixed run to run, match 1 thread up to rounding, the attention maps of every
+ * example are found in the part that ran it, errors name rows of the whole batch, and after
+ * the warm-up nothing is allocated. */
+static void test_split_batch(void **state)
+{
+    (void)state;
+    enum { B = 37 };
+    rbp_batch b = rows(20, B);
+    float one[B], out[B], again[B];
+    float *att1 = malloc(F.att_size * sizeof(float)), *attn = malloc(F.att_size * sizeof(float));
+    rbp_session *s1 = session_ok(F.model, 1);
+    assert_int_equal(rbp_session_predict_batch(s1, &b, one), RBP_OK);
+    const int32_t threads[] = {2, 3, 8};
+    for (size_t t = 0; t < sizeof threads / sizeof threads[0]; t++) {
+        rbp_session *s = session_ok(F.model, threads[t]);
+        assert_int_equal(rbp_session_predict_batch(s, &b, out), RBP_OK);
+        assert_int_equal(rbp_session_predict_batch(s, &b, again), RBP_OK);
+        assert_memory_equal(out, again, sizeof out);
+        for (int i = 0; i < B; i++)
+            assert_float_equal(out[i], one[i], 1e-5);
+        const int32_t ex[] = {0, 12, 13, 25, 36};
+        for (size_t e = 0; e < sizeof ex / sizeof ex[0]; e++) {
+            assert_int_equal(rbp_session_predict_batch(s1, &b, one), RBP_OK);
+            assert_int_equal(rbp_session_attention(s1, ex[e], att1), RBP_OK);
+            assert_int_equal(rbp_session_attention(s, ex[e], attn), RBP_OK);
+            for (size_t i = 0; i < F.att_size; i++)
+                assert_float_equal(attn[i], att1[i], 1e-5);
+        }
+        assert_int_equal(rbp_session_attention(s, B, attn), RBP_ERR_INVALID_ARG);
+        assert_non_null(strstr(rbp_last_error(), "[0, 37)"));
+        /* a bad token in row 30 is named as row 30 of the batch, not of a part */
+        uint8_t tok[B * L];
+        memcpy(tok, b.tokens, sizeof tok);
+        tok[30 * L + 2] = 200;
+        rbp_batch bad = b;
+        bad.tokens = tok;
+        assert_int_equal(rbp_session_predict_batch(s, &bad, out), RBP_ERR_INVALID_ARG);
+        assert_non_null(strstr(rbp_last_error(), "b=30, t=2"));
+        /* no allocation once the parts' workspaces are sized */
+        assert_int_equal(rbp_session_predict_batch(s, &b, out), RBP_OK);
+        uint64_t before = rbp__alloc_count();
+        for (int k = 0; k < 3; k++)
+            assert_int_equal(rbp_session_predict_batch_logits(s, &b, out), RBP_OK);
+        assert_int_equal(rbp__alloc_count() - before, 0);
+        rbp_session_free(s);
+    }
+    rbp_session_free(s1);
+    free(att1);
+    free(attn);
+}
+
+/* ------------------------------------------------------------------ training steps on threads */
+
+enum { TN = 64, TB = 16, TSTEPS = 3 };
+
+/* TSTEPS steps of a fresh model (dropout on) with n_threads; returns its weights (malloc). */
+static float *train_steps(int32_t n_threads, const rbp_dataset *ds, size_t *n_params, int check_allocs,
+                          double losses[TSTEPS + 1])
+{
+    rbp_model_config c;
+    assert_int_equal(rbp_model_config_init(&c, RBP_MODEL_CONFIG_VERSION), RBP_OK);
+    c.seq_len = L, c.d_model = 16, c.n_heads = 2, c.n_layers = 2, c.d_ff = 32, c.head_hidden = 8;
+    c.dropout = 0.2f, c.seed = 5;
+    rbp_model *m = NULL;
+    assert_int_equal(rbp_model_create(&m, &c), RBP_OK);
+    rbp_train_config tc;
+    assert_int_equal(rbp_train_config_init(&tc, RBP_TRAIN_CONFIG_VERSION), RBP_OK);
+    tc.batch_size = TB, tc.eval_batch_size = 40, tc.schedule = RBP_SCHED_CONSTANT, tc.lr = 3e-3f, tc.seed = 9;
+    tc.n_threads = n_threads;
+    rbp_trainer *t = NULL;
+    assert_int_equal(rbp_trainer_create(&t, m, &tc), RBP_OK);
+    double loss = 0.0;
+    uint64_t before = 0;
+    for (int k = 0; k < TSTEPS; k++) {
+        if (k == 1)
+            before = rbp__alloc_count();
+        rbp_batch b = {TB, L, rbp_dataset_tokens(ds) + (size_t)k * TB * L, rbp_dataset_mask(ds) + (size_t)k * TB * L,
+                       NULL, NULL, rbp_dataset_targets(ds) + (size_t)k * TB, NULL};
+        assert_int_equal(rbp_trainer_step(t, &b, &loss), RBP_OK);
+        assert_true(isfinite(loss));
+        losses[k] = loss;
+    }
+    assert_int_equal(rbp_trainer_evaluate_loss(t, ds, &loss), RBP_OK);
+    losses[TSTEPS] = loss;
+    if (check_allocs) /* steps and evaluation after the first step allocate nothing */
+        assert_int_equal(rbp__alloc_count() - before, 0);
+    *n_params = rbp_model_num_params(m);
+    float *w = malloc(*n_params * sizeof(float));
+    memcpy(w, rbp_model_params(m), *n_params * sizeof(float));
+    rbp_trainer_free(t);
+    rbp_model_free(m);
+    return w;
+}
+
+/* The same (seed, thread count) gives bit-identical weights; 2 and 3 threads match 1 thread
+ * up to the rounding of the summed gradients (the dropout masks are the same). */
+static void test_trainer_threads(void **state)
+{
+    (void)state;
+    static char buf[TN][L + 1];
+    const char *seqs[TN];
+    float y[TN];
+    rbp_test_rng r;
+    rbp_test_rng_seed(&r, 17);
+    for (int i = 0; i < TN; i++) {
+        for (int t = 0; t < L; t++)
+            buf[i][t] = "ACGU"[rbp_test_rng_u64(&r) % 4];
+        buf[i][L] = '\0';
+        seqs[i] = buf[i];
+        y[i] = (float)(i % 2);
+    }
+    rbp_dataset_options o;
+    rbp_dataset_options_init(&o, RBP_DATASET_OPTIONS_VERSION);
+    o.length = L;
+    rbp_dataset *ds = NULL;
+    assert_int_equal(rbp_dataset_from_strings(&ds, seqs, y, NULL, TN, &o), RBP_OK);
+    size_t n = 0;
+    double ref_loss[TSTEPS + 1], la[TSTEPS + 1], lb[TSTEPS + 1];
+    float *ref = train_steps(1, ds, &n, 0, ref_loss);
+    const int32_t threads[] = {1, 2, 3};
+    for (size_t k = 0; k < sizeof threads / sizeof threads[0]; k++) {
+        float *a = train_steps(threads[k], ds, &n, threads[k] == 2, la);
+        float *b = train_steps(threads[k], ds, &n, 0, lb);
+        assert_memory_equal(a, b, n * sizeof(float));
+        assert_memory_equal(la, lb, sizeof la);
+        /* the step losses (dropout masks of the whole batch) and the evaluation loss */
+        for (int i = 0; i <= TSTEPS; i++)
+            assert_float_equal(la[i], ref_loss[i], 1e-5);
+        double worst = 0.0;
+        for (size_t i = 0; i < n; i++) {
+            const double d = fabs((double)a[i] - (double)ref[i]);
+            worst = d > worst ? d : worst;
+        }
+        printf("  %d threads: max |w - w(1 thread)| = %.2e\n", (int)threads[k], worst);
+        assert_true(worst < 2e-5);
+        free(a);
+        free(b);
+    }
+    free(ref);
+    rbp_dataset_free(ds);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -374,6 +519,8 @@ int main(void)
         cmocka_unit_test(test_session_threads),
         cmocka_unit_test(test_attention_per_session),
         cmocka_unit_test(test_no_allocation_after_warmup),
+        cmocka_unit_test(test_split_batch),
+        cmocka_unit_test(test_trainer_threads),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -53,6 +53,10 @@ typedef struct rbp_train_config {
     int32_t monitor;         /* rbp_monitor for early stopping / best weights (default VAL_LOSS) */
     int32_t restore_best;    /* with a validation set: end with the best epoch's weights (default 1) */
     int32_t eval_batch_size; /* default 256 */
+    int32_t n_threads;       /* threads of a step, the calling one included (default 1): each
+                                takes a share of the batch's rows; results are bit-identical
+                                for a given (seed, n_threads). Keep the BLAS at 1 thread
+                                (rbp_set_num_threads(1)) when > 1. Not saved in checkpoints. */
 } rbp_train_config;
 
 RBP_API rbp_status rbp_train_config_init(rbp_train_config *cfg, uint32_t version);

@@ -198,6 +198,7 @@ class rbp_train_config(C.Structure):
         ('monitor', C.c_int32),
         ('restore_best', C.c_int32),
         ('eval_batch_size', C.c_int32),
+        ('n_threads', C.c_int32),
     ]
 
 

@@ -221,6 +221,7 @@ static void decode_header(rbp__ckpt_header *h, const uint8_t *b)
     tc->monitor = get_i32(b + 160);
     tc->restore_best = get_i32(b + 164);
     tc->eval_batch_size = get_i32(b + 168);
+    tc->n_threads = 1; /* not stored: how a run is executed, not what it trains */
     h->train.step = get_i64(b + 172);
     h->train.epoch = get_i32(b + 180);
     h->train.best_epoch = get_i32(b + 184);

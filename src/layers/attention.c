@@ -14,7 +14,7 @@
 
 void rbp__mha_forward(float *out, rbp__mha_acts *a, const float *inp, const uint8_t *mask,
                       const rbp__mha_weights *w, int B, int T, int C, int NH, float p, uint64_t seed,
-                      uint64_t stream)
+                      uint64_t stream, uint64_t row0)
 {
     // inp (B,T,C) -> qkv (B,T,3C) -> att (B,NH,T,T) -> ctx (B,T,C) -> out (B,T,C)
     assert(C % NH == 0);
@@ -37,7 +37,7 @@ void rbp__mha_forward(float *out, rbp__mha_acts *a, const float *inp, const uint
         const float *probs = att;
         if (p > 0.0f) {
             // the mask of element i of the whole (B,NH,T,T) tensor, whatever the split
-            rbp__dropout_range(a->attd + (size_t)b * blk, att, blk, (uint64_t)b * blk, p, seed, stream);
+            rbp__dropout_range(a->attd + (size_t)b * blk, att, blk, (row0 + (uint64_t)b) * blk, p, seed, stream);
             probs = a->attd + (size_t)b * blk;
         }
         rbp__sgemm_strided_batched(0, 0, T, hs, T, 1.0f, probs, T, TT, q + 2 * C, C3, (size_t)hs, 0.0f,
@@ -49,7 +49,7 @@ void rbp__mha_forward(float *out, rbp__mha_acts *a, const float *inp, const uint
 
 void rbp__mha_backward(float *dinp, rbp__mha_grads *g, const rbp__mha_scratch *s, const float *dout,
                        const rbp__mha_acts *a, const float *inp, const rbp__mha_weights *w, int B, int T, int C,
-                       int NH, float p, uint64_t seed, uint64_t stream)
+                       int NH, float p, uint64_t seed, uint64_t stream, uint64_t row0)
 {
     // forward: qkv = inp @ qkvw^T + qkvb; att = softmax(scale Q K^T); P = drop(att);
     //          ctx = P V; out = ctx @ projw^T + projb
@@ -78,7 +78,7 @@ void rbp__mha_backward(float *dinp, rbp__mha_grads *g, const rbp__mha_scratch *s
         // through the dropout (the forward mask applied in place to the gradient) and the
         // softmax (in place, includes the scale)
         if (p > 0.0f)
-            rbp__dropout_range(datt, datt, blk, (uint64_t)b * blk, p, seed, stream);
+            rbp__dropout_range(datt, datt, blk, (row0 + (uint64_t)b) * blk, p, seed, stream);
         rbp__softmax_backward_inplace(datt, a->att + (size_t)b * blk, NH * T, T, scale);
         // dQ = dS K (T,hs) ; dK = dS^T Q (T,hs)
         rbp__sgemm_strided_batched(0, 0, T, hs, T, 1.0f, datt, T, TT, q + C, C3, (size_t)hs, 0.0f, dq, C3,

@@ -21,7 +21,8 @@ const float *rbp__encoder_output(const rbp__encoder_acts *a, const rbp__encoder_
 static void drop_inplace(float *x, size_t n, const rbp__encoder_dims *d, int site)
 {
     if (d->p > 0.0f)
-        rbp__dropout_forward(x, x, n, d->p, d->seed, d->stream + (uint64_t)site);
+        rbp__dropout_range(x, x, n, d->row0 * (uint64_t)d->T * (uint64_t)d->C, d->p, d->seed,
+                           d->stream + (uint64_t)site);
 }
 
 void rbp__encoder_forward(rbp__encoder_acts *a, float *tmp, const float *inp, const uint8_t *mask,
@@ -32,7 +33,7 @@ void rbp__encoder_forward(rbp__encoder_acts *a, float *tmp, const float *inp, co
     const size_t n = (size_t)N * (size_t)C;
     if (!d->pre_norm) {
         rbp__mha_forward(tmp, &a->attn, inp, mask, &w->attn, d->B, d->T, C, d->NH, d->p, d->seed,
-                         d->stream + SITE_ATT);
+                         d->stream + SITE_ATT, d->row0);
         drop_inplace(tmp, n, d, SITE_RES1);
         rbp__add(a->res1, inp, tmp, n);
         rbp__layernorm_forward(a->ln1, a->ln1_mean, a->ln1_rstd, a->res1, w->ln1w, w->ln1b, N, C, d->eps);
@@ -43,7 +44,7 @@ void rbp__encoder_forward(rbp__encoder_acts *a, float *tmp, const float *inp, co
     } else {
         rbp__layernorm_forward(a->ln1, a->ln1_mean, a->ln1_rstd, inp, w->ln1w, w->ln1b, N, C, d->eps);
         rbp__mha_forward(tmp, &a->attn, a->ln1, mask, &w->attn, d->B, d->T, C, d->NH, d->p, d->seed,
-                         d->stream + SITE_ATT);
+                         d->stream + SITE_ATT, d->row0);
         drop_inplace(tmp, n, d, SITE_RES1);
         rbp__add(a->res1, inp, tmp, n);
         rbp__layernorm_forward(a->ln2, a->ln2_mean, a->ln2_rstd, a->res1, w->ln2w, w->ln2b, N, C, d->eps);
@@ -76,7 +77,7 @@ void rbp__encoder_backward(float *dinp, rbp__encoder_grads *g, const rbp__encode
         rbp__axpy(dinp, 1.0f, s->dres, n);
         drop_inplace(s->dres, n, d, SITE_RES1);
         rbp__mha_backward(dinp, &g->attn, &s->attn, s->dres, &a->attn, inp, &w->attn, d->B, d->T, C, d->NH, d->p,
-                          d->seed, d->stream + SITE_ATT);
+                          d->seed, d->stream + SITE_ATT, d->row0);
     } else {
         // forward: ln1 = LN1(x); res1 = x + Drop(MHA(ln1)); ln2 = LN2(res1); out = res1 + Drop(FFN(ln2))
         // dmid = d res1 = dout (residual) + LN2 backward of (FFN backward of Drop'(dout))
@@ -92,7 +93,7 @@ void rbp__encoder_backward(float *dinp, rbp__encoder_grads *g, const rbp__encode
         drop_inplace(s->dmid, n, d, SITE_RES1);
         memset(s->dres, 0, bytes);
         rbp__mha_backward(s->dres, &g->attn, &s->attn, s->dmid, &a->attn, a->ln1, &w->attn, d->B, d->T, C, d->NH,
-                          d->p, d->seed, d->stream + SITE_ATT);
+                          d->p, d->seed, d->stream + SITE_ATT, d->row0);
         rbp__layernorm_backward(dinp, g->ln1w, g->ln1b, s->dres, inp, w->ln1w, a->ln1_mean, a->ln1_rstd, N, C);
     }
 }

@@ -13,7 +13,7 @@
 
 void rbp__input_forward(float *out, float *emb, const uint8_t *tokens, const uint8_t *structure,
                         const uint8_t *viewpoint, const rbp__input_weights *w, int B, int T, int C, float p,
-                        uint64_t seed, uint64_t stream)
+                        uint64_t seed, uint64_t stream, uint64_t row0)
 {
     // tokens/structure/viewpoint (B,T) -> emb (B,T,C) -> out (B,T,C) = Drop(emb)
     const int N = B * T;
@@ -23,16 +23,17 @@ void rbp__input_forward(float *out, float *emb, const uint8_t *tokens, const uin
     if (w->view)
         rbp__embedding_forward(emb, viewpoint, w->view, N, C, 1.0f, 1);
     rbp__add_positional(emb, w->pe, B, T, C);
-    rbp__dropout_forward(out, emb, (size_t)N * (size_t)C, p, seed, stream);
+    rbp__dropout_range(out, emb, (size_t)N * (size_t)C, row0 * (uint64_t)T * (uint64_t)C, p, seed, stream);
 }
 
 void rbp__input_backward(float *demb, rbp__input_grads *g, const float *dout, const uint8_t *tokens,
                          const uint8_t *structure, const uint8_t *viewpoint, int B, int T, int C, float p,
-                         uint64_t seed, uint64_t stream)
+                         uint64_t seed, uint64_t stream, uint64_t row0)
 {
     // forward: emb = tok[tokens] sqrt(C) + str[structure] + view[viewpoint] + pe; out = Drop(emb)
     const int N = B * T;
-    rbp__dropout_forward(demb, dout, (size_t)N * (size_t)C, p, seed, stream); // = d emb (mask reapplied)
+    // = d emb (mask reapplied)
+    rbp__dropout_range(demb, dout, (size_t)N * (size_t)C, row0 * (uint64_t)T * (uint64_t)C, p, seed, stream);
     rbp__embedding_backward(g->tok, demb, tokens, N, C, sqrtf((float)C));
     if (g->str)
         rbp__embedding_backward(g->str, demb, structure, N, C, 1.0f);

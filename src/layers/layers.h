@@ -11,7 +11,9 @@
  *
  * Dropout is counter-based (kernels.h): a layer given (p, seed, stream) uses streams
  * stream + k for its k-th dropout site, and the backward recomputes the same masks. p = 0
- * disables dropout (inference).
+ * disables dropout (inference). `row0` says which row of a larger batch the first of the B
+ * rows is: masks are those of the whole batch's elements, so a batch split among threads
+ * draws the same masks as in one piece.
  */
 #ifndef RBP_LAYERS_H
 #define RBP_LAYERS_H
@@ -75,11 +77,11 @@ typedef struct rbp__mha_scratch {
  */
 void rbp__mha_forward(float *out, rbp__mha_acts *a, const float *inp, const uint8_t *mask,
                       const rbp__mha_weights *w, int B, int T, int C, int NH, float p, uint64_t seed,
-                      uint64_t stream);
+                      uint64_t stream, uint64_t row0);
 /* d of mha_forward: dinp (B,T,C) +=, g +=. dout (B,T,C) is not modified. */
 void rbp__mha_backward(float *dinp, rbp__mha_grads *g, const rbp__mha_scratch *s, const float *dout,
                        const rbp__mha_acts *a, const float *inp, const rbp__mha_weights *w, int B, int T, int C,
-                       int NH, float p, uint64_t seed, uint64_t stream);
+                       int NH, float p, uint64_t seed, uint64_t stream, uint64_t row0);
 
 /* ---------------------------------------------------------------- position-wise feed-forward */
 
@@ -118,6 +120,7 @@ typedef struct rbp__encoder_dims {
     float p;          /* dropout rate (0 = off) */
     uint64_t seed;    /* dropout seed */
     uint64_t stream;  /* first of RBP__ENCODER_STREAMS dropout streams */
+    uint64_t row0;    /* batch row of the first of the B rows (dropout masks, see the top) */
 } rbp__encoder_dims;
 
 typedef struct rbp__encoder_weights {
@@ -185,11 +188,11 @@ typedef struct rbp__input_grads {
  */
 void rbp__input_forward(float *out, float *emb, const uint8_t *tokens, const uint8_t *structure,
                         const uint8_t *viewpoint, const rbp__input_weights *w, int B, int T, int C, float p,
-                        uint64_t seed, uint64_t stream);
+                        uint64_t seed, uint64_t stream, uint64_t row0);
 /* d of input_forward: demb (B,T,C) = d emb (OVERWRITTEN, kept for saliency), g += */
 void rbp__input_backward(float *demb, rbp__input_grads *g, const float *dout, const uint8_t *tokens,
                          const uint8_t *structure, const uint8_t *viewpoint, int B, int T, int C, float p,
-                         uint64_t seed, uint64_t stream);
+                         uint64_t seed, uint64_t stream, uint64_t row0);
 
 /* ---------------------------------------------------------------- convolutional stem */
 

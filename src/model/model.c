@@ -149,6 +149,7 @@ struct rbp__state {
     int fwd_backprop;    /* run by rbp__model_forward (backward possible) */
     float fwd_p;         /* dropout rate used */
     uint64_t fwd_seed, fwd_step;
+    uint64_t fwd_row0;   /* batch row of the pass's first row (a part of a split batch) */
     int bwd_valid;       /* the input-embedding gradient belongs to the last forward */
 
     rbp__meta *meta;     /* key/value metadata (model/metadata.c); NULL = none */
@@ -633,6 +634,7 @@ static rbp__encoder_dims layer_dims(const rbp__state *s, int32_t B, int l)
     d.p = s->fwd_p;
     d.seed = s->fwd_seed;
     d.stream = s->fwd_step * n_sites(c) + 1 + 3 * (uint64_t)l;
+    d.row0 = s->fwd_row0;
     return d;
 }
 
@@ -731,7 +733,8 @@ static rbp_status load_batch(rbp__state *s, const rbp_batch *batch, const char *
     for (size_t i = 0; i < N; i++) {
         if (batch->tokens[i] >= RBP_VOCAB_SIZE)
             return rbp__set_error(RBP_ERR_INVALID_ARG, "%s: batch->tokens[b=%zu, t=%zu] = %u is not a token (expected < %d)",
-                                  fn, i / (size_t)L, i % (size_t)L, (unsigned)batch->tokens[i], RBP_VOCAB_SIZE);
+                                  fn, (size_t)s->fwd_row0 + i / (size_t)L, i % (size_t)L, (unsigned)batch->tokens[i],
+                                  RBP_VOCAB_SIZE);
         tok[i] = batch->tokens[i];
     }
     if (batch->mask)
@@ -744,7 +747,7 @@ static rbp_status load_batch(rbp__state *s, const rbp_batch *batch, const char *
             if (batch->structure[i] >= RBP_STRUCT_VOCAB_SIZE)
                 return rbp__set_error(RBP_ERR_INVALID_ARG,
                                       "%s: batch->structure[b=%zu, t=%zu] = %u is not a structure token (expected < %d)",
-                                      fn, i / (size_t)L, i % (size_t)L, (unsigned)batch->structure[i],
+                                      fn, (size_t)s->fwd_row0 + i / (size_t)L, i % (size_t)L, (unsigned)batch->structure[i],
                                       RBP_STRUCT_VOCAB_SIZE);
             str[i] = batch->structure[i];
         }
@@ -754,7 +757,8 @@ static rbp_status load_batch(rbp__state *s, const rbp_batch *batch, const char *
             if (batch->viewpoint[i] > 1)
                 return rbp__set_error(RBP_ERR_INVALID_ARG,
                                       "%s: batch->viewpoint[b=%zu, t=%zu] = %u is not a viewpoint flag (expected 0 or 1)",
-                                      fn, i / (size_t)L, i % (size_t)L, (unsigned)batch->viewpoint[i]);
+                                      fn, (size_t)s->fwd_row0 + i / (size_t)L, i % (size_t)L,
+                                      (unsigned)batch->viewpoint[i]);
             view[i] = batch->viewpoint[i];
         }
     }
@@ -790,7 +794,8 @@ static void forward(rbp__state *s, int32_t B)
     const uint8_t *mask = ws_bytes(s, A_MASK);
     rbp__input_weights iw = {s->p.t[P_TOK], s->p.t[P_STR], s->p.t[P_VIEW], s->pe};
     rbp__input_forward(s->ws.a[A_X0], s->ws.a[A_EMB], ws_bytes(s, A_TOKENS), ws_bytes(s, A_STRUCT),
-                       ws_bytes(s, A_VIEW), &iw, B, L, C, s->fwd_p, s->fwd_seed, s->fwd_step * n_sites(c));
+                       ws_bytes(s, A_VIEW), &iw, B, L, C, s->fwd_p, s->fwd_seed, s->fwd_step * n_sites(c),
+                       s->fwd_row0);
     const float *x = s->ws.a[A_X0];
     if (c->conv_kernel) {
         rbp__conv_stem_forward(s->ws.a[A_STEM], s->ws.a[A_COL], s->ws.a[A_STEMH], x, mask, s->p.t[P_STEMW],
@@ -816,13 +821,14 @@ static void forward(rbp__state *s, int32_t B)
 
 /* Check, copy and run one batch: training != 0 enables dropout; train_layout reserves the
  * backward tensors too (a pass that may be differentiated). */
-static rbp_status run_forward(rbp__state *s, const rbp_batch *batch, int training, int train_layout,
-                              uint64_t dropout_seed, uint64_t step, const char *fn)
+static rbp_status run_forward(rbp__state *s, const rbp_batch *batch, uint64_t row0, int training,
+                              int train_layout, uint64_t dropout_seed, uint64_t step, const char *fn)
 {
     RBP_TRY(check_batch(s, batch, fn));
     RBP_TRY(reserve(s, batch->size, train_layout));
     s->fwd_B = 0; /* invalid until this pass completes */
     s->bwd_valid = 0;
+    s->fwd_row0 = row0;
     RBP_TRY(load_batch(s, batch, fn));
     s->fwd_p = training ? s->cfg.dropout : 0.0f;
     s->fwd_seed = dropout_seed;
@@ -833,16 +839,23 @@ static rbp_status run_forward(rbp__state *s, const rbp_batch *batch, int trainin
     return RBP_OK;
 }
 
-rbp_status rbp__model_forward(rbp_session *ss, const rbp_batch *batch, int training, uint64_t dropout_seed,
-                              uint64_t step, float *logits)
+rbp_status rbp__model_forward_part(rbp_session *ss, const rbp_batch *batch, uint64_t row0, int training,
+                                   uint64_t dropout_seed, uint64_t step, float *logits)
 {
     RBP_CHECK_NULL(ss);
     rbp__state *s = ss->st;
+    ss->split = 0;
     /* not a public name: the public callers prefix their own (rbp__wrap_error) */
-    RBP_TRY(run_forward(s, batch, training, 1, dropout_seed, step, "forward pass"));
+    RBP_TRY(run_forward(s, batch, row0, training, 1, dropout_seed, step, "forward pass"));
     if (logits)
         memcpy(logits, s->ws.a[A_LOGITS], (size_t)batch->size * sizeof(float));
     return RBP_OK;
+}
+
+rbp_status rbp__model_forward(rbp_session *ss, const rbp_batch *batch, int training, uint64_t dropout_seed,
+                              uint64_t step, float *logits)
+{
+    return rbp__model_forward_part(ss, batch, 0, training, dropout_seed, step, logits);
 }
 
 rbp_status rbp__model_backward(rbp_session *ss, const float *dlogits)
@@ -920,7 +933,7 @@ rbp_status rbp__model_backward(rbp_session *ss, const float *dlogits)
     // input block: d(embedding sum) kept for saliency, embedding tables
     rbp__input_grads ig = {s->g.t[P_TOK], s->g.t[P_STR], s->g.t[P_VIEW]};
     rbp__input_backward(s->ws.a[A_DEMB], &ig, dx, ws_bytes(s, A_TOKENS), ws_bytes(s, A_STRUCT), ws_bytes(s, A_VIEW),
-                        B, L, C, s->fwd_p, s->fwd_seed, s->fwd_step * n_sites(c));
+                        B, L, C, s->fwd_p, s->fwd_seed, s->fwd_step * n_sites(c), s->fwd_row0);
     s->bwd_valid = 1;
     return RBP_OK;
 }
@@ -948,10 +961,12 @@ static float sigmoid(float x)
     return e / (1.0f + e);
 }
 
-rbp_status rbp__session_infer(rbp_session *ss, const rbp_batch *batch, float *out, int want_logits, const char *fn)
+rbp_status rbp__session_infer(rbp_session *ss, const rbp_batch *batch, uint64_t row0, float *out, int want_logits,
+                              const char *fn)
 {
     rbp__state *s = ss->st;
-    RBP_TRY(run_forward(s, batch, 0, 0, 0, 0, fn));
+    ss->split = 0;
+    RBP_TRY(run_forward(s, batch, row0, 0, 0, 0, 0, fn));
     const float *logits = s->ws.a[A_LOGITS];
     const int probs = !want_logits && s->cfg.task == RBP_TASK_CLASSIFICATION;
     for (int32_t b = 0; b < batch->size; b++)
@@ -963,6 +978,7 @@ void rbp__session_forget(rbp_session *ss)
 {
     ss->st->fwd_B = 0;
     ss->st->bwd_valid = 0;
+    ss->split = 0;
 }
 
 rbp_status rbp_session_attention(const rbp_session *session, int32_t example, float *out)
@@ -970,11 +986,23 @@ rbp_status rbp_session_attention(const rbp_session *session, int32_t example, fl
     RBP_CHECK_NULL(session);
     RBP_CHECK_NULL(out);
     const rbp__state *s = session->st;
+    /* after a batch split among the session's threads, part k holds its rows (session.c) */
+    int32_t B = s->fwd_B;
+    if (session->split > 1 && s->fwd_B) {
+        B = session->split_rows;
+        if (example >= 0 && example < B) {
+            int k = session->split - 1;
+            while (k > 0 && (int64_t)example < (int64_t)rbp__session_part(session, k)->st->fwd_row0)
+                k--;
+            s = rbp__session_part(session, k)->st;
+            example -= (int32_t)s->fwd_row0;
+        }
+    }
     if (!s->fwd_B)
         return rbp__set_error(RBP_ERR_STATE, "rbp_session_attention: no forward pass has been run on this session");
-    if (example < 0 || example >= s->fwd_B)
+    if (example < 0 || example >= B)
         return rbp__set_error(RBP_ERR_INVALID_ARG, "rbp_session_attention: example %d is outside the last batch [0, %d)",
-                              (int)example, (int)s->fwd_B);
+                              (int)example, (int)B);
     const size_t L = (size_t)s->cfg.seq_len, NH = (size_t)s->cfg.n_heads;
     const size_t per_example = NH * L * L;
     for (int l = 0; l < s->cfg.n_layers; l++)

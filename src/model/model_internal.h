@@ -7,6 +7,8 @@
 #ifndef RBP_MODEL_INTERNAL_H
 #define RBP_MODEL_INTERNAL_H
 
+#include <pthread.h>
+
 #include "rbpattn/model.h"
 #include "rbpattn/session.h"
 #include "core/internal.h"
@@ -21,13 +23,40 @@ rbp_status rbp__state_create(rbp__state **out, const rbp_model *m);
 void rbp__state_free(rbp__state *s);
 
 /* A session (session.c): one state for the calling thread plus n_threads - 1 single-thread
- * worker sessions that rbp_session_predict hands batches to. */
+ * worker sessions that rbp_session_predict hands batches to. One batch can also be split by
+ * rows among them (part 0 = the session itself, part k = workers[k - 1]), run by `pool`. */
+struct rbp__team;
 struct rbp_session {
     const rbp_model *model; /* borrowed */
     int32_t n_threads;
     rbp__state *st;
     rbp_session **workers; /* (n_threads - 1) or NULL */
+    struct rbp__team *pool; /* the thread team of split batches, created on first need */
+    int32_t split;          /* parts of the last forward pass if it was split (> 1), else 0 */
+    int32_t split_rows;     /* rows of that split batch */
 };
+
+/* dst = rows [r0, r0 + n) of src (a view, no copy; NULL arrays stay NULL). */
+void rbp__batch_rows(rbp_batch *dst, const rbp_batch *src, size_t r0, size_t n);
+
+/* The error of the lowest-numbered failing part (or batch) of a parallel run, kept for the
+ * calling thread: the last-error message is thread-local where it was set. */
+typedef struct rbp__first_error {
+    pthread_mutex_t lock;
+    size_t which; /* SIZE_MAX: none */
+    rbp_status st;
+    char msg[512];
+} rbp__first_error;
+void rbp__first_error_init(rbp__first_error *e);
+void rbp__first_error_keep(rbp__first_error *e, size_t which, rbp_status st);
+/* Ends the run's record: RBP_OK, or sets the kept error on the calling thread and returns it. */
+rbp_status rbp__first_error_end(rbp__first_error *e);
+
+/* Part k (0 .. n_threads - 1) of a split batch: the session itself or one of its workers. */
+rbp_session *rbp__session_part(const rbp_session *s, int k);
+
+/* The session's thread team (started on the first call; NULL and an error if it cannot be). */
+rbp_status rbp__session_pool(rbp_session *s, struct rbp__team **out);
 
 /*
  * Make sure the session's workspace holds activations and backward tensors for batches of
@@ -48,15 +77,21 @@ rbp_status rbp__session_reserve_infer(rbp_session *s, int32_t B);
  */
 rbp_status rbp__model_forward(rbp_session *s, const rbp_batch *batch, int training, uint64_t dropout_seed,
                               uint64_t step, float *logits);
+/* The same for rows row0 .. row0 + batch->size - 1 of a larger batch (split among threads):
+ * dropout masks are those of these rows of the whole batch, and error messages name rows
+ * of the whole batch. */
+rbp_status rbp__model_forward_part(rbp_session *s, const rbp_batch *batch, uint64_t row0, int training,
+                                   uint64_t dropout_seed, uint64_t step, float *logits);
 
 /* Backward pass of the last forward: dlogits (B) -> ACCUMULATES into the session's gradient
  * buffer. */
 rbp_status rbp__model_backward(rbp_session *s, const float *dlogits);
 
-/* Inference forward (no dropout, inference-only workspace layout): out (B) gets logits
- * (want_logits) or the task's output (probabilities for classification). Errors are named
- * after fn. */
-rbp_status rbp__session_infer(rbp_session *s, const rbp_batch *batch, float *out, int want_logits, const char *fn);
+/* Inference forward (no dropout, inference-only workspace layout) of the session's own state:
+ * out (B) gets logits (want_logits) or the task's output (probabilities for classification).
+ * row0 as for rbp__model_forward_part (0 for a whole batch). Errors are named after fn. */
+rbp_status rbp__session_infer(rbp_session *s, const rbp_batch *batch, uint64_t row0, float *out, int want_logits,
+                              const char *fn);
 
 /* rbp_session_predict over caller-owned rows (n, L) (structure, viewpoint may be NULL): the
  * batches of `batch_size` are shared out among the session's threads as for a dataset, with

@@ -5,12 +5,18 @@
  * Determinism: rbp_session_predict cuts the dataset into the same batches whatever the thread
  * count, and a batch's outputs depend only on the model and the batch, so writing each
  * batch's results at its own rows gives bit-identical output for 1 or n threads.
+ *
+ * One batch (rbp_session_predict_batch) is split by rows among the session's threads, each
+ * part run by one of them in its own workspace; rows are independent in inference, so the
+ * outputs are those of the rows run alone, up to the GEMM's rounding for a different number
+ * of rows (and fixed for a given thread count).
  */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <string.h>
 
 #include "core/internal.h"
+#include "core/team.h"
 #include "model/model_internal.h"
 #include "rbpattn/session.h"
 
@@ -78,6 +84,7 @@ void rbp_session_free(rbp_session *s)
         for (int32_t i = 0; i < s->n_threads - 1; i++)
             rbp_session_free(s->workers[i]);
     rbp__free(s->workers);
+    rbp__team_free(s->pool);
     rbp__state_free(s->st);
     rbp__free(s);
 }
@@ -91,13 +98,113 @@ const rbp_model *rbp_session_model(const rbp_session *s)
     return s->model;
 }
 
+void rbp__batch_rows(rbp_batch *dst, const rbp_batch *src, size_t r0, size_t n)
+{
+    const size_t off = r0 * (size_t)src->length;
+    *dst = *src;
+    dst->size = (int32_t)n;
+    dst->tokens = src->tokens ? src->tokens + off : NULL;
+    dst->mask = src->mask ? src->mask + off : NULL;
+    dst->structure = src->structure ? src->structure + off : NULL;
+    dst->viewpoint = src->viewpoint ? src->viewpoint + off : NULL;
+    dst->targets = src->targets ? src->targets + r0 : NULL;
+    dst->index = src->index ? src->index + r0 : NULL;
+}
+
+rbp_session *rbp__session_part(const rbp_session *s, int k)
+{
+    return k == 0 ? (rbp_session *)s : s->workers[k - 1];
+}
+
+rbp_status rbp__session_pool(rbp_session *s, rbp__team **out)
+{
+    if (!s->pool)
+        RBP_TRY(rbp__team_create(&s->pool, s->n_threads));
+    *out = s->pool;
+    return RBP_OK;
+}
+
+/* ------------------------------------------------------------------ errors of parallel parts */
+
+void rbp__first_error_init(rbp__first_error *e)
+{
+    pthread_mutex_init(&e->lock, NULL);
+    e->which = SIZE_MAX;
+    e->st = RBP_OK;
+    e->msg[0] = '\0';
+}
+
+void rbp__first_error_keep(rbp__first_error *e, size_t which, rbp_status st)
+{
+    pthread_mutex_lock(&e->lock);
+    if (which < e->which) {
+        e->which = which;
+        e->st = st;
+        strncpy(e->msg, rbp_last_error(), sizeof e->msg - 1);
+        e->msg[sizeof e->msg - 1] = '\0';
+    }
+    pthread_mutex_unlock(&e->lock);
+}
+
+rbp_status rbp__first_error_end(rbp__first_error *e)
+{
+    pthread_mutex_destroy(&e->lock);
+    if (e->which == SIZE_MAX)
+        return RBP_OK;
+    return rbp__set_error(e->st, "%s", e->msg);
+}
+
 /* ------------------------------------------------------------------ one batch */
+
+typedef struct split_job {
+    rbp_session *s;
+    const rbp_batch *b;
+    float *out;
+    int logits, parts;
+    const char *fn;
+    rbp__first_error err;
+} split_job;
+
+static void infer_part(void *arg, int k)
+{
+    split_job *j = arg;
+    size_t r0, n;
+    rbp__team_share((size_t)j->b->size, j->parts, k, &r0, &n);
+    rbp_batch sub;
+    rbp__batch_rows(&sub, j->b, r0, n);
+    rbp_status st = rbp__session_infer(rbp__session_part(j->s, k), &sub, r0, j->out + r0, j->logits, j->fn);
+    if (st != RBP_OK)
+        rbp__first_error_keep(&j->err, (size_t)k, st);
+}
 
 static rbp_status predict_batch(rbp_session *s, const rbp_batch *batch, float *out, int logits, const char *fn)
 {
     RBP_CHECK(batch != NULL, RBP_ERR_INVALID_ARG, "%s: argument 'batch' is NULL", fn);
     RBP_CHECK(out != NULL, RBP_ERR_INVALID_ARG, "%s: argument 'out' is NULL", fn);
-    return rbp__session_infer(s, batch, out, logits, fn);
+    const int parts = batch->size < s->n_threads ? (int)batch->size : (int)s->n_threads;
+    if (parts <= 1)
+        return rbp__session_infer(s, batch, 0, out, logits, fn);
+    RBP_CHECK(batch->tokens != NULL, RBP_ERR_INVALID_ARG, "%s: batch->tokens is NULL", fn);
+    rbp__team *pool;
+    RBP_TRY(rbp__session_pool(s, &pool));
+    /* every part's workspace is sized here, on the calling thread (the only allocations) */
+    for (int k = 0; k < parts; k++) {
+        size_t r0, n;
+        rbp__team_share((size_t)batch->size, parts, k, &r0, &n);
+        RBP_TRY(rbp__session_reserve_infer(rbp__session_part(s, k), (int32_t)n));
+    }
+    split_job j;
+    memset(&j, 0, sizeof j);
+    j.s = s, j.b = batch, j.out = out, j.logits = logits, j.parts = parts, j.fn = fn;
+    rbp__first_error_init(&j.err);
+    rbp__team_run(pool, parts, infer_part, &j);
+    if (rbp__first_error_end(&j.err) != RBP_OK) {
+        rbp__session_forget(s);
+        return j.err.st;
+    }
+    s->split = parts;
+    s->split_rows = batch->size;
+    return RBP_OK;
 }
 
 rbp_status rbp_session_predict_batch(rbp_session *session, const rbp_batch *batch, float *out)
@@ -122,10 +229,7 @@ typedef struct job {
     int logits;
     atomic_size_t next; /* next batch to hand out */
     atomic_int stop;    /* a batch failed: hand out no more */
-    pthread_mutex_t lock;
-    size_t err_batch;   /* lowest failing batch (SIZE_MAX: none) and its error */
-    rbp_status err;
-    char msg[512];
+    rbp__first_error err;    /* of the lowest failing batch */
 } job;
 
 typedef struct worker {
@@ -147,17 +251,9 @@ static void run_batch(job *j, rbp_session *s, size_t k)
                    j->viewpoint ? j->viewpoint + off : NULL,
                    NULL,
                    NULL};
-    rbp_status st = rbp__session_infer(s, &b, j->out + i0, j->logits, "forward pass");
+    rbp_status st = rbp__session_infer(s, &b, 0, j->out + i0, j->logits, "forward pass");
     if (st != RBP_OK) {
-        pthread_mutex_lock(&j->lock);
-        if (k < j->err_batch) {
-            j->err_batch = k;
-            j->err = st;
-            /* the message is thread-local: copy it for the calling thread */
-            strncpy(j->msg, rbp_last_error(), sizeof j->msg - 1);
-            j->msg[sizeof j->msg - 1] = '\0';
-        }
-        pthread_mutex_unlock(&j->lock);
+        rbp__first_error_keep(&j->err, k, st);
         atomic_store(&j->stop, 1);
     }
 }
@@ -200,7 +296,6 @@ rbp_status rbp__session_predict_rows(rbp_session *s, const uint8_t *tokens, cons
     j.logits = logits;
     atomic_init(&j.next, 0);
     atomic_init(&j.stop, 0);
-    j.err_batch = SIZE_MAX;
 
     /* no more threads than batches; a thread that cannot start leaves its share to the others */
     j.n_batches = (j.n + j.bs - 1) / j.bs;
@@ -214,8 +309,7 @@ rbp_status rbp__session_predict_rows(rbp_session *s, const uint8_t *tokens, cons
         RBP_TRY(rbp__session_reserve_infer(s->workers[i], B_max));
     if (B_max > 0)
         RBP_TRY(rbp__session_reserve_infer(s, B_max));
-    if (pthread_mutex_init(&j.lock, NULL) != 0)
-        return rbp__set_error(RBP_ERR_NOMEM, "%s: cannot create a mutex", fn);
+    rbp__first_error_init(&j.err);
     pthread_t tid[MAX_THREADS];
     worker w[MAX_THREADS];
     size_t started = 0;
@@ -230,13 +324,11 @@ rbp_status rbp__session_predict_rows(rbp_session *s, const uint8_t *tokens, cons
         run_batch(&j, s, j.n_batches - 1);
     for (size_t i = 0; i < started; i++)
         pthread_join(tid[i], NULL);
-    pthread_mutex_destroy(&j.lock);
     if (j.n_batches == 0)
         rbp__session_forget(s);
-    if (j.err_batch != SIZE_MAX) {
-        const size_t i0 = j.err_batch * j.bs, last = i0 + j.bs < j.n ? i0 + j.bs - 1 : j.n - 1;
-        rbp__set_error(j.err, "%s", j.msg);
-        return rbp__wrap_error(j.err, "%s: batch at rows %zu..%zu", fn, i0, last);
+    if (rbp__first_error_end(&j.err) != RBP_OK) {
+        const size_t i0 = j.err.which * j.bs, last = i0 + j.bs < j.n ? i0 + j.bs - 1 : j.n - 1;
+        return rbp__wrap_error(j.err.st, "%s: batch at rows %zu..%zu", fn, i0, last);
     }
     return RBP_OK;
 }

@@ -36,6 +36,7 @@ rbp_status rbp_train_config_init(rbp_train_config *cfg, uint32_t version)
     cfg->monitor = RBP_MONITOR_VAL_LOSS;
     cfg->restore_best = 1;
     cfg->eval_batch_size = 256;
+    cfg->n_threads = 1;
     return RBP_OK;
 }
 
@@ -84,5 +85,7 @@ const char *rbp_train_config_check(const rbp_train_config *cfg)
         return "restore_best must be 0 or 1";
     if (cfg->eval_batch_size < 1 || cfg->eval_batch_size > MAX_BATCH)
         return "eval_batch_size must be in 1..1048576";
+    if (cfg->n_threads < 1 || cfg->n_threads > 1024)
+        return "n_threads must be in 1..1024";
     return NULL;
 }

@@ -10,6 +10,7 @@
 
 #include "core/internal.h"
 #include "rbpattn/train.h"
+#include "train/optim.h"
 
 /* log(1 + exp(x)) without overflow: max(x, 0) + log1p(exp(-|x|)). */
 static double softplus(double x)
@@ -38,15 +39,15 @@ static double bad_input(const char *fn, const float *a, const char *an, const fl
     return NAN;
 }
 
-double rbp_loss_bce_logits(const float *logits, const float *targets, size_t n, float pos_weight, float *dlogits)
+/* sum of the BCE terms over n examples; dlogits (may be NULL) = d/dx of the sum * inv_n */
+static double bce_sum(const float *logits, const float *targets, size_t n, float pos_weight, double inv_n,
+                      float *dlogits)
 {
-    if (logits == NULL || targets == NULL || n == 0)
-        return bad_input("rbp_loss_bce_logits", logits, "logits", targets, n);
     /*
      * loss_i = pw * y * softplus(-x) + (1 - y) * softplus(x); for pw = 1 this is the familiar
      * max(x,0) - x*y + log1p(exp(-|x|)). d loss_i / dx = pw*y*(sigmoid(x) - 1) + (1-y)*sigmoid(x).
      */
-    const double pw = pos_weight, inv_n = 1.0 / (double)n;
+    const double pw = pos_weight;
     double sum = 0.0;
     for (size_t i = 0; i < n; i++) {
         double x = logits[i], y = targets[i];
@@ -57,14 +58,19 @@ double rbp_loss_bce_logits(const float *logits, const float *targets, size_t n, 
             dlogits[i] = (float)((pw * y * (s - 1.0) + (1.0 - y) * s) * inv_n);
         }
     }
-    return sum * inv_n;
+    return sum;
 }
 
-double rbp_loss_mse(const float *pred, const float *targets, size_t n, float *dpred)
+double rbp_loss_bce_logits(const float *logits, const float *targets, size_t n, float pos_weight, float *dlogits)
 {
-    if (pred == NULL || targets == NULL || n == 0)
-        return bad_input("rbp_loss_mse", pred, "pred", targets, n);
+    if (logits == NULL || targets == NULL || n == 0)
+        return bad_input("rbp_loss_bce_logits", logits, "logits", targets, n);
     const double inv_n = 1.0 / (double)n;
+    return bce_sum(logits, targets, n, pos_weight, inv_n, dlogits) * inv_n;
+}
+
+static double mse_sum(const float *pred, const float *targets, size_t n, double inv_n, float *dpred)
+{
     double sum = 0.0;
     for (size_t i = 0; i < n; i++) {
         double d = (double)pred[i] - (double)targets[i];
@@ -72,5 +78,23 @@ double rbp_loss_mse(const float *pred, const float *targets, size_t n, float *dp
         if (dpred)
             dpred[i] = (float)(2.0 * d * inv_n);
     }
-    return sum * inv_n;
+    return sum;
+}
+
+double rbp_loss_mse(const float *pred, const float *targets, size_t n, float *dpred)
+{
+    if (pred == NULL || targets == NULL || n == 0)
+        return bad_input("rbp_loss_mse", pred, "pred", targets, n);
+    const double inv_n = 1.0 / (double)n;
+    return mse_sum(pred, targets, n, inv_n, dpred) * inv_n;
+}
+
+void rbp__loss_grad(int classification, const float *out, const float *targets, size_t n, size_t n_total,
+                    float pos_weight, float *dout)
+{
+    const double inv_n = 1.0 / (double)n_total;
+    if (classification)
+        bce_sum(out, targets, n, pos_weight, inv_n, dout);
+    else
+        mse_sum(out, targets, n, inv_n, dout);
 }

@@ -33,4 +33,10 @@ double rbp__grad_global_norm(const float *grads, size_t n);
  */
 double rbp__clip_grad_norm(float *grads, size_t n, double max_norm);
 
+/* d(mean loss)/d(output) of n examples (rows of a batch of n_total) into dout (n): the
+ * gradients of rbp_loss_bce_logits (classification != 0, with pos_weight) or rbp_loss_mse
+ * over the whole batch, for these rows; a thread's share of a split batch. */
+void rbp__loss_grad(int classification, const float *out, const float *targets, size_t n, size_t n_total,
+                    float pos_weight, float *dout);
+
 #endif /* RBP_TRAIN_OPTIM_H */

@@ -13,6 +13,16 @@
  * best-weights copy, the session's activations and gradients) is allocated in
  * rbp_trainer_create or at the start of rbp_trainer_fit; rbp_trainer_step allocates nothing
  * (tests/test_train.c counts). The model holds only the weights, which the trainer updates.
+ *
+ * Threads (cfg.n_threads = P): a step cuts the batch into P parts of consecutive rows
+ * (rbp__team_share); part k runs forward, the loss gradient (normalised by the whole batch)
+ * and backward in the session's part k, with its own workspace and gradient buffer, on
+ * thread k of the session's team. The P gradient buffers are then summed into part 0's in
+ * the fixed order 0, 1, .., P-1 (each thread sums one slice of the parameters), so a run is
+ * bit-identical for a given (seed, P); dropout masks are those of the whole batch's rows
+ * (rbp__model_forward_part), so P changes only the rounding of the sums. Workspaces hold
+ * ceil(batch_size / P) rows of training tensors each; evaluation runs through them in chunks
+ * of that size.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
@@ -20,7 +30,9 @@
 #include <time.h>
 
 #include "core/internal.h"
+#include "core/team.h"
 #include "io/checkpoint.h"
+#include "kernels/kernels.h"
 #include "model/model_internal.h"
 #include "rbpattn/metrics.h"
 #include "rbpattn/train.h"
@@ -36,6 +48,8 @@ struct rbp_trainer {
     float *logits;    /* (cap) */
     float *dlogits;   /* (cap) */
     int32_t cap;      /* max(batch_size, eval_batch_size): largest batch the buffers take */
+    int32_t part_cap; /* rows of training workspace in each of the session's n_threads parts */
+    rbp__team *pool;  /* the session's thread team */
     float *val_logits;
     size_t val_cap;
     float *best;      /* (n) parameters of the best epoch, allocated on first need */
@@ -97,9 +111,15 @@ rbp_status rbp_trainer_create(rbp_trainer **out, rbp_model *model, const rbp_tra
         rbp_trainer_free(t);
         return rbp__oom();
     }
-    rbp_status st = rbp_session_create(&t->session, model, NULL);
+    rbp_session_options so;
+    rbp_session_options_init(&so, RBP_SESSION_OPTIONS_VERSION);
+    so.n_threads = cfg->n_threads;
+    t->part_cap = (cfg->batch_size + cfg->n_threads - 1) / cfg->n_threads;
+    rbp_status st = rbp_session_create(&t->session, model, &so);
+    for (int k = 0; st == RBP_OK && k < cfg->n_threads; k++)
+        st = rbp__session_reserve(rbp__session_part(t->session, k), t->part_cap);
     if (st == RBP_OK)
-        st = rbp__session_reserve(t->session, t->cap);
+        st = rbp__session_pool(t->session, &t->pool);
     if (st != RBP_OK) {
         rbp_trainer_free(t);
         return st;
@@ -201,6 +221,88 @@ static rbp_status check_batch(const rbp_trainer *t, const rbp_batch *b, const ch
     return RBP_OK;
 }
 
+/* What the parts of one parallel pass share. */
+typedef struct pass_job {
+    rbp_trainer *t;
+    const rbp_batch *batch;
+    uint64_t step;
+    int parts;
+    float *out; /* (B) logits */
+    rbp__first_error err;
+} pass_job;
+
+/* Part k of a training step: forward, loss gradient and backward of its rows into its own
+ * gradient buffer. */
+static void step_part(void *arg, int k)
+{
+    pass_job *j = arg;
+    rbp_trainer *t = j->t;
+    size_t r0, n;
+    rbp__team_share((size_t)j->batch->size, j->parts, k, &r0, &n);
+    rbp_session *ps = rbp__session_part(t->session, k);
+    rbp_batch sub;
+    rbp__batch_rows(&sub, j->batch, r0, n);
+    rbp__session_zero_grad(ps);
+    rbp_status st = rbp__model_forward_part(ps, &sub, r0, 1, t->cfg.seed, j->step, t->logits + r0);
+    if (st == RBP_OK) {
+        rbp__loss_grad(t->mcfg.task == RBP_TASK_CLASSIFICATION, t->logits + r0, sub.targets, n,
+                       (size_t)j->batch->size, t->cfg.pos_weight, t->dlogits + r0);
+        st = rbp__model_backward(ps, t->dlogits + r0);
+    }
+    if (st != RBP_OK)
+        rbp__first_error_keep(&j->err, (size_t)k, st);
+}
+
+/* Slice k of the parameters: part 0's gradients += parts 1 .. P-1's, in that order. */
+static void reduce_part(void *arg, int k)
+{
+    pass_job *j = arg;
+    rbp_trainer *t = j->t;
+    size_t i0, n;
+    rbp__team_share(t->n, j->parts, k, &i0, &n);
+    float *g = rbp__session_grads(t->session) + i0;
+    for (int p = 1; p < j->parts; p++)
+        rbp__axpy(g, 1.0f, rbp__session_grads(rbp__session_part(t->session, p)) + i0, n);
+}
+
+/* Part k of an inference pass over a batch (evaluation): its rows in chunks of the
+ * workspace's training capacity. */
+static void eval_part(void *arg, int k)
+{
+    pass_job *j = arg;
+    rbp_trainer *t = j->t;
+    size_t r0, n;
+    rbp__team_share((size_t)j->batch->size, j->parts, k, &r0, &n);
+    rbp_session *ps = rbp__session_part(t->session, k);
+    for (size_t i = 0; i < n; i += (size_t)t->part_cap) {
+        const size_t m = n - i < (size_t)t->part_cap ? n - i : (size_t)t->part_cap;
+        rbp_batch sub;
+        rbp__batch_rows(&sub, j->batch, r0 + i, m);
+        rbp_status st = rbp__model_forward_part(ps, &sub, r0 + i, 0, 0, 0, j->out + r0 + i);
+        if (st != RBP_OK) {
+            rbp__first_error_keep(&j->err, (size_t)k, st);
+            return;
+        }
+    }
+}
+
+/* Run fn over the batch's parts (as many as threads, at most one per row). */
+static rbp_status run_parts(rbp_trainer *t, rbp__team_fn fn, const rbp_batch *batch, uint64_t step, float *out)
+{
+    pass_job j;
+    j.t = t;
+    j.batch = batch;
+    j.step = step;
+    j.parts = batch->size < t->cfg.n_threads ? (int)batch->size : (int)t->cfg.n_threads;
+    j.out = out;
+    rbp__first_error_init(&j.err);
+    rbp__team_run(t->pool, j.parts, fn, &j);
+    rbp_status st = rbp__first_error_end(&j.err);
+    if (st == RBP_OK && fn == step_part && j.parts > 1)
+        rbp__team_run(t->pool, j.parts, reduce_part, &j);
+    return st;
+}
+
 rbp_status rbp_trainer_step(rbp_trainer *t, const rbp_batch *batch, double *loss)
 {
     RBP_CHECK_NULL(t);
@@ -209,20 +311,18 @@ rbp_status rbp_trainer_step(rbp_trainer *t, const rbp_batch *batch, double *loss
     const int64_t s = t->step + 1;
     const size_t B = (size_t)batch->size;
 
-    /* 1. forward with dropout streams of this step, loss and d(loss)/d(logits) */
-    rbp__session_zero_grad(t->session);
-    rbp_status st = rbp__model_forward(t->session, batch, 1, t->cfg.seed, (uint64_t)s, t->logits);
+    /* 1.-2. forward with dropout streams of this step, d(loss)/d(logits), backward, summed
+     * over the parts (in the gradient buffer of part 0) */
+    rbp_status st = run_parts(t, step_part, batch, (uint64_t)s, t->logits);
     if (st != RBP_OK)
         return rbp__wrap_error(st, "rbp_trainer_step");
-    double l = batch_loss(t, t->logits, batch->targets, B, t->dlogits);
+    double l = batch_loss(t, t->logits, batch->targets, B, NULL);
     if (!isfinite(l))
         return rbp__set_error(RBP_ERR_NUMERIC,
                               "training diverged: loss is %g at step %lld (epoch %d); lower the learning rate "
                               "or enable clip_norm",
                               l, (long long)s, (int)t->epoch);
 
-    /* 2. backward (accumulates into the zeroed gradient buffer) */
-    RBP_TRY(rbp__model_backward(t->session, t->dlogits));
     float *grads = rbp__session_grads(t->session);
 
     /* 3. clip by global norm; the norm doubles as a NaN/Inf detector for the gradients */
@@ -289,7 +389,7 @@ static rbp_status eval_pass(rbp_trainer *t, const rbp_dataset *ds, float *out, d
         rbp_batch b;
         dataset_rows(&b, ds, i, B);
         float *dst = out ? out + i : t->logits;
-        RBP_TRY(rbp__model_forward(t->session, &b, 0, 0, 0, dst));
+        RBP_TRY(run_parts(t, eval_part, &b, 0, dst));
         sum += batch_loss(t, dst, b.targets, B, NULL) * (double)B;
     }
     *loss_sum = sum;
