@@ -86,14 +86,24 @@ static void softmax_rows(float *restrict x, const uint8_t *restrict key_mask, in
                     p[t] = -INFINITY;
                 continue;
             }
-            if (m) {
-                for (int t = 0; t < T; t++) {
-                    const float v = scale * (p[t] - maxv);
-                    p[t] = m[t] ? v : -INFINITY;
+            // 8 lanes by hand: GCC leaves both loops scalar (the masked one branches)
+            const v8sf vmax = {maxv, maxv, maxv, maxv, maxv, maxv, maxv, maxv};
+            const v8sf vsc = {scale, scale, scale, scale, scale, scale, scale, scale};
+            const v8sf ninf = {-INFINITY, -INFINITY, -INFINITY, -INFINITY, -INFINITY, -INFINITY, -INFINITY, -INFINITY};
+            int t = 0;
+            for (; t + 8 <= T; t += 8) {
+                v8sf v;
+                memcpy(&v, p + t, sizeof v);
+                v = vsc * (v - vmax);
+                if (m) {
+                    const v8si mm = {m[t], m[t + 1], m[t + 2], m[t + 3], m[t + 4], m[t + 5], m[t + 6], m[t + 7]};
+                    v = SELECT8(mm != 0, v, ninf);
                 }
-            } else {
-                for (int t = 0; t < T; t++)
-                    p[t] = scale * (p[t] - maxv);
+                memcpy(p + t, &v, sizeof v);
+            }
+            for (; t < T; t++) {
+                const float v = scale * (p[t] - maxv);
+                p[t] = (!m || m[t]) ? v : -INFINITY;
             }
         }
 
@@ -120,7 +130,14 @@ static void softmax_rows(float *restrict x, const uint8_t *restrict key_mask, in
                 sum += acc[k];
             if (sum > 0.0f) { // >= 1 whenever a key is real: the max contributes exp(0)
                 const float inv = 1.0f / sum;
-                for (t = 0; t < T; t++)
+                const v8sf vinv = {inv, inv, inv, inv, inv, inv, inv, inv};
+                for (t = 0; t + 8 <= T; t += 8) {
+                    v8sf v;
+                    memcpy(&v, p + t, sizeof v);
+                    v *= vinv;
+                    memcpy(p + t, &v, sizeof v);
+                }
+                for (; t < T; t++)
                     p[t] *= inv;
             }
         }
