@@ -37,8 +37,8 @@ void rbp__mha_forward(float *out, rbp__mha_acts *a, const float *inp, const uint
         const float *probs = att;
         if (p > 0.0f) {
             // the mask of element i of the whole (B,NH,T,T) tensor, whatever the split
-            rbp__dropout_range(a->attd + (size_t)b * blk, att, blk, (row0 + (uint64_t)b) * blk, p, seed, stream);
-            probs = a->attd + (size_t)b * blk;
+            rbp__dropout_range(a->attd, att, blk, (row0 + (uint64_t)b) * blk, p, seed, stream);
+            probs = a->attd;
         }
         rbp__sgemm_strided_batched(0, 0, T, hs, T, 1.0f, probs, T, TT, q + 2 * C, C3, (size_t)hs, 0.0f,
                                    a->ctx + (size_t)b * (size_t)T * (size_t)C, C, (size_t)hs, NH);
@@ -56,7 +56,6 @@ void rbp__mha_backward(float *dinp, rbp__mha_grads *g, const rbp__mha_scratch *s
     const int N = B * T, hs = C / NH, C3 = 3 * C;
     const size_t TT = (size_t)T * (size_t)T;
     const float scale = 1.0f / sqrtf((float)hs);
-    const float *probs = p > 0.0f ? a->attd : a->att;
 
     // output projection: dctx = dout @ projw (overwrite), dprojw += dout^T ctx, dprojb += sum dout
     rbp__sgemm_rm(0, 0, N, C, C, 1.0f, dout, C, w->projw, C, 0.0f, s->dctx, C);
@@ -70,10 +69,16 @@ void rbp__mha_backward(float *dinp, rbp__mha_grads *g, const rbp__mha_scratch *s
         const float *dctx = s->dctx + ob * (size_t)C;
         float *dq = s->dqkv + ob * (size_t)C3;
         float *datt = s->datt;
+        // P of this row: the forward's dropout mask redrawn (counter-based) over att
+        const float *probs = a->att + (size_t)b * blk;
+        if (p > 0.0f) {
+            rbp__dropout_range(a->attd, probs, blk, (row0 + (uint64_t)b) * blk, p, seed, stream);
+            probs = a->attd;
+        }
         // dP = dctx V^T (T,T) ; dV = P^T dctx (T,hs)
         rbp__sgemm_strided_batched(0, 1, T, T, hs, 1.0f, dctx, C, (size_t)hs, q + 2 * C, C3, (size_t)hs, 0.0f, datt,
                                    T, TT, NH);
-        rbp__sgemm_strided_batched(1, 0, T, hs, T, 1.0f, probs + (size_t)b * blk, T, TT, dctx, C, (size_t)hs, 0.0f,
+        rbp__sgemm_strided_batched(1, 0, T, hs, T, 1.0f, probs, T, TT, dctx, C, (size_t)hs, 0.0f,
                                    dq + 2 * C, C3, (size_t)hs, NH);
         // through the dropout (the forward mask applied in place to the gradient) and the
         // softmax (in place, includes the scale)

@@ -59,7 +59,8 @@ typedef struct rbp__mha_grads {
 typedef struct rbp__mha_acts {
     float *qkv;  /* (B,T,3C): q, k, v of every token; head h of q is columns [h*hs, (h+1)*hs) */
     float *att;  /* (B,NH,T,T) softmax probabilities (before dropout): the attention maps */
-    float *attd; /* (B,NH,T,T) probabilities after dropout; only used when p > 0 */
+    float *attd; /* (NH,T,T) scratch: one batch row's probabilities after dropout (p > 0 only;
+                    the backward redraws them from att: the (B,NH,T,T) tensor is not kept) */
     float *ctx;  /* (B,T,C) attention output, heads merged, before the output projection */
 } rbp__mha_acts;
 

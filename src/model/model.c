@@ -94,7 +94,7 @@ enum {
     A_STRUCT,
     A_VIEW,
     /* training only: attention dropout and backward scratch */
-    A_ATTD,     /* (NL,B,NH,L,L) attention probabilities after dropout (dropout > 0) */
+    A_ATTD,     /* (NH,L,L) one row's attention probabilities after dropout (dropout > 0) */
     A_DX0,      /* (B,L,C) residual-stream gradients, used alternately */
     A_DX1,
     A_DEMB,     /* (B,L,C) gradient of the input embedding sum (saliency) */
@@ -525,8 +525,7 @@ static int fill_act_sizes(size_t *s, const rbp_model_config *cfg, size_t B, int 
         bad |= mul_into(&s[A_COL], K);
     }
     if (train) {
-        s[A_ATTD] = cfg->dropout > 0.0f ? NLL : 0;
-        bad |= mul_into(&s[A_ATTD], NL);
+        s[A_ATTD] = cfg->dropout > 0.0f ? NH * L * L : 0;
         s[A_DX0] = s[A_DX1] = s[A_DEMB] = s[A_DRES] = s[A_DMID] = s[A_DCTX] = NC;
         s[A_DH] = NF;
         s[A_DQKV] = NC;
@@ -552,7 +551,7 @@ static rbp_status reserve(rbp__state *s, int32_t B, int train)
     if (fill_act_sizes(sizes, &s->cfg, (size_t)newB, newtrain) != 0)
         return rbp__set_error(RBP_ERR_NOMEM, "model workspace for a batch of %d is too large", (int)newB);
     for (int i = 0; i < NUM_ACTS; i++) {
-        const int stacked = (i >= A_QKV && i <= A_LN2_RSTD) || i == A_ATTD;
+        const int stacked = i >= A_QKV && i <= A_LN2_RSTD;
         ws_stride[i] = stacked ? sizes[i] / (size_t)s->cfg.n_layers : 0;
         sizes[i] = (sizes[i] + 15) & ~(size_t)15; /* every tensor starts on a 64-byte line */
         if (total + sizes[i] < total)
@@ -682,7 +681,7 @@ static rbp__encoder_acts layer_acts(const rbp__state *s, int l)
     rbp__encoder_acts a;
     a.attn.qkv = slice(s, A_QKV, l);
     a.attn.att = slice(s, A_ATT, l);
-    a.attn.attd = s->ws.a[A_ATTD] ? slice(s, A_ATTD, l) : NULL;
+    a.attn.attd = s->ws.a[A_ATTD];
     a.attn.ctx = slice(s, A_CTX, l);
     a.res1 = slice(s, A_RES1, l);
     a.ln1 = slice(s, A_LN1, l);
