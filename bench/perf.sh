@@ -93,7 +93,7 @@ def med(rs, k): return statistics.median(r[k] for r in rs) if rs else float("nan
 cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
 def peak(e, t):
     txt = open(f"{tmp}/sgemm-{e}-{t}.txt").read()
-    m = re.findall(r"median\s+([\d.]+)", txt)
+    m = re.findall(r"M=2048\s.*?median\s+([\d.]+)", txt)
     core = re.search(r"core=(\S+)", txt)
     return (float(m[0]) if m else float("nan")), (core.group(1) if core else "?")
 names = {"A": "A (L=101, d=64, 4 heads, 2 layers, d_ff=256)", "B": "B (L=41, d=128, 8 heads, 4 layers, d_ff=512)",

@@ -336,6 +336,7 @@ static void test_config_defaults(void **state)
     assert_int_equal(c.monitor, RBP_MONITOR_VAL_LOSS);
     assert_int_equal(c.restore_best, 1);
     assert_int_equal(c.eval_batch_size, 256);
+    assert_int_equal(c.n_threads, 1);
     assert_null(rbp_train_config_check(&c));
 
     assert_int_equal(rbp_train_config_init(NULL, RBP_TRAIN_CONFIG_VERSION), RBP_ERR_INVALID_ARG);
@@ -387,6 +388,8 @@ static void test_config_check_messages(void **state)
     BAD(monitor, 3, "monitor");
     BAD(restore_best, 2, "restore_best");
     BAD(eval_batch_size, 0, "eval_batch_size");
+    BAD(n_threads, 0, "n_threads");
+    BAD(n_threads, 1025, "n_threads");
 #undef BAD
     assert_non_null(rbp_train_config_check(NULL));
     /* legal corner values */
