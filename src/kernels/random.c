@@ -106,25 +106,32 @@ RBP_INLINE void keep8(v8sf_ *f, uint64_t key, uint64_t j, uint32_t thr, float s)
     const v8sf_ sv = {s, s, s, s, s, s, s, s};
     *f = (v8sf_)((v8si_)sv & m);
 }
-#else
-#define RBP_DROP_VEC 0
 #endif
 
-RBP_HOT
-static void pairs_set(float *restrict y, const float *restrict x, size_t n, uint64_t key, uint32_t thr, float s)
+/* y[i] = x[i] * factor for the leading multiple of 8 elements; returns how many were done.
+ * y may equal x (each block is loaded before it is stored). */
+RBP_INLINE size_t pairs_vec(float *y, const float *x, size_t n, uint64_t key, uint32_t thr, float s)
 {
     size_t i = 0;
-    uint64_t j = 0;
-#if RBP_DROP_VEC
-    for (; i + 8 <= n; i += 8, j += 4) {
+#ifdef RBP_DROP_VEC
+    for (uint64_t j = 0; i + 8 <= n; i += 8, j += 4) {
         v8sf_ v, f;
         memcpy(&v, x + i, sizeof v);
         keep8(&f, key, j, thr, s);
         v = v * f;
         memcpy(y + i, &v, sizeof v);
     }
+#else
+    (void)y, (void)x, (void)n, (void)key, (void)thr, (void)s;
 #endif
-    for (; i + 1 < n; i += 2, j++) {
+    return i;
+}
+
+RBP_HOT
+static void pairs_set(float *restrict y, const float *restrict x, size_t n, uint64_t key, uint32_t thr, float s)
+{
+    size_t i = pairs_vec(y, x, n, key, thr, s);
+    for (uint64_t j = i / 2; i + 1 < n; i += 2, j++) {
         const uint64_t u = mix64(key + (j + 1) * GOLDEN);
         y[i] = x[i] * KEEP_LO(u);
         y[i + 1] = x[i + 1] * KEEP_HI(u);
@@ -136,18 +143,8 @@ static void pairs_set(float *restrict y, const float *restrict x, size_t n, uint
 RBP_HOT
 static void pairs_inplace(float *restrict x, size_t n, uint64_t key, uint32_t thr, float s)
 {
-    size_t i = 0;
-    uint64_t j = 0;
-#if RBP_DROP_VEC
-    for (; i + 8 <= n; i += 8, j += 4) {
-        v8sf_ v, f;
-        memcpy(&v, x + i, sizeof v);
-        keep8(&f, key, j, thr, s);
-        v = v * f;
-        memcpy(x + i, &v, sizeof v);
-    }
-#endif
-    for (; i + 1 < n; i += 2, j++) {
+    size_t i = pairs_vec(x, x, n, key, thr, s);
+    for (uint64_t j = i / 2; i + 1 < n; i += 2, j++) {
         const uint64_t u = mix64(key + (j + 1) * GOLDEN);
         x[i] *= KEEP_LO(u);
         x[i + 1] *= KEEP_HI(u);

@@ -179,7 +179,18 @@ static void softmax_backward_inplace_impl(float *restrict d, const float *restri
         const float *p = probs + o;
         float *dr = d + o;
         const float dot = dot_lanes(p, dr, T);
-        for (int t = 0; t < T; t++)
+        // 8 lanes by hand (GCC left this loop scalar: 6% of a stem-model training step)
+        const v8sf vdot = {dot, dot, dot, dot, dot, dot, dot, dot};
+        const v8sf vsc = {scale, scale, scale, scale, scale, scale, scale, scale};
+        int t = 0;
+        for (; t + 8 <= T; t += 8) {
+            v8sf pv, dv;
+            memcpy(&pv, p + t, sizeof pv);
+            memcpy(&dv, dr + t, sizeof dv);
+            dv = vsc * pv * (dv - vdot);
+            memcpy(dr + t, &dv, sizeof dv);
+        }
+        for (; t < T; t++)
             dr[t] = scale * p[t] * (dr[t] - dot);
     }
 }

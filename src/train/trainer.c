@@ -231,6 +231,13 @@ typedef struct pass_job {
     rbp__first_error err;
 } pass_job;
 
+/* The rows [*r0, *r0 + *n) of part k and the session part that runs them. */
+static rbp_session *part_rows(const pass_job *j, int k, size_t *r0, size_t *n)
+{
+    rbp__team_share((size_t)j->batch->size, j->parts, k, r0, n);
+    return rbp__session_part(j->t->session, k);
+}
+
 /* Part k of a training step: forward, loss gradient and backward of its rows into its own
  * gradient buffer. */
 static void step_part(void *arg, int k)
@@ -238,8 +245,7 @@ static void step_part(void *arg, int k)
     pass_job *j = arg;
     rbp_trainer *t = j->t;
     size_t r0, n;
-    rbp__team_share((size_t)j->batch->size, j->parts, k, &r0, &n);
-    rbp_session *ps = rbp__session_part(t->session, k);
+    rbp_session *ps = part_rows(j, k, &r0, &n);
     rbp_batch sub;
     rbp__batch_rows(&sub, j->batch, r0, n);
     rbp__session_zero_grad(ps);
@@ -270,12 +276,11 @@ static void reduce_part(void *arg, int k)
 static void eval_part(void *arg, int k)
 {
     pass_job *j = arg;
-    rbp_trainer *t = j->t;
+    const size_t cap = (size_t)j->t->part_cap;
     size_t r0, n;
-    rbp__team_share((size_t)j->batch->size, j->parts, k, &r0, &n);
-    rbp_session *ps = rbp__session_part(t->session, k);
-    for (size_t i = 0; i < n; i += (size_t)t->part_cap) {
-        const size_t m = n - i < (size_t)t->part_cap ? n - i : (size_t)t->part_cap;
+    rbp_session *ps = part_rows(j, k, &r0, &n);
+    for (size_t i = 0; i < n; i += cap) {
+        const size_t m = n - i < cap ? n - i : cap;
         rbp_batch sub;
         rbp__batch_rows(&sub, j->batch, r0 + i, m);
         rbp_status st = rbp__model_forward_part(ps, &sub, r0 + i, 0, 0, 0, j->out + r0 + i);
