@@ -4,22 +4,29 @@
  *
  * gc_check makes ONE numeric estimate per element and compares it with the analytic value; it
  * never picks among estimates by their agreement with the analytic value (that could hide an
- * analytic error). Per element i, with the step s = GC_STEP * max(1, |x_i|):
- *   estimate  the 4-point stencil over x_i + {-2,-1,1,2} s (as Richardson extrapolation of the
- *             central differences at s and 2s, each divided by its step as rounded to float):
- *             truncation O(s^4), float32 noise ~ eps_f32 |loss terms| / s.
+ * analytic error: the previous check kept the better of two). Per element i:
+ *   estimate  the 4-point stencil over x_i + {-2,-1,1,2} s, s = GC_STEP * max(1, |x_i|) (as
+ *             Richardson extrapolation of the central differences at s and 2s, each divided by
+ *             its step as rounded to float): truncation O(s^4), noise ~ eps_f32 |loss| / s.
  *   kink test the three second differences over the five points (-2s..2s) must agree: for a
  *             smooth loss they differ by ~s^3 f''' (the one-sided differences disagree only
  *             as much as the curvature explains). A ReLU / |x| / max kink within 2s with slope
  *             jump J makes them differ by at least J s / 3, and spoils the estimate by at most
- *             half that difference / s. An element whose spoilt estimate could exceed half
- *             its tolerance is SKIPPED and counted, never compared; a check fails when more
- *             than GC_MAX_SKIP of its elements (at least one) are skipped.
- * The skip decision uses only the loss values, never the analytic gradient.
+ *             half that difference / s. Where that bound exceeds the element's allowance
+ *             (GC_KINK_REL of its size, or GC_NOISE noise sigmas), the step shrinks by
+ *             GC_STEP_DIV, up to GC_STEP_TRIES times; then the element is SKIPPED and counted,
+ *             never compared. A check fails when more than GC_MAX_SKIP of its elements (and
+ *             more than one) are skipped; gc_summary fails above GC_MAX_TOTAL_SKIP overall.
+ *   noise     sigma is the median kink figure at the smallest step / 3 (there a kink is rarely
+ *             in reach and curvature negligible), scaled as 1/step.
+ * The step and skip decisions use only loss values, never the analytic gradient. The tests
+ * test_gradcheck_fails_on_planted_bugs (test_kernels) and test_gradcheck_fails_on_planted_bug
+ * (test_model) show the check failing on wrong gradients and on too many skips.
  *
  * Central differences of a float32 forward pass carry an absolute noise of about
  * eps_f32 * |loss terms| / s, so a plain element-wise relative error is meaningless for
- * entries near zero. gc_compare measures three figures over the compared elements:
+ * entries near zero (the elem floor includes the element's noise allowance). gc_compare
+ * measures three figures over the compared elements:
  *   norm error  ||a - n||_2 / ||n||_2                                    < GC_TOL (1e-3)
  *   max error   max_i |a_i - n_i| / max_j |n_j|                          < GC_MAX_TOL (2e-3)
  *   elem error  max_i |a_i - n_i| / max(|a_i|, |n_i|, 1e-2 max_j |n_j|)   < GC_ELEM_TOL (2e-2)
