@@ -3,15 +3,22 @@
  * a part: the library's own model and checkpoint saving, the plotting library and the bundled
  * programs all write through this one routine.
  *
- * rbp_atomic_file_open creates a new temporary file "<path>.tmp.<pid>.<n>" in the directory of
- * `path` (O_CREAT | O_EXCL, so two writers never share one, even two threads saving the same
- * path); the caller writes to its stream; rbp_atomic_file_commit flushes it, fsyncs it, renames
+ * rbp_atomic_file_open creates a new temporary file "<path>.tmp.<host>.<pid>.<n>" in the
+ * directory of `path` (O_CREAT | O_EXCL, so two writers never share one, even two threads
+ * saving the same path; <host> is this host's short name); the caller writes to its stream; rbp_atomic_file_commit flushes it, fsyncs it, renames
  * it over `path` and fsyncs the directory, so the new file survives a crash once commit
  * returns RBP_OK. On any failure, and on rbp_atomic_file_abort, the temporary file is removed
  * and `path` keeps its old content. The new file gets the mode fopen would give it (0666 less
  * the umask). A symbolic link stays a link: the file it points to is replaced. A path that
  * names a device, FIFO or socket (/dev/stdout, /dev/null, a named pipe) cannot be replaced and
  * is written directly (no temporary file, no fsync).
+ *
+ * Stale temporaries: a process killed (SIGKILL, power loss) between open and commit leaves its
+ * temporary file. rbp_atomic_file_open removes those of the same `path`: a temporary of that
+ * path (the older "<path>.tmp.<pid>.<n>" names too) whose <host> is this host, whose <pid> no
+ * longer exists here (kill(pid, 0) fails with ESRCH), and which was last modified more than a
+ * minute ago. A live writer's, another host's (a shared directory) and other paths'
+ * temporaries are kept. Best effort: the cleanup never fails the open.
  */
 #ifndef RBPATTN_ATOMIC_FILE_H
 #define RBPATTN_ATOMIC_FILE_H
