@@ -763,7 +763,7 @@ static void test_model_load_errors(void **state)
     expect_model_error(p, RBP_ERR_FORMAT, "written by a newer rbpattn (format 9 > 3)");
     /* an even stem width inside an otherwise valid file */
     patch_u32(good, "mconv.rbpm", 92, 4, &p);
-    expect_model_error(reseal(p), RBP_ERR_FORMAT, "conv_kernel must be 0 or odd in 3..31");
+    expect_model_error(reseal(p), RBP_ERR_FORMAT, "rbp_model_config.conv_kernel (--conv-kernel) must be 0 or odd in 3..31");
     /* an invalid configuration inside an otherwise valid file (n_heads 3 with d_model 8) */
     patch_u32(good, "mheads.rbpm", 28, 3, &p);
     expect_model_error(reseal(p), RBP_ERR_FORMAT, "invalid model config");

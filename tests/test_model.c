@@ -155,30 +155,30 @@ static void test_config_check(void **state)
         assert_null(m);                                                                            \
         assert_non_null(strstr(rbp_last_error(), needle));                                         \
     } while (0)
-    EXPECT_BAD(c.version = 7, "version");
-    EXPECT_BAD(c.seq_len = 0, "seq_len");
-    EXPECT_BAD(c.seq_len = 100001, "seq_len");
-    EXPECT_BAD(c.d_model = 0, "d_model");
-    EXPECT_BAD(c.n_heads = 0, "n_heads");
-    EXPECT_BAD(c.n_heads = 3, "d_model % n_heads");
-    EXPECT_BAD(c.n_layers = 0, "n_layers");
-    EXPECT_BAD(c.d_ff = -1, "d_ff");
-    EXPECT_BAD(c.head_hidden = 0, "head_hidden");
-    EXPECT_BAD(c.dropout = 1.0f, "dropout");
-    EXPECT_BAD(c.dropout = -0.1f, "dropout");
-    EXPECT_BAD(c.dropout = NAN, "dropout");
-    EXPECT_BAD(c.ln_eps = 0.0f, "ln_eps");
-    EXPECT_BAD(c.ln_eps = NAN, "ln_eps");
-    EXPECT_BAD(c.task = 2, "task");
-    EXPECT_BAD(c.norm = -1, "norm");
-    EXPECT_BAD(c.activation = 5, "activation");
-    EXPECT_BAD(c.pooling = 3, "pooling");
-    EXPECT_BAD(c.use_structure = 2, "use_structure");
-    EXPECT_BAD(c.use_viewpoint = -1, "use_viewpoint");
-    EXPECT_BAD(c.conv_kernel = 1, "conv_kernel must be 0 or odd in 3..31");
-    EXPECT_BAD(c.conv_kernel = 4, "conv_kernel must be 0 or odd in 3..31");
-    EXPECT_BAD(c.conv_kernel = 33, "conv_kernel must be 0 or odd in 3..31");
-    EXPECT_BAD(c.conv_kernel = -3, "conv_kernel must be 0 or odd in 3..31");
+    EXPECT_BAD(c.version = 7, "rbp_model_config.version");
+    EXPECT_BAD(c.seq_len = 0, "rbp_model_config.seq_len");
+    EXPECT_BAD(c.seq_len = 100001, "rbp_model_config.seq_len");
+    EXPECT_BAD(c.d_model = 0, "rbp_model_config.d_model");
+    EXPECT_BAD(c.n_heads = 0, "rbp_model_config.n_heads");
+    EXPECT_BAD(c.n_heads = 3, "rbp_model_config.d_model (--d-model) is not a multiple of n_heads (--heads)");
+    EXPECT_BAD(c.n_layers = 0, "rbp_model_config.n_layers");
+    EXPECT_BAD(c.d_ff = -1, "rbp_model_config.d_ff");
+    EXPECT_BAD(c.head_hidden = 0, "rbp_model_config.head_hidden");
+    EXPECT_BAD(c.dropout = 1.0f, "rbp_model_config.dropout");
+    EXPECT_BAD(c.dropout = -0.1f, "rbp_model_config.dropout");
+    EXPECT_BAD(c.dropout = NAN, "rbp_model_config.dropout");
+    EXPECT_BAD(c.ln_eps = 0.0f, "rbp_model_config.ln_eps");
+    EXPECT_BAD(c.ln_eps = NAN, "rbp_model_config.ln_eps");
+    EXPECT_BAD(c.task = 2, "rbp_model_config.task");
+    EXPECT_BAD(c.norm = -1, "rbp_model_config.norm");
+    EXPECT_BAD(c.activation = 5, "rbp_model_config.activation");
+    EXPECT_BAD(c.pooling = 3, "rbp_model_config.pooling");
+    EXPECT_BAD(c.use_structure = 2, "rbp_model_config.use_structure");
+    EXPECT_BAD(c.use_viewpoint = -1, "rbp_model_config.use_viewpoint");
+    EXPECT_BAD(c.conv_kernel = 1, "rbp_model_config.conv_kernel (--conv-kernel) must be 0 or odd in 3..31");
+    EXPECT_BAD(c.conv_kernel = 4, "rbp_model_config.conv_kernel (--conv-kernel) must be 0 or odd in 3..31");
+    EXPECT_BAD(c.conv_kernel = 33, "rbp_model_config.conv_kernel (--conv-kernel) must be 0 or odd in 3..31");
+    EXPECT_BAD(c.conv_kernel = -3, "rbp_model_config.conv_kernel (--conv-kernel) must be 0 or odd in 3..31");
     EXPECT_BAD((c.seq_len = 100000, c.d_model = 8192, c.n_heads = 1), "too large");
 #undef EXPECT_BAD
     assert_non_null(rbp_model_config_check(NULL));

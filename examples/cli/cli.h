@@ -208,6 +208,7 @@ typedef struct cli_data_args {
     int32_t truncate;             /* index into cli_truncate_names */
     int32_t length;               /* 0 = longest */
     int32_t no_case;              /* --no-case-viewpoint */
+    int32_t max_length;           /* --max-length; 0 = the library's default */
 } cli_data_args;
 
 extern const char *const cli_format_names[];   /* auto csv tsv fasta lines graphprot rnacompete */

@@ -32,6 +32,8 @@ void cli_data_options(rbp_dataset_options *opt, const cli_data_args *args, int32
     if (args->label_key != NULL)
         opt->label_key = args->label_key;
     opt->case_viewpoint = args->no_case ? 0 : 1;
+    if (args->max_length > 0)
+        opt->max_record_length = args->max_length;
 }
 
 /* The entry `name` of an option table, or NULL (unlike cli_find_option, absence is fine). */

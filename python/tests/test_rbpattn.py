@@ -272,7 +272,7 @@ class TestModel(unittest.TestCase):
     def test_config_errors(self):
         with self.assertRaises(rbpattn.Error) as cm:
             rbpattn.Model(d_model=30, n_heads=4)
-        self.assertIn("d_model % n_heads", str(cm.exception))
+        self.assertIn("d_model (--d-model) is not a multiple of n_heads", str(cm.exception))
         self.assertEqual(cm.exception.status, _layout.RBP_ERR_INVALID_ARG)
         with self.assertRaises(ValueError):
             rbpattn.Model("huge")

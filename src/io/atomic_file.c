@@ -85,21 +85,21 @@ static int parse_digits(const char *s, size_t n, unsigned long long *v)
  * effort: nothing here can fail the write.
  */
 #define RBP__STALE_TEMP_AGE 60
-static void remove_stale_temps(const char *dest, const char *host)
+static void remove_stale_temps(char *dest, const char *host)
 {
-    const char *slash = strrchr(dest, '/');
+    /* the directory: dest cut at its last '/' for the opendir (restored at once; no allocation) */
+    char *slash = strrchr(dest, '/');
     const char *base = slash ? slash + 1 : dest;
-    char *dir = NULL;
-    if (slash) {
-        const size_t dl = slash == dest ? 1 : (size_t)(slash - dest);
-        dir = rbp__malloc(dl + 1);
-        if (!dir)
-            return;
-        memcpy(dir, dest, dl);
-        dir[dl] = '\0';
+    DIR *d;
+    if (!slash) {
+        d = opendir(".");
+    } else if (slash == dest) {
+        d = opendir("/");
+    } else {
+        *slash = '\0';
+        d = opendir(dest);
+        *slash = '/';
     }
-    DIR *d = opendir(dir ? dir : ".");
-    rbp__free(dir);
     if (!d)
         return;
     const size_t blen = strlen(base), hlen = strlen(host);

@@ -197,43 +197,43 @@ rbp_status rbp_model_config_init(rbp_model_config *cfg, uint32_t version)
 const char *rbp_model_config_check(const rbp_model_config *cfg)
 {
     if (!cfg)
-        return "config is NULL";
+        return "the rbp_model_config is NULL";
     if (cfg->version != RBP_MODEL_CONFIG_VERSION)
-        return "unknown config version (initialise it with rbp_model_config_init)";
+        return "rbp_model_config.version is unknown (initialise it with rbp_model_config_init)";
     if (cfg->seq_len < 1 || cfg->seq_len > MAX_SEQ_LEN)
-        return "seq_len must be in [1, 100000]";
+        return "rbp_model_config.seq_len (--length) must be in [1, 100000]";
     if (cfg->d_model < 1 || cfg->d_model > MAX_WIDTH)
-        return "d_model must be in [1, 65536]";
+        return "rbp_model_config.d_model (--d-model) must be in [1, 65536]";
     if (cfg->n_heads < 1 || cfg->n_heads > cfg->d_model)
-        return "n_heads must be in [1, d_model]";
+        return "rbp_model_config.n_heads (--heads) must be in [1, d_model]";
     if (cfg->d_model % cfg->n_heads != 0)
-        return "d_model % n_heads != 0";
+        return "rbp_model_config.d_model (--d-model) is not a multiple of n_heads (--heads)";
     if (cfg->n_layers < 1 || cfg->n_layers > MAX_LAYERS)
-        return "n_layers must be in [1, 1024]";
+        return "rbp_model_config.n_layers (--layers) must be in [1, 1024]";
     if (cfg->d_ff < 1 || cfg->d_ff > 16 * MAX_WIDTH)
-        return "d_ff must be in [1, 1048576]";
+        return "rbp_model_config.d_ff (--d-ff) must be in [1, 1048576]";
     if (cfg->head_hidden < 1 || cfg->head_hidden > 16 * MAX_WIDTH)
-        return "head_hidden must be in [1, 1048576]";
+        return "rbp_model_config.head_hidden (--head-hidden) must be in [1, 1048576]";
     if ((int64_t)cfg->seq_len * cfg->d_model > INT32_MAX / 4)
-        return "seq_len * d_model is too large";
+        return "rbp_model_config.seq_len * d_model (--length * --d-model) is too large";
     if (!(cfg->dropout >= 0.0f && cfg->dropout < 1.0f))
-        return "dropout must be in [0, 1)";
+        return "rbp_model_config.dropout (--dropout) must be in [0, 1)";
     if (!(cfg->ln_eps > 0.0f) || isinf(cfg->ln_eps))
-        return "ln_eps must be a positive finite number";
+        return "rbp_model_config.ln_eps must be a positive finite number";
     if (cfg->task != RBP_TASK_CLASSIFICATION && cfg->task != RBP_TASK_REGRESSION)
-        return "task must be RBP_TASK_CLASSIFICATION or RBP_TASK_REGRESSION";
+        return "rbp_model_config.task (--task) must be RBP_TASK_CLASSIFICATION or RBP_TASK_REGRESSION";
     if (cfg->norm != RBP_NORM_POST && cfg->norm != RBP_NORM_PRE)
-        return "norm must be RBP_NORM_POST or RBP_NORM_PRE";
+        return "rbp_model_config.norm (--pre-norm) must be RBP_NORM_POST or RBP_NORM_PRE";
     if (cfg->activation != RBP_ACT_RELU && cfg->activation != RBP_ACT_GELU)
-        return "activation must be RBP_ACT_RELU or RBP_ACT_GELU";
+        return "rbp_model_config.activation (--gelu) must be RBP_ACT_RELU or RBP_ACT_GELU";
     if (cfg->pooling != RBP_POOL_FLATTEN && cfg->pooling != RBP_POOL_MEAN && cfg->pooling != RBP_POOL_MAX)
-        return "pooling must be RBP_POOL_FLATTEN, RBP_POOL_MEAN or RBP_POOL_MAX";
+        return "rbp_model_config.pooling (--pooling) must be RBP_POOL_FLATTEN, RBP_POOL_MEAN or RBP_POOL_MAX";
     if (cfg->use_structure != 0 && cfg->use_structure != 1)
-        return "use_structure must be 0 or 1";
+        return "rbp_model_config.use_structure (--structure-column) must be 0 or 1";
     if (cfg->use_viewpoint != 0 && cfg->use_viewpoint != 1)
-        return "use_viewpoint must be 0 or 1";
+        return "rbp_model_config.use_viewpoint (--viewpoint) must be 0 or 1";
     if (cfg->conv_kernel != 0 && (cfg->conv_kernel < 3 || cfg->conv_kernel > 31 || cfg->conv_kernel % 2 == 0))
-        return "conv_kernel must be 0 or odd in 3..31";
+        return "rbp_model_config.conv_kernel (--conv-kernel) must be 0 or odd in 3..31";
     return NULL;
 }
 
@@ -769,8 +769,8 @@ static rbp_status check_batch(const rbp__state *s, const rbp_batch *batch, const
     if (batch->size < 1)
         return rbp__set_error(RBP_ERR_INVALID_ARG, "%s: batch->size = %d, expected >= 1", fn, (int)batch->size);
     if (batch->length != s->cfg.seq_len)
-        return rbp__set_error(RBP_ERR_SHAPE, "%s: batch->length = %d but the model's seq_len is %d", fn,
-                              (int)batch->length, (int)s->cfg.seq_len);
+        return rbp__set_error(RBP_ERR_SHAPE, "%s: batch->length = %d but the model's (rbp_model_config.seq_len) is %d",
+                              fn, (int)batch->length, (int)s->cfg.seq_len);
     if (!batch->tokens)
         return rbp__set_error(RBP_ERR_INVALID_ARG, "%s: batch->tokens is NULL", fn);
     if (s->cfg.use_structure && !batch->structure)
