@@ -142,6 +142,7 @@ int main(int argc, char **argv)
         cli_json_bool(&j, "structure", c.use_structure);
         cli_json_bool(&j, "viewpoint", c.use_viewpoint);
         cli_json_int(&j, "conv_kernel", c.conv_kernel);
+        cli_json_int(&j, "stem_filters", c.stem_filters);
         cli_json_u64(&j, "seed", c.seed);
         cli_json_end_object(&j);
         cli_json_begin_object(&j, "encoding");
@@ -172,6 +173,8 @@ int main(int argc, char **argv)
                (double)c.dropout, c.use_structure ? ", structure" : "", c.use_viewpoint ? ", viewpoint" : "");
         if (c.conv_kernel)
             printf(", conv stem %d", (int)c.conv_kernel);
+        if (c.stem_filters)
+            printf(" x %d filters", (int)c.stem_filters);
         printf("\n");
         if (enc_error) {
             printf("input encoding: unusable: %s\n", enc_msg);

@@ -35,7 +35,7 @@ typedef struct args {
     int32_t no_stratify;
     int32_t task; /* index into task_names */
     /* model */
-    int32_t length, d_model, heads, layers, d_ff, head_hidden, pre_norm, gelu, pooling, viewpoint, conv_kernel;
+    int32_t length, d_model, heads, layers, d_ff, head_hidden, pre_norm, gelu, pooling, viewpoint, conv_kernel, stem_filters;
     double dropout;
     /* training */
     int32_t epochs, batch, eval_batch, optimizer, schedule, warmup, patience, monitor, no_restore_best;
@@ -218,6 +218,7 @@ static void check_resume_options(const args *a, const cli_option *opts, const rb
         {"gelu", a->gelu, c->activation == RBP_ACT_GELU},
         {"viewpoint", a->viewpoint, c->use_viewpoint},
         {"conv-kernel", a->conv_kernel, c->conv_kernel},
+        {"stem-filters", a->stem_filters, c->stem_filters},
         {"task", a->task == 1 ? RBP_TASK_CLASSIFICATION : RBP_TASK_REGRESSION, c->task},
     };
     for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++) {
@@ -312,6 +313,10 @@ static cli_option *option_table(args *a)
         {"conv-kernel", 0, CLI_OPT_INT, &a->conv_kernel, "K",
          "convolutional stem x + ReLU(Conv1d_K(x)) before the encoder; odd K in 3..31 (default 0: none)", 0, 31,
          NULL, 0},
+        {"stem-filters", 0, CLI_OPT_INT, &a->stem_filters, "F",
+         "a wide stem: F convolution filters projected back to d_model, x + W ReLU(Conv1d_K(x));\n"
+         "needs --conv-kernel (default 0: d_model filters, no projection)",
+         0, 4096, NULL, 0},
         CLI_SECTION("Training"),
         {"epochs", 'e', CLI_OPT_INT, &a->epochs, "N", "epochs (default 20; with --resume: the total)", 1, 1000000,
          NULL, 0},
@@ -555,6 +560,7 @@ static rbp_model *create_model(const args *a, const data *d, rbp_model_config *m
     mcfg->use_structure = rbp_dataset_has_structure(d->train);
     mcfg->use_viewpoint = a->viewpoint;
     mcfg->conv_kernel = a->conv_kernel;
+    mcfg->stem_filters = a->stem_filters;
     mcfg->seed = a->seed;
     const char *why = rbp_model_config_check(mcfg);
     if (why != NULL)
@@ -609,8 +615,10 @@ static void print_setup(const args *a, const plan *p, const data *d, const rbp_m
                d->stratify ? " stratified" : "");
     printf("sequences: %s%s, %s; length %d; %s\n", s1, s3, s2, d->length,
            d->task == RBP_TASK_CLASSIFICATION ? "classification" : "regression");
-    char stem[32] = "";
-    if (mcfg->conv_kernel)
+    char stem[48] = "";
+    if (mcfg->conv_kernel && mcfg->stem_filters)
+        snprintf(stem, sizeof stem, "conv stem %d x %d filters, ", (int)mcfg->conv_kernel, (int)mcfg->stem_filters);
+    else if (mcfg->conv_kernel)
         snprintf(stem, sizeof stem, "conv stem %d, ", (int)mcfg->conv_kernel);
     printf("model: %sd_model %d, %d head%s, %d layer%s, d_ff %d, head %d, %s pooling, %s, %s%s%s; %zu parameters\n",
            stem, mcfg->d_model, mcfg->n_heads, mcfg->n_heads == 1 ? "" : "s", mcfg->n_layers,
@@ -828,6 +836,7 @@ static void write_json(const args *a, const plan *p, const data *d, const rbp_mo
     cli_json_bool(&j, "structure", mcfg->use_structure);
     cli_json_bool(&j, "viewpoint", mcfg->use_viewpoint);
     cli_json_int(&j, "conv_kernel", mcfg->conv_kernel);
+    cli_json_int(&j, "stem_filters", mcfg->stem_filters);
     cli_json_int(&j, "parameters", (int64_t)rbp_model_num_params(model));
     cli_json_end_object(&j);
     cli_json_begin_object(&j, "training");

@@ -129,6 +129,7 @@ static void test_config_defaults(void **state)
     assert_int_equal(cfg.use_viewpoint, 0);
     assert_true(cfg.seed == 1);
     assert_int_equal(cfg.conv_kernel, 0);
+    assert_int_equal(cfg.stem_filters, 0);
     assert_null(rbp_model_config_check(&cfg));
 
     assert_int_equal(rbp_model_config_init(NULL, RBP_MODEL_CONFIG_VERSION), RBP_ERR_INVALID_ARG);
@@ -179,6 +180,9 @@ static void test_config_check(void **state)
     EXPECT_BAD(c.conv_kernel = 4, "conv_kernel must be 0 or odd in 3..31");
     EXPECT_BAD(c.conv_kernel = 33, "conv_kernel must be 0 or odd in 3..31");
     EXPECT_BAD(c.conv_kernel = -3, "conv_kernel must be 0 or odd in 3..31");
+    EXPECT_BAD(c.stem_filters = 8, "stem_filters needs a convolutional stem (conv_kernel > 0)");
+    EXPECT_BAD((c.conv_kernel = 3, c.stem_filters = -1), "stem_filters must be in [0, 4096]");
+    EXPECT_BAD((c.conv_kernel = 3, c.stem_filters = 4097), "stem_filters must be in [0, 4096]");
     EXPECT_BAD((c.seq_len = 100000, c.d_model = 8192, c.n_heads = 1), "too large");
 #undef EXPECT_BAD
     assert_non_null(rbp_model_config_check(NULL));
@@ -210,7 +214,9 @@ static size_t expected_params(const rbp_model_config *c)
     n += (size_t)c->n_layers * (4 * (d * d + d) + (d * f + f) + (f * d + d) + 4 * d);
     n += (P * H + H) + (H + 1);
     n += c->norm == RBP_NORM_PRE ? 2 * d : 0;
-    n += c->conv_kernel ? (size_t)c->conv_kernel * d * d + d : 0; /* convolutional stem */
+    const size_t S = c->stem_filters ? (size_t)c->stem_filters : d; /* stem filters */
+    n += c->conv_kernel ? (size_t)c->conv_kernel * d * S + S : 0;  /* convolutional stem */
+    n += c->stem_filters ? S * d + d : 0;                           /* its projection */
     return n;
 }
 
@@ -236,6 +242,7 @@ static void test_param_count_and_layout(void **state)
         c.norm = (k >> 2) & 1;
         c.pooling = (k >> 3) & 1 ? RBP_POOL_MEAN : RBP_POOL_FLATTEN;
         c.conv_kernel = (k >> 4) ? 3 : 0;
+        c.stem_filters = (k >> 4) && (k & 1) ? 11 : 0;
         m = create_ok(&c);
         assert_int_equal(rbp_model_num_params(m), expected_params(&c));
         /* the named tensors tile the buffer exactly */
@@ -424,11 +431,12 @@ static float kink_margin(const rbp_session *s, const rbp_model *m)
     const size_t N = (size_t)v.B * (size_t)L;
     float margin = INFINITY;
     if (c.conv_kernel) {
-        float *pre = malloc(N * (size_t)C * sizeof(float));
+        const int S = c.stem_filters ? c.stem_filters : C;
+        float *pre = malloc(N * (size_t)S * sizeof(float));
         assert_non_null(pre);
         rbp__matmul_forward(pre, v.stem_in, w + find_tensor(info, nt, "stem.conv_w")->offset,
-                            w + find_tensor(info, nt, "stem.conv_b")->offset, (int)N, c.conv_kernel * C, C);
-        for (size_t i = 0; i < N * (size_t)C; i++)
+                            w + find_tensor(info, nt, "stem.conv_b")->offset, (int)N, c.conv_kernel * C, S);
+        for (size_t i = 0; i < N * (size_t)S; i++)
             margin = fminf(margin, fabsf(pre[i]));
         free(pre);
     }
@@ -597,6 +605,13 @@ static void test_gradcheck_conv_stem(void **state)
     c.use_structure = 1;
     c.dropout = 0.1f;
     assert_true(model_gradcheck(c, "conv stem 5, pre-norm gelu max +struct dropout 0.1") < 1.0);
+    /* a wide stem: more filters than d_model, projected back */
+    c = tiny_config();
+    c.conv_kernel = 3;
+    c.stem_filters = 13;
+    c.pooling = RBP_POOL_MEAN;
+    c.seed = 300;
+    assert_true(model_gradcheck(c, "conv stem 3 x 13 filters + projection, post-norm relu mean") < 1.0);
 }
 
 /* The stem reads padded positions as zero: with mean pooling, the output of a sequence does

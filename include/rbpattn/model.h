@@ -5,7 +5,8 @@
  *
  * Architecture (the study's, as torch_ref.py in the peers): token embedding * sqrt(d)
  * (+ structure and viewpoint embeddings when enabled) + sinusoidal positions -> dropout ->
- * [optional convolutional stem x = x + ReLU(Conv1d_K(x)), 'same' padding, padded positions read
+ * [optional convolutional stem x = x + ReLU(Conv1d_K(x)), or with stem_filters F a wide stem
+ * x = x + W_p ReLU(Conv1d_K(x)) + b_p; 'same' padding, padded positions read
  * as zero] -> n_layers x encoder layer [post-norm: x = LN(x + Drop(MHA(x))); x = LN(x + Drop(FFN(x)));
  * pre-norm: x = x + Drop(MHA(LN(x))); x = x + Drop(FFN(LN(x))) then a final LN] ->
  * pooling (flatten, mean or max over real positions) -> Dense(head_hidden, ReLU) -> Dense(1).
@@ -29,7 +30,7 @@ typedef enum rbp_norm { RBP_NORM_POST = 0, RBP_NORM_PRE = 1 } rbp_norm;
 typedef enum rbp_activation { RBP_ACT_RELU = 0, RBP_ACT_GELU = 1 } rbp_activation;
 typedef enum rbp_pooling { RBP_POOL_FLATTEN = 0, RBP_POOL_MEAN = 1, RBP_POOL_MAX = 2 } rbp_pooling;
 
-#define RBP_MODEL_CONFIG_VERSION 1
+#define RBP_MODEL_CONFIG_VERSION 2
 
 /* Model hyper-parameters. Enum-valued fields are int32_t so the layout is fixed for FFI. */
 typedef struct rbp_model_config {
@@ -51,6 +52,9 @@ typedef struct rbp_model_config {
     uint64_t seed;         /* weight initialisation seed (default 1) */
     int32_t conv_kernel;   /* convolutional stem width K: 0 = none (default, the study's model) or
                               odd in [3, 31]: x = x + ReLU(Conv1d_K(x)) after the input block */
+    int32_t stem_filters;  /* filters of that stem: 0 = d_model, added to x as they are (default);
+                              1..4096 = a wide stem x = x + W_p ReLU(Conv1d_K(x)) + b_p, its F
+                              filters projected back to d_model (new in config version 2) */
 } rbp_model_config;
 
 /* Fill `cfg` with the defaults above. */

@@ -6,7 +6,7 @@ Regenerate after changing a public header:
 import ctypes as C
 
 RBP_DATASET_OPTIONS_VERSION = 1
-RBP_MODEL_CONFIG_VERSION = 1
+RBP_MODEL_CONFIG_VERSION = 2
 RBP_MOTIF_OPTIONS_VERSION = 1
 RBP_SCAN_OPTIONS_VERSION = 1
 RBP_SESSION_OPTIONS_VERSION = 1
@@ -145,6 +145,7 @@ class rbp_model_config(C.Structure):
         ('use_viewpoint', C.c_int32),
         ('seed', C.c_uint64),
         ('conv_kernel', C.c_int32),
+        ('stem_filters', C.c_int32),
     ]
 
 
