@@ -19,6 +19,7 @@
 #include "rbpattn/session.h"
 #include "rbpattn/scan.h"
 #include "rbpattn/train.h"
+#include "rbpattn/preset.h"
 #include "rbpattn/metrics.h"
 #include "rbpattn/attention.h"
 #include "rbpattn/metadata.h"
