@@ -60,4 +60,15 @@ if cmake -S "$work/bad" -B "$work/bad/build" -DCMAKE_PREFIX_PATH="$work/prefix" 
     echo "install_consumer: find_package accepted component 'nosuch'" >&2; exit 1
 fi
 grep -q "nosuch" "$work/bad.log"
+# the bundled models are installed under share/rbpattn/models and found by name from there
+# (beside the installed library, whatever prefix it was installed to)
+n_src=$(ls "$(dirname "$0")"/../models/rbp31/*.rbp | wc -l)
+n_inst=$(ls "$work"/prefix/share/rbpattn/models/rbp31/*.rbp | wc -l)
+[ "$n_inst" = "$n_src" ] || { echo "install_consumer: $n_inst of $n_src bundled models installed" >&2; exit 1; }
+[ -f "$work/prefix/share/rbpattn/models/rbp31/README.md" ] || { echo "install_consumer: no models README" >&2; exit 1; }
+if [ -x "$work/prefix/bin/rbpattn-info" ]; then
+    "$work/prefix/bin/rbpattn-info" --list >"$work/list.txt"
+    grep -q "$work/prefix/lib[^/]*/../share/rbpattn/models/rbp31/" "$work/list.txt" ||
+        { echo "install_consumer: installed rbpattn-info --list does not see the installed models" >&2; cat "$work/list.txt" >&2; exit 1; }
+fi
 echo "install_consumer: pkg-config and find_package consumers ran (core and plot)"

@@ -86,6 +86,26 @@ RBP_API rbp_status rbp_model_save(const rbp_model *model, const char *path);
  * the configuration before allocating, and that every weight is finite (RBP_ERR_FORMAT). */
 RBP_API rbp_status rbp_model_load(rbp_model **out, const char *path);
 
+/*
+ * Bundled models: trained models shipped with rbpattn (one per RBP-31 protein, models/ in
+ * the source tree, installed under <datadir>/rbpattn/models), found by name. The search path
+ * is, in order: each directory of the environment variable RBPATTN_MODEL_PATH (':'-separated),
+ * the install directory, then the source tree's models/ (so a build tree finds them before
+ * installation). In each directory, NAME.rbp and SUBDIR/NAME.rbp are models.
+ *
+ * rbp_model_search_dir writes the i-th directory of the search path to dir (size bytes) and
+ * returns RBP_OK, or RBP_ERR_INVALID_ARG past the last one (or for a NULL/too small buffer).
+ * rbp_model_find writes the path of the first model named `name` (compared without regard to
+ * case; a name has no '/' and no ".rbp") to path; RBP_ERR_IO when there is none, with a
+ * message naming the directories searched.
+ */
+RBP_API rbp_status rbp_model_search_dir(size_t i, char *dir, size_t size);
+RBP_API rbp_status rbp_model_find(const char *name, char *path, size_t size);
+/* The path of the i-th bundled model of the search path (directories in search-path order,
+ * files in name order, a directory's own files before its subdirectories'), for listings;
+ * RBP_ERR_INVALID_ARG past the last one (the message says how many there are). */
+RBP_API rbp_status rbp_model_bundled(size_t i, char *path, size_t size);
+
 /* Borrowed view of the flat parameter buffer (rbp_model_num_params floats); NULL for a NULL
  * model (and rbp_last_error names it). Writing through it while a session runs on the model
  * is a data race: the trainer is the one writer, between its steps. */

@@ -69,7 +69,9 @@ class Model:
 
     @classmethod
     def load(cls, path):
-        """Load a model saved by :meth:`save`, rbpattn-train --save or a trainer checkpoint."""
+        """Load a model saved by :meth:`save`, rbpattn-train --save or a trainer checkpoint,
+        or a bundled model by name (``Model.load("PUM2")``; see :func:`bundled_models`)."""
+        path = find_model(path)
         ptr = C.c_void_p()
         check(lib.rbp_model_load(C.byref(ptr), cstr(path)))
         m = cls.__new__(cls)
@@ -418,6 +420,34 @@ class Model:
             # As rbpattn-train: the model records how its inputs were read (dataset_options).
             check(lib.rbp_model_meta_set_encoding(self.ptr, C.byref(train._options[0])))
         return history
+
+
+def find_model(name):
+    """The path of a model: `name` itself when it is an existing file or a path, else the
+    bundled model of that name (case-insensitive; rbp_model_find's search path: the
+    directories of $RBPATTN_MODEL_PATH, then share/rbpattn/models of the installation and the
+    source tree). Raises rbpattn.Error when there is none."""
+    import os
+
+    name = os.fspath(name)
+    if os.path.exists(name) or "/" in name or name.endswith(".rbp"):
+        return name
+    buf = C.create_string_buffer(4096)
+    check(lib.rbp_model_find(cstr(name), buf, len(buf)))
+    return buf.value.decode()
+
+
+def bundled_models():
+    """The bundled models as a dict: name -> path, in search-path order (the first of a name
+    wins, as in :func:`find_model`)."""
+    import os
+
+    out, buf, i = {}, C.create_string_buffer(4096), 0
+    while lib.rbp_model_bundled(i, buf, len(buf)) == L.RBP_OK:
+        p = buf.value.decode()
+        out.setdefault(os.path.basename(p)[:-4], p)
+        i += 1
+    return out
 
 
 def attention_rollout(attn, mask=None, residual=0.5):

@@ -273,6 +273,18 @@ class TestModel(unittest.TestCase):
         self.assertEqual(rbpattn.Model(s.config).config, c)  # a config dict round-trips
         self.assertIn("L=24", repr(self.model))
 
+    def test_bundled_models(self):
+        found = rbpattn.bundled_models()
+        self.assertGreater(len(found), 0)
+        name, path = next(iter(found.items()))
+        self.assertEqual(rbpattn.find_model(name.lower()), path)  # names ignore case
+        with rbpattn.Model.load(name) as m:
+            self.assertEqual(m.metadata["name"], name)
+            self.assertGreater(m.metadata["test.auc"], 0.5)
+        with self.assertRaises(rbpattn.Error) as cm:
+            rbpattn.Model.load("NoSuchProtein")
+        self.assertIn("no bundled model named 'NoSuchProtein'", str(cm.exception))
+
     def test_config_errors(self):
         with self.assertRaises(rbpattn.Error) as cm:
             rbpattn.Model(d_model=30, n_heads=4)
