@@ -1151,6 +1151,28 @@ static void test_presets(void **state)
     assert_int_equal(rbp_preset_count(), 4);
 }
 
+static void test_bundled_models(void **state)
+{
+    (void)state;
+    char buf[64], tiny[4];
+    EXPECT_FAIL(rbp_model_search_dir(0, NULL, 10), RBP_ERR_INVALID_ARG, "'dir'");
+    EXPECT_FAIL(rbp_model_search_dir(0, buf, 0), RBP_ERR_INVALID_ARG, "size is 0");
+    EXPECT_FAIL(rbp_model_search_dir(1000, buf, sizeof buf), RBP_ERR_INVALID_ARG, "index 1000, the search path has");
+    EXPECT_FAIL(rbp_model_search_dir(0, tiny, sizeof tiny), RBP_ERR_INVALID_ARG, "too small");
+    EXPECT_FAIL(rbp_model_find(NULL, buf, sizeof buf), RBP_ERR_INVALID_ARG, "'name'");
+    EXPECT_FAIL(rbp_model_find("PUM2", NULL, 1), RBP_ERR_INVALID_ARG, "'path'");
+    EXPECT_FAIL(rbp_model_find("PUM2", buf, 0), RBP_ERR_INVALID_ARG, "size is 0");
+    EXPECT_FAIL(rbp_model_find("", buf, sizeof buf), RBP_ERR_INVALID_ARG, "not a model name");
+    EXPECT_FAIL(rbp_model_find("a/b", buf, sizeof buf), RBP_ERR_INVALID_ARG, "not a model name");
+    EXPECT_FAIL(rbp_model_find("m.rbp", buf, sizeof buf), RBP_ERR_INVALID_ARG, "not a model name");
+    EXPECT_FAIL(rbp_model_find("NoSuchModelAnywhere", buf, sizeof buf), RBP_ERR_IO,
+                "no bundled model named 'NoSuchModelAnywhere' (searched ");
+    assert_string_equal(buf, "");
+    EXPECT_FAIL(rbp_model_bundled(0, NULL, 1), RBP_ERR_INVALID_ARG, "'path'");
+    EXPECT_FAIL(rbp_model_bundled(0, buf, 0), RBP_ERR_INVALID_ARG, "size is 0");
+    EXPECT_FAIL(rbp_model_bundled((size_t)1 << 40, buf, sizeof buf), RBP_ERR_INVALID_ARG, "bundled models");
+}
+
 static void test_schedule_and_losses(void **state)
 {
     (void)state;
@@ -1898,6 +1920,7 @@ int main(void)
         cmocka_unit_test(test_model_metadata),
         cmocka_unit_test(test_train_config),
         cmocka_unit_test(test_presets),
+        cmocka_unit_test(test_bundled_models),
         cmocka_unit_test(test_schedule_and_losses),
         cmocka_unit_test(test_trainer_create_and_small_calls),
         cmocka_unit_test(test_trainer_step),
