@@ -9,6 +9,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "testutil.h"
@@ -107,6 +108,37 @@ static rbp_session *sess_ok(const rbp_model *m)
 }
 
 /* ------------------------------------------------------------------ configuration */
+
+/* A caller built against configuration version 1 (which ended before stem_filters) passes
+ * the shorter struct: init writes only that much, and check and create read only that much
+ * (the wide stem off), whatever lies beyond it. */
+static void test_config_version1(void **state)
+{
+    (void)state;
+    const size_t v1 = offsetof(rbp_model_config, stem_filters);
+    union {
+        rbp_model_config c;
+        unsigned char b[sizeof(rbp_model_config) + 16];
+    } u;
+    memset(&u, 0xAA, sizeof u);
+    assert_int_equal(rbp_model_config_init(&u.c, 1), RBP_OK);
+    for (size_t i = v1; i < sizeof u.b; i++)
+        assert_int_equal(u.b[i], 0xAA);
+    assert_int_equal(u.c.version, 1);
+    assert_int_equal(u.c.d_model, 64);
+    u.c.conv_kernel = 5;
+    assert_null(rbp_model_config_check(&u.c));
+    rbp_model *m = create_ok(&u.c);
+    rbp_model_config back;
+    assert_int_equal(rbp_model_get_config(m, &back), RBP_OK);
+    assert_int_equal(back.version, RBP_MODEL_CONFIG_VERSION);
+    assert_int_equal(back.conv_kernel, 5);
+    assert_int_equal(back.stem_filters, 0);
+    rbp_model_free(m);
+    assert_int_equal(rbp_model_config_init(&u.c, 3), RBP_ERR_INVALID_ARG);
+    u.c.version = 3;
+    assert_non_null(rbp_model_config_check(&u.c));
+}
 
 static void test_config_defaults(void **state)
 {
@@ -1137,6 +1169,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_config_defaults),
+        cmocka_unit_test(test_config_version1),
         cmocka_unit_test(test_config_check),
         cmocka_unit_test(test_gradcheck_conv_stem),
         cmocka_unit_test(test_conv_stem_ignores_padding),

@@ -15,6 +15,7 @@
  * dropout seed, so every site of every step has its own mask and the backward recomputes it.
  */
 #include <math.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "kernels/kernels.h"
@@ -172,12 +173,47 @@ static size_t stem_width(const rbp_model_config *cfg)
 
 /* ------------------------------------------------------------------ configuration */
 
+/* Version 1 of rbp_model_config ended before stem_filters; callers built against it pass the
+ * shorter struct, which is read and written only that far. */
+#define CONFIG_V1_SIZE offsetof(rbp_model_config, stem_filters)
+
+static rbp_status config_defaults(rbp_model_config *cfg);
+
 rbp_status rbp_model_config_init(rbp_model_config *cfg, uint32_t version)
 {
     RBP_CHECK_NULL(cfg);
-    if (version != RBP_MODEL_CONFIG_VERSION)
+    if (version != RBP_MODEL_CONFIG_VERSION && version != 1)
         return rbp__set_error(RBP_ERR_INVALID_ARG, "rbp_model_config_init: unknown config version %u (this library has %u)",
                               (unsigned)version, (unsigned)RBP_MODEL_CONFIG_VERSION);
+    rbp_model_config full;
+    config_defaults(&full);
+    if (version == 1) {
+        full.version = 1;
+        memcpy(cfg, &full, CONFIG_V1_SIZE);
+    } else {
+        *cfg = full;
+    }
+    return RBP_OK;
+}
+
+/* A caller's configuration of any known version as the current one (later fields at their
+ * defaults); -1 for an unknown version. */
+static int current_config(rbp_model_config *dst, const rbp_model_config *src)
+{
+    if (src->version == RBP_MODEL_CONFIG_VERSION) {
+        *dst = *src;
+        return 0;
+    }
+    if (src->version != 1)
+        return -1;
+    config_defaults(dst);
+    memcpy(dst, src, CONFIG_V1_SIZE);
+    dst->version = RBP_MODEL_CONFIG_VERSION;
+    return 0;
+}
+
+static rbp_status config_defaults(rbp_model_config *cfg)
+{
     memset(cfg, 0, sizeof *cfg);
     cfg->version = RBP_MODEL_CONFIG_VERSION;
     cfg->seq_len = 101;
@@ -206,12 +242,20 @@ rbp_status rbp_model_config_init(rbp_model_config *cfg, uint32_t version)
 #define MAX_LAYERS 1024
 #define MAX_STEM_FILTERS 4096
 
+static const char *check_current(const rbp_model_config *cfg);
+
 const char *rbp_model_config_check(const rbp_model_config *cfg)
 {
     if (!cfg)
         return "config is NULL";
-    if (cfg->version != RBP_MODEL_CONFIG_VERSION)
+    rbp_model_config c;
+    if (current_config(&c, cfg) != 0)
         return "unknown config version (initialise it with rbp_model_config_init)";
+    return check_current(&c);
+}
+
+static const char *check_current(const rbp_model_config *cfg)
+{
     if (cfg->seq_len < 1 || cfg->seq_len > MAX_SEQ_LEN)
         return "seq_len must be in [1, 100000]";
     if (cfg->d_model < 1 || cfg->d_model > MAX_WIDTH)
@@ -378,7 +422,8 @@ rbp_status rbp_model_create(rbp_model **out, const rbp_model_config *cfg)
     rbp_model *m = rbp__calloc(1, sizeof *m);
     if (!m)
         return rbp__oom();
-    m->cfg = *cfg;
+    current_config(&m->cfg, cfg); /* the version was checked above */
+    cfg = &m->cfg;
     fill_param_sizes(m->param_sizes, cfg);
     for (int i = 0; i < NUM_PARAM_TENSORS; i++)
         m->num_params += m->param_sizes[i];

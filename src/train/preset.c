@@ -4,6 +4,7 @@
  * not mention means the study's value. The numbers of "default" are those of the RBP-31
  * benchmark runs in bench/results/ (bench/rbp31.sh uses the preset, so they cannot drift).
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -130,7 +131,7 @@ rbp_status rbp_preset_apply(const char *name, rbp_model_config *model, rbp_train
     const int i = find("rbp_preset_apply", name);
     if (i < 0)
         return RBP_ERR_INVALID_ARG;
-    if (model && model->version != RBP_MODEL_CONFIG_VERSION)
+    if (model && model->version != RBP_MODEL_CONFIG_VERSION && model->version != 1)
         return rbp__set_error(RBP_ERR_INVALID_ARG, "rbp_preset_apply: model config version %u, expected %u",
                               (unsigned)model->version, (unsigned)RBP_MODEL_CONFIG_VERSION);
     if (train && train->version != RBP_TRAIN_CONFIG_VERSION)
@@ -147,15 +148,19 @@ rbp_status rbp_preset_apply(const char *name, rbp_model_config *model, rbp_train
     v.val_fraction = 0.0;
     presets[i].fill(&v);
     if (model) {
-        /* what comes from the data (task, channels) or the caller (seed) is kept */
-        const rbp_model_config keep = *model;
-        *model = v.m;
-        model->task = keep.task;
-        model->use_structure = keep.use_structure;
-        model->use_viewpoint = keep.use_viewpoint;
-        model->seed = keep.seed;
+        /* what comes from the data (task, channels) or the caller (seed) is kept; a caller's
+         * version-1 struct ends before stem_filters and is written only that far */
+        rbp_model_config keep = v.m;
+        memcpy(&keep, model, model->version == 1 ? offsetof(rbp_model_config, stem_filters) : sizeof keep);
+        rbp_model_config out = v.m;
+        out.version = keep.version;
+        out.task = keep.task;
+        out.use_structure = keep.use_structure;
+        out.use_viewpoint = keep.use_viewpoint;
+        out.seed = keep.seed;
         if (v.m.seq_len == 0)
-            model->seq_len = keep.seq_len;
+            out.seq_len = keep.seq_len;
+        memcpy(model, &out, keep.version == 1 ? offsetof(rbp_model_config, stem_filters) : sizeof out);
     }
     if (train) {
         const rbp_train_config keep = *train;
