@@ -111,6 +111,14 @@ const cli_option *cli_find_option(const cli_option *opts, const char *name);
 int cli_given(const cli_option *opts, const char *name);
 /* Print the help text generated from the table. */
 void cli_print_help(FILE *fp, const cli_option *opts, const cli_program_info *info);
+/* The same as a man page (roff, section 1): what the hidden --man option prints, from which
+ * the build makes man/man1/<program>.1. SEE ALSO lists CLI_PROGRAMS when the build defines it
+ * (the bundled programs, blank-separated). */
+void cli_print_man(FILE *fp, const cli_option *opts, const cli_program_info *info);
+/* The same as a man page (roff, section 1): what the hidden --man option prints, from which
+ * the build makes man/man1/<program>.1. SEE ALSO lists CLI_PROGRAMS when the build defines it
+ * (the bundled programs, blank-separated). */
+void cli_print_man(FILE *fp, const cli_option *opts, const cli_program_info *info);
 
 /* ---------------------------------------------------------------- time, progress */
 
