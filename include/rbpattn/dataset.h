@@ -131,6 +131,10 @@ typedef struct rbp_dataset rbp_dataset;
  * *out is NULL and rbp_last_error() names the file and line. With options.affinity_path the
  * targets come from that file, one number per line in record order ('#' and blank lines
  * skipped); a count that differs from the FASTA's records is an error.
+ * @param out   receives the new dataset, or NULL on failure
+ * @param path  the file ("-" = standard input; .gz read as such)
+ * @param opt   format, length, columns and encoding; NULL = rbp_dataset_options_init defaults
+ * @return RBP_OK, RBP_ERR_IO, RBP_ERR_FORMAT ("file:line: ..."), RBP_ERR_INVALID_ARG or RBP_ERR_NOMEM
  */
 RBP_API rbp_status rbp_dataset_load(rbp_dataset **out, const char *path, const rbp_dataset_options *opt);
 

@@ -31,7 +31,12 @@ extern "C" {
 RBP_API rbp_status rbp_metric_accuracy(const float *scores, const float *labels, size_t n, double threshold,
                                        double *out);
 /** Exact ROC AUC (Mann-Whitney), ties counted by mid-rank (a tied positive/negative pair
- * counts 1/2). Needs both classes. */
+ * counts 1/2). Needs both classes.
+ * @param scores  (n) any real scores, higher = more likely positive
+ * @param labels  (n) positive when > 0.5
+ * @param n       number of examples
+ * @param out     receives the AUC in [0, 1] (NaN on failure)
+ * @return RBP_OK, RBP_ERR_INVALID_ARG (NULL, n == 0, one class only) or RBP_ERR_NOMEM */
 RBP_API rbp_status rbp_metric_roc_auc(const float *scores, const float *labels, size_t n, double *out);
 /** Average precision (area under the PR curve, step-wise as scikit-learn):
  * sum over distinct thresholds t (descending) of (R(t) - R(previous t)) * P(t). Needs both

@@ -67,6 +67,11 @@ RBP_API rbp_status rbp_session_predict_batch_logits(rbp_session *session, const 
  * the session's threads and each result is written by index, so out is bit-identical to a
  * single-thread run with the same batch_size. The calling thread runs the last batch, so
  * rbp_session_attention then refers to it (example i = row last_batch_start + i).
+ * @param session     the session (one thread at a time)
+ * @param ds          rows of the model's length (rbp_dataset_length == seq_len)
+ * @param batch_size  rows per forward pass, >= 1
+ * @param out         receives rbp_dataset_size(ds) probabilities or values
+ * @return RBP_OK, RBP_ERR_INVALID_ARG, RBP_ERR_SHAPE (length differs) or RBP_ERR_NOMEM
  */
 RBP_API rbp_status rbp_session_predict(rbp_session *session, const rbp_dataset *ds, int32_t batch_size, float *out);
 /** As rbp_session_predict, but out receives the raw logits. */
