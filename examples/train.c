@@ -395,9 +395,10 @@ static cli_option *option_table(args *a)
 static const cli_program_info program_info = {
     "rbpattn-train [options] (--fasta|--csv|--tsv|--lines|--train FILE | --pos FILE --neg FILE)",
     "Train a transformer encoder to predict RNA-binding-protein binding from sequence, then\n"
-    "report test metrics. Prints the training loss (and validation metrics) per epoch; the\n"
-    "progress bar shows on a terminal only. The saved model records how its inputs were read,\n"
-    "what it was trained on and its test metrics (rbpattn-info shows them).",
+    "report test metrics. Prints the training loss (and validation metrics) per epoch; stderr\n"
+    "gets a progress bar on a terminal, else (a log) one progress line per epoch. The saved\n"
+    "model records how its inputs were read, what it was trained on and its test metrics\n"
+    "(rbpattn-info shows them).",
     "  # RBP-31 FASTA with a separate test file\n"
     "  rbpattn-train --fasta train.fa.gz --test test.fa.gz --epochs 10 --save pum2.rbp --meta protein=PUM2\n"
     "  # the study's CSV, regression on RKA, 66/34 split, AUC/accuracy at RKA > 0\n"
@@ -1040,6 +1041,11 @@ int main(int argc, char **argv)
     r.has_val = d.val != NULL;
     r.task = d.task;
     cli_progress_init(&r.progress, !a.quiet);
+    /* In a log: one progress line per epoch, at its last step, and nothing in between - and
+     * none when stderr goes where stdout does (`> log 2>&1`), which has each epoch's line. */
+    r.progress.log_every = 0;
+    if (!r.progress.tty && cli_same_stream(stdout, stderr))
+        r.progress.enabled = 0;
     cli_check(rbp_trainer_set_callbacks(trainer, on_step, on_epoch, &r));
     if (!a.quiet)
         print_setup(&a, &p, &d, &mcfg, model, &tcfg, trainer, r.first_epoch);

@@ -49,6 +49,18 @@ hasnt "$tmp/out" "epoch"
 has "$tmp/out" "test (n="
 [ ! -s "$tmp/err" ] || fail "--quiet wrote to stderr"
 
+# Progress in a log (stderr not a terminal): exactly one plain line per epoch, no partial-epoch
+# lines, no carriage returns or terminal escapes; with stderr where stdout goes (2>&1), none
+# (stdout has each epoch's line).
+run 0 "$train" --fasta "$rbp31" $TINY --epochs 3 --batch 8
+[ "$(wc -l <"$tmp/err")" -eq 3 ] || { cat "$tmp/err" >&2; fail "expected 3 progress lines in the log"; }
+for e in 1 2 3; do
+    [ "$(grep -c "^epoch $e/3: 17/17 " "$tmp/err")" -eq 1 ] || { cat "$tmp/err" >&2; fail "no single line for epoch $e"; }
+done
+if tr -d '\n' <"$tmp/err" | grep -q "$(printf '[\r\033]')"; then fail "carriage return or escape in the log"; fi
+"$train" --fasta "$rbp31" $TINY --epochs 2 --batch 8 >"$tmp/both" 2>&1 || fail "train 2>&1"
+[ "$(grep -c '^epoch' "$tmp/both")" -eq 2 ] || { cat "$tmp/both" >&2; fail "expected one line per epoch with 2>&1"; }
+
 # '-' reads the training data from standard input: the same model as from the file.
 run 0 "$train" --fasta "$rbp31" $TINY --epochs 1 --batch 32 --quiet --save "$tmp/from_file.rbp"
 "$train" --fasta - $TINY --epochs 1 --batch 32 --quiet --save "$tmp/from_stdin.rbp" <"$rbp31" >/dev/null ||

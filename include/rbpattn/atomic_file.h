@@ -1,4 +1,5 @@
-/*
+/**
+ * @file
  * rbpattn/atomic_file.h - write a file so that readers see the old or the new content, never
  * a part: the library's own model and checkpoint saving, the plotting library and the bundled
  * programs all write through this one routine.
@@ -24,27 +25,28 @@
 extern "C" {
 #endif
 
+/** A file being written under a temporary name, put in place by rbp_atomic_file_commit (opaque). */
 typedef struct rbp_atomic_file rbp_atomic_file;
 
-/* Start replacing `path`. Errors: RBP_ERR_INVALID_ARG (NULL or empty path), RBP_ERR_IO (the
+/** Start replacing `path`. Errors: RBP_ERR_INVALID_ARG (NULL or empty path), RBP_ERR_IO (the
  * temporary file cannot be created, e.g. the directory does not exist), RBP_ERR_NOMEM. */
 RBP_API rbp_status rbp_atomic_file_open(rbp_atomic_file **out, const char *path);
 
-/* The stream to write to (binary mode); owned by `f`: do not fclose it. NULL (and an error)
+/** The stream to write to (binary mode); owned by `f`: do not fclose it. NULL (and an error)
  * for a NULL `f`. */
 RBP_API FILE *rbp_atomic_file_stream(rbp_atomic_file *f);
 
-/* The path being replaced (as given to open), or NULL for a NULL `f`. */
+/** The path being replaced (as given to open), or NULL for a NULL `f`. */
 RBP_API const char *rbp_atomic_file_path(const rbp_atomic_file *f);
 
-/*
+/**
  * Finish: check the stream for write errors, flush, fsync, close, rename over the path,
  * fsync the directory. Frees `f` whatever the outcome. RBP_ERR_IO with the path and the
  * system's reason on failure (then the temporary file is gone and the path untouched).
  */
 RBP_API rbp_status rbp_atomic_file_commit(rbp_atomic_file *f);
 
-/* Give up: close and remove the temporary file, free `f`. NULL is fine. */
+/** Give up: close and remove the temporary file, free `f`. NULL is fine. */
 RBP_API void rbp_atomic_file_abort(rbp_atomic_file *f);
 
 #ifdef __cplusplus

@@ -1,5 +1,6 @@
-/*
- * rbpattn/preset.h - named, benchmarked configurations of model, training and input encoding.
+/**
+ * @file rbpattn/preset.h
+ * Named, benchmarked configurations of model, training and input encoding.
  *
  * rbp_model_config_init and rbp_train_config_init give the study's architecture and schedule
  * (kept so that existing callers do not change behaviour). A preset is what we recommend and
@@ -20,15 +21,15 @@
 extern "C" {
 #endif
 
-/* Number of presets; rbp_preset_name(i) for i in [0, count) names them, "default" first. */
+/** Number of presets; rbp_preset_name(i) for i in [0, count) names them, "default" first. */
 RBP_API size_t rbp_preset_count(void);
-/* The i-th preset's name, or NULL when i is out of range (and rbp_last_error says so). */
+/** The i-th preset's name, or NULL when i is out of range (and rbp_last_error says so). */
 RBP_API const char *rbp_preset_name(size_t i);
-/* A one-line description of the preset `name` (what it sets and what it is for), or NULL for
+/** A one-line description of the preset `name` (what it sets and what it is for), or NULL for
  * an unknown name (rbp_last_error lists the known ones). */
 RBP_API const char *rbp_preset_summary(const char *name);
 
-/*
+/**
  * Overwrite, in each non-NULL argument, the fields the preset `name` sets; every other field
  * keeps its value (initialise the structs with their _init functions first). The preset sets:
  * - model: every architecture field but task, use_structure and use_viewpoint (set from the

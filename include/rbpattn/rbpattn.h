@@ -1,4 +1,5 @@
-/*
+/**
+ * @file
  * rbpattn/rbpattn.h - the umbrella header: include this one.
  *
  * Layers, bottom to top: common (status, errors, version, logging) -> dataset (reading and
