@@ -98,7 +98,7 @@ RBP_API rbp_status rbp_model_load(rbp_model **out, const char *path);
 /**
  * @name Bundled models
  * Trained models shipped with rbpattn (one per RBP-31 protein, models/ in the source tree,
- * installed under <datadir>/rbpattn/models), found by name. The search path is, in order: each
+ * installed under DATADIR/rbpattn/models), found by name. The search path is, in order: each
  * directory of the environment variable RBPATTN_MODEL_PATH (':'-separated), share/rbpattn/models
  * beside the library itself, the configured install directory, then the source tree's models/
  * (so a build tree finds them before installation). In each directory, NAME.rbp and

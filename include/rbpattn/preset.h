@@ -1,6 +1,6 @@
 /**
- * @file rbpattn/preset.h
- * Named, benchmarked configurations of model, training and input encoding.
+ * @file
+ * rbpattn/preset.h - named, benchmarked configurations of model, training and input encoding.
  *
  * rbp_model_config_init and rbp_train_config_init give the study's architecture and schedule
  * (kept so that existing callers do not change behaviour). A preset is what we recommend and
