@@ -17,8 +17,8 @@
  *             GC_STEP_DIV, up to GC_STEP_TRIES times; then the element is SKIPPED and counted,
  *             never compared. A check fails when more than GC_MAX_SKIP of its elements (and
  *             more than one) are skipped; gc_summary fails above GC_MAX_TOTAL_SKIP overall.
- *   noise     sigma is the median kink figure at the smallest step / 3 (there a kink is rarely
- *             in reach and curvature negligible), scaled as 1/step.
+ *   noise     sigma is the median nonzero kink figure at the smallest step / 3 (there a kink
+ *             is rarely in reach and curvature negligible), scaled as 1/step.
  * The step and skip decisions use only loss values, never the analytic gradient. The tests
  * test_gradcheck_fails_on_planted_bugs (test_kernels) and test_gradcheck_fails_on_planted_bug
  * (test_model) show the check failing on wrong gradients and on too many skips.
@@ -161,12 +161,15 @@ static inline double gc_check(const float *analytic, float *x, size_t n, gc_loss
      * so the median kink figure there is float32 noise, 4.5 times the estimate's (sigma ~
      * median / 3); noise grows as 1/step. */
     const double shrink = pow(GC_STEP_DIV, GC_STEP_TRIES);
+    size_t nz = 0; /* elements the loss does not depend on at all (a dead ReLU) have no noise */
     for (size_t i = 0; i < n; i++) {
-        (void)gc_estimate(x, i, GC_STEP * fmaxf(1.0f, fabsf(x[i])) / (float)shrink, l0, f, ctx, &sorted[i]);
-        sorted[i] /= shrink; /* in units of the first step's noise */
+        double k;
+        (void)gc_estimate(x, i, GC_STEP * fmaxf(1.0f, fabsf(x[i])) / (float)shrink, l0, f, ctx, &k);
+        if (k > 0.0)
+            sorted[nz++] = k / shrink; /* in units of the first step's noise */
     }
-    qsort(sorted, n, sizeof(double), gc_cmp_double);
-    const double sigma = n ? sorted[n / 2] / 3.0 : 0.0;
+    qsort(sorted, nz, sizeof(double), gc_cmp_double);
+    const double sigma = nz ? sorted[nz / 2] / 3.0 : 0.0;
     double maxn = 0.0;
     for (size_t i = 0; i < n; i++) {
         num[i] = gc_estimate(x, i, GC_STEP * fmaxf(1.0f, fabsf(x[i])), l0, f, ctx, &kink[i]);

@@ -1117,6 +1117,62 @@ static void test_train_config(void **state)
 #undef BAD_TRAIN_FIELD
 }
 
+static void test_presets(void **state)
+{
+    (void)state;
+    rbp_model_config m;
+    rbp_train_config t;
+    rbp_dataset_options d;
+    double vf = -1.0;
+    assert_int_equal(rbp_model_config_init(&m, RBP_MODEL_CONFIG_VERSION), RBP_OK);
+    assert_int_equal(rbp_train_config_init(&t, RBP_TRAIN_CONFIG_VERSION), RBP_OK);
+    assert_int_equal(rbp_dataset_options_init(&d, RBP_DATASET_OPTIONS_VERSION), RBP_OK);
+    EXPECT_FAIL(rbp_preset_apply(NULL, &m, &t, &d, &vf), RBP_ERR_INVALID_ARG, "name is NULL");
+    EXPECT_FAIL(rbp_preset_apply("huge", &m, &t, &d, &vf), RBP_ERR_INVALID_ARG,
+                "unknown preset 'huge', expected one of: default, study, small, tiny");
+    assert_true(vf == -1.0); /* nothing written on failure */
+    rbp_model_config bad_m = m;
+    bad_m.version = 99;
+    EXPECT_FAIL(rbp_preset_apply("default", &bad_m, NULL, NULL, NULL), RBP_ERR_INVALID_ARG, "rbp_model_config.version 99");
+    assert_int_equal(bad_m.d_model, m.d_model);
+    rbp_train_config bad_t = t;
+    bad_t.version = 0;
+    EXPECT_FAIL(rbp_preset_apply("default", NULL, &bad_t, NULL, NULL), RBP_ERR_INVALID_ARG, "rbp_train_config.version 0");
+    rbp_dataset_options bad_d = d;
+    bad_d.version = 7;
+    EXPECT_FAIL(rbp_preset_apply("default", NULL, NULL, &bad_d, NULL), RBP_ERR_INVALID_ARG,
+                "rbp_dataset_options.version 7");
+    assert_null(rbp_preset_summary(NULL));
+    EXPECT_MSG(rbp_preset_summary(NULL), "name is NULL");
+    assert_null(rbp_preset_summary("nope"));
+    EXPECT_MSG(rbp_preset_summary("nope"), "unknown preset 'nope'");
+    assert_null(rbp_preset_name(rbp_preset_count()));
+    EXPECT_MSG(rbp_preset_name(rbp_preset_count()), "index 4, expected 0..3");
+    assert_int_equal(rbp_preset_count(), 4);
+}
+
+static void test_bundled_models(void **state)
+{
+    (void)state;
+    char buf[64], tiny[4];
+    EXPECT_FAIL(rbp_model_search_dir(0, NULL, 10), RBP_ERR_INVALID_ARG, "'dir'");
+    EXPECT_FAIL(rbp_model_search_dir(0, buf, 0), RBP_ERR_INVALID_ARG, "size is 0");
+    EXPECT_FAIL(rbp_model_search_dir(1000, buf, sizeof buf), RBP_ERR_INVALID_ARG, "index 1000, the search path has");
+    EXPECT_FAIL(rbp_model_search_dir(0, tiny, sizeof tiny), RBP_ERR_INVALID_ARG, "too small");
+    EXPECT_FAIL(rbp_model_find(NULL, buf, sizeof buf), RBP_ERR_INVALID_ARG, "'name'");
+    EXPECT_FAIL(rbp_model_find("PUM2", NULL, 1), RBP_ERR_INVALID_ARG, "'path'");
+    EXPECT_FAIL(rbp_model_find("PUM2", buf, 0), RBP_ERR_INVALID_ARG, "size is 0");
+    EXPECT_FAIL(rbp_model_find("", buf, sizeof buf), RBP_ERR_INVALID_ARG, "not a model name");
+    EXPECT_FAIL(rbp_model_find("a/b", buf, sizeof buf), RBP_ERR_INVALID_ARG, "not a model name");
+    EXPECT_FAIL(rbp_model_find("m.rbp", buf, sizeof buf), RBP_ERR_INVALID_ARG, "not a model name");
+    EXPECT_FAIL(rbp_model_find("NoSuchModelAnywhere", buf, sizeof buf), RBP_ERR_IO,
+                "no bundled model named 'NoSuchModelAnywhere' (searched ");
+    assert_string_equal(buf, "");
+    EXPECT_FAIL(rbp_model_bundled(0, NULL, 1), RBP_ERR_INVALID_ARG, "'path'");
+    EXPECT_FAIL(rbp_model_bundled(0, buf, 0), RBP_ERR_INVALID_ARG, "size is 0");
+    EXPECT_FAIL(rbp_model_bundled((size_t)1 << 40, buf, sizeof buf), RBP_ERR_INVALID_ARG, "bundled models");
+}
+
 static void test_schedule_and_losses(void **state)
 {
     (void)state;
@@ -1863,6 +1919,8 @@ int main(void)
         cmocka_unit_test(test_model_save_load),
         cmocka_unit_test(test_model_metadata),
         cmocka_unit_test(test_train_config),
+        cmocka_unit_test(test_presets),
+        cmocka_unit_test(test_bundled_models),
         cmocka_unit_test(test_schedule_and_losses),
         cmocka_unit_test(test_trainer_create_and_small_calls),
         cmocka_unit_test(test_trainer_step),

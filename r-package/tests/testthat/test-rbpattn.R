@@ -57,6 +57,9 @@ test_that("save and load round-trip", {
 
 test_that("errors carry the library's message", {
   expect_error(rbp_load_model("/nonexistent/model.rbp"), "/nonexistent/model.rbp")
+  expect_error(rbp_load_model("NoSuchProtein"), "no bundled model named 'NoSuchProtein'")
+  bundled <- rbp_load_model("ago1-4")  # models/rbp31/AGO1-4.rbp, by name in any case
+  expect_equal(rbp_metadata(bundled)$name, "AGO1-4")
   expect_error(predict(model, c("ACGU", "ACXU")), "sequences\\[1\\]")
   expect_error(predict(model, character(0)), "non-empty")
   expect_error(rbp_train("/nonexistent.fa"), "nonexistent")
