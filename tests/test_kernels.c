@@ -423,14 +423,33 @@ static double ln_loss(void *p)
     return gc_dot(c->out, c->g, (size_t)c->N * c->C);
 }
 
+/* The layer-norm case of test_layernorm and the planted-bug test: 13 rows of 7. */
+static ln_ctx ln_setup(rbp_test_rng *r)
+{
+    const int N = 13, C = 7;
+    ln_ctx c = {falloc((size_t)N * C), falloc(N), falloc(N), frand(r, (size_t)N * C, -2, 3),
+                frand(r, C, 0.5f, 1.5f), frand(r, C, -1, 1), frand(r, (size_t)N * C, -1, 1), N, C};
+    return c;
+}
+
+static void ln_free(ln_ctx *c)
+{
+    free(c->out);
+    free(c->mean);
+    free(c->rstd);
+    free(c->inp);
+    free(c->w);
+    free(c->b);
+    free(c->g);
+}
+
 static void test_layernorm(void **state)
 {
     (void)state;
     rbp_test_rng r;
     rbp_test_rng_seed(&r, 5);
-    const int N = 13, C = 7;
-    ln_ctx c = {falloc((size_t)N * C), falloc(N), falloc(N), frand(&r, (size_t)N * C, -2, 3),
-                frand(&r, C, 0.5f, 1.5f), frand(&r, C, -1, 1), frand(&r, (size_t)N * C, -1, 1), N, C};
+    ln_ctx c = ln_setup(&r);
+    const int N = c.N, C = c.C;
     float *ref = falloc((size_t)N * C);
     ln_loss(&c);
     layernorm_naive(ref, c.inp, c.w, c.b, N, C, 1e-6f);
@@ -457,13 +476,7 @@ static void test_layernorm(void **state)
     free(dw);
     free(db);
     free(ref);
-    free(c.out);
-    free(c.mean);
-    free(c.rstd);
-    free(c.inp);
-    free(c.w);
-    free(c.b);
-    free(c.g);
+    ln_free(&c);
 }
 
 /* f(x) = sum_i g_i |x_i - c_i|: every kink c_i lies closer to x_i than the smallest step */
@@ -490,9 +503,8 @@ static void test_gradcheck_fails_on_planted_bugs(void **state)
     const double worst = gc_worst_norm_error;
     rbp_test_rng r;
     rbp_test_rng_seed(&r, 5);
-    const int N = 13, C = 7;
-    ln_ctx c = {falloc((size_t)N * C), falloc(N), falloc(N), frand(&r, (size_t)N * C, -2, 3),
-                frand(&r, C, 0.5f, 1.5f), frand(&r, C, -1, 1), frand(&r, (size_t)N * C, -1, 1), N, C};
+    ln_ctx c = ln_setup(&r);
+    const int N = c.N, C = c.C;
     float *dinp = falloc((size_t)N * C), *dw = falloc(C), *db = falloc(C), *bad = falloc((size_t)N * C);
     ln_loss(&c);
     rbp__layernorm_backward(dinp, dw, db, c.g, c.inp, c.w, c.mean, c.rstd, N, C);
@@ -545,13 +557,7 @@ static void test_gradcheck_fails_on_planted_bugs(void **state)
     free(dw);
     free(db);
     free(bad);
-    free(c.out);
-    free(c.mean);
-    free(c.rstd);
-    free(c.inp);
-    free(c.w);
-    free(c.b);
-    free(c.g);
+    ln_free(&c);
 }
 
 /* ------------------------------------------------------------------ activations */
