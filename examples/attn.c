@@ -158,8 +158,7 @@ int main(int argc, char **argv)
 
     cli_option opts[] = {
         CLI_SECTION("Model and sequences"),
-        {"model", 'm', CLI_OPT_STRING, &a.model, "FILE", "trained model (rbpattn-train --save) [required]",
-         CLI_RANGE_NONE, NULL, 0},
+        CLI_MODEL_OPTION(a.model),
         {"sequence", 's', CLI_OPT_STRING, &a.sequence, "SEQ", "explain this sequence (ACGU/T, any case)",
          CLI_RANGE_NONE, NULL, 0},
         {"id", 0, CLI_OPT_STRING, &a.id, "NAME", "name of --sequence in titles and file names (default sequence)",
@@ -210,6 +209,7 @@ int main(int argc, char **argv)
         0,
     };
     cli_parse(argc, argv, opts, &info, NULL, NULL);
+    cli_resolve_model(&a.model);
     if (!a.model)
         cli_usage_error("missing --model FILE");
     if (!a.sequence == !a.fasta)

@@ -41,8 +41,7 @@ int main(int argc, char **argv)
 
     cli_option opts[] = {
         CLI_SECTION("Model"),
-        {"model", 'm', CLI_OPT_STRING, &a.model, "FILE", "trained model (rbpattn-train --save) [required]",
-         CLI_RANGE_NONE, NULL, 0},
+        CLI_MODEL_OPTION(a.model),
         CLI_SECTION("Labelled data (one of)"),
         CLI_DATA_INPUT_OPTIONS(a.data, "data", "a labelled file of any format (see --format)"),
         CLI_SECTION("Reading"),
@@ -79,6 +78,7 @@ int main(int argc, char **argv)
     const char *pos[1];
     int npos = 0;
     cli_parse(argc, argv, opts, &info, pos, &npos);
+    cli_resolve_model(&a.model);
     if (a.model == NULL)
         cli_usage_error("missing --model FILE");
     char desc[1024];

@@ -21,7 +21,7 @@
 static const char *const pooling_names[] = {"flatten", "mean", "max"};
 
 typedef struct args {
-    int32_t json;
+    int32_t json, list;
 } args;
 
 /* A float setting as the decimal it was written as (0.1f -> 0.1, not 0.100000001). */
@@ -78,6 +78,76 @@ static void json_value(cli_json *j, const rbp_model *m, const char *key)
     }
 }
 
+/* A string metadata value, or "-" (for the --list table). */
+static const char *meta_str(const rbp_model *m, const char *key, char *buf, size_t size)
+{
+    const char *s;
+    double d;
+    if (rbp_model_meta_type(m, key) == RBP_META_STRING && rbp_model_meta_get_string(m, key, &s) == RBP_OK)
+        return s;
+    if (rbp_model_meta_type(m, key) == RBP_META_DOUBLE && rbp_model_meta_get_double(m, key, &d) == RBP_OK) {
+        snprintf(buf, size, "%.4f", d);
+        return buf;
+    }
+    return "-";
+}
+
+/* --list: every bundled model of the search path (rbp_model_bundled), one row each. */
+static int list_bundled(int json)
+{
+    char path[4096], dir[4096];
+    cli_json j;
+    if (json) {
+        cli_json_init(&j, stdout);
+        cli_json_begin_object(&j, NULL);
+        cli_json_begin_array(&j, "search_path");
+        for (size_t i = 0; rbp_model_search_dir(i, dir, sizeof dir) == RBP_OK; i++)
+            cli_json_string(&j, NULL, dir);
+        cli_json_end_array(&j);
+        cli_json_begin_array(&j, "models");
+    } else {
+        printf("name\tprotein\tprotocol\ttest_auc\tdataset\tpath\n");
+    }
+    size_t n = 0;
+    for (size_t i = 0; rbp_model_bundled(i, path, sizeof path) == RBP_OK; i++, n++) {
+        rbp_model *m = NULL;
+        if (rbp_model_load(&m, path) != RBP_OK) {
+            cli_warn("%s", rbp_last_error()); /* one bad file does not hide the others */
+            continue;
+        }
+        char stem[256], b1[32];
+        const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+        snprintf(stem, sizeof stem, "%.*s", (int)(strlen(base) - 4), base);
+        if (json) {
+            cli_json_begin_object(&j, NULL);
+            cli_json_string(&j, "name", stem);
+            cli_json_string(&j, "path", path);
+            json_value(&j, m, "protein");
+            json_value(&j, m, "protocol");
+            json_value(&j, m, "dataset");
+            json_value(&j, m, "test.auc");
+            cli_json_end_object(&j);
+        } else {
+            char b2[32], b3[32], b4[32];
+            printf("%s\t%s\t%s\t%s\t%s\t%s\n", stem, meta_str(m, "protein", b1, sizeof b1),
+                   meta_str(m, "protocol", b2, sizeof b2), meta_str(m, "test.auc", b3, sizeof b3),
+                   meta_str(m, "dataset", b4, sizeof b4), path);
+        }
+        rbp_model_free(m);
+    }
+    if (json) {
+        cli_json_end_array(&j);
+        cli_json_end_object(&j);
+        fputc('\n', stdout);
+    } else if (n == 0) {
+        fprintf(stderr, "rbpattn-info: no bundled models in the search path:");
+        for (size_t i = 0; rbp_model_search_dir(i, dir, sizeof dir) == RBP_OK; i++)
+            fprintf(stderr, " %s", dir);
+        fprintf(stderr, "\n");
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     cli_set_program("rbpattn-info");
@@ -85,14 +155,20 @@ int main(int argc, char **argv)
     memset(&a, 0, sizeof a);
     cli_option opts[] = {
         {"json", 0, CLI_OPT_FLAG, &a.json, NULL, "print one JSON object instead of text", CLI_RANGE_NONE, NULL, 0},
+        {"list", 0, CLI_OPT_FLAG, &a.list, NULL,
+         "list the bundled models (name, protein, test AUC, path): the names\n"
+         "--model NAME takes in rbpattn-predict, -eval, -attn, -scan, -mutate, -motifs",
+         CLI_RANGE_NONE, NULL, 0},
         CLI_END_OPTIONS,
     };
     const cli_program_info info = {
-        "rbpattn-info [--json] MODEL",
+        "rbpattn-info [--json] MODEL | rbpattn-info --list [--json]",
         "Show what a model file holds: its format, architecture and parameter count, the\n"
         "input encoding rbpattn-predict, -eval and -attn use with it, and its metadata (what\n"
         "it was trained on, test metrics, keys added with rbpattn-train --meta).",
         "  rbpattn-info pum2.rbp\n"
+        "  rbpattn-info PUM2            # a bundled model, by name\n"
+        "  rbpattn-info --list\n"
         "  rbpattn-info --json pum2.rbp | jq .metadata.protein\n",
         "MODEL",
         1,
@@ -100,6 +176,12 @@ int main(int argc, char **argv)
     const char *pos[1] = {NULL};
     int npos = 0;
     cli_parse(argc, argv, opts, &info, pos, &npos);
+    if (a.list) {
+        if (npos > 0)
+            cli_usage_error("--list takes no MODEL");
+        return list_bundled(a.json);
+    }
+    cli_resolve_model(&pos[0]);
     if (npos == 0)
         cli_usage_error("missing MODEL (a file saved by rbpattn-train --save)");
     const char *path = pos[0];
@@ -142,6 +224,7 @@ int main(int argc, char **argv)
         cli_json_bool(&j, "structure", c.use_structure);
         cli_json_bool(&j, "viewpoint", c.use_viewpoint);
         cli_json_int(&j, "conv_kernel", c.conv_kernel);
+        cli_json_int(&j, "stem_filters", c.stem_filters);
         cli_json_u64(&j, "seed", c.seed);
         cli_json_end_object(&j);
         cli_json_begin_object(&j, "encoding");
@@ -172,6 +255,8 @@ int main(int argc, char **argv)
                (double)c.dropout, c.use_structure ? ", structure" : "", c.use_viewpoint ? ", viewpoint" : "");
         if (c.conv_kernel)
             printf(", conv stem %d", (int)c.conv_kernel);
+        if (c.stem_filters)
+            printf(" x %d filters", (int)c.stem_filters);
         printf("\n");
         if (enc_error) {
             printf("input encoding: unusable: %s\n", enc_msg);

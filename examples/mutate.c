@@ -465,8 +465,7 @@ int main(int argc, char **argv)
 
     cli_option opts[] = {
         CLI_SECTION("Model and input"),
-        {"model", 'm', CLI_OPT_STRING, &a.model, "FILE", "trained model (rbpattn-train --save) [required]",
-         CLI_RANGE_NONE, NULL, 0},
+        CLI_MODEL_OPTION(a.model),
         {"vcf", 0, CLI_OPT_STRING, &a.vcf, "FILE",
          "variants to score (VCF 4.x, plain or .gz: CHROM POS ID REF ALT);\nneeds --genome", CLI_RANGE_NONE, NULL, 0},
         {"variants", 0, CLI_OPT_STRING, &a.variants, "FILE",
@@ -510,6 +509,7 @@ int main(int argc, char **argv)
     const char *pos[1] = {NULL};
     int npos = 0;
     cli_parse(argc, argv, opts, &info, pos, &npos);
+    cli_resolve_model(&a.model);
     if (a.model == NULL)
         cli_usage_error("missing --model FILE");
     const int variant_mode = a.vcf != NULL || a.variants != NULL;

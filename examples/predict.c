@@ -51,8 +51,7 @@ int main(int argc, char **argv)
 
     cli_option opts[] = {
         CLI_SECTION("Model and input"),
-        {"model", 'm', CLI_OPT_STRING, &a.model, "FILE", "trained model (rbpattn-train --save) [required]",
-         CLI_RANGE_NONE, NULL, 0},
+        CLI_MODEL_OPTION(a.model),
         {"format", 'f', CLI_OPT_CHOICE, &a.format, NULL,
          "input format (default auto: from the extension, else from the\ncontent)", CLI_RANGE_NONE,
          format_names, 0},
@@ -99,6 +98,7 @@ int main(int argc, char **argv)
     const char *pos[1] = {NULL};
     int npos = 0;
     cli_parse(argc, argv, opts, &info, pos, &npos);
+    cli_resolve_model(&a.model);
     if (a.model == NULL)
         cli_usage_error("missing --model FILE");
     if (npos == 0)

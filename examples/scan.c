@@ -362,8 +362,7 @@ int main(int argc, char **argv)
 
     cli_option opts[] = {
         CLI_SECTION("Model and input"),
-        {"model", 'm', CLI_OPT_STRING, &a.model, "FILE", "trained model (rbpattn-train --save) [required]",
-         CLI_RANGE_NONE, NULL, 0},
+        CLI_MODEL_OPTION(a.model),
         {"bed", 0, CLI_OPT_STRING, &a.bed, "FILE",
          "regions to scan (BED3/BED6, 0-based half-open; minus-strand\nregions are reverse-complemented); needs --genome",
          CLI_RANGE_NONE, NULL, 0},
@@ -415,6 +414,7 @@ int main(int argc, char **argv)
     const char *pos[1] = {NULL};
     int npos = 0;
     cli_parse(argc, argv, opts, &info, pos, &npos);
+    cli_resolve_model(&a.model);
     if (a.model == NULL)
         cli_usage_error("missing --model FILE");
     if (a.bed && !a.genome)

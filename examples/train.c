@@ -30,15 +30,17 @@ static const char *const pooling_names[] = {"flatten", "mean", "max", NULL};
 
 typedef struct args {
     cli_data_args data;
+    const char *preset; /* --preset NAME (applied before the other options) */
     const char *test, *test_pos, *test_neg, *test_affys;
     double split, val_fraction;
     int32_t no_stratify;
     int32_t task; /* index into task_names */
     /* model */
-    int32_t length, d_model, heads, layers, d_ff, head_hidden, pre_norm, gelu, pooling, viewpoint, conv_kernel;
+    int32_t length, d_model, heads, layers, d_ff, head_hidden, pre_norm, gelu, pooling, viewpoint, conv_kernel, stem_filters;
     double dropout;
     /* training */
     int32_t epochs, batch, eval_batch, optimizer, schedule, warmup, patience, monitor, no_restore_best;
+    int32_t monitor_given; /* --monitor on the command line (not the preset's) */
     double lr, lr_scale, clip, weight_decay, beta2;
     const char *pos_weight;
     uint64_t seed;
@@ -218,6 +220,7 @@ static void check_resume_options(const args *a, const cli_option *opts, const rb
         {"gelu", a->gelu, c->activation == RBP_ACT_GELU},
         {"viewpoint", a->viewpoint, c->use_viewpoint},
         {"conv-kernel", a->conv_kernel, c->conv_kernel},
+        {"stem-filters", a->stem_filters, c->stem_filters},
         {"task", a->task == 1 ? RBP_TASK_CLASSIFICATION : RBP_TASK_REGRESSION, c->task},
     };
     for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++) {
@@ -234,11 +237,19 @@ static void check_resume_options(const args *a, const cli_option *opts, const rb
 
 /* ---------------------------------------------------------------- command line */
 
-static void set_defaults(args *a, const rbp_model_config *mdef, const rbp_train_config *tdef)
+static void set_defaults(args *a, const char *preset, const rbp_model_config *mdef, const rbp_train_config *tdef,
+                         const rbp_dataset_options *ddef, double val_fraction)
 {
     memset(a, 0, sizeof *a);
+    a->preset = preset;
     a->split = 0.66;
-    a->val_fraction = 0.0;
+    a->val_fraction = val_fraction;
+    a->length = ddef->length;
+    a->data.truncate = ddef->truncate;
+    a->conv_kernel = mdef->conv_kernel;
+    a->stem_filters = mdef->stem_filters;
+    a->pre_norm = mdef->norm == RBP_NORM_PRE;
+    a->gelu = mdef->activation == RBP_ACT_GELU;
     a->d_model = mdef->d_model;
     a->heads = mdef->n_heads;
     a->layers = mdef->n_layers;
@@ -259,6 +270,7 @@ static void set_defaults(args *a, const rbp_model_config *mdef, const rbp_train_
     a->weight_decay = f2d(tdef->weight_decay);
     a->patience = tdef->patience;
     a->monitor = tdef->monitor;
+    a->no_restore_best = !tdef->restore_best;
     a->seed = 1;
     a->threads = 1;
     a->binarize = NAN;
@@ -274,7 +286,7 @@ static cli_option *option_table(args *a)
         CLI_SECTION("Reading"),
         CLI_DATA_COLUMN_OPTIONS(a->data),
         {"length", 'L', CLI_OPT_INT, &a->length, "N",
-         "model length: sequences are padded or truncated to N\n(default 0 = the longest training sequence)", 0,
+         "model length: sequences are padded or truncated to N (0 = the\nlongest training sequence; default 101, centred; study: 0)", 0,
          1000000, NULL, 0},
         CLI_SECTION("Test and validation"),
         {"test", 0, CLI_OPT_STRING, &a->test, "FILE",
@@ -287,33 +299,40 @@ static cli_option *option_table(args *a)
          "without a test file: train on this fraction, test on the rest\n(seeded, stratified; default 0.66 as in the study)",
          0.01, 0.99, NULL, 0},
         {"val-fraction", 0, CLI_OPT_DOUBLE, &a->val_fraction, "F",
-         "hold out this fraction of the training part for validation\n(per-epoch metrics, early stopping; default 0)",
+         "hold out this fraction of the training part for validation\n(per-epoch metrics, early stopping; default 0.1, study: 0)",
          0.0, 0.9, NULL, 0},
         {"no-stratify", 0, CLI_OPT_FLAG, &a->no_stratify, NULL, "split at random without keeping the class balance",
          CLI_RANGE_NONE, NULL, 0},
         CLI_SECTION("Model"),
+        {"preset", 0, CLI_OPT_STRING, &a->preset, "NAME",
+         "start from a named configuration (default 'default', the RBP-31\nbenchmark's model; 'study', 'small', 'tiny'; see below);\nlater options change it",
+         CLI_RANGE_NONE, NULL, 0},
         {"task", 0, CLI_OPT_CHOICE, &a->task, NULL,
          "default auto: classification when every target is 0 or 1", CLI_RANGE_NONE, task_names, 0},
-        {"d-model", 'd', CLI_OPT_INT, &a->d_model, "N", "model width (default 64)", 1, 65536, NULL, 0},
+        {"d-model", 'd', CLI_OPT_INT, &a->d_model, "N", "model width (default 32; --preset study: 64)", 1, 65536, NULL, 0},
         {"heads", 0, CLI_OPT_INT, &a->heads, "N", "attention heads; must divide --d-model (default 4)", 1, 4096, NULL, 0},
-        {"layers", 0, CLI_OPT_INT, &a->layers, "N", "encoder layers (default 2)", 1, 1024, NULL, 0},
-        {"d-ff", 0, CLI_OPT_INT, &a->d_ff, "N", "feed-forward width (default 256)", 1, 1 << 20, NULL, 0},
-        {"head-hidden", 0, CLI_OPT_INT, &a->head_hidden, "N", "units of the dense head's hidden layer (default 64)",
+        {"layers", 0, CLI_OPT_INT, &a->layers, "N", "encoder layers (default 1; study: 2)", 1, 1024, NULL, 0},
+        {"d-ff", 0, CLI_OPT_INT, &a->d_ff, "N", "feed-forward width (default 64; study: 256)", 1, 1 << 20, NULL, 0},
+        {"head-hidden", 0, CLI_OPT_INT, &a->head_hidden, "N", "units of the dense head's hidden layer (default 32; study: 64)",
          1, 1 << 20, NULL, 0},
-        {"dropout", 0, CLI_OPT_DOUBLE, &a->dropout, "P", "dropout rate (default 0.1)", 0.0, 0.95, NULL, 0},
+        {"dropout", 0, CLI_OPT_DOUBLE, &a->dropout, "P", "dropout rate (default 0.3; study: 0.1)", 0.0, 0.95, NULL, 0},
         {"pre-norm", 0, CLI_OPT_FLAG, &a->pre_norm, NULL, "pre-norm layers (default post-norm, the study's)",
          CLI_RANGE_NONE, NULL, 0},
         {"gelu", 0, CLI_OPT_FLAG, &a->gelu, NULL, "GELU in the feed-forward layers (default ReLU)", CLI_RANGE_NONE,
          NULL, 0},
-        {"pooling", 0, CLI_OPT_CHOICE, &a->pooling, NULL, "before the head (default flatten, the study's)",
+        {"pooling", 0, CLI_OPT_CHOICE, &a->pooling, NULL, "before the head (default mean; study: flatten)",
          CLI_RANGE_NONE, pooling_names, 0},
         {"viewpoint", 0, CLI_OPT_FLAG, &a->viewpoint, NULL, "embed the viewpoint flag (UPPERCASE positions)",
          CLI_RANGE_NONE, NULL, 0},
         {"conv-kernel", 0, CLI_OPT_INT, &a->conv_kernel, "K",
-         "convolutional stem x + ReLU(Conv1d_K(x)) before the encoder; odd K in 3..31 (default 0: none)", 0, 31,
+         "convolutional stem x + ReLU(Conv1d_K(x)) before the encoder; odd K in 3..31,\n0 = none (default 9; study: 0)", 0, 31,
          NULL, 0},
+        {"stem-filters", 0, CLI_OPT_INT, &a->stem_filters, "F",
+         "a wide stem: F convolution filters projected back to d_model, x + W ReLU(Conv1d_K(x));\n"
+         "needs --conv-kernel (default 0: d_model filters, no projection)",
+         0, 4096, NULL, 0},
         CLI_SECTION("Training"),
-        {"epochs", 'e', CLI_OPT_INT, &a->epochs, "N", "epochs (default 20; with --resume: the total)", 1, 1000000,
+        {"epochs", 'e', CLI_OPT_INT, &a->epochs, "N", "epochs (default 30, study: 20; with --resume: the total)", 1, 1000000,
          NULL, 0},
         {"batch", 'b', CLI_OPT_INT, &a->batch, "N", "mini-batch size (default 64)", 1, 1 << 20, NULL, 0},
         {"eval-batch", 0, CLI_OPT_INT, &a->eval_batch, "N", "batch size for evaluation (default 256)", 1, 1 << 20,
@@ -325,7 +344,7 @@ static cli_option *option_table(args *a)
         {"lr-scale", 0, CLI_OPT_DOUBLE, &a->lr_scale, "X", "multiplier of the transformer schedule (default 1)",
          1e-12, 1e6, NULL, 0},
         {"schedule", 0, CLI_OPT_CHOICE, &a->schedule, NULL,
-         "learning-rate schedule (default transformer: d^-0.5 *\nmin(step^-0.5, step * warmup^-1.5))", CLI_RANGE_NONE,
+         "learning-rate schedule (default constant; study: transformer,\nd^-0.5 * min(step^-0.5, step * warmup^-1.5))", CLI_RANGE_NONE,
          schedule_names, 0},
         {"warmup", 0, CLI_OPT_INT, &a->warmup, "N",
          "warmup steps (default 4000 for the transformer schedule,\n0 for constant and cosine)", 0, INT32_MAX, NULL, 0},
@@ -337,10 +356,10 @@ static cli_option *option_table(args *a)
         {"pos-weight", 0, CLI_OPT_STRING, &a->pos_weight, "W|auto",
          "loss weight of positives; auto = negatives/positives (default 1)", CLI_RANGE_NONE, NULL, 0},
         {"patience", 0, CLI_OPT_INT, &a->patience, "N",
-         "stop after N epochs without improvement on the validation set\n(default 0 = off; needs --val-fraction)", 0,
+         "stop after N epochs without improvement on the validation set\n(0 = off; default 5, study: 0; needs --val-fraction)", 0,
          1000000, NULL, 0},
         {"monitor", 0, CLI_OPT_CHOICE, &a->monitor, NULL,
-         "validation value for early stopping and best weights\n(default loss)", CLI_RANGE_NONE, monitor_names, 0},
+         "validation value for early stopping and best weights\n(default auc; study: loss)", CLI_RANGE_NONE, monitor_names, 0},
         {"no-restore-best", 0, CLI_OPT_FLAG, &a->no_restore_best, NULL,
          "keep the last epoch's weights (default: the best validation epoch's)", CLI_RANGE_NONE, NULL, 0},
         {"seed", 's', CLI_OPT_U64, &a->seed, "N", "seed of the split, initialisation, shuffling and dropout (default 1)",
@@ -376,9 +395,10 @@ static cli_option *option_table(args *a)
 static const cli_program_info program_info = {
     "rbpattn-train [options] (--fasta|--csv|--tsv|--lines|--train FILE | --pos FILE --neg FILE)",
     "Train a transformer encoder to predict RNA-binding-protein binding from sequence, then\n"
-    "report test metrics. Prints the training loss (and validation metrics) per epoch; the\n"
-    "progress bar shows on a terminal only. The saved model records how its inputs were read,\n"
-    "what it was trained on and its test metrics (rbpattn-info shows them).",
+    "report test metrics. Prints the training loss (and validation metrics) per epoch; stderr\n"
+    "gets a progress bar on a terminal, else (a log) one progress line per epoch. The saved\n"
+    "model records how its inputs were read, what it was trained on and its test metrics\n"
+    "(rbpattn-info shows them).",
     "  # RBP-31 FASTA with a separate test file\n"
     "  rbpattn-train --fasta train.fa.gz --test test.fa.gz --epochs 10 --save pum2.rbp --meta protein=PUM2\n"
     "  # the study's CSV, regression on RKA, 66/34 split, AUC/accuracy at RKA > 0\n"
@@ -390,6 +410,36 @@ static const cli_program_info program_info = {
     NULL,
     0,
 };
+
+/* The examples of --help followed by the presets and their summaries (from the library, so
+ * the help cannot drift from what a preset sets), wrapped at 78 columns. */
+static const char *examples_with_presets(void)
+{
+    static char buf[4096];
+    size_t len = (size_t)snprintf(buf, sizeof buf, "%s\nPresets (--preset NAME; later options change them):\n",
+                                  program_info.examples);
+    for (size_t i = 0; i < rbp_preset_count() && len < sizeof buf; i++) {
+        const char *name = rbp_preset_name(i), *w = rbp_preset_summary(name);
+        int col = snprintf(buf + len, sizeof buf - len, "  %-8s", name);
+        len += col > 0 ? (size_t)col : 0;
+        while (*w && len < sizeof buf) {
+            size_t n = strcspn(w, " ");
+            if (col + 1 + (int)n > 78) {
+                col = snprintf(buf + len, sizeof buf - len, "\n           %.*s", (int)n, w) - 1;
+                len += (size_t)col + 1;
+            } else {
+                const int k = snprintf(buf + len, sizeof buf - len, " %.*s", (int)n, w);
+                len += k > 0 ? (size_t)k : 0;
+                col += k;
+            }
+            w += n;
+            w += *w == ' ';
+        }
+        if (len < sizeof buf - 1)
+            buf[len++] = '\n', buf[len] = '\0';
+    }
+    return buf;
+}
 
 /* What the command line says beyond the raw options, checked before any file is touched. */
 typedef struct plan {
@@ -423,6 +473,8 @@ static void check_command_line(const args *a, const cli_option *opts, plan *p)
     }
     if (p->have_test && cli_given(opts, "split"))
         cli_usage_error("--split and --test exclude each other (the test set is given)");
+    if (cli_given(opts, "weight-decay") && a->optimizer != RBP_OPT_ADAMW)
+        cli_usage_error("--weight-decay applies to --optimizer adamw (Adam has no decoupled weight decay)");
     if (a->patience > 0 && a->val_fraction <= 0)
         cli_usage_error("--patience needs a validation set (--val-fraction F)");
     p->pos_weight = 1.0f;
@@ -486,7 +538,7 @@ static void load_data(const args *a, plan *p, const rbp_model_config *resumed, d
     }
     if (task == RBP_TASK_REGRESSION && p->auto_pos_weight)
         cli_usage_error("--pos-weight applies to classification only");
-    if (a->monitor == RBP_MONITOR_VAL_AUC && task == RBP_TASK_REGRESSION)
+    if (a->monitor == RBP_MONITOR_VAL_AUC && task == RBP_TASK_REGRESSION && a->monitor_given)
         cli_usage_error("--monitor auc needs a classification task");
     d->task = task;
     d->stratify = task == RBP_TASK_CLASSIFICATION && !a->no_stratify;
@@ -555,6 +607,7 @@ static rbp_model *create_model(const args *a, const data *d, rbp_model_config *m
     mcfg->use_structure = rbp_dataset_has_structure(d->train);
     mcfg->use_viewpoint = a->viewpoint;
     mcfg->conv_kernel = a->conv_kernel;
+    mcfg->stem_filters = a->stem_filters;
     mcfg->seed = a->seed;
     const char *why = rbp_model_config_check(mcfg);
     if (why != NULL)
@@ -565,7 +618,7 @@ static rbp_model *create_model(const args *a, const data *d, rbp_model_config *m
 }
 
 static rbp_train_config train_config(const args *a, const cli_option *opts, const rbp_train_config *tdef,
-                                     float pos_weight)
+                                     float pos_weight, rbp_task task)
 {
     rbp_train_config tcfg = *tdef;
     tcfg.epochs = a->epochs;
@@ -579,12 +632,16 @@ static rbp_train_config train_config(const args *a, const cli_option *opts, cons
     /* The library's default warmup (4000 steps) belongs to the transformer schedule; a
      * constant or cosine rate starts at once unless asked otherwise. */
     tcfg.warmup_steps = a->schedule != RBP_SCHED_TRANSFORMER && !cli_given(opts, "warmup") ? 0 : a->warmup;
+    if (a->schedule == RBP_SCHED_TRANSFORMER && !cli_given(opts, "warmup") && a->warmup == 0)
+        tcfg.warmup_steps = 4000; /* a preset without warmup asked for the study's schedule */
     tcfg.clip_norm = (float)a->clip;
     tcfg.weight_decay = (float)a->weight_decay;
     tcfg.pos_weight = pos_weight;
     tcfg.seed = a->seed;
     tcfg.patience = a->patience;
-    tcfg.monitor = a->monitor;
+    /* the preset's validation AUC means validation loss for a regression (an explicit
+     * --monitor auc was refused by load_data) */
+    tcfg.monitor = a->monitor == RBP_MONITOR_VAL_AUC && task == RBP_TASK_REGRESSION ? RBP_MONITOR_VAL_LOSS : a->monitor;
     tcfg.restore_best = !a->no_restore_best;
     const char *why = rbp_train_config_check(&tcfg);
     if (why != NULL)
@@ -609,8 +666,10 @@ static void print_setup(const args *a, const plan *p, const data *d, const rbp_m
                d->stratify ? " stratified" : "");
     printf("sequences: %s%s, %s; length %d; %s\n", s1, s3, s2, d->length,
            d->task == RBP_TASK_CLASSIFICATION ? "classification" : "regression");
-    char stem[32] = "";
-    if (mcfg->conv_kernel)
+    char stem[48] = "";
+    if (mcfg->conv_kernel && mcfg->stem_filters)
+        snprintf(stem, sizeof stem, "conv stem %d x %d filters, ", (int)mcfg->conv_kernel, (int)mcfg->stem_filters);
+    else if (mcfg->conv_kernel)
         snprintf(stem, sizeof stem, "conv stem %d, ", (int)mcfg->conv_kernel);
     printf("model: %sd_model %d, %d head%s, %d layer%s, d_ff %d, head %d, %s pooling, %s, %s%s%s; %zu parameters\n",
            stem, mcfg->d_model, mcfg->n_heads, mcfg->n_heads == 1 ? "" : "s", mcfg->n_layers,
@@ -738,6 +797,7 @@ static void write_train_metadata(rbp_model *model, const args *a, const plan *p,
     meta_check(rbp_model_meta_set_int(model, "train.validation_records", d->val ? (int64_t)rbp_dataset_size(d->val) : 0),
                "train.validation_records");
     meta_check(rbp_model_meta_set_int(model, "train.seed", (int64_t)a->seed), "train.seed");
+    meta_check(rbp_model_meta_set_string(model, "train.preset", a->preset), "train.preset");
     for (int i = 0; i < a->meta.n; i++) {
         const char *kv = a->meta.items[i], *eq = strchr(kv, '=');
         char key[RBP_META_KEY_MAX + 1];
@@ -814,6 +874,7 @@ static void write_json(const args *a, const plan *p, const data *d, const rbp_mo
     }
     cli_json_end_object(&j);
     cli_json_string(&j, "task", task == RBP_TASK_CLASSIFICATION ? "classification" : "regression");
+    cli_json_string(&j, "preset", a->preset);
     cli_json_begin_object(&j, "model");
     cli_json_int(&j, "seq_len", mcfg->seq_len);
     cli_json_int(&j, "d_model", mcfg->d_model);
@@ -828,6 +889,7 @@ static void write_json(const args *a, const plan *p, const data *d, const rbp_mo
     cli_json_bool(&j, "structure", mcfg->use_structure);
     cli_json_bool(&j, "viewpoint", mcfg->use_viewpoint);
     cli_json_int(&j, "conv_kernel", mcfg->conv_kernel);
+    cli_json_int(&j, "stem_filters", mcfg->stem_filters);
     cli_json_int(&j, "parameters", (int64_t)rbp_model_num_params(model));
     cli_json_end_object(&j);
     cli_json_begin_object(&j, "training");
@@ -841,11 +903,11 @@ static void write_json(const args *a, const plan *p, const data *d, const rbp_mo
     cli_json_number(&j, "lr_scale", a->lr_scale);
     cli_json_int(&j, "warmup", tcfg->warmup_steps);
     cli_json_number(&j, "beta2", a->beta2);
-    cli_json_number(&j, "weight_decay", a->weight_decay);
+    cli_json_number(&j, "weight_decay", a->optimizer == RBP_OPT_ADAMW ? a->weight_decay : 0.0);
     cli_json_number(&j, "clip", a->clip);
     cli_json_number(&j, "pos_weight", f2d(tcfg->pos_weight));
     cli_json_int(&j, "patience", a->patience);
-    cli_json_string(&j, "monitor", monitor_names[a->monitor]);
+    cli_json_string(&j, "monitor", monitor_names[tcfg->monitor]);
     cli_json_u64(&j, "seed", a->seed);
     cli_json_int(&j, "threads", a->threads);
     cli_json_string(&j, "resumed_from", a->resume);
@@ -888,19 +950,36 @@ int main(int argc, char **argv)
     double t_start = cli_now();
     cli_set_program("rbpattn-train");
 
+    /* The preset gives the defaults of every other option, so it is found before parsing;
+     * cli_parse then reads it again (and reports a missing value). */
+    const char *preset = "default";
+    for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
+        if (strcmp(argv[i], "--preset") == 0 && i + 1 < argc)
+            preset = argv[i + 1];
+        else if (strncmp(argv[i], "--preset=", 9) == 0)
+            preset = argv[i] + 9;
+    }
     rbp_model_config mdef;
     rbp_train_config tdef;
+    rbp_dataset_options ddef;
+    double val_fraction = 0.0;
     cli_check(rbp_model_config_init(&mdef, RBP_MODEL_CONFIG_VERSION));
     cli_check(rbp_train_config_init(&tdef, RBP_TRAIN_CONFIG_VERSION));
+    cli_check(rbp_dataset_options_init(&ddef, RBP_DATASET_OPTIONS_VERSION));
+    if (rbp_preset_apply(preset, &mdef, &tdef, &ddef, &val_fraction) != RBP_OK)
+        cli_usage_error("option '--preset': %s", rbp_last_error());
     args a;
-    set_defaults(&a, &mdef, &tdef);
+    set_defaults(&a, preset, &mdef, &tdef, &ddef, val_fraction);
     cli_option *opts = option_table(&a);
+    cli_program_info info = program_info;
+    info.examples = examples_with_presets();
     const char *pos[1];
     int npos = 0;
-    cli_parse(argc, argv, opts, &program_info, pos, &npos);
+    cli_parse(argc, argv, opts, &info, pos, &npos);
 
     /* ---- check the command line before touching any file */
     plan p;
+    a.monitor_given = cli_given(opts, "monitor");
     check_command_line(&a, opts, &p);
     {
         /* Outputs checked now, not after the epochs: a run that cannot save is refused. */
@@ -944,7 +1023,7 @@ int main(int argc, char **argv)
     else if (mcfg.use_structure && !rbp_dataset_has_structure(d.train))
         cli_usage_error("the checkpoint's model uses structure: give --structure-column");
     write_train_metadata(model, &a, &p, &d, argc, argv);
-    rbp_train_config tcfg = train_config(&a, opts, &tdef, p.pos_weight);
+    rbp_train_config tcfg = train_config(&a, opts, &tdef, p.pos_weight, d.task);
     tcfg.n_threads = a.threads;
 
     rbp_trainer *trainer = NULL;
@@ -964,6 +1043,11 @@ int main(int argc, char **argv)
     r.has_val = d.val != NULL;
     r.task = d.task;
     cli_progress_init(&r.progress, !a.quiet);
+    /* In a log: one progress line per epoch, at its last step, and nothing in between - and
+     * none when stderr goes where stdout does (`> log 2>&1`), which has each epoch's line. */
+    r.progress.log_every = 0;
+    if (!r.progress.tty && cli_same_stream(stdout, stderr))
+        r.progress.enabled = 0;
     cli_check(rbp_trainer_set_callbacks(trainer, on_step, on_epoch, &r));
     if (!a.quiet)
         print_setup(&a, &p, &d, &mcfg, model, &tcfg, trainer, r.first_epoch);

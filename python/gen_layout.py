@@ -137,7 +137,7 @@ def parse(files):
                 base_depth = 0  # '*' binds to each declarator; the headers put it on the first only
                 for d in more:
                     names.append((d.replace("*", "").strip(), d.count("*") + base_depth))
-                enum = re.match(r"/\*\s*(rbp_\w+)", note)
+                enum = re.match(r"/\*\*?<?\s*(rbp_\w+)", note)  # "/* rbp_x" or Doxygen's "/**< rbp_x"
                 enum = enum.group(1) if enum and enum.group(1) in h.enum_types else None
                 for fname, fdepth in names:
                     ctype = ctype_of(h, " ".join(base), fdepth, f"{name}.{fname}")

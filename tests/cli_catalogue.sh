@@ -167,9 +167,14 @@ expect 2 "give only one input (--fasta, --csv, --tsv, --lines, --pos/--neg or --
     "$train" --fasta "$in/train.fa" --csv "$in/study.csv"
 expect 2 "no input: give one of --fasta, --csv, --tsv, --lines, --pos/--neg or --train FILE" "$train"
 expect 2 "GraphProt input needs both --pos and --neg" "$train" --pos "$in/pos.fa" --epochs 1
-expect 2 "invalid model configuration: d_model % n_heads != 0" \
+expect 2 "invalid model configuration: rbp_model_config.d_model (--d-model) is not a multiple of n_heads (--heads)" \
     "$train" --fasta "$in/train.fa" --heads 3 --d-model 8 --epochs 1
 expect 2 "option '--lr': expected a number, got 'nan'" "$train" --fasta "$in/train.fa" --lr nan --epochs 1
+# library messages name the API field and the programs' option (here --max-length, in train too)
+expect 1 "$in/train.fa:2: sequence of record 'chr1,+,69315,69415' is longer than the maximum record length 50 (rbp_dataset_options.max_record_length, --max-length)" \
+    "$train" --fasta "$in/train.fa" --max-length 50 --epochs 1
+expect 1 "$in/train.fa:2: sequence of record 'chr1,+,69315,69415' is longer than the maximum record length 50 (rbp_dataset_options.max_record_length, --max-length)" \
+    "$eval" -m "$in/m.rbp" --fasta "$in/train.fa" --max-length 50
 expect 2 "no input: give one of --fasta, --csv, --tsv, --lines, --pos/--neg or --data FILE" "$eval" -m "$in/m.rbp"
 expect 2 "missing --model FILE" "$eval" --fasta "$in/train.fa"
 expect 2 "give exactly one of --sequence SEQ and --fasta FILE" "$attn" -m "$in/m.rbp" -s ACGU --fasta "$in/train.fa"

@@ -15,7 +15,7 @@ awk 'BEGIN { srand(7); split("A C G U", b, " ")
 printf 'MEME version 4\n\nALPHABET= ACGU\n\nMOTIF planted UGCAUG\nletter-probability matrix: alength= 4 w= 6\n' >"$tmp/known.meme"
 printf '0 0 0 1\n0 0 1 0\n0 1 0 0\n1 0 0 0\n0 0 0 1\n0 0 1 0\n' >>"$tmp/known.meme"
 
-run 0 "$train" --fasta "$tmp/planted.fa" --d-model 16 --heads 2 --layers 1 --d-ff 32 --head-hidden 16 \
+run 0 "$train" --fasta "$tmp/planted.fa" --preset study --d-model 16 --heads 2 --layers 1 --d-ff 32 --head-hidden 16 \
     --conv-kernel 5 --pooling max --schedule constant --epochs 8 --batch 32 --lr 3e-3 --seed 1 --threads 1 --quiet \
     --save "$tmp/m.rbp"
 

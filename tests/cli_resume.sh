@@ -46,7 +46,7 @@ cmp "$tmp/cfull.tsv" "$tmp/cresumed.tsv" || fail "resumed conv-stem training dif
 run 2 "$train" $common --epochs 3 --resume "$tmp/cck.rbpt" --conv-kernel 3
 error_is rbpattn-train "--conv-kernel differs from the model in the --resume checkpoint (which has conv-kernel 5)"
 run 2 "$train" $common --epochs 1 --conv-kernel 4
-error_is rbpattn-train "conv_kernel must be 0 or odd in 3..31"
+error_is rbpattn-train "rbp_model_config.conv_kernel (--conv-kernel) must be 0 or odd in 3..31"
 # A missing checkpoint is named.
 run 1 "$train" $common --epochs 4 --resume "$tmp/none.rbpt"
 error_is rbpattn-train "none.rbpt"

@@ -49,6 +49,18 @@ hasnt "$tmp/out" "epoch"
 has "$tmp/out" "test (n="
 [ ! -s "$tmp/err" ] || fail "--quiet wrote to stderr"
 
+# Progress in a log (stderr not a terminal): exactly one plain line per epoch, no partial-epoch
+# lines, no carriage returns or terminal escapes; with stderr where stdout goes (2>&1), none
+# (stdout has each epoch's line).
+run 0 "$train" --fasta "$rbp31" $TINY --epochs 3 --batch 8
+[ "$(wc -l <"$tmp/err")" -eq 3 ] || { cat "$tmp/err" >&2; fail "expected 3 progress lines in the log"; }
+for e in 1 2 3; do
+    [ "$(grep -c "^epoch $e/3: 17/17 " "$tmp/err")" -eq 1 ] || { cat "$tmp/err" >&2; fail "no single line for epoch $e"; }
+done
+if tr -d '\n' <"$tmp/err" | grep -q "$(printf '[\r\033]')"; then fail "carriage return or escape in the log"; fi
+"$train" --fasta "$rbp31" $TINY --epochs 2 --batch 8 >"$tmp/both" 2>&1 || fail "train 2>&1"
+[ "$(grep -c '^epoch' "$tmp/both")" -eq 2 ] || { cat "$tmp/both" >&2; fail "expected one line per epoch with 2>&1"; }
+
 # '-' reads the training data from standard input: the same model as from the file.
 run 0 "$train" --fasta "$rbp31" $TINY --epochs 1 --batch 32 --quiet --save "$tmp/from_file.rbp"
 "$train" --fasta - $TINY --epochs 1 --batch 32 --quiet --save "$tmp/from_stdin.rbp" <"$rbp31" >/dev/null ||
@@ -93,4 +105,50 @@ run 0 "$train" --fasta "$rbp31" $TINY --epochs 6 --batch 32 --val-fraction 0.3 -
     --schedule constant --lr 1e-12 --json "$tmp/es.json"
 has "$tmp/out" "early stopping after epoch"
 has "$tmp/es.json" '"stopped": "early_stopping"'
+
+# Presets. No model or training option: the "default" preset, the RBP-31 benchmark's model
+# (conv stem 9, d_model 32, 1 layer, mean pooling, constant 1e-3, early stopping on the
+# validation AUC of a 10% split, length 101 centred).
+run 0 "$train" --fasta "$rbp31" --epochs 2 --threads 1 --json "$tmp/def.json" --save "$tmp/def.rbp"
+has "$tmp/out" "model: conv stem 9, d_model 32, 4 heads, 1 layer, d_ff 64, head 32, mean pooling"
+if command -v /usr/bin/python3 >/dev/null 2>&1; then
+    /usr/bin/python3 - "$tmp/def.json" <<'PY' || fail "default preset JSON"
+import json, sys
+d = json.load(open(sys.argv[1]))
+m, t = d["model"], d["training"]
+assert d["preset"] == "default", d["preset"]
+assert (m["conv_kernel"], m["d_model"], m["layers"], m["pooling"], m["dropout"]) == (9, 32, 1, "mean", 0.3), m
+assert (t["schedule"], t["lr"], t["warmup"], t["patience"], t["monitor"]) == ("constant", 0.001, 0, 5, "auc"), t
+assert (d["data"]["val_fraction"], d["data"]["length"]) == (0.1, 101), d["data"]
+PY
+fi
+run 0 "$bin/rbpattn-info" "$tmp/def.rbp"
+grep -q "^  train.preset  *default$" "$tmp/out" || fail "no train.preset in rbpattn-info"
+# --preset study: the study's transformer (flatten, 2 layers of d 64, warmup 4000, no split)
+run 0 "$train" --fasta "$rbp31" --preset study --epochs 1 --threads 1 --json "$tmp/study.json"
+has "$tmp/out" "model: d_model 64, 4 heads, 2 layers, d_ff 256, head 64, flatten pooling"
+has "$tmp/study.json" '"warmup": 4000'
+has "$tmp/study.json" '"val_fraction": 0,'
+# later options change a preset; --preset=NAME works too
+run 0 "$train" --fasta "$rbp31" --preset=tiny --conv-kernel 5 --stem-filters 24 --epochs 1 --threads 1 --quiet \
+    --json "$tmp/tiny.json"
+has "$tmp/tiny.json" '"stem_filters": 24'
+has "$tmp/tiny.json" '"d_model": 16'
+run 2 "$train" --fasta "$rbp31" --preset huge
+error_is rbpattn-train "option '--preset': rbp_preset_apply: unknown preset 'huge', expected one of: default, study, small, tiny"
+run 0 "$train" --help
+has "$tmp/out" "Presets (--preset NAME; later options change them):"
+has "$tmp/out" "  study    the COMSW 4762 study's transformer"
+# a regression under the default preset monitors the validation loss; --monitor auc is refused
+run 0 "$train" --fasta "$gp/test_data_full_A.train.fa" --affys "$gp/test_data_full_A.train.affys" --epochs 1 \
+    --threads 1 --quiet --json "$tmp/reg.json"
+has "$tmp/reg.json" '"monitor": "loss"'
+run 2 "$train" --fasta "$gp/test_data_full_A.train.fa" --affys "$gp/test_data_full_A.train.affys" --monitor auc
+error_is rbpattn-train "--monitor auc needs a classification task"
+# Adam has no decoupled weight decay: asking for one is a usage error, not silently ignored
+run 2 "$train" --fasta "$rbp31" --weight-decay 0.1
+error_is rbpattn-train "--weight-decay applies to --optimizer adamw"
+# the wide stem needs a stem
+run 2 "$train" --fasta "$rbp31" --conv-kernel 0 --stem-filters 64
+error_is rbpattn-train "stem_filters (--stem-filters) needs a convolutional stem"
 echo "cli_train: ok"

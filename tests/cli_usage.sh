@@ -45,7 +45,7 @@ run 2 "$train" --fasta a.fa --split 1.5
 error_is rbpattn-train "option '--split': 1.5 is out of range"
 run 2 "$train" --fasta a.fa --pos-weight -1
 error_is rbpattn-train "option '--pos-weight': expected a positive number or 'auto', got '-1'"
-run 2 "$train" --fasta a.fa --patience 3
+run 2 "$train" --fasta a.fa --val-fraction 0 --patience 3
 error_is rbpattn-train "--patience needs a validation set"
 run 2 "$train" --fasta a.fa --test b.fa --split 0.5
 error_is rbpattn-train "--split and --test exclude each other"
@@ -64,7 +64,7 @@ error_is rbpattn-train "bad.csv:3"
 printf 'sequence,RKA\nACGU,1\n' >"$tmp/nocol.csv"
 run 1 "$train" --csv "$tmp/nocol.csv" --target-column KA
 error_is rbpattn-train "KA"
-run 2 "$train" --lines "$data/lines/sample.txt" --d-model 10 --heads 4
+run 2 "$train" --lines "$data/lines/sample.txt" --preset study --d-model 10 --heads 4
 error_is rbpattn-train "invalid model configuration"
 
 # predict

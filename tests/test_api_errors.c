@@ -313,13 +313,13 @@ static void spoil_require_target(rbp_dataset_options *o) { o->require_target = -
 static void spoil_full_header(rbp_dataset_options *o) { o->fasta_full_header = 2; }
 
 static const bad_option bad_options[] = {
-    {spoil_version, "options.version"},           {spoil_version0, "options.version"},
-    {spoil_format, "options.format"},             {spoil_format_neg, "options.format"},
-    {spoil_length, "options.length"},             {spoil_truncate, "options.truncate"},
-    {spoil_truncate_neg, "options.truncate"},     {spoil_max_record, "options.max_record_length"},
-    {spoil_max_record_neg, "options.max_record_length"}, {spoil_delimiter, "options.delimiter"},
-    {spoil_delimiter_nl, "options.delimiter"},    {spoil_case_viewpoint, "options.case_viewpoint"},
-    {spoil_require_target, "options.require_target"}, {spoil_full_header, "options.fasta_full_header"},
+    {spoil_version, "rbp_dataset_options.version"},           {spoil_version0, "rbp_dataset_options.version"},
+    {spoil_format, "rbp_dataset_options.format"},             {spoil_format_neg, "rbp_dataset_options.format"},
+    {spoil_length, "rbp_dataset_options.length"},             {spoil_truncate, "rbp_dataset_options.truncate"},
+    {spoil_truncate_neg, "rbp_dataset_options.truncate"},     {spoil_max_record, "rbp_dataset_options.max_record_length"},
+    {spoil_max_record_neg, "rbp_dataset_options.max_record_length"}, {spoil_delimiter, "rbp_dataset_options.delimiter"},
+    {spoil_delimiter_nl, "rbp_dataset_options.delimiter"},    {spoil_case_viewpoint, "rbp_dataset_options.case_viewpoint"},
+    {spoil_require_target, "rbp_dataset_options.require_target"}, {spoil_full_header, "rbp_dataset_options.fasta_full_header"},
 };
 
 static void test_dataset_load(void **state)
@@ -675,32 +675,32 @@ static void test_model_config(void **state)
         EXPECT_FAIL(rbp_model_create(&m_, &c), RBP_ERR_INVALID_ARG, needle);                \
         assert_null(m_);                                                                    \
     } while (0)
-    BAD_MODEL_FIELD(version, 0, "version");
-    BAD_MODEL_FIELD(version, RBP_MODEL_CONFIG_VERSION + 1, "version");
-    BAD_MODEL_FIELD(seq_len, 0, "seq_len");
-    BAD_MODEL_FIELD(seq_len, -8, "seq_len");
-    BAD_MODEL_FIELD(d_model, 0, "d_model");
-    BAD_MODEL_FIELD(n_heads, 0, "n_heads");
-    BAD_MODEL_FIELD(n_heads, 3, "d_model % n_heads");
-    BAD_MODEL_FIELD(n_heads, 16, "n_heads");
-    BAD_MODEL_FIELD(n_layers, 0, "n_layers");
-    BAD_MODEL_FIELD(d_ff, -1, "d_ff");
-    BAD_MODEL_FIELD(head_hidden, 0, "head_hidden");
-    BAD_MODEL_FIELD(dropout, 1.0f, "dropout");
-    BAD_MODEL_FIELD(dropout, -0.1f, "dropout");
-    BAD_MODEL_FIELD(dropout, NAN, "dropout");
-    BAD_MODEL_FIELD(ln_eps, 0.0f, "ln_eps");
-    BAD_MODEL_FIELD(ln_eps, INFINITY, "ln_eps");
-    BAD_MODEL_FIELD(task, 2, "task");
-    BAD_MODEL_FIELD(task, -1, "task");
-    BAD_MODEL_FIELD(norm, 2, "norm");
-    BAD_MODEL_FIELD(activation, 7, "activation");
-    BAD_MODEL_FIELD(pooling, 3, "pooling");
-    BAD_MODEL_FIELD(pooling, -1, "pooling");
-    BAD_MODEL_FIELD(use_structure, 2, "use_structure");
-    BAD_MODEL_FIELD(use_viewpoint, -1, "use_viewpoint");
-    BAD_MODEL_FIELD(conv_kernel, 2, "conv_kernel must be 0 or odd in 3..31");
-    BAD_MODEL_FIELD(conv_kernel, 35, "conv_kernel");
+    BAD_MODEL_FIELD(version, 0, "rbp_model_config.version");
+    BAD_MODEL_FIELD(version, RBP_MODEL_CONFIG_VERSION + 1, "rbp_model_config.version");
+    BAD_MODEL_FIELD(seq_len, 0, "rbp_model_config.seq_len");
+    BAD_MODEL_FIELD(seq_len, -8, "rbp_model_config.seq_len");
+    BAD_MODEL_FIELD(d_model, 0, "rbp_model_config.d_model");
+    BAD_MODEL_FIELD(n_heads, 0, "rbp_model_config.n_heads");
+    BAD_MODEL_FIELD(n_heads, 3, "rbp_model_config.d_model (--d-model) is not a multiple of n_heads");
+    BAD_MODEL_FIELD(n_heads, 16, "rbp_model_config.n_heads");
+    BAD_MODEL_FIELD(n_layers, 0, "rbp_model_config.n_layers");
+    BAD_MODEL_FIELD(d_ff, -1, "rbp_model_config.d_ff");
+    BAD_MODEL_FIELD(head_hidden, 0, "rbp_model_config.head_hidden");
+    BAD_MODEL_FIELD(dropout, 1.0f, "rbp_model_config.dropout");
+    BAD_MODEL_FIELD(dropout, -0.1f, "rbp_model_config.dropout");
+    BAD_MODEL_FIELD(dropout, NAN, "rbp_model_config.dropout");
+    BAD_MODEL_FIELD(ln_eps, 0.0f, "rbp_model_config.ln_eps");
+    BAD_MODEL_FIELD(ln_eps, INFINITY, "rbp_model_config.ln_eps");
+    BAD_MODEL_FIELD(task, 2, "rbp_model_config.task");
+    BAD_MODEL_FIELD(task, -1, "rbp_model_config.task");
+    BAD_MODEL_FIELD(norm, 2, "rbp_model_config.norm");
+    BAD_MODEL_FIELD(activation, 7, "rbp_model_config.activation");
+    BAD_MODEL_FIELD(pooling, 3, "rbp_model_config.pooling");
+    BAD_MODEL_FIELD(pooling, -1, "rbp_model_config.pooling");
+    BAD_MODEL_FIELD(use_structure, 2, "rbp_model_config.use_structure");
+    BAD_MODEL_FIELD(use_viewpoint, -1, "rbp_model_config.use_viewpoint");
+    BAD_MODEL_FIELD(conv_kernel, 2, "rbp_model_config.conv_kernel (--conv-kernel) must be 0 or odd in 3..31");
+    BAD_MODEL_FIELD(conv_kernel, 35, "rbp_model_config.conv_kernel");
 #undef BAD_MODEL_FIELD
 }
 
@@ -832,13 +832,13 @@ static void test_scan(void **state)
     EXPECT_FAIL(rbp_scanner_create(&sc, NULL, NULL, NULL, NULL, NULL, NULL), RBP_ERR_INVALID_ARG, "'session'");
     EXPECT_FAIL(rbp_scanner_create(&sc, F.sess_sv, NULL, NULL, NULL, NULL, NULL), RBP_ERR_INVALID_ARG, "structure");
     o.reduce = 7;
-    EXPECT_FAIL(rbp_scanner_create(&sc, F.sess, &o, NULL, NULL, NULL, NULL), RBP_ERR_INVALID_ARG, "options.reduce = 7");
+    EXPECT_FAIL(rbp_scanner_create(&sc, F.sess, &o, NULL, NULL, NULL, NULL), RBP_ERR_INVALID_ARG, "rbp_scan_options.reduce (--reduce) = 7");
     o.reduce = RBP_SCAN_REDUCE_MEAN, o.batch_size = 0;
-    EXPECT_FAIL(rbp_scanner_create(&sc, F.sess, &o, NULL, NULL, NULL, NULL), RBP_ERR_INVALID_ARG, "options.batch_size = 0");
+    EXPECT_FAIL(rbp_scanner_create(&sc, F.sess, &o, NULL, NULL, NULL, NULL), RBP_ERR_INVALID_ARG, "rbp_scan_options.batch_size (--batch) = 0");
     o.batch_size = 4, o.chunk_windows = 8, o.peak_merge = -1;
-    EXPECT_FAIL(rbp_scanner_create(&sc, F.sess, &o, NULL, NULL, NULL, NULL), RBP_ERR_INVALID_ARG, "options.peak_merge = -1");
+    EXPECT_FAIL(rbp_scanner_create(&sc, F.sess, &o, NULL, NULL, NULL, NULL), RBP_ERR_INVALID_ARG, "rbp_scan_options.peak_merge (--merge) = -1");
     o.peak_merge = 0, o.version = 5;
-    EXPECT_FAIL(rbp_scanner_create(&sc, F.sess, &o, NULL, NULL, NULL, NULL), RBP_ERR_INVALID_ARG, "unknown options version 5");
+    EXPECT_FAIL(rbp_scanner_create(&sc, F.sess, &o, NULL, NULL, NULL, NULL), RBP_ERR_INVALID_ARG, "rbp_scan_options.version 5 is unknown");
     o.version = RBP_SCAN_OPTIONS_VERSION;
     assert_int_equal(rbp_scanner_create(&sc, F.sess, &o, NULL, NULL, NULL, NULL), RBP_OK);
     EXPECT_FAIL(rbp_scanner_feed(NULL, "ACGU", 4), RBP_ERR_INVALID_ARG, "'sc'");
@@ -857,7 +857,7 @@ static void test_scan(void **state)
     EXPECT_FAIL(rbp_scan_sequence(F.sess, NULL, 4, NULL, track), RBP_ERR_INVALID_ARG, "'seq'");
     EXPECT_FAIL(rbp_scan_sequence(F.sess, "ACGU", 4, NULL, NULL), RBP_ERR_INVALID_ARG, "'track'");
     o.step = 9;
-    EXPECT_FAIL(rbp_scan_sequence(F.sess, "ACGU", 4, &o, track), RBP_ERR_INVALID_ARG, "options.step = 9");
+    EXPECT_FAIL(rbp_scan_sequence(F.sess, "ACGU", 4, &o, track), RBP_ERR_INVALID_ARG, "rbp_scan_options.step (--step) = 9");
     assert_int_equal(rbp_scan_sequence(F.sess, "ACGUACGUACGU", 12, NULL, track), RBP_OK);
     EXPECT_FAIL(rbp_mutation_map(NULL, "ACGU", 4, 4, &ref, delta), RBP_ERR_INVALID_ARG, "'session'");
     EXPECT_FAIL(rbp_mutation_map(F.sess, NULL, 4, 4, &ref, delta), RBP_ERR_INVALID_ARG, "'seq'");
@@ -884,13 +884,13 @@ static void test_session(void **state)
     assert_null(s);
     o.n_threads = 0;
     s = POISON;
-    EXPECT_FAIL(rbp_session_create(&s, F.model, &o), RBP_ERR_INVALID_ARG, "n_threads = 0");
+    EXPECT_FAIL(rbp_session_create(&s, F.model, &o), RBP_ERR_INVALID_ARG, "rbp_session_options.n_threads (--threads) = 0");
     assert_null(s);
     o.n_threads = 1025;
-    EXPECT_FAIL(rbp_session_create(&s, F.model, &o), RBP_ERR_INVALID_ARG, "n_threads = 1025");
+    EXPECT_FAIL(rbp_session_create(&s, F.model, &o), RBP_ERR_INVALID_ARG, "rbp_session_options.n_threads (--threads) = 1025");
     o.n_threads = 2;
     o.version = 7;
-    EXPECT_FAIL(rbp_session_create(&s, F.model, &o), RBP_ERR_INVALID_ARG, "unknown options version 7");
+    EXPECT_FAIL(rbp_session_create(&s, F.model, &o), RBP_ERR_INVALID_ARG, "rbp_session_options.version 7 is unknown");
     assert_null(s);
     rbp_session_free(NULL); /* accepts NULL */
 
@@ -1090,31 +1090,87 @@ static void test_train_config(void **state)
         EXPECT_FAIL(rbp_trainer_create(&t_, F.model, &c), RBP_ERR_INVALID_ARG, needle);     \
         assert_null(t_);                                                                    \
     } while (0)
-    BAD_TRAIN_FIELD(version, 0, "version");
-    BAD_TRAIN_FIELD(version, 7, "version");
-    BAD_TRAIN_FIELD(epochs, 0, "epochs");
-    BAD_TRAIN_FIELD(batch_size, 0, "batch_size");
-    BAD_TRAIN_FIELD(batch_size, -4, "batch_size");
-    BAD_TRAIN_FIELD(optimizer, 2, "optimizer");
-    BAD_TRAIN_FIELD(optimizer, -1, "optimizer");
-    BAD_TRAIN_FIELD(lr, 0.0f, "lr");
-    BAD_TRAIN_FIELD(lr, NAN, "lr");
-    BAD_TRAIN_FIELD(lr_scale, -1.0f, "lr_scale");
-    BAD_TRAIN_FIELD(beta1, 1.0f, "beta1");
-    BAD_TRAIN_FIELD(beta2, -0.5f, "beta2");
-    BAD_TRAIN_FIELD(eps, 0.0f, "eps");
-    BAD_TRAIN_FIELD(weight_decay, -0.01f, "weight_decay");
-    BAD_TRAIN_FIELD(schedule, 3, "schedule");
-    BAD_TRAIN_FIELD(schedule, -1, "schedule");
-    BAD_TRAIN_FIELD(warmup_steps, -1, "warmup_steps");
-    BAD_TRAIN_FIELD(clip_norm, -1.0f, "clip_norm");
-    BAD_TRAIN_FIELD(clip_norm, INFINITY, "clip_norm");
-    BAD_TRAIN_FIELD(pos_weight, 0.0f, "pos_weight");
-    BAD_TRAIN_FIELD(patience, -1, "patience");
-    BAD_TRAIN_FIELD(monitor, 3, "monitor");
-    BAD_TRAIN_FIELD(restore_best, 2, "restore_best");
-    BAD_TRAIN_FIELD(eval_batch_size, 0, "eval_batch_size");
+    BAD_TRAIN_FIELD(version, 0, "rbp_train_config.version");
+    BAD_TRAIN_FIELD(version, 7, "rbp_train_config.version");
+    BAD_TRAIN_FIELD(epochs, 0, "rbp_train_config.epochs");
+    BAD_TRAIN_FIELD(batch_size, 0, "rbp_train_config.batch_size");
+    BAD_TRAIN_FIELD(batch_size, -4, "rbp_train_config.batch_size");
+    BAD_TRAIN_FIELD(optimizer, 2, "rbp_train_config.optimizer");
+    BAD_TRAIN_FIELD(optimizer, -1, "rbp_train_config.optimizer");
+    BAD_TRAIN_FIELD(lr, 0.0f, "rbp_train_config.lr");
+    BAD_TRAIN_FIELD(lr, NAN, "rbp_train_config.lr");
+    BAD_TRAIN_FIELD(lr_scale, -1.0f, "rbp_train_config.lr_scale");
+    BAD_TRAIN_FIELD(beta1, 1.0f, "rbp_train_config.beta1");
+    BAD_TRAIN_FIELD(beta2, -0.5f, "rbp_train_config.beta2");
+    BAD_TRAIN_FIELD(eps, 0.0f, "rbp_train_config.eps");
+    BAD_TRAIN_FIELD(weight_decay, -0.01f, "rbp_train_config.weight_decay");
+    BAD_TRAIN_FIELD(schedule, 3, "rbp_train_config.schedule");
+    BAD_TRAIN_FIELD(schedule, -1, "rbp_train_config.schedule");
+    BAD_TRAIN_FIELD(warmup_steps, -1, "rbp_train_config.warmup_steps");
+    BAD_TRAIN_FIELD(clip_norm, -1.0f, "rbp_train_config.clip_norm");
+    BAD_TRAIN_FIELD(clip_norm, INFINITY, "rbp_train_config.clip_norm");
+    BAD_TRAIN_FIELD(pos_weight, 0.0f, "rbp_train_config.pos_weight");
+    BAD_TRAIN_FIELD(patience, -1, "rbp_train_config.patience");
+    BAD_TRAIN_FIELD(monitor, 3, "rbp_train_config.monitor");
+    BAD_TRAIN_FIELD(restore_best, 2, "rbp_train_config.restore_best");
+    BAD_TRAIN_FIELD(eval_batch_size, 0, "rbp_train_config.eval_batch_size");
 #undef BAD_TRAIN_FIELD
+}
+
+static void test_presets(void **state)
+{
+    (void)state;
+    rbp_model_config m;
+    rbp_train_config t;
+    rbp_dataset_options d;
+    double vf = -1.0;
+    assert_int_equal(rbp_model_config_init(&m, RBP_MODEL_CONFIG_VERSION), RBP_OK);
+    assert_int_equal(rbp_train_config_init(&t, RBP_TRAIN_CONFIG_VERSION), RBP_OK);
+    assert_int_equal(rbp_dataset_options_init(&d, RBP_DATASET_OPTIONS_VERSION), RBP_OK);
+    EXPECT_FAIL(rbp_preset_apply(NULL, &m, &t, &d, &vf), RBP_ERR_INVALID_ARG, "name is NULL");
+    EXPECT_FAIL(rbp_preset_apply("huge", &m, &t, &d, &vf), RBP_ERR_INVALID_ARG,
+                "unknown preset 'huge', expected one of: default, study, small, tiny");
+    assert_true(vf == -1.0); /* nothing written on failure */
+    rbp_model_config bad_m = m;
+    bad_m.version = 99;
+    EXPECT_FAIL(rbp_preset_apply("default", &bad_m, NULL, NULL, NULL), RBP_ERR_INVALID_ARG, "rbp_model_config.version 99");
+    assert_int_equal(bad_m.d_model, m.d_model);
+    rbp_train_config bad_t = t;
+    bad_t.version = 0;
+    EXPECT_FAIL(rbp_preset_apply("default", NULL, &bad_t, NULL, NULL), RBP_ERR_INVALID_ARG, "rbp_train_config.version 0");
+    rbp_dataset_options bad_d = d;
+    bad_d.version = 7;
+    EXPECT_FAIL(rbp_preset_apply("default", NULL, NULL, &bad_d, NULL), RBP_ERR_INVALID_ARG,
+                "rbp_dataset_options.version 7");
+    assert_null(rbp_preset_summary(NULL));
+    EXPECT_MSG(rbp_preset_summary(NULL), "name is NULL");
+    assert_null(rbp_preset_summary("nope"));
+    EXPECT_MSG(rbp_preset_summary("nope"), "unknown preset 'nope'");
+    assert_null(rbp_preset_name(rbp_preset_count()));
+    EXPECT_MSG(rbp_preset_name(rbp_preset_count()), "index 4, expected 0..3");
+    assert_int_equal(rbp_preset_count(), 4);
+}
+
+static void test_bundled_models(void **state)
+{
+    (void)state;
+    char buf[64], tiny[4];
+    EXPECT_FAIL(rbp_model_search_dir(0, NULL, 10), RBP_ERR_INVALID_ARG, "'dir'");
+    EXPECT_FAIL(rbp_model_search_dir(0, buf, 0), RBP_ERR_INVALID_ARG, "size is 0");
+    EXPECT_FAIL(rbp_model_search_dir(1000, buf, sizeof buf), RBP_ERR_INVALID_ARG, "index 1000, the search path has");
+    EXPECT_FAIL(rbp_model_search_dir(0, tiny, sizeof tiny), RBP_ERR_INVALID_ARG, "too small");
+    EXPECT_FAIL(rbp_model_find(NULL, buf, sizeof buf), RBP_ERR_INVALID_ARG, "'name'");
+    EXPECT_FAIL(rbp_model_find("PUM2", NULL, 1), RBP_ERR_INVALID_ARG, "'path'");
+    EXPECT_FAIL(rbp_model_find("PUM2", buf, 0), RBP_ERR_INVALID_ARG, "size is 0");
+    EXPECT_FAIL(rbp_model_find("", buf, sizeof buf), RBP_ERR_INVALID_ARG, "not a model name");
+    EXPECT_FAIL(rbp_model_find("a/b", buf, sizeof buf), RBP_ERR_INVALID_ARG, "not a model name");
+    EXPECT_FAIL(rbp_model_find("m.rbp", buf, sizeof buf), RBP_ERR_INVALID_ARG, "not a model name");
+    EXPECT_FAIL(rbp_model_find("NoSuchModelAnywhere", buf, sizeof buf), RBP_ERR_IO,
+                "no bundled model named 'NoSuchModelAnywhere' (searched ");
+    assert_string_equal(buf, "");
+    EXPECT_FAIL(rbp_model_bundled(0, NULL, 1), RBP_ERR_INVALID_ARG, "'path'");
+    EXPECT_FAIL(rbp_model_bundled(0, buf, 0), RBP_ERR_INVALID_ARG, "size is 0");
+    EXPECT_FAIL(rbp_model_bundled((size_t)1 << 40, buf, sizeof buf), RBP_ERR_INVALID_ARG, "bundled models");
 }
 
 static void test_schedule_and_losses(void **state)
@@ -1499,24 +1555,24 @@ static void check_heat_opts(heatmaps_fn grid, heatmap_fn single, const char *pat
         else                                                                                \
             EXPECT_FAIL(single(path, m, 3, 3, &o), RBP_ERR_INVALID_ARG, needle);            \
     } while (0)
-    BAD_HEAT(version, 0, "opts->version");
-    BAD_HEAT(version, 2, "opts->version");
-    BAD_HEAT(cell_px, 65, "opts->cell_px");
-    BAD_HEAT(cell_px, -1, "opts->cell_px");
-    BAD_HEAT(font_scale, 5, "opts->font_scale");
-    BAD_HEAT(grid_cols, -1, "opts->grid_cols");
-    BAD_HEAT(row_labels, "AC", "opts->row_labels");
-    BAD_HEAT(col_labels, "", "opts->col_labels");
-    BAD_HEAT(vmin, INFINITY, "opts->vmin");
+    BAD_HEAT(version, 0, "rbp_plot_heatmap_opts.version");
+    BAD_HEAT(version, 2, "rbp_plot_heatmap_opts.version");
+    BAD_HEAT(cell_px, 65, "rbp_plot_heatmap_opts.cell_px");
+    BAD_HEAT(cell_px, -1, "rbp_plot_heatmap_opts.cell_px");
+    BAD_HEAT(font_scale, 5, "rbp_plot_heatmap_opts.font_scale");
+    BAD_HEAT(grid_cols, -1, "rbp_plot_heatmap_opts.grid_cols");
+    BAD_HEAT(row_labels, "AC", "rbp_plot_heatmap_opts.row_labels");
+    BAD_HEAT(col_labels, "", "rbp_plot_heatmap_opts.col_labels");
+    BAD_HEAT(vmin, INFINITY, "rbp_plot_heatmap_opts.vmin");
     BAD_HEAT(vmax, -INFINITY, "vmax");
     /* vmin >= vmax */
     assert_int_equal(rbp_plot_heatmap_opts_init(&o, RBP_PLOT_HEATMAP_OPTS_VERSION), RBP_OK);
     o.vmin = 1.0f;
     o.vmax = 1.0f;
     if (grid)
-        EXPECT_FAIL(grid(path, m, 2, 3, 3, &o), RBP_ERR_INVALID_ARG, "opts->vmin");
+        EXPECT_FAIL(grid(path, m, 2, 3, 3, &o), RBP_ERR_INVALID_ARG, "rbp_plot_heatmap_opts.vmin");
     else
-        EXPECT_FAIL(single(path, m, 3, 3, &o), RBP_ERR_INVALID_ARG, "opts->vmin");
+        EXPECT_FAIL(single(path, m, 3, 3, &o), RBP_ERR_INVALID_ARG, "rbp_plot_heatmap_opts.vmin");
 #undef BAD_HEAT
 }
 
@@ -1583,13 +1639,13 @@ static void test_plot_track(void **state)
         o.field = (value);                                                                  \
         EXPECT_FAIL(fns[k](path, v, "ACGU", 4, &o), RBP_ERR_INVALID_ARG, needle);           \
     } while (0)
-        BAD_TRACK(version, 0, "opts->version");
-        BAD_TRACK(style, 2, "opts->style");
-        BAD_TRACK(style, -1, "opts->style");
-        BAD_TRACK(cell_px, 100, "opts->cell_px");
-        BAD_TRACK(height, 8, "opts->height");
-        BAD_TRACK(height, -1, "opts->height");
-        BAD_TRACK(font_scale, -1, "opts->font_scale");
+        BAD_TRACK(version, 0, "rbp_plot_track_opts.version");
+        BAD_TRACK(style, 2, "rbp_plot_track_opts.style");
+        BAD_TRACK(style, -1, "rbp_plot_track_opts.style");
+        BAD_TRACK(cell_px, 100, "rbp_plot_track_opts.cell_px");
+        BAD_TRACK(height, 8, "rbp_plot_track_opts.height");
+        BAD_TRACK(height, -1, "rbp_plot_track_opts.height");
+        BAD_TRACK(font_scale, -1, "rbp_plot_track_opts.font_scale");
 #undef BAD_TRACK
         EXPECT_FAIL(fns[k](unwritable("t.img"), v, "ACGU", 4, NULL), RBP_ERR_IO, "no_such_dir");
         assert_non_null(strstr(rbp_last_error(), names[k]));
@@ -1621,14 +1677,14 @@ static void test_plot_curves(void **state)
         o.field = (value);                                                                  \
         EXPECT_FAIL(fns[k](path, s, 2, &o), RBP_ERR_INVALID_ARG, needle);                   \
     } while (0)
-        BAD_CURVE(version, 0, "opts->version");
-        BAD_CURVE(x_min, 2.0, "opts->x_min");
-        BAD_CURVE(x_max, NAN, "opts->x_min");
-        BAD_CURVE(y_max, -1.0, "opts->y_min");
-        BAD_CURVE(hline, INFINITY, "opts->hline");
-        BAD_CURVE(width, 10, "opts->width");
-        BAD_CURVE(height, 5000, "opts->height");
-        BAD_CURVE(font_scale, 9, "opts->font_scale");
+        BAD_CURVE(version, 0, "rbp_plot_curve_opts.version");
+        BAD_CURVE(x_min, 2.0, "rbp_plot_curve_opts.x_min");
+        BAD_CURVE(x_max, NAN, "rbp_plot_curve_opts.x_min");
+        BAD_CURVE(y_max, -1.0, "rbp_plot_curve_opts.y_min");
+        BAD_CURVE(hline, INFINITY, "rbp_plot_curve_opts.hline");
+        BAD_CURVE(width, 10, "rbp_plot_curve_opts.width");
+        BAD_CURVE(height, 5000, "rbp_plot_curve_opts.height");
+        BAD_CURVE(font_scale, 9, "rbp_plot_curve_opts.font_scale");
 #undef BAD_CURVE
         EXPECT_FAIL(fns[k](unwritable("c.img"), s, 2, NULL), RBP_ERR_IO, "no_such_dir");
         assert_non_null(strstr(rbp_last_error(), names[k]));
@@ -1779,20 +1835,20 @@ static void test_motifs_discover(void **state)
         EXPECT_FAIL(rbp_motifs_discover(&set, F.sess, F.ds, NULL, 0, &o), RBP_ERR_INVALID_ARG, needle); \
         assert_null(set);                                                                   \
     } while (0)
-    BAD_MOTIF(version, 0, "opt->version");
-    BAD_MOTIF(n_motifs, 0, "opt->n_motifs");
-    BAD_MOTIF(width, 3, "opt->width");
-    BAD_MOTIF(width, 33, "opt->width");
+    BAD_MOTIF(version, 0, "rbp_motif_options.version");
+    BAD_MOTIF(n_motifs, 0, "rbp_motif_options.n_motifs");
+    BAD_MOTIF(width, 3, "rbp_motif_options.width");
+    BAD_MOTIF(width, 33, "rbp_motif_options.width");
     BAD_MOTIF(width, 9, "shorter than the motif width 9");
-    BAD_MOTIF(importance, 2, "opt->importance");
-    BAD_MOTIF(kmer_k, 5, "opt->kmer_k");
-    BAD_MOTIF(iterations, 0, "opt->iterations");
-    BAD_MOTIF(min_sites, 1, "opt->min_sites");
-    BAD_MOTIF(batch_size, 0, "opt->batch_size");
-    BAD_MOTIF(site_threshold, 1.5f, "opt->site_threshold");
-    BAD_MOTIF(pseudocount, 0.0f, "opt->pseudocount");
-    BAD_MOTIF(importance_weight, NAN, "opt->importance_weight");
-    BAD_MOTIF(rollout_residual, -0.5f, "opt->rollout_residual");
+    BAD_MOTIF(importance, 2, "rbp_motif_options.importance");
+    BAD_MOTIF(kmer_k, 5, "rbp_motif_options.kmer_k");
+    BAD_MOTIF(iterations, 0, "rbp_motif_options.iterations");
+    BAD_MOTIF(min_sites, 1, "rbp_motif_options.min_sites");
+    BAD_MOTIF(batch_size, 0, "rbp_motif_options.batch_size");
+    BAD_MOTIF(site_threshold, 1.5f, "rbp_motif_options.site_threshold");
+    BAD_MOTIF(pseudocount, 0.0f, "rbp_motif_options.pseudocount");
+    BAD_MOTIF(importance_weight, NAN, "rbp_motif_options.importance_weight");
+    BAD_MOTIF(rollout_residual, -0.5f, "rbp_motif_options.rollout_residual");
 #undef BAD_MOTIF
     /* an untrained model on 4 sequences runs (finding little) with both importance sources */
     rbp_motif_options_init(&o, RBP_MOTIF_OPTIONS_VERSION);
@@ -1828,10 +1884,10 @@ static void test_plot_logo(void **state)
         o.field = (value);                                                                  \
         EXPECT_FAIL(fns[k](path, pwm, 2, &o), RBP_ERR_INVALID_ARG, needle);                 \
     } while (0)
-        BAD_LOGO(version, 0, "opts->version");
-        BAD_LOGO(column_px, 4, "opts->column_px");
-        BAD_LOGO(height, 5000, "opts->height");
-        BAD_LOGO(font_scale, 5, "opts->font_scale");
+        BAD_LOGO(version, 0, "rbp_plot_logo_opts.version");
+        BAD_LOGO(column_px, 4, "rbp_plot_logo_opts.column_px");
+        BAD_LOGO(height, 5000, "rbp_plot_logo_opts.height");
+        BAD_LOGO(font_scale, 5, "rbp_plot_logo_opts.font_scale");
 #undef BAD_LOGO
         EXPECT_FAIL(fns[k](unwritable("l.img"), pwm, 2, NULL), RBP_ERR_IO, "no_such_dir");
         assert_non_null(strstr(rbp_last_error(), names[k]));
@@ -1863,6 +1919,8 @@ int main(void)
         cmocka_unit_test(test_model_save_load),
         cmocka_unit_test(test_model_metadata),
         cmocka_unit_test(test_train_config),
+        cmocka_unit_test(test_presets),
+        cmocka_unit_test(test_bundled_models),
         cmocka_unit_test(test_schedule_and_losses),
         cmocka_unit_test(test_trainer_create_and_small_calls),
         cmocka_unit_test(test_trainer_step),

@@ -4,11 +4,14 @@
  * temporary, and concurrent writers of one path (threads) never share a temporary file.
  */
 #define _POSIX_C_SOURCE 200809L
+#include <dirent.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "testutil.h"
@@ -159,7 +162,7 @@ static void *writer_thread(void *p)
     return NULL;
 }
 
-/* Threads saving one path (the race of a "<path>.tmp.<pid>" name): none fails, the file is
+/* Threads saving one path (the race of a "<path>.tmp.<host>.<pid>" name): none fails, the file is
  * always one writer's whole text, no temporary stays. */
 static void test_threads_one_path(void **state)
 {
@@ -190,6 +193,84 @@ static void test_threads_one_path(void **state)
     assert_int_equal(rbp_test_count_tmp_files(dir), 0);
 }
 
+/* A file `name` in the scratch directory, last modified `age` seconds ago; returns its path. */
+static const char *fake_temp(const char *name, int age)
+{
+    const char *p = rbp_test_write_file(name, "partial", (size_t)-1);
+    struct timespec t[2];
+    clock_gettime(CLOCK_REALTIME, &t[0]);
+    t[0].tv_sec -= age;
+    t[1] = t[0];
+    assert_int_equal(utimensat(AT_FDCWD, p, t, 0), 0);
+    return p;
+}
+
+static int exists(const char *path)
+{
+    struct stat st;
+    return lstat(path, &st) == 0;
+}
+
+/* A writer killed between creating its temporary and the rename leaves it; the next writer
+ * of the same target removes it when its pid is dead on this host and it is older than a
+ * minute, and keeps every other one. */
+static void test_stale_temps_removed(void **state)
+{
+    (void)state;
+    const char *dir = rbp_test_dir();
+    const char *path = rbp_test_path("f.txt");
+    /* this host's part of the name, as the writer spells it */
+    rbp_atomic_file *f = NULL;
+    assert_int_equal(rbp_atomic_file_open(&f, path), RBP_OK);
+    char host[64] = "";
+    DIR *d = opendir(dir);
+    assert_non_null(d);
+    for (struct dirent *e; (e = readdir(d)) != NULL;)
+        if (strncmp(e->d_name, "f.txt.tmp.", 10) == 0) {
+            const char *h = e->d_name + 10, *dot = strchr(h, '.');
+            assert_non_null(dot);
+            snprintf(host, sizeof host, "%.*s", (int)(dot - h), h);
+        }
+    closedir(d);
+    rbp_atomic_file_abort(f);
+    assert_true(host[0] != '\0');
+    /* a dead pid: a child that has exited and been reaped */
+    pid_t child = fork();
+    assert_true(child >= 0);
+    if (child == 0)
+        _exit(0);
+    assert_int_equal(waitpid(child, NULL, 0), child);
+    const long dead = (long)child, live = (long)getppid();
+    char name[160];
+    const char *stale, *stale_old_format, *live_writer, *young, *other_host, *other_target;
+    snprintf(name, sizeof name, "f.txt.tmp.%s.%ld.3", host, dead);
+    stale = fake_temp(name, 120);
+    snprintf(name, sizeof name, "f.txt.tmp.%ld.4", dead);
+    stale_old_format = fake_temp(name, 120);
+    snprintf(name, sizeof name, "f.txt.tmp.%s.%ld.5", host, live);
+    live_writer = fake_temp(name, 120);
+    snprintf(name, sizeof name, "f.txt.tmp.%s.%ld.6", host, dead);
+    young = fake_temp(name, 10);
+    snprintf(name, sizeof name, "f.txt.tmp.%s-elsewhere.%ld.7", host, dead);
+    other_host = fake_temp(name, 120);
+    snprintf(name, sizeof name, "f.txt2.tmp.%s.%ld.8", host, dead);
+    other_target = fake_temp(name, 120);
+    assert_int_equal(rbp_test_count_tmp_files(dir), 6);
+
+    write_text(path, "new\n");
+    expect_content(path, "new\n");
+    assert_false(exists(stale));
+    assert_false(exists(stale_old_format));
+    assert_true(exists(live_writer));
+    assert_true(exists(young));
+    assert_true(exists(other_host));
+    assert_true(exists(other_target));
+    assert_int_equal(rbp_test_count_tmp_files(dir), 4);
+    const char *kept[4] = {live_writer, young, other_host, other_target};
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(remove(kept[i]), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -198,6 +279,7 @@ int main(void)
         cmocka_unit_test(test_two_writers_one_path),
         cmocka_unit_test(test_symlink_and_device),
         cmocka_unit_test(test_threads_one_path),
+        cmocka_unit_test(test_stale_temps_removed),
     };
     return cmocka_run_group_tests_name("atomic_file", tests, NULL, NULL);
 }

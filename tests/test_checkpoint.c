@@ -48,6 +48,7 @@ static void model_config(rbp_model_config *mc)
     mc->use_viewpoint = 0;
     mc->seed = 0x0123456789ABCDEFull;
     mc->conv_kernel = 7;
+    mc->stem_filters = 9;
 }
 
 /* Values whose bits must survive: signed zero, denormals, infinities, NaN payloads. */
@@ -105,10 +106,10 @@ static void test_layout_model_only(void **state)
     const char *path = write_model_file("layout.rbpm", params);
     size_t n;
     unsigned char *b = rbp_test_read_file(path, &n);
-    assert_int_equal(n, 100 + 4 * N + 8 + 4);
+    assert_int_equal(n, 104 + 4 * N + 8 + 4);
     assert_memory_equal(b, "RBPM", 4);
-    assert_int_equal(le32(b + 4), 3);   /* format version */
-    assert_int_equal(le32(b + 8), 100); /* header size */
+    assert_int_equal(le32(b + 4), 4);   /* format version */
+    assert_int_equal(le32(b + 8), 104); /* header size */
     assert_int_equal(le32(b + 12), 0); /* flags */
     assert_int_equal(le32(b + 16), RBP_MODEL_CONFIG_VERSION);
     const uint32_t ints[6] = {41, 32, 4, 3, 64, 16};
@@ -131,13 +132,14 @@ static void test_layout_model_only(void **state)
     assert_int_equal(le64(b + 84), N);
     assert_int_equal(le32(b + 92), 7); /* conv_kernel (format 2) */
     assert_int_equal(le32(b + 96), 8); /* metadata size (format 3): an empty block */
+    assert_int_equal(le32(b + 100), 9); /* stem_filters (format 4) */
     for (int i = 0; i < N; i++) {
         uint32_t bits;
         memcpy(&bits, &params[i], 4);
-        assert_int_equal(le32(b + 100 + 4 * i), bits);
+        assert_int_equal(le32(b + 104 + 4 * i), bits);
     }
-    assert_int_equal(le32(b + 100 + 4 * N), 1);     /* metadata version */
-    assert_int_equal(le32(b + 100 + 4 * N + 4), 0); /* entries */
+    assert_int_equal(le32(b + 104 + 4 * N), 1);     /* metadata version */
+    assert_int_equal(le32(b + 104 + 4 * N + 4), 0); /* entries */
     /* CRC32 (zlib) of every byte before the trailer */
     uLong crc = crc32(crc32(0L, Z_NULL, 0), b, (uInt)(n - 4));
     assert_int_equal(le32(b + n - 4), (uint32_t)crc);
@@ -153,9 +155,10 @@ static void test_roundtrip_model_only(void **state)
     assert_int_equal(rbp__ckpt_open(&r, path), RBP_OK);
     rbp_model_config mc;
     model_config(&mc);
-    assert_int_equal(r.h.format_version, 3);
+    assert_int_equal(r.h.format_version, 4);
     assert_int_equal(r.h.flags, 0);
     assert_int_equal(r.h.model.conv_kernel, 7);
+    assert_int_equal(r.h.model.stem_filters, 9);
     assert_int_equal(r.h.num_params, N);
     char buf[128];
     assert_null(rbp__ckpt_config_diff(&r.h.model, &mc, buf, sizeof buf));
@@ -207,19 +210,20 @@ static void test_roundtrip_trainer(void **state)
 
     size_t fsz;
     unsigned char *raw = rbp_test_read_file(path, &fsz);
-    assert_int_equal(fsz, 208 + 4 * 4 * n + 8 + 4);
-    assert_int_equal(le32(raw + 8), 208);
+    assert_int_equal(fsz, 212 + 4 * 4 * n + 8 + 4);
+    assert_int_equal(le32(raw + 8), 212);
     assert_int_equal(le32(raw + 12), 3);
     assert_int_equal(le32(raw + 92), 7);         /* conv_kernel */
     assert_int_equal(le32(raw + 96), 8);         /* metadata size */
-    assert_int_equal(le32(raw + 104), 7);        /* epochs: the trainer block starts at 100 */
-    assert_true(le64(raw + 180) == 5000000000ull);
-    assert_int_equal(le32(raw + 188), 4);
+    assert_int_equal(le32(raw + 100), 9);        /* stem_filters */
+    assert_int_equal(le32(raw + 108), 7);        /* epochs: the trainer block starts at 104 */
+    assert_true(le64(raw + 184) == 5000000000ull);
+    assert_int_equal(le32(raw + 192), 4);
     free(raw);
 
     rbp__ckpt_reader r;
     assert_int_equal(rbp__ckpt_open(&r, path), RBP_OK);
-    assert_int_equal(r.h.header_size, 208);
+    assert_int_equal(r.h.header_size, 212);
     assert_int_equal(r.h.model.conv_kernel, 7);
     assert_int_equal(r.h.flags, 3);
     assert_memory_equal(&r.h.train.cfg, &h.train.cfg, sizeof h.train.cfg); /* no padding in the struct */
@@ -367,8 +371,8 @@ static void test_specific_damage(void **state)
     expect_error(p, RBP_ERR_FORMAT, "bad magic");
 
     /* a newer format version */
-    patch_u32(good, "v4.rbpm", 4, 4, &p);
-    expect_error(p, RBP_ERR_FORMAT, "written by a newer rbpattn (format 4 > 3)");
+    patch_u32(good, "v5.rbpm", 4, 5, &p);
+    expect_error(p, RBP_ERR_FORMAT, "written by a newer rbpattn (format 5 > 4)");
     patch_u32(good, "v0.rbpm", 4, 0, &p);
     expect_error(p, RBP_ERR_FORMAT, "version 0");
 
@@ -377,12 +381,14 @@ static void test_specific_damage(void **state)
     expect_error(p, RBP_ERR_FORMAT, "flags");
     patch_u32(good, "flags2.rbpm", 12, RBP__CKPT_HAS_BEST, &p);
     expect_error(p, RBP_ERR_FORMAT, "flags");
-    patch_u32(good, "hsize.rbpm", 8, 92, &p); /* format 1's size in a format 3 file */
+    patch_u32(good, "hsize.rbpm", 8, 92, &p); /* format 1's size in a format 4 file */
     expect_error(p, RBP_ERR_FORMAT, "header size");
-    patch_u32(good, "hsize1.rbpm", 4, 1, &p); /* format 1 with format 3's size */
-    expect_error(p, RBP_ERR_FORMAT, "header size 100, expected 92");
-    patch_u32(good, "hsize2.rbpm", 4, 2, &p); /* format 2 with format 3's size */
-    expect_error(p, RBP_ERR_FORMAT, "header size 100, expected 96");
+    patch_u32(good, "hsize1.rbpm", 4, 1, &p); /* format 1 with format 4's size */
+    expect_error(p, RBP_ERR_FORMAT, "header size 104, expected 92");
+    patch_u32(good, "hsize2.rbpm", 4, 2, &p); /* format 2 with format 4's size */
+    expect_error(p, RBP_ERR_FORMAT, "header size 104, expected 96");
+    patch_u32(good, "hsize3.rbpm", 4, 3, &p); /* format 3 with format 4's size */
+    expect_error(p, RBP_ERR_FORMAT, "header size 104, expected 100");
 
     /* metadata sizes the format does not allow, or the file cannot hold: refused before the
      * block is allocated, even with a valid CRC */
@@ -402,7 +408,7 @@ static void test_specific_damage(void **state)
     /* a data byte flipped: the CRC */
     size_t n;
     unsigned char *b = rbp_test_read_file(good, &n);
-    b[100] ^= 0x10;
+    b[110] ^= 0x10;
     expect_error(rbp_test_write_file("crc.rbpm", (const char *)b, n), RBP_ERR_FORMAT, "corrupted");
     free(b);
 }
@@ -517,7 +523,7 @@ static void test_config_diff(void **state)
 
 /* ---------------------------------------------------------------- rbp_model_save / rbp_model_load */
 
-static rbp_model *make_model_k(int32_t conv_kernel)
+static rbp_model *make_model_ks(int32_t conv_kernel, int32_t stem_filters)
 {
     rbp_model_config mc;
     assert_int_equal(rbp_model_config_init(&mc, RBP_MODEL_CONFIG_VERSION), RBP_OK);
@@ -530,6 +536,7 @@ static rbp_model *make_model_k(int32_t conv_kernel)
     mc.pooling = RBP_POOL_MEAN;
     mc.seed = 77;
     mc.conv_kernel = conv_kernel;
+    mc.stem_filters = stem_filters;
     rbp_model *m = NULL;
     assert_int_equal(rbp_model_create(&m, &mc), RBP_OK);
     /* weights that are not the initial ones, so a load that re-initialises would be caught */
@@ -537,6 +544,11 @@ static rbp_model *make_model_k(int32_t conv_kernel)
     rbp_test_rng_seed(&r, 5);
     rbp_test_fill_uniform(&r, rbp_model_params(m), rbp_model_num_params(m), -0.5f, 0.5f);
     return m;
+}
+
+static rbp_model *make_model_k(int32_t conv_kernel)
+{
+    return make_model_ks(conv_kernel, 0);
 }
 
 static rbp_model *make_model(void)
@@ -596,14 +608,19 @@ static void test_model_roundtrip(void **state)
 {
     (void)state;
     rbp_model *m = make_model();
-    /* the file is what docs/checkpoint.md says: 100-byte header, N floats, metadata, CRC */
-    assert_int_equal(model_roundtrip(m), 100 + 4 * rbp_model_num_params(m) + meta_block_size(m) + 4);
+    /* the file is what docs/checkpoint.md says: 104-byte header, N floats, metadata, CRC */
+    assert_int_equal(model_roundtrip(m), 104 + 4 * rbp_model_num_params(m) + meta_block_size(m) + 4);
     /* with the convolutional stem: its K*C*C + C weights travel with the rest */
     const size_t n0 = rbp_model_num_params(m);
     rbp_model_free(m);
     m = make_model_k(5);
     assert_int_equal(rbp_model_num_params(m), n0 + 5 * 8 * 8 + 8); /* K*C*C + C, C = 8 */
-    assert_int_equal(model_roundtrip(m), 100 + 4 * rbp_model_num_params(m) + meta_block_size(m) + 4);
+    assert_int_equal(model_roundtrip(m), 104 + 4 * rbp_model_num_params(m) + meta_block_size(m) + 4);
+    rbp_model_free(m);
+    /* a wide stem: S*K*C + S conv weights and C*S + C projection weights */
+    m = make_model_ks(5, 12);
+    assert_int_equal(rbp_model_num_params(m), n0 + 12 * 5 * 8 + 12 + 8 * 12 + 8);
+    assert_int_equal(model_roundtrip(m), 104 + 4 * rbp_model_num_params(m) + meta_block_size(m) + 4);
     rbp_model_free(m);
 }
 
@@ -629,12 +646,13 @@ static const char *to_format1(const char *src, const char *name)
     return p;
 }
 
-/* A format-2 model file, as rbpattn 0.1 wrote it (the writer's old-format path). */
-static void write_v2(const rbp_model *m, const char *path)
+/* A format-2 (or 3) model file, as rbpattn 0.1 (or before the wide stem) wrote it (the
+ * writer's old-format path). */
+static void write_old(const rbp_model *m, const char *path, uint32_t format)
 {
     rbp__ckpt_header h;
     memset(&h, 0, sizeof h);
-    h.format_version = 2;
+    h.format_version = format;
     assert_int_equal(rbp_model_get_config(m, &h.model), RBP_OK);
     h.num_params = rbp_model_num_params(m);
     assert_int_equal(rbp__ckpt_write(path, &h, rbp_model_params((rbp_model *)m), NULL, NULL, NULL), RBP_OK);
@@ -664,6 +682,44 @@ static void expect_old_model(const rbp_model *m, const char *path, int32_t forma
     rbp_model_free(back);
 }
 
+/* Files of format 3 (before the wide stem, configuration version 1) still load, as the same
+ * model with stem_filters 0; a wide-stem model cannot be written in format 3. */
+static void test_format3_still_loads(void **state)
+{
+    (void)state;
+    rbp_model *m = make_model_k(5);
+    const char *v3 = rbp_test_path("m3.rbpm");
+    write_old(m, v3, 3);
+    size_t n;
+    unsigned char *raw = rbp_test_read_file(v3, &n);
+    assert_int_equal(le32(raw + 4), 3);
+    assert_int_equal(le32(raw + 8), 100);
+    assert_int_equal(le32(raw + 16), 1); /* configuration version 1: no stem_filters yet */
+    assert_int_equal(le32(raw + 92), 5);
+    free(raw);
+    rbp_model *back = NULL;
+    assert_int_equal(rbp_model_load(&back, v3), RBP_OK);
+    rbp_model_config a, b;
+    assert_int_equal(rbp_model_get_config(m, &a), RBP_OK);
+    assert_int_equal(rbp_model_get_config(back, &b), RBP_OK);
+    assert_int_equal(b.version, RBP_MODEL_CONFIG_VERSION);
+    assert_int_equal(b.stem_filters, 0);
+    assert_memory_equal(&a, &b, sizeof a);
+    assert_memory_equal(rbp_model_params(back), rbp_model_params(m), rbp_model_num_params(m) * sizeof(float));
+    assert_int_equal(rbp_model_file_format(back), 3);
+    rbp_model_free(back);
+    rbp_model_free(m);
+
+    m = make_model_ks(5, 12);
+    rbp__ckpt_header h;
+    memset(&h, 0, sizeof h);
+    h.format_version = 3;
+    assert_int_equal(rbp_model_get_config(m, &h.model), RBP_OK);
+    h.num_params = rbp_model_num_params(m);
+    assert_int_equal(rbp__ckpt_write(v3, &h, rbp_model_params(m), NULL, NULL, NULL), RBP_ERR_INVALID_ARG);
+    rbp_model_free(m);
+}
+
 /* Files of format 2 (before metadata) and 1 (before conv_kernel) still load. */
 static void test_format1_still_loads(void **state)
 {
@@ -671,7 +727,7 @@ static void test_format1_still_loads(void **state)
     rbp_model *m = make_model();
     char v2[512], v1[512];
     snprintf(v2, sizeof v2, "%s", rbp_test_path("m2.rbpm"));
-    write_v2(m, v2);
+    write_old(m, v2, 2);
     size_t n;
     unsigned char *raw = rbp_test_read_file(v2, &n);
     assert_int_equal(n, 96 + 4 * rbp_model_num_params(m) + 4); /* format 2: no metadata */
@@ -697,6 +753,7 @@ static void test_format1_still_loads(void **state)
     /* a format-1 trainer file: the trainer block is read from its format-1 offsets */
     fill_train(&h);
     h.model.conv_kernel = 0;
+    h.model.stem_filters = 0;
     const size_t np = (size_t)h.num_params;
     float *x = malloc(np * sizeof(float));
     fill_params(x, np, 3);
@@ -760,10 +817,10 @@ static void test_model_load_errors(void **state)
     expect_model_error(rbp_test_write_file("mmagic.rbpm", (const char *)b, n), RBP_ERR_FORMAT, "magic");
     b[0] = 'R';
     patch_u32(good, "mv9.rbpm", 4, 9, &p);
-    expect_model_error(p, RBP_ERR_FORMAT, "written by a newer rbpattn (format 9 > 3)");
+    expect_model_error(p, RBP_ERR_FORMAT, "written by a newer rbpattn (format 9 > 4)");
     /* an even stem width inside an otherwise valid file */
     patch_u32(good, "mconv.rbpm", 92, 4, &p);
-    expect_model_error(reseal(p), RBP_ERR_FORMAT, "conv_kernel must be 0 or odd in 3..31");
+    expect_model_error(reseal(p), RBP_ERR_FORMAT, "rbp_model_config.conv_kernel (--conv-kernel) must be 0 or odd in 3..31");
     /* an invalid configuration inside an otherwise valid file (n_heads 3 with d_model 8) */
     patch_u32(good, "mheads.rbpm", 28, 3, &p);
     expect_model_error(reseal(p), RBP_ERR_FORMAT, "invalid model config");
@@ -804,6 +861,7 @@ int main(void)
         cmocka_unit_test(test_model_roundtrip),
         cmocka_unit_test(test_model_load_errors),
         cmocka_unit_test(test_format1_still_loads),
+        cmocka_unit_test(test_format3_still_loads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

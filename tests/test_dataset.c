@@ -1091,11 +1091,11 @@ static void test_bad_too_long(void **state)
     rbp_dataset_options o = defaults();
     o.max_record_length = 10;
     const char *p = rbp_test_write_file("long.fa", ">a class:1\nACGUACGU\n>b class:1\nACGUAC\nACGUAC\n", (size_t)-1);
-    expect_error(rbp_dataset_load(&ds, p, &o), RBP_ERR_FORMAT, "long.fa:5:", "record 'b'", "max_record_length (10)");
+    expect_error(rbp_dataset_load(&ds, p, &o), RBP_ERR_FORMAT, "long.fa:5:", "record 'b'", "longer than the maximum record length 10 (rbp_dataset_options.max_record_length, --max-length)");
     p = rbp_test_write_file("long.txt", "ACGU 1\nACGUACGUACG 1\n", (size_t)-1);
-    expect_error(rbp_dataset_load(&ds, p, &o), RBP_ERR_FORMAT, "long.txt:2:", "max_record_length");
+    expect_error(rbp_dataset_load(&ds, p, &o), RBP_ERR_FORMAT, "long.txt:2:", "rbp_dataset_options.max_record_length");
     p = rbp_test_write_file("long.csv", "sequence,RKA\nACGUACGUACGUACGUACGU,1\n", (size_t)-1);
-    expect_error(rbp_dataset_load(&ds, p, &o), RBP_ERR_FORMAT, "long.csv:2:", "max_record_length");
+    expect_error(rbp_dataset_load(&ds, p, &o), RBP_ERR_FORMAT, "long.csv:2:", "rbp_dataset_options.max_record_length");
     /* exactly at the cap is fine */
     p = rbp_test_write_file("cap.fa", ">a class:1\nACGUACGUAC\n", (size_t)-1);
     assert_int_equal(rbp_dataset_load(&ds, p, &o), RBP_OK);
@@ -1233,7 +1233,7 @@ static void test_bad_arguments(void **state)
     o = defaults();
     o.max_record_length = 0;
     expect_error(rbp_dataset_from_strings(&ds, seqs, NULL, NULL, 1, &o), RBP_ERR_INVALID_ARG,
-                 "options.max_record_length");
+                 "rbp_dataset_options.max_record_length");
     o = defaults();
     o.delimiter = '"';
     expect_error(rbp_dataset_load(&ds, STUDY_CSV, &o), RBP_ERR_INVALID_ARG, "options.delimiter");

@@ -240,17 +240,12 @@ static void test_matmul_backward(void **state)
     for (size_t i = 0; i < (size_t)OC; i++)
         db[i] -= db0[i];
 
-    double *num = malloc(sizeof(double) * (size_t)N * C * 2);
-    gc_numeric(num, c.inp, (size_t)N * C, mm_loss, &c, GC_STEP);
-    assert_true(gc_compare(dinp, num, (size_t)N * C, "matmul dinp") < 1.0);
-    gc_numeric(num, c.w, (size_t)OC * C, mm_loss, &c, GC_STEP);
-    assert_true(gc_compare(dw, num, (size_t)OC * C, "matmul dweight") < 1.0);
-    gc_numeric(num, c.b, (size_t)OC, mm_loss, &c, GC_STEP);
-    assert_true(gc_compare(db, num, (size_t)OC, "matmul dbias") < 1.0);
+    assert_true(gc_check(dinp, c.inp, (size_t)N * C, mm_loss, &c, "matmul dinp") < 1.0);
+    assert_true(gc_check(dw, c.w, (size_t)OC * C, mm_loss, &c, "matmul dweight") < 1.0);
+    assert_true(gc_check(db, c.b, (size_t)OC, mm_loss, &c, "matmul dbias") < 1.0);
 
     /* NULL gradients are skipped */
     rbp__matmul_backward(NULL, NULL, db, c.g, c.inp, c.w, N, C, OC);
-    free(num);
     free(c.out);
     free(c.inp);
     free(c.w);
@@ -368,15 +363,12 @@ static void test_softmax_backward(void **state)
     float *ds = falloc((size_t)R * T);
     memcpy(ds, c.g, (size_t)R * T * sizeof(float));
     rbp__softmax_backward_inplace(ds, c.probs, R, T, c.scale);
-    double *num = malloc(sizeof(double) * (size_t)R * T);
-    gc_numeric(num, c.scores, (size_t)R * T, sm_loss, &c, GC_STEP);
-    assert_true(gc_compare(ds, num, (size_t)R * T, "softmax dscores") < 1.0);
+    assert_true(gc_check(ds, c.scores, (size_t)R * T, sm_loss, &c, "softmax dscores") < 1.0);
     /* masked keys get zero gradient */
     for (int row = 0; row < R; row++)
         for (int t = 0; t < T; t++)
             if (!mask[(row / rpb) * T + t])
                 assert_true(ds[(size_t)row * T + t] == 0.0f);
-    free(num);
     free(ds);
     free(c.probs);
     free(c.scores);
@@ -442,14 +434,33 @@ static double ln_loss(void *p)
     return gc_dot(c->out, c->g, (size_t)c->N * c->C);
 }
 
+/* The layer-norm case of test_layernorm and the planted-bug test: 13 rows of 7. */
+static ln_ctx ln_setup(rbp_test_rng *r)
+{
+    const int N = 13, C = 7;
+    ln_ctx c = {falloc((size_t)N * C), falloc(N), falloc(N), frand(r, (size_t)N * C, -2, 3),
+                frand(r, C, 0.5f, 1.5f), frand(r, C, -1, 1), frand(r, (size_t)N * C, -1, 1), N, C};
+    return c;
+}
+
+static void ln_free(ln_ctx *c)
+{
+    free(c->out);
+    free(c->mean);
+    free(c->rstd);
+    free(c->inp);
+    free(c->w);
+    free(c->b);
+    free(c->g);
+}
+
 static void test_layernorm(void **state)
 {
     (void)state;
     rbp_test_rng r;
     rbp_test_rng_seed(&r, 5);
-    const int N = 13, C = 7;
-    ln_ctx c = {falloc((size_t)N * C), falloc(N), falloc(N), frand(&r, (size_t)N * C, -2, 3),
-                frand(&r, C, 0.5f, 1.5f), frand(&r, C, -1, 1), frand(&r, (size_t)N * C, -1, 1), N, C};
+    ln_ctx c = ln_setup(&r);
+    const int N = c.N, C = c.C;
     float *ref = falloc((size_t)N * C);
     ln_loss(&c);
     layernorm_naive(ref, c.inp, c.w, c.b, N, C, 1e-6f);
@@ -462,13 +473,9 @@ static void test_layernorm(void **state)
 
     float *dinp = falloc((size_t)N * C), *dw = falloc(C), *db = falloc(C);
     rbp__layernorm_backward(dinp, dw, db, c.g, c.inp, c.w, c.mean, c.rstd, N, C);
-    double *num = malloc(sizeof(double) * (size_t)N * C);
-    gc_numeric(num, c.inp, (size_t)N * C, ln_loss, &c, GC_STEP);
-    assert_true(gc_compare(dinp, num, (size_t)N * C, "layernorm dinp") < 1.0);
-    gc_numeric(num, c.w, C, ln_loss, &c, GC_STEP);
-    assert_true(gc_compare(dw, num, C, "layernorm dweight") < 1.0);
-    gc_numeric(num, c.b, C, ln_loss, &c, GC_STEP);
-    assert_true(gc_compare(db, num, C, "layernorm dbias") < 1.0);
+    assert_true(gc_check(dinp, c.inp, (size_t)N * C, ln_loss, &c, "layernorm dinp") < 1.0);
+    assert_true(gc_check(dw, c.w, C, ln_loss, &c, "layernorm dweight") < 1.0);
+    assert_true(gc_check(db, c.b, C, ln_loss, &c, "layernorm dbias") < 1.0);
 
     /* a constant row normalises to the bias (variance 0 is handled by eps) */
     for (int i = 0; i < C; i++)
@@ -476,18 +483,92 @@ static void test_layernorm(void **state)
     ln_loss(&c);
     for (int i = 0; i < C; i++)
         assert_float_equal(c.out[i], c.b[i], 1e-6);
-    free(num);
     free(dinp);
     free(dw);
     free(db);
     free(ref);
-    free(c.out);
-    free(c.mean);
-    free(c.rstd);
-    free(c.inp);
-    free(c.w);
-    free(c.b);
-    free(c.g);
+    ln_free(&c);
+}
+
+/* f(x) = sum_i g_i |x_i - c_i|: every kink c_i lies closer to x_i than the smallest step */
+typedef struct {
+    float *x, *c, *g;
+    size_t n;
+} abs_ctx;
+
+static double abs_loss(void *p)
+{
+    abs_ctx *a = p;
+    double s = 0.0;
+    for (size_t i = 0; i < a->n; i++)
+        s += (double)a->g[i] * fabs((double)a->x[i] - (double)a->c[i]);
+    return s;
+}
+
+/* The checker must fail on wrong gradients (each a bug class of a real backward pass), and
+ * skipping kinks must not let a check pass with nothing compared. */
+static void test_gradcheck_fails_on_planted_bugs(void **state)
+{
+    (void)state;
+    const size_t total = gc_total_elements, skipped = gc_total_skipped;
+    const double worst = gc_worst_norm_error;
+    rbp_test_rng r;
+    rbp_test_rng_seed(&r, 5);
+    ln_ctx c = ln_setup(&r);
+    const int N = c.N, C = c.C;
+    float *dinp = falloc((size_t)N * C), *dw = falloc(C), *db = falloc(C), *bad = falloc((size_t)N * C);
+    ln_loss(&c);
+    rbp__layernorm_backward(dinp, dw, db, c.g, c.inp, c.w, c.mean, c.rstd, N, C);
+    assert_true(gc_check(dw, c.w, C, ln_loss, &c, "honest dweight") < 1.0);
+    /* one tensor scaled by 1.01 */
+    for (int i = 0; i < C; i++)
+        bad[i] = 1.01f * dw[i];
+    assert_true(gc_check(bad, c.w, C, ln_loss, &c, "planted: dweight x 1.01") >= 1.0);
+    /* a dropped term: dinp without the xhat * mean(dy w xhat) term */
+    for (int n = 0; n < N; n++) {
+        double m = 0.0;
+        for (int k = 0; k < C; k++)
+            m += (double)c.g[n * C + k] * c.w[k];
+        m /= C;
+        for (int k = 0; k < C; k++)
+            bad[n * C + k] = (float)(c.rstd[n] * ((double)c.g[n * C + k] * c.w[k] - m));
+    }
+    assert_true(gc_check(bad, c.inp, (size_t)N * C, ln_loss, &c, "planted: dinp, term dropped") >= 1.0);
+    /* one wrong element, 5% off */
+    memcpy(bad, dinp, sizeof(float) * (size_t)N * C);
+    bad[17] *= 1.05f;
+    assert_true(gc_check(bad, c.inp, (size_t)N * C, ln_loss, &c, "planted: dinp[17] x 1.05") >= 1.0);
+    /* kinks within the smallest step at 4 of 20 elements: skipped, and 20% skipped fails */
+    const size_t n = 20;
+    abs_ctx a = {frand(&r, n, -1, 1), falloc(n), frand(&r, n, 0.5f, 1), n};
+    float *da = falloc(n);
+    for (size_t i = 0; i < n; i++) {
+        a.c[i] = a.x[i] + (i % 5 == 0 ? 1e-5f : 0.5f);
+        da[i] = -a.g[i]; /* the slope on the side of x */
+    }
+    assert_true(gc_check(da, a.x, n, abs_loss, &a, "planted: 4 of 20 at a kink") == INFINITY);
+    assert_int_equal(gc_total_skipped - skipped, 4);
+    /* one of 20 is skipped and counted; the others pass */
+    for (size_t i = 5; i < n; i++)
+        a.c[i] = a.x[i] + 0.5f;
+    assert_true(gc_check(da, a.x, n, abs_loss, &a, "abs, 1 of 20 at a kink") < 1.0);
+    assert_int_equal(gc_total_skipped - skipped, 5);
+    /* a kink at every element spoils the noise figure too: the check fails, never passes */
+    for (size_t i = 0; i < n; i++)
+        a.c[i] = a.x[i] + 1e-5f;
+    assert_true(gc_check(da, a.x, n, abs_loss, &a, "planted: a kink at every element") >= 1.0);
+    gc_total_elements = total; /* the deliberate skips above are not the summary's */
+    gc_total_skipped = skipped;
+    gc_worst_norm_error = worst;
+    free(a.x);
+    free(a.c);
+    free(a.g);
+    free(da);
+    free(dinp);
+    free(dw);
+    free(db);
+    free(bad);
+    ln_free(&c);
 }
 
 /* ------------------------------------------------------------------ activations */
@@ -523,12 +604,10 @@ static void test_activations(void **state)
     for (size_t i = 0; i < n; i++)
         assert_true(c.out[i] == (c.inp[i] > 0 ? c.inp[i] : 0.0f));
     /* the in-place backward (what the dense layers use) from the forward output */
-    double *num = malloc(sizeof(double) * n);
     float *d = falloc(n), *d2 = falloc(n);
     memcpy(d, c.g, n * sizeof(float));
     rbp__relu_backward_inplace(d, c.out, n);
-    gc_numeric(num, c.inp, n, act_loss, &c, GC_STEP);
-    assert_true(gc_compare(d, num, n, "relu") < 1.0);
+    assert_true(gc_check(d, c.inp, n, act_loss, &c, "relu") < 1.0);
 
     c.gelu = 1;
     act_loss(&c);
@@ -543,14 +622,12 @@ static void test_activations(void **state)
     /* the in-place backward from the forward input */
     memcpy(d, c.g, n * sizeof(float));
     rbp__gelu_backward_inplace(d, c.inp, n);
-    gc_numeric(num, c.inp, n, act_loss, &c, GC_STEP);
-    assert_true(gc_compare(d, num, n, "gelu") < 1.0);
+    assert_true(gc_check(d, c.inp, n, act_loss, &c, "gelu") < 1.0);
     /* in place */
     act_loss(&c); /* c.out was last computed at a perturbed input */
     memcpy(d2, c.inp, n * sizeof(float));
     rbp__gelu_forward(d2, d2, n);
     assert_tensor_close(d2, c.out, n, 0, 0);
-    free(num);
     free(d);
     free(d2);
     free(c.out);
@@ -790,10 +867,8 @@ static void test_pooling(void **state)
             assert_float_equal(c.out[b * C + ch], n ? s / n : 0.0, 1e-6);
         }
     float *d = falloc((size_t)B * T * C);
-    double *num = malloc(sizeof(double) * (size_t)B * T * C);
     rbp__meanpool_backward(d, c.g, mask, B, T, C);
-    gc_numeric(num, c.inp, (size_t)B * T * C, pool_loss, &c, GC_STEP);
-    assert_true(gc_compare(d, num, (size_t)B * T * C, "meanpool") < 1.0);
+    assert_true(gc_check(d, c.inp, (size_t)B * T * C, pool_loss, &c, "meanpool") < 1.0);
 
     c.max = 1;
     pool_loss(&c);
@@ -811,8 +886,7 @@ static void test_pooling(void **state)
         }
     memset(d, 0, sizeof(float) * (size_t)B * T * C);
     rbp__maxpool_backward(d, c.g, c.argmax, B, T, C);
-    gc_numeric(num, c.inp, (size_t)B * T * C, pool_loss, &c, GC_STEP);
-    assert_true(gc_compare(d, num, (size_t)B * T * C, "maxpool") < 1.0);
+    assert_true(gc_check(d, c.inp, (size_t)B * T * C, pool_loss, &c, "maxpool") < 1.0);
     /* NULL mask: all positions are real */
     rbp__meanpool_forward(c.out, c.inp, NULL, 1, T, C);
     double s = 0.0;
@@ -820,7 +894,6 @@ static void test_pooling(void **state)
         s += c.inp[t * C];
     assert_float_equal(c.out[0], s / T, 1e-6);
     free(d);
-    free(num);
     free(c.out);
     free(c.inp);
     free(c.g);
@@ -861,6 +934,12 @@ static void test_elementwise(void **state)
     free(x);
 }
 
+static int print_summary(void **state)
+{
+    (void)state;
+    return gc_summary("kernels");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -869,10 +948,11 @@ int main(void)
         cmocka_unit_test(test_matmul_forward),   cmocka_unit_test(test_matmul_backward),
         cmocka_unit_test(test_softmax_forward),  cmocka_unit_test(test_softmax_backward),
         cmocka_unit_test(test_fast_exp),
-        cmocka_unit_test(test_layernorm),        cmocka_unit_test(test_activations),
+        cmocka_unit_test(test_layernorm),        cmocka_unit_test(test_gradcheck_fails_on_planted_bugs),
+        cmocka_unit_test(test_activations),
         cmocka_unit_test(test_rng),              cmocka_unit_test(test_dropout),
         cmocka_unit_test(test_embedding),        cmocka_unit_test(test_positional),
         cmocka_unit_test(test_pooling),          cmocka_unit_test(test_elementwise),
     };
-    return cmocka_run_group_tests_name("kernels", tests, NULL, NULL);
+    return cmocka_run_group_tests_name("kernels", tests, NULL, print_summary);
 }

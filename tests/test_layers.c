@@ -486,8 +486,9 @@ static double enc_gradcheck(int pre_norm, rbp__act act, float p, uint64_t seed)
     rbp_test_rng_seed(&r, seed);
     enc_ctx c;
     enc_setup(&c, &r, pre_norm, act, p);
-    /* Finite differences are invalid across a ReLU kink: redraw the data until every hidden
-     * pre-activation is at least 1e-2 away from 0 (a perturbation of 1e-3 moves them < 4e-3). */
+    /* Finite differences are invalid across a ReLU kink (gc_check shrinks its step or skips
+     * such elements): redraw the data until every hidden pre-activation is at least 1e-2 away
+     * from 0, so that few elements need either. */
     while (act == RBP__ACT_RELU && enc_kink_distance(&c) < 1e-2f) {
         enc_free(&c);
         enc_setup(&c, &r, pre_norm, act, p);
@@ -769,25 +770,29 @@ static void test_head(void **state)
 
 typedef struct {
     pack P;
-    float *w, *b, *inp, *out, *col, *h, *G;
+    float *w, *b, *pw, *pb, *inp, *out, *col, *h, *G;
     const uint8_t *mask;
-    int K;
+    int K, S; /* S filters; projected back to C when pw is set */
 } conv_ctx;
 
 static double conv_loss(void *p)
 {
     conv_ctx *c = p;
-    rbp__conv_stem_forward(c->out, c->col, c->h, c->inp, c->mask, c->w, c->b, B, T, C, c->K);
+    const rbp__conv_stem_weights w = {c->w, c->b, c->pw, c->pb};
+    rbp__conv_stem_forward(c->out, c->col, c->h, c->inp, c->mask, &w, B, T, C, c->S, c->K);
     return gc_dot(c->out, c->G, (size_t)B * T * C);
 }
 
-/* naive direct convolution in double: out = inp + ReLU(pre); returns min |pre| (kink distance) */
+/* naive direct convolution in double: out = inp + ReLU(pre) or inp + pw ReLU(pre) + pb;
+ * returns min |pre| (kink distance) */
 static double conv_naive(double *out, const conv_ctx *c)
 {
     double margin = INFINITY;
+    double *h = malloc(sizeof(double) * (size_t)c->S);
+    assert_non_null(h);
     for (int b = 0; b < B; b++)
-        for (int t = 0; t < T; t++)
-            for (int o = 0; o < C; o++) {
+        for (int t = 0; t < T; t++) {
+            for (int o = 0; o < c->S; o++) {
                 double s = c->b[o];
                 for (int j = 0; j < c->K; j++) {
                     const int src = t + j - c->K / 2;
@@ -797,8 +802,17 @@ static double conv_naive(double *out, const conv_ctx *c)
                         s += (double)c->w[(size_t)o * c->K * C + (size_t)j * C + i] * c->inp[(b * T + src) * C + i];
                 }
                 margin = fmin(margin, fabs(s));
-                out[(b * T + t) * C + o] = c->inp[(b * T + t) * C + o] + fmax(s, 0.0);
+                h[o] = fmax(s, 0.0);
             }
+            for (int o = 0; o < C; o++) {
+                double y = c->pw ? c->pb[o] : h[o];
+                if (c->pw)
+                    for (int f = 0; f < c->S; f++)
+                        y += (double)c->pw[(size_t)o * c->S + f] * h[f];
+                out[(b * T + t) * C + o] = c->inp[(b * T + t) * C + o] + y;
+            }
+        }
+    free(h);
     return margin;
 }
 
@@ -807,16 +821,19 @@ static void test_conv_stem(void **state)
     (void)state;
     rbp_test_rng r;
     rbp_test_rng_seed(&r, 21);
-    /* K = 7 > T: taps fall off both ends; with and without a mask */
-    const int Ks[4] = {3, 5, 7, 3};
-    for (int k = 0; k < 4; k++) {
+    /* K = 7 > T: taps fall off both ends; with and without a mask; C filters as they are, or
+     * a wide (S > C) and a narrow (S < C) stem projected back to C */
+    const int Ks[6] = {3, 5, 7, 3, 5, 3}, Ss[6] = {0, 0, 0, 0, 2 * C + 1, C - 1};
+    for (int k = 0; k < 6; k++) {
         conv_ctx c;
         c.K = Ks[k];
-        c.mask = k < 3 ? MASK : NULL;
-        const size_t NC = (size_t)B * T * C, KC = (size_t)c.K * C;
+        c.S = Ss[k] ? Ss[k] : C;
+        c.mask = k != 3 ? MASK : NULL;
+        const size_t NC = (size_t)B * T * C, KC = (size_t)c.K * C, NS = (size_t)B * T * c.S;
+        const size_t S = (size_t)c.S, proj = Ss[k] ? S * C + C : 0;
         c.inp = falloc(NC);
         c.out = falloc(NC);
-        c.h = falloc(NC);
+        c.h = falloc(NS);
         c.G = falloc(NC);
         c.col = falloc((size_t)B * T * KC);
         double *ref = malloc(sizeof(double) * NC);
@@ -825,9 +842,11 @@ static void test_conv_stem(void **state)
         for (int tries = 0; tries < 1000 && margin < 2e-2; tries++) {
             if (tries)
                 pack_free(&c.P);
-            pack_init(&c.P, (size_t)C * KC + C);
-            c.w = pack_take(&c.P, &r, (size_t)C * KC, -0.4f, 0.4f);
-            c.b = pack_take(&c.P, &r, (size_t)C, -0.3f, 0.3f);
+            pack_init(&c.P, S * KC + S + proj);
+            c.w = pack_take(&c.P, &r, S * KC, -0.4f, 0.4f);
+            c.b = pack_take(&c.P, &r, S, -0.3f, 0.3f);
+            c.pw = Ss[k] ? pack_take(&c.P, &r, S * C, -0.4f, 0.4f) : NULL;
+            c.pb = Ss[k] ? pack_take(&c.P, &r, (size_t)C, -0.3f, 0.3f) : NULL;
             rbp_test_fill_uniform(&r, c.inp, NC, -1, 1);
             margin = conv_naive(ref, &c);
         }
@@ -854,18 +873,22 @@ static void test_conv_stem(void **state)
         }
 
         /* backward vs finite differences; dinp accumulates onto what is there */
-        float *dinp = falloc(NC), *dh = falloc(NC), *dcol = falloc((size_t)B * T * KC);
+        float *dinp = falloc(NC), *dh = falloc(NS), *dcol = falloc((size_t)B * T * KC);
         for (size_t i = 0; i < NC; i++)
             dinp[i] = 0.25f;
-        rbp__conv_stem_backward(dinp, grad_of(&c.P, c.w), grad_of(&c.P, c.b), dh, dcol, c.G, c.col, c.h, c.mask, c.w,
-                                B, T, C, c.K);
+        const rbp__conv_stem_weights w = {c.w, c.b, c.pw, c.pb};
+        rbp__conv_stem_grads g = {grad_of(&c.P, c.w), grad_of(&c.P, c.b), c.pw ? grad_of(&c.P, c.pw) : NULL,
+                                  c.pb ? grad_of(&c.P, c.pb) : NULL};
+        rbp__conv_stem_backward(dinp, &g, dh, dcol, c.G, c.col, c.h, c.mask, &w, B, T, C, c.S, c.K);
         for (size_t i = 0; i < NC; i++)
             dinp[i] -= 0.25f;
         char label[64];
         double worst = 0.0;
-        snprintf(label, sizeof label, "conv(K=%d%s) dinp", c.K, c.mask ? "" : ", no mask");
+        snprintf(label, sizeof label, "conv(K=%d, %d filters%s%s) dinp", c.K, c.S, Ss[k] ? " + projection" : "",
+                 c.mask ? "" : ", no mask");
         worst = fmax(worst, gc_check(dinp, c.inp, NC, conv_loss, &c, label));
-        snprintf(label, sizeof label, "conv(K=%d%s) dweight+dbias", c.K, c.mask ? "" : ", no mask");
+        snprintf(label, sizeof label, "conv(K=%d, %d filters%s%s) dparams", c.K, c.S, Ss[k] ? " + projection" : "",
+                 c.mask ? "" : ", no mask");
         worst = fmax(worst, gc_check(c.P.g, c.P.w, c.P.n, conv_loss, &c, label));
         report(label, worst);
         free(dinp);
@@ -884,8 +907,7 @@ static void test_conv_stem(void **state)
 static int print_summary(void **state)
 {
     (void)state;
-    printf("layers: worst finite-difference norm error %.2e\n", gc_worst_norm_error);
-    return 0;
+    return gc_summary("layers");
 }
 
 int main(void)

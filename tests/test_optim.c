@@ -5,6 +5,7 @@
  * quoted next to each table).
  */
 #include <math.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "testutil.h"
@@ -345,6 +346,39 @@ static void test_config_defaults(void **state)
     assert_non_null(strstr(rbp_last_error(), "version 99"));
 }
 
+/* A caller built against version 1 passes a struct that ends before n_threads: init,
+ * rbp_preset_apply write it only that far, and check and rbp_trainer_create read only that
+ * far (what lies beyond is 0xAA bytes here: an n_threads read from them would be refused)
+ * and train on 1 thread. */
+static void test_config_version1(void **state)
+{
+    (void)state;
+    const size_t v1 = offsetof(rbp_train_config, n_threads);
+    union {
+        rbp_train_config c;
+        unsigned char b[sizeof(rbp_train_config) + 16];
+    } u;
+    memset(&u, 0xAA, sizeof u);
+    assert_int_equal(rbp_train_config_init(&u.c, 1), RBP_OK);
+    assert_int_equal(rbp_preset_apply("small", NULL, &u.c, NULL, NULL), RBP_OK);
+    for (size_t i = v1; i < sizeof u.b; i++)
+        assert_int_equal(u.b[i], 0xAA);
+    assert_int_equal(u.c.version, 1);
+    assert_null(rbp_train_config_check(&u.c));
+    rbp_model_config mc;
+    rbp_model_config_init(&mc, RBP_MODEL_CONFIG_VERSION);
+    mc.seq_len = 12, mc.d_model = 8, mc.n_heads = 2, mc.n_layers = 1, mc.d_ff = 8, mc.head_hidden = 4;
+    rbp_model *m = NULL;
+    assert_int_equal(rbp_model_create(&m, &mc), RBP_OK);
+    rbp_trainer *t = NULL;
+    assert_int_equal(rbp_trainer_create(&t, m, &u.c), RBP_OK);
+    rbp_trainer_free(t);
+    rbp_model_free(m);
+    assert_int_equal(rbp_train_config_init(&u.c, 3), RBP_ERR_INVALID_ARG);
+    u.c.version = 3;
+    assert_non_null(strstr(rbp_train_config_check(&u.c), "version"));
+}
+
 /* Each bad field is rejected with a message that names it. */
 static void test_config_check_messages(void **state)
 {
@@ -360,7 +394,7 @@ static void test_config_check_messages(void **state)
                      word);                                                                                \
     } while (0)
     BAD(version, 0, "version");
-    BAD(version, 2, "version");
+    BAD(version, 3, "version");
     BAD(epochs, 0, "epochs");
     BAD(batch_size, 0, "batch_size");
     BAD(batch_size, 1 << 21, "batch_size");
@@ -419,6 +453,7 @@ int main(void)
         cmocka_unit_test(test_schedule_constant_cosine),
         cmocka_unit_test(test_config_defaults),
         cmocka_unit_test(test_config_check_messages),
+        cmocka_unit_test(test_config_version1),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

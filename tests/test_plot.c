@@ -609,7 +609,7 @@ static void test_heatmap_svg(void **state)
     o.col_labels = NULL;
     assert_error_mentions(rbp_plot_heatmap_svg(path, m, R, C, &o), RBP_ERR_INVALID_ARG, "col_labels is NULL");
     o.track_style = 5;
-    assert_error_mentions(rbp_plot_heatmap_svg(path, m, R, C, &o), RBP_ERR_INVALID_ARG, "opts->track_style");
+    assert_error_mentions(rbp_plot_heatmap_svg(path, m, R, C, &o), RBP_ERR_INVALID_ARG, "rbp_plot_heatmap_opts.track_style");
 }
 
 /* ------------------------------------------------------------------ tracks */
@@ -796,26 +796,26 @@ static void test_errors(void **state)
 
     rbp_plot_heatmap_opts_init(&o, RBP_PLOT_HEATMAP_OPTS_VERSION);
     o.version = 7;
-    assert_error_mentions(rbp_plot_heatmap_png(path, m, 2, 3, &o), RBP_ERR_INVALID_ARG, "opts->version = 7");
+    assert_error_mentions(rbp_plot_heatmap_png(path, m, 2, 3, &o), RBP_ERR_INVALID_ARG, "rbp_plot_heatmap_opts.version = 7");
     rbp_plot_heatmap_opts_init(&o, RBP_PLOT_HEATMAP_OPTS_VERSION);
     o.row_labels = "A";
-    assert_error_mentions(rbp_plot_heatmap_png(path, m, 2, 3, &o), RBP_ERR_INVALID_ARG, "opts->row_labels has 1");
+    assert_error_mentions(rbp_plot_heatmap_png(path, m, 2, 3, &o), RBP_ERR_INVALID_ARG, "rbp_plot_heatmap_opts.row_labels has 1");
     o.row_labels = NULL;
     o.col_labels = "AC";
-    assert_error_mentions(rbp_plot_heatmap_svg(path, m, 2, 3, &o), RBP_ERR_INVALID_ARG, "opts->col_labels");
+    assert_error_mentions(rbp_plot_heatmap_svg(path, m, 2, 3, &o), RBP_ERR_INVALID_ARG, "rbp_plot_heatmap_opts.col_labels");
     o.col_labels = NULL;
     o.vmin = 2;
     o.vmax = 1;
-    assert_error_mentions(rbp_plot_heatmap_png(path, m, 2, 3, &o), RBP_ERR_INVALID_ARG, "opts->vmin");
+    assert_error_mentions(rbp_plot_heatmap_png(path, m, 2, 3, &o), RBP_ERR_INVALID_ARG, "rbp_plot_heatmap_opts.vmin");
     o.vmin = INFINITY;
     assert_error_mentions(rbp_plot_heatmap_png(path, m, 2, 3, &o), RBP_ERR_INVALID_ARG, "finite");
     o.vmin = NAN;
     o.vmax = NAN;
     o.cell_px = 65;
-    assert_error_mentions(rbp_plot_heatmap_png(path, m, 2, 3, &o), RBP_ERR_INVALID_ARG, "opts->cell_px = 65");
+    assert_error_mentions(rbp_plot_heatmap_png(path, m, 2, 3, &o), RBP_ERR_INVALID_ARG, "rbp_plot_heatmap_opts.cell_px = 65");
     o.cell_px = 0;
     o.font_scale = 9;
-    assert_error_mentions(rbp_plot_heatmap_png(path, m, 2, 3, &o), RBP_ERR_INVALID_ARG, "opts->font_scale");
+    assert_error_mentions(rbp_plot_heatmap_png(path, m, 2, 3, &o), RBP_ERR_INVALID_ARG, "rbp_plot_heatmap_opts.font_scale");
     o.font_scale = 0;
     o.cell_px = 64;
     static float huge[300 * 300];
@@ -844,10 +844,10 @@ static void test_errors(void **state)
     t.style = RBP_PLOT_TRACK_LOGO;
     assert_error_mentions(rbp_plot_track_png(path, m, NULL, 6, &t), RBP_ERR_INVALID_ARG, "'sequence'");
     t.style = 5;
-    assert_error_mentions(rbp_plot_track_png(path, m, "ACGUAC", 6, &t), RBP_ERR_INVALID_ARG, "opts->style");
+    assert_error_mentions(rbp_plot_track_png(path, m, "ACGUAC", 6, &t), RBP_ERR_INVALID_ARG, "rbp_plot_track_opts.style");
     t.style = 0;
     t.height = 8;
-    assert_error_mentions(rbp_plot_track_png(path, m, "ACGUAC", 6, &t), RBP_ERR_INVALID_ARG, "opts->height");
+    assert_error_mentions(rbp_plot_track_png(path, m, "ACGUAC", 6, &t), RBP_ERR_INVALID_ARG, "rbp_plot_track_opts.height");
 
     /* curves */
     double x[3] = {0, 0.5, 1}, y[3] = {0, NAN, 1};
@@ -863,16 +863,16 @@ static void test_errors(void **state)
     rbp_plot_series two[2] = {s, {x, y, 3, "nan"}};
     assert_error_mentions(rbp_plot_curves_png(path, two, 2, &c), RBP_ERR_INVALID_ARG, "series[1].y[1] is not finite");
     c.x_min = 1;
-    assert_error_mentions(rbp_plot_curves_png(path, &s, 1, &c), RBP_ERR_INVALID_ARG, "opts->x_min");
+    assert_error_mentions(rbp_plot_curves_png(path, &s, 1, &c), RBP_ERR_INVALID_ARG, "rbp_plot_curve_opts.x_min");
     c.x_min = 0;
     c.y_max = NAN;
-    assert_error_mentions(rbp_plot_curves_png(path, &s, 1, &c), RBP_ERR_INVALID_ARG, "opts->y_min");
+    assert_error_mentions(rbp_plot_curves_png(path, &s, 1, &c), RBP_ERR_INVALID_ARG, "rbp_plot_curve_opts.y_min");
     c.y_max = 1;
     c.width = 10;
-    assert_error_mentions(rbp_plot_curves_svg(path, &s, 1, &c), RBP_ERR_INVALID_ARG, "opts->width = 10");
+    assert_error_mentions(rbp_plot_curves_svg(path, &s, 1, &c), RBP_ERR_INVALID_ARG, "rbp_plot_curve_opts.width = 10");
     c.width = 0;
     c.hline = INFINITY;
-    assert_error_mentions(rbp_plot_curves_svg(path, &s, 1, &c), RBP_ERR_INVALID_ARG, "opts->hline");
+    assert_error_mentions(rbp_plot_curves_svg(path, &s, 1, &c), RBP_ERR_INVALID_ARG, "rbp_plot_curve_opts.hline");
 }
 
 int main(void)

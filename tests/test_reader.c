@@ -399,7 +399,7 @@ static void test_errors_name_file_and_line(void **state)
                      RBP_ERR_FORMAT, "open.csv:3:", "not closed");
     o.max_record_length = 10;
     check_same_error(rbp_test_write_file("long.fa", ">a 1\nACGU\n>b 1\nACGUAC\nACGUAC\n", (size_t)-1), &o,
-                     RBP_ERR_FORMAT, "long.fa:5:", "longer than max_record_length (10)");
+                     RBP_ERR_FORMAT, "long.fa:5:", "longer than the maximum record length 10");
     rbp_dataset_options_init(&o, RBP_DATASET_OPTIONS_VERSION);
     o.affinity_path = rbp_test_write_file("short.affys", "1\n2\n", (size_t)-1);
     check_same_error(rbp_test_write_file("three.fa", ">a\nACGU\n>b\nACGU\n>c\nACGU\n", (size_t)-1), &o,

@@ -170,7 +170,7 @@ static void test_errors(void **state)
     expect_msg(rbp_trainer_create(&t, model, &bad), RBP_ERR_INVALID_ARG, "batch_size");
     bad = tc;
     bad.lr = -1.0f;
-    expect_msg(rbp_trainer_create(&t, model, &bad), RBP_ERR_INVALID_ARG, "lr must be");
+    expect_msg(rbp_trainer_create(&t, model, &bad), RBP_ERR_INVALID_ARG, "rbp_train_config.lr (--lr) must be");
     bad = tc;
     bad.beta2 = 1.5f;
     expect_msg(rbp_trainer_create(&t, model, &bad), RBP_ERR_INVALID_ARG, "beta2");
@@ -191,7 +191,7 @@ static void test_errors(void **state)
     expect_msg(rbp_trainer_set_callbacks(NULL, NULL, NULL, NULL), RBP_ERR_INVALID_ARG, "t");
     expect_msg(rbp_trainer_fit(NULL, ds, NULL), RBP_ERR_INVALID_ARG, "'t'");
     expect_msg(rbp_trainer_fit(t, NULL, NULL), RBP_ERR_INVALID_ARG, "train");
-    expect_msg(rbp_trainer_fit(t, wrong_len, NULL), RBP_ERR_SHAPE, "seq_len 20");
+    expect_msg(rbp_trainer_fit(t, wrong_len, NULL), RBP_ERR_SHAPE, "the model expects 20 (rbp_model_config.seq_len)");
     expect_msg(rbp_trainer_fit(t, ds, wrong_len), RBP_ERR_SHAPE, "validation");
     expect_msg(rbp_trainer_step(NULL, &b, &loss), RBP_ERR_INVALID_ARG, "'t'");
     expect_msg(rbp_trainer_step(t, NULL, &loss), RBP_ERR_INVALID_ARG, "batch");

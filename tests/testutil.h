@@ -37,7 +37,7 @@ const char *rbp_test_path(const char *name);
 /* The scratch directory of rbp_test_path itself (created on first use). */
 const char *rbp_test_dir(void);
 /* How many entries of `dir` have ".tmp." in their name: leftovers of an atomic write
- * (rbp_atomic_file names its temporaries "<path>.tmp.<pid>.<n>"). */
+ * (rbp_atomic_file names its temporaries "<path>.tmp.<host>.<pid>.<n>"). */
 int rbp_test_count_tmp_files(const char *dir);
 /* The whole content of a file (malloc'ed, one extra byte; the caller frees); fails the test on error. */
 unsigned char *rbp_test_read_file(const char *path, size_t *n);

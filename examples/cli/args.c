@@ -255,6 +255,10 @@ void cli_parse(int argc, char **argv, cli_option *opts, const cli_program_info *
             cli_print_help(stdout, opts, info);
             exit(CLI_EXIT_OK);
         }
+        if (strcmp(arg, "--man") == 0) { /* hidden: the build writes the man page with it */
+            cli_print_man(stdout, opts, info);
+            exit(CLI_EXIT_OK);
+        }
         if (strcmp(arg, "--version") == 0) {
             print_version();
             exit(CLI_EXIT_OK);
@@ -318,6 +322,11 @@ void cli_parse(int argc, char **argv, cli_option *opts, const cli_program_info *
 
 /* ---------------------------------------------------------------- help */
 
+/* Shared by --help and the man page. */
+static const char help_help[] = "show this help and exit";
+static const char version_help[] = "show the version and exit";
+static const char exit_status_text[] = "0 on success, 1 on a runtime failure, 2 on a bad command line";
+
 static void print_choices(FILE *fp, const cli_option *o)
 {
     for (int i = 0; o->choices[i] != NULL; i++)
@@ -364,9 +373,136 @@ void cli_print_help(FILE *fp, const cli_option *opts, const cli_program_info *in
         }
         fputc('\n', fp);
     }
-    fprintf(fp, "\n  -h, --help                    show this help and exit\n");
-    fprintf(fp, "      --version                 show the version and exit\n");
+    fprintf(fp, "\n  -h, --help                    %s\n", help_help);
+    fprintf(fp, "      --version                 %s\n", version_help);
     if (info->examples != NULL)
         fprintf(fp, "\nExamples:\n%s", info->examples);
-    fprintf(fp, "\nExit status: 0 on success, 1 on a runtime failure, 2 on a bad command line.\n");
+    fprintf(fp, "\nExit status: %s.\n", exit_status_text);
+}
+
+/* ---------------------------------------------------------------- man page */
+
+/* Text for roff: backslashes escaped, a '-' that starts a word (options) as \- so that it
+ * prints as a minus and can be searched for, and a line starting with '.' or '\'' (a request
+ * to roff) protected with \&. Line breaks are kept: roff fills the lines into paragraphs. */
+static void roff_text(FILE *fp, const char *s)
+{
+    int line_start = 1;
+    char prev = ' ';
+    for (; *s; prev = *s++) {
+        if (line_start && (*s == '.' || *s == '\''))
+            fputs("\\&", fp);
+        line_start = 0;
+        if (*s == '\\')
+            fputs("\\e", fp);
+        else if (*s == '-' && (prev == '-' || strchr(" \t\n([|/=\"'", prev) != NULL))
+            fputs("\\-", fp);
+        else
+            fputc(*s, fp);
+        if (*s == '\n')
+            line_start = 1;
+    }
+}
+
+/* A name with every '-' as \- (a minus: the option can be copied from the page), in capitals
+ * for .TH ("RBPATTN\-TRAIN") when `upper`. */
+static void roff_name(FILE *fp, const char *name, int upper)
+{
+    for (; *name; name++) {
+        if (*name == '-')
+            fputs("\\-", fp);
+        else
+            fputc(upper && *name >= 'a' && *name <= 'z' ? *name - 'a' + 'A' : *name, fp);
+    }
+}
+
+void cli_print_man(FILE *fp, const cli_option *opts, const cli_program_info *info)
+{
+    const char *prog = cli_program();
+    fputs(".TH ", fp);
+    roff_name(fp, prog, 1);
+    fprintf(fp, " 1 \"\" \"rbpattn %s\" \"rbpattn manual\"\n", rbp_version_string());
+    /* NAME (what whatis and apropos read): the summary up to its first '.', ':', ';' or '('. */
+    fputs(".SH NAME\n", fp);
+    roff_name(fp, prog, 0);
+    fputs(" \\- ", fp);
+    const char *end = info->summary;
+    while (*end && !strchr(":;", *end) && strncmp(end, " (", 2) != 0 &&
+           !(end[0] == '.' && (end[1] == ' ' || end[1] == '\n' || end[1] == '\0')))
+        end++;
+    char name_line[512];
+    snprintf(name_line, sizeof name_line, "%.*s", (int)(end - info->summary), info->summary);
+    for (char *c = name_line; *c; c++)
+        if (*c == '\n')
+            *c = ' ';
+    roff_text(fp, name_line);
+    fputs("\n.SH SYNOPSIS\n.B ", fp);
+    size_t plen = strlen(prog);
+    const char *usage = info->usage;
+    if (strncmp(usage, prog, plen) == 0 && usage[plen] == ' ')
+        usage += plen + 1;
+    roff_name(fp, prog, 0);
+    fputc('\n', fp);
+    roff_text(fp, usage);
+    fputs("\n.SH DESCRIPTION\n", fp);
+    roff_text(fp, info->summary);
+    fputs("\n.SH OPTIONS\n", fp);
+    for (const cli_option *o = opts; !at_end(o); o++) {
+        if (o->type == CLI_OPT_SECTION) {
+            fputs(".SS ", fp);
+            roff_text(fp, o->help);
+            fputc('\n', fp);
+            continue;
+        }
+        fputs(".TP\n", fp);
+        if (o->short_name != 0)
+            fprintf(fp, "\\fB\\-%c\\fR, ", o->short_name);
+        fputs("\\fB\\-\\-", fp);
+        roff_name(fp, o->name, 0);
+        fputs("\\fR", fp);
+        if (o->type == CLI_OPT_CHOICE) {
+            fputc(' ', fp);
+            for (int i = 0; o->choices[i] != NULL; i++) {
+                fputs(i ? "|\\fI" : "\\fI", fp);
+                roff_text(fp, o->choices[i]);
+                fputs("\\fR", fp);
+            }
+        } else if (o->type != CLI_OPT_FLAG) {
+            fputs(" \\fI", fp);
+            roff_text(fp, o->metavar ? o->metavar : "VALUE");
+            fputs("\\fR", fp);
+        }
+        fputc('\n', fp);
+        roff_text(fp, o->help);
+        fputc('\n', fp);
+    }
+    fprintf(fp, ".SS Other\n.TP\n\\fB\\-h\\fR, \\fB\\-\\-help\\fR\n%s\n.TP\n\\fB\\-\\-version\\fR\n%s\n", help_help,
+            version_help);
+    if (info->examples != NULL) {
+        fputs(".SH EXAMPLES\n.nf\n", fp);
+        roff_text(fp, info->examples);
+        fputs(".fi\n", fp);
+    }
+    fputs(".SH EXIT STATUS\n", fp);
+    roff_text(fp, exit_status_text);
+    fputs(".\n", fp);
+#ifdef CLI_PROGRAMS
+    /* The bundled programs (from the build), this one left out. */
+    fputs(".SH SEE ALSO\n", fp);
+    int first = 1;
+    for (const char *p = CLI_PROGRAMS; *p;) {
+        size_t n = strcspn(p, " ");
+        if (n > 0 && n < 64 && !(n == plen && strncmp(p, prog, n) == 0)) {
+            char other[64];
+            snprintf(other, sizeof other, "%.*s", (int)n, p);
+            fputs(first ? "\\fB" : ",\n\\fB", fp);
+            roff_name(fp, other, 0);
+            fputs("\\fR(1)", fp);
+            first = 0;
+        }
+        p += n;
+        p += strspn(p, " ");
+    }
+    fputc('\n', fp);
+#endif
 }

@@ -111,6 +111,14 @@ const cli_option *cli_find_option(const cli_option *opts, const char *name);
 int cli_given(const cli_option *opts, const char *name);
 /* Print the help text generated from the table. */
 void cli_print_help(FILE *fp, const cli_option *opts, const cli_program_info *info);
+/* The same as a man page (roff, section 1): what the hidden --man option prints, from which
+ * the build makes man/man1/<program>.1. SEE ALSO lists CLI_PROGRAMS when the build defines it
+ * (the bundled programs, blank-separated). */
+void cli_print_man(FILE *fp, const cli_option *opts, const cli_program_info *info);
+/* The same as a man page (roff, section 1): what the hidden --man option prints, from which
+ * the build makes man/man1/<program>.1. SEE ALSO lists CLI_PROGRAMS when the build defines it
+ * (the bundled programs, blank-separated). */
+void cli_print_man(FILE *fp, const cli_option *opts, const cli_program_info *info);
 
 /* ---------------------------------------------------------------- time, progress */
 
@@ -125,15 +133,16 @@ int cli_interrupted(void);
 
 /*
  * Progress reporting on stderr. On a terminal one line is redrawn with '\r' at most ~10 times
- * a second; elsewhere a plain log line is written at most every `log_every` seconds. Nothing
- * at all when disabled (--quiet).
+ * a second; elsewhere plain log lines (no '\r', no escapes): at most one every `log_every`
+ * seconds, or with log_every 0 one per forced show (the end of a unit, such as an epoch: one
+ * line per epoch, nothing in between). Nothing at all when disabled (--quiet).
  */
 typedef struct cli_progress {
     FILE *fp;
     int enabled;
     int tty;
     int drawn;            /* a bar is on screen (must be cleared before other output) */
-    double log_every;     /* seconds between plain log lines */
+    double log_every;     /* seconds between plain log lines within a unit; 0 = none (default 10) */
     double last;          /* time of the last draw / line */
     int width;            /* terminal columns */
     int percent;          /* show done/total as a percentage instead of counts */
@@ -197,6 +206,8 @@ typedef struct cli_path {
 void cli_check_outputs(const cli_path *inputs, size_t n_inputs, const cli_path *outputs, size_t n_outputs);
 /* 1 if the two paths name the same file (same inode, or the same resolved path). */
 int cli_same_file(const char *a, const char *b);
+/* 1 if two open streams write to the same file or pipe (`> log 2>&1`). */
+int cli_same_stream(FILE *a, FILE *b);
 
 /* ---------------------------------------------------------------- data options */
 
@@ -208,6 +219,7 @@ typedef struct cli_data_args {
     int32_t truncate;             /* index into cli_truncate_names */
     int32_t length;               /* 0 = longest */
     int32_t no_case;              /* --no-case-viewpoint */
+    int32_t max_length;           /* --max-length; 0 = the library's default */
 } cli_data_args;
 
 extern const char *const cli_format_names[];   /* auto csv tsv fasta lines graphprot rnacompete */
@@ -231,6 +243,10 @@ const char *cli_data_describe(const cli_data_args *args, const char *generic_opt
  */
 void cli_model_encoding(rbp_dataset_options *opt, const rbp_model *model, const char *model_path,
                         const cli_option *opts);
+/* --model NAME: when *model names no existing file and is a bare name (no '/', no .rbp), the
+ * path of the bundled model of that name (rbp_model_find) replaces it; no such model is a usage
+ * error listing where it looked. NULL and existing files are left alone. */
+void cli_resolve_model(const char **model);
 /* The data files named by `args` as cli_path entries in dst[0..cap) (for cli_check_outputs);
  * `generic_option` is the program's name for args->generic ("--train", "--data"). Returns how many. */
 size_t cli_data_inputs(const cli_data_args *args, const char *generic_option, cli_path *dst, size_t cap);

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli/cli.h"
 
@@ -32,6 +33,8 @@ void cli_data_options(rbp_dataset_options *opt, const cli_data_args *args, int32
     if (args->label_key != NULL)
         opt->label_key = args->label_key;
     opt->case_viewpoint = args->no_case ? 0 : 1;
+    if (args->max_length > 0)
+        opt->max_record_length = args->max_length;
 }
 
 /* The entry `name` of an option table, or NULL (unlike cli_find_option, absence is fine). */
@@ -47,6 +50,21 @@ static int table_given(const cli_option *opts, const char *name)
 {
     const cli_option *o = table_option(opts, name);
     return o != NULL && o->given;
+}
+
+void cli_resolve_model(const char **model)
+{
+    struct stat st;
+    const char *m = *model;
+    if (m == NULL || stat(m, &st) == 0 || strchr(m, '/') != NULL)
+        return; /* a file (or a path whose error the loader reports) */
+    const size_t n = strlen(m);
+    if (n == 0 || (n >= 4 && strcmp(m + n - 4, ".rbp") == 0))
+        return;
+    static char path[4096];
+    if (rbp_model_find(m, path, sizeof path) != RBP_OK)
+        cli_usage_error("--model %s: no such file, and %s", m, rbp_last_error());
+    *model = path;
 }
 
 void cli_model_encoding(rbp_dataset_options *opt, const rbp_model *model, const char *model_path,

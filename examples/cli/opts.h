@@ -44,7 +44,16 @@
      "center = around the viewpoint; eval, predict, attn: the model's)",                                     \
      CLI_RANGE_NONE, cli_truncate_names, 0},                                                                  \
     {"no-case-viewpoint", 0, CLI_OPT_FLAG, &(a).no_case, NULL,                                               \
-     "ignore letter case (else lowercase = context, UPPERCASE = viewpoint)", CLI_RANGE_NONE, NULL, 0}
+     "ignore letter case (else lowercase = context, UPPERCASE = viewpoint)", CLI_RANGE_NONE, NULL, 0},        \
+    {"max-length", 0, CLI_OPT_INT, &(a).max_length, "N", "reject a sequence longer than N (default 100000)",   \
+     1, INT32_MAX, NULL, 0}
+
+/* --model of the programs that score with a trained model: a file or a bundled model's name
+ * (cli_resolve_model turns the name into the file). */
+#define CLI_MODEL_OPTION(dest)                                                                              \
+    {"model", 'm', CLI_OPT_STRING, &(dest), "FILE|NAME",                                                    \
+     "trained model (rbpattn-train --save) or a bundled model's name\n(e.g. PUM2; rbpattn-info --list) [required]", \
+     CLI_RANGE_NONE, NULL, 0}
 
 /* The options of programs that take the input encoding from the model (cli_model_encoding). */
 #define CLI_MODEL_ENCODING_OPTIONS(case_dest, force_dest)                                                   \

@@ -72,6 +72,13 @@ int cli_same_file(const char *a, const char *b)
     return ca[0] != '\0' && strcmp(ca, cb) == 0;
 }
 
+int cli_same_stream(FILE *a, FILE *b)
+{
+    struct stat sa, sb;
+    return fstat(fileno(a), &sa) == 0 && fstat(fileno(b), &sb) == 0 && sa.st_dev == sb.st_dev &&
+           sa.st_ino == sb.st_ino;
+}
+
 /* A missing or read-only directory is the machine's state, not a command-line mistake: a
  * runtime failure (exit 1) like a failed write, only reported before the work. */
 static void check_writable_dir(const cli_path *o, const char *dir)

@@ -3,8 +3,8 @@
  *
  * On a terminal (isatty(stderr)) a single status line is redrawn in place with '\r', throttled
  * to ~10 redraws a second so that drawing never costs measurable time; off a terminal (logs,
- * CI, pipes) the same information comes as plain lines at most every few seconds, so log
- * files stay readable. The display is only ever written to stderr: stdout carries results.
+ * CI, pipes) the same information comes as plain lines, at most one every log_every seconds
+ * or (log_every 0) one when a unit of work ends, such as an epoch, so log files stay readable. The display is only ever written to stderr: stdout carries results.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -106,9 +106,10 @@ void cli_progress_show(cli_progress *p, const char *label, double done, double t
     if (!p->enabled)
         return;
     double now = cli_now();
-    /* `force` (a final state worth drawing) matters on a terminal only: in a log, the line
-     * that follows (an epoch summary) says the same. */
-    if (p->tty ? !force && now - p->last < 0.1 : now - p->last < p->log_every)
+    /* `force` marks the end of a unit (an epoch): drawn at once on a terminal, and with
+     * log_every 0 the one line of that unit in a log. With log_every > 0 a log gets the
+     * interval lines only (the program's own summary says how the work ended). */
+    if (p->tty ? !force && now - p->last < 0.1 : (p->log_every > 0 ? now - p->last < p->log_every : !force))
         return;
     p->last = now;
 

@@ -1,4 +1,5 @@
-/*
+/**
+ * @file
  * rbpattn/attention.h - explaining predictions: attention maps, attention rollout and
  * gradient x input saliency.
  *
@@ -20,7 +21,7 @@
 extern "C" {
 #endif
 
-/*
+/**
  * Attention rollout (Abnar & Zuidema, 2020) of one example.
  * attn (n_layers, n_heads, L, L) as from rbp_session_attention; mask (L) with 1 = real position,
  * or NULL (all real). Heads are averaged; each layer's map is mixed with the identity for the
@@ -35,14 +36,14 @@ RBP_API rbp_status rbp_attention_rollout(const float *attn, int32_t n_layers, in
                                          const uint8_t *mask, float residual, float *rollout,
                                          float *importance, float *scratch);
 
-/*
+/**
  * Mean over heads of one layer: attn (n_layers, n_heads, L, L) -> out (L, L).
  * layer in [0, n_layers).
  */
 RBP_API rbp_status rbp_attention_head_mean(const float *attn, int32_t n_layers, int32_t n_heads, int32_t L,
                                            int32_t layer, float *out);
 
-/*
+/**
  * Gradient x input saliency of every example of `batch`: out (B, L) receives, per position,
  * the sum over model dimensions of (input embedding) * d(logit)/d(input embedding), where the
  * input embedding is token (+ structure + viewpoint) embedding * scale + position encoding.
@@ -52,7 +53,7 @@ RBP_API rbp_status rbp_attention_head_mean(const float *attn, int32_t n_layers, 
  */
 RBP_API rbp_status rbp_session_saliency(rbp_session *session, const rbp_batch *batch, float *out);
 
-/*
+/**
  * Indices of the real (unpadded) positions of a mask row (L): writes them to idx (room for L)
  * and their count to *n. Maps can then be cropped: A[i][j] for i, j in idx.
  */

@@ -1,11 +1,13 @@
-/*
+/**
+ * @file
  * rbpattn/model.h - the transformer encoder model: configuration, creation and checkpoints.
  * A model is read only once created, loaded or trained: inference, attention and saliency
  * run in an rbp_session (rbpattn/session.h) over it.
  *
  * Architecture (the study's, as torch_ref.py in the peers): token embedding * sqrt(d)
  * (+ structure and viewpoint embeddings when enabled) + sinusoidal positions -> dropout ->
- * [optional convolutional stem x = x + ReLU(Conv1d_K(x)), 'same' padding, padded positions read
+ * [optional convolutional stem x = x + ReLU(Conv1d_K(x)), or with stem_filters F a wide stem
+ * x = x + W_p ReLU(Conv1d_K(x)) + b_p; 'same' padding, padded positions read
  * as zero] -> n_layers x encoder layer [post-norm: x = LN(x + Drop(MHA(x))); x = LN(x + Drop(FFN(x)));
  * pre-norm: x = x + Drop(MHA(LN(x))); x = x + Drop(FFN(LN(x))) then a final LN] ->
  * pooling (flatten, mean or max over real positions) -> Dense(head_hidden, ReLU) -> Dense(1).
@@ -24,65 +26,99 @@
 extern "C" {
 #endif
 
+/** What the model predicts: a binding probability (BCE loss) or a value (MSE loss). */
 typedef enum rbp_task { RBP_TASK_CLASSIFICATION = 0, RBP_TASK_REGRESSION = 1 } rbp_task;
+/** Where layer normalisation sits in an encoder layer: after the residual sum (the study's) or before. */
 typedef enum rbp_norm { RBP_NORM_POST = 0, RBP_NORM_PRE = 1 } rbp_norm;
+/** Activation of the feed-forward block. */
 typedef enum rbp_activation { RBP_ACT_RELU = 0, RBP_ACT_GELU = 1 } rbp_activation;
+/** How the encoder's positions are reduced before the dense head. */
 typedef enum rbp_pooling { RBP_POOL_FLATTEN = 0, RBP_POOL_MEAN = 1, RBP_POOL_MAX = 2 } rbp_pooling;
 
-#define RBP_MODEL_CONFIG_VERSION 1
+/** The current version of rbp_model_config (2 added stem_filters; version-1 structs are still
+ * accepted by rbp_model_config_init, rbp_model_config_check and rbp_model_create). */
+#define RBP_MODEL_CONFIG_VERSION 2
 
-/* Model hyper-parameters. Enum-valued fields are int32_t so the layout is fixed for FFI. */
+/** Model hyper-parameters. Enum-valued fields are int32_t so the layout is fixed for FFI. */
 typedef struct rbp_model_config {
-    uint32_t version;      /* RBP_MODEL_CONFIG_VERSION */
-    int32_t seq_len;       /* L, positions per sequence (default 101) */
-    int32_t d_model;       /* d (default 64) */
-    int32_t n_heads;       /* heads; d_model % n_heads == 0 (default 4) */
-    int32_t n_layers;      /* encoder layers (default 2) */
-    int32_t d_ff;          /* FFN width (default 256) */
-    int32_t head_hidden;   /* units of the dense head's hidden layer (default 64) */
-    float dropout;         /* dropout rate everywhere, incl. attention weights (default 0.1) */
-    float ln_eps;          /* layer-norm epsilon (default 1e-6, as Keras) */
-    int32_t task;          /* rbp_task (default CLASSIFICATION) */
-    int32_t norm;          /* rbp_norm (default POST, the study's) */
-    int32_t activation;    /* rbp_activation of the FFN (default RELU) */
-    int32_t pooling;       /* rbp_pooling before the head (default FLATTEN, the study's) */
-    int32_t use_structure; /* add a structure-token embedding (default 0) */
-    int32_t use_viewpoint; /* add a viewpoint-flag embedding (default 0) */
-    uint64_t seed;         /* weight initialisation seed (default 1) */
-    int32_t conv_kernel;   /* convolutional stem width K: 0 = none (default, the study's model) or
+    uint32_t version;      /**< RBP_MODEL_CONFIG_VERSION */
+    int32_t seq_len;       /**< L, positions per sequence (default 101) */
+    int32_t d_model;       /**< d (default 64) */
+    int32_t n_heads;       /**< heads; d_model % n_heads == 0 (default 4) */
+    int32_t n_layers;      /**< encoder layers (default 2) */
+    int32_t d_ff;          /**< FFN width (default 256) */
+    int32_t head_hidden;   /**< units of the dense head's hidden layer (default 64) */
+    float dropout;         /**< dropout rate everywhere, incl. attention weights (default 0.1) */
+    float ln_eps;          /**< layer-norm epsilon (default 1e-6, as Keras) */
+    int32_t task;          /**< rbp_task (default CLASSIFICATION) */
+    int32_t norm;          /**< rbp_norm (default POST, the study's) */
+    int32_t activation;    /**< rbp_activation of the FFN (default RELU) */
+    int32_t pooling;       /**< rbp_pooling before the head (default FLATTEN, the study's) */
+    int32_t use_structure; /**< add a structure-token embedding (default 0) */
+    int32_t use_viewpoint; /**< add a viewpoint-flag embedding (default 0) */
+    uint64_t seed;         /**< weight initialisation seed (default 1) */
+    int32_t conv_kernel;   /**< convolutional stem width K: 0 = none (default, the study's model) or
                               odd in [3, 31]: x = x + ReLU(Conv1d_K(x)) after the input block */
+    int32_t stem_filters;  /**< filters of that stem: 0 = d_model, added to x as they are (default);
+                              1..4096 = a wide stem x = x + W_p ReLU(Conv1d_K(x)) + b_p, its F
+                              filters projected back to d_model (new in config version 2) */
 } rbp_model_config;
 
-/* Fill `cfg` with the defaults above. */
+/** Fill `cfg` with the defaults above. */
 RBP_API rbp_status rbp_model_config_init(rbp_model_config *cfg, uint32_t version);
 
-/* NULL when `cfg` is valid, else a constant string naming the field and what is wrong
+/** NULL when `cfg` is valid, else a constant string naming the field and what is wrong
  * ("d_model % n_heads != 0"); a NULL `cfg` gets "config is NULL". Sets no last error. */
 RBP_API const char *rbp_model_config_check(const rbp_model_config *cfg);
 
+/** An encoder: configuration, weights and metadata (opaque; read-only to inference). */
 typedef struct rbp_model rbp_model;
 
-/* Create a model with freshly initialised weights (Glorot-uniform dense layers, zero biases,
+/** Create a model with freshly initialised weights (Glorot-uniform dense layers, zero biases,
  * embeddings U(-0.05, 0.05), LN weight 1 / bias 0) from cfg->seed. *out owned by the caller. */
 RBP_API rbp_status rbp_model_create(rbp_model **out, const rbp_model_config *cfg);
+/** Free the model; NULL is ignored. Its sessions and trainers must be freed first. */
 RBP_API void rbp_model_free(rbp_model *model);
 
-/* A copy of the model's configuration. */
+/** A copy of the model's configuration. */
 RBP_API rbp_status rbp_model_get_config(const rbp_model *model, rbp_model_config *cfg);
-/* Number of trainable scalars; 0 for a NULL model (and rbp_last_error names it). */
+/** Number of trainable scalars; 0 for a NULL model (and rbp_last_error names it). */
 RBP_API size_t rbp_model_num_params(const rbp_model *model);
 
-/*
+/**
  * Save config + weights + metadata (rbpattn/metadata.h) to `path` atomically (temp file +
  * rename). Format: see docs/checkpoint.md (magic "RBPM", version, little-endian, CRC32).
  */
 RBP_API rbp_status rbp_model_save(const rbp_model *model, const char *path);
-/* Load a model saved by rbp_model_save (or by rbp_trainer_save: the optimizer part is skipped),
+/** Load a model saved by rbp_model_save (or by rbp_trainer_save: the optimizer part is skipped),
  * with its metadata. Verifies magic, version, sizes and checksum, the parameter count against
  * the configuration before allocating, and that every weight is finite (RBP_ERR_FORMAT). */
 RBP_API rbp_status rbp_model_load(rbp_model **out, const char *path);
 
-/* Borrowed view of the flat parameter buffer (rbp_model_num_params floats); NULL for a NULL
+/**
+ * @name Bundled models
+ * Trained models shipped with rbpattn (one per RBP-31 protein, models/ in the source tree,
+ * installed under DATADIR/rbpattn/models), found by name. The search path is, in order: each
+ * directory of the environment variable RBPATTN_MODEL_PATH (':'-separated), share/rbpattn/models
+ * beside the library itself, the configured install directory, then the source tree's models/
+ * (so a build tree finds them before installation). In each directory, NAME.rbp and
+ * SUBDIR/NAME.rbp are models.
+ * @{
+ */
+/** Write the i-th directory of the search path to `dir` (`size` bytes); RBP_ERR_INVALID_ARG
+ * past the last one (or for a NULL or too small buffer). */
+RBP_API rbp_status rbp_model_search_dir(size_t i, char *dir, size_t size);
+/** Write the path of the first model named `name` (compared without regard to case; a name has
+ * no '/' and no ".rbp") to `path`; RBP_ERR_IO when there is none, with a message naming the
+ * directories searched. */
+RBP_API rbp_status rbp_model_find(const char *name, char *path, size_t size);
+/** The path of the i-th bundled model of the search path (directories in search-path order,
+ * files in name order, a directory's own files before its subdirectories'), for listings;
+ * RBP_ERR_INVALID_ARG past the last one (the message says how many there are). */
+RBP_API rbp_status rbp_model_bundled(size_t i, char *path, size_t size);
+/** @} */
+
+/** Borrowed view of the flat parameter buffer (rbp_model_num_params floats); NULL for a NULL
  * model (and rbp_last_error names it). Writing through it while a session runs on the model
  * is a data race: the trainer is the one writer, between its steps. */
 RBP_API float *rbp_model_params(rbp_model *model);

@@ -1,4 +1,5 @@
-/*
+/**
+ * @file
  * rbpattn/rbpattn.h - the umbrella header: include this one.
  *
  * Layers, bottom to top: common (status, errors, version, logging) -> dataset (reading and
@@ -19,6 +20,7 @@
 #include "rbpattn/session.h"
 #include "rbpattn/scan.h"
 #include "rbpattn/train.h"
+#include "rbpattn/preset.h"
 #include "rbpattn/metrics.h"
 #include "rbpattn/attention.h"
 #include "rbpattn/metadata.h"

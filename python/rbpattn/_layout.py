@@ -6,11 +6,11 @@ Regenerate after changing a public header:
 import ctypes as C
 
 RBP_DATASET_OPTIONS_VERSION = 1
-RBP_MODEL_CONFIG_VERSION = 1
+RBP_MODEL_CONFIG_VERSION = 2
 RBP_MOTIF_OPTIONS_VERSION = 1
 RBP_SCAN_OPTIONS_VERSION = 1
 RBP_SESSION_OPTIONS_VERSION = 1
-RBP_TRAIN_CONFIG_VERSION = 1
+RBP_TRAIN_CONFIG_VERSION = 2
 
 ENUMS = {
     'rbp_status': {'RBP_OK': 0, 'RBP_ERR_INVALID_ARG': -1, 'RBP_ERR_NOMEM': -2, 'RBP_ERR_IO': -3, 'RBP_ERR_FORMAT': -4, 'RBP_ERR_SHAPE': -5, 'RBP_ERR_STATE': -6, 'RBP_ERR_BLAS': -7, 'RBP_ERR_NUMERIC': -8, 'RBP_ERR_CANCELLED': -9},
@@ -145,6 +145,7 @@ class rbp_model_config(C.Structure):
         ('use_viewpoint', C.c_int32),
         ('seed', C.c_uint64),
         ('conv_kernel', C.c_int32),
+        ('stem_filters', C.c_int32),
     ]
 
 
@@ -375,6 +376,9 @@ PROTOTYPES = {
     'rbp_model_num_params': (C.c_size_t, [C.c_void_p]),
     'rbp_model_save': (C.c_int32, [C.c_void_p, C.c_char_p]),
     'rbp_model_load': (C.c_int32, [C.POINTER(C.c_void_p), C.c_char_p]),
+    'rbp_model_search_dir': (C.c_int32, [C.c_size_t, C.c_char_p, C.c_size_t]),
+    'rbp_model_find': (C.c_int32, [C.c_char_p, C.c_char_p, C.c_size_t]),
+    'rbp_model_bundled': (C.c_int32, [C.c_size_t, C.c_char_p, C.c_size_t]),
     'rbp_model_params': (C.POINTER(C.c_float), [C.c_void_p]),
     'rbp_session_options_init': (C.c_int32, [C.POINTER(rbp_session_options), C.c_uint32]),
     'rbp_session_create': (C.c_int32, [C.POINTER(C.c_void_p), C.c_void_p, C.POINTER(rbp_session_options)]),
@@ -410,6 +414,10 @@ PROTOTYPES = {
     'rbp_trainer_load': (C.c_int32, [C.c_void_p, C.c_char_p]),
     'rbp_loss_bce_logits': (C.c_double, [C.POINTER(C.c_float), C.POINTER(C.c_float), C.c_size_t, C.c_float, C.POINTER(C.c_float)]),
     'rbp_loss_mse': (C.c_double, [C.POINTER(C.c_float), C.POINTER(C.c_float), C.c_size_t, C.POINTER(C.c_float)]),
+    'rbp_preset_count': (C.c_size_t, []),
+    'rbp_preset_name': (C.c_char_p, [C.c_size_t]),
+    'rbp_preset_summary': (C.c_char_p, [C.c_char_p]),
+    'rbp_preset_apply': (C.c_int32, [C.c_char_p, C.POINTER(rbp_model_config), C.POINTER(rbp_train_config), C.POINTER(rbp_dataset_options), C.POINTER(C.c_double)]),
     'rbp_metric_accuracy': (C.c_int32, [C.POINTER(C.c_float), C.POINTER(C.c_float), C.c_size_t, C.c_double, C.POINTER(C.c_double)]),
     'rbp_metric_roc_auc': (C.c_int32, [C.POINTER(C.c_float), C.POINTER(C.c_float), C.c_size_t, C.POINTER(C.c_double)]),
     'rbp_metric_average_precision': (C.c_int32, [C.POINTER(C.c_float), C.POINTER(C.c_float), C.c_size_t, C.POINTER(C.c_double)]),

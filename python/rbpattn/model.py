@@ -11,13 +11,10 @@ from . import _layout as L
 from ._lib import Error, check, cstr, has, init_struct, lib, path as _libpath, set_fields, struct_dict
 from .dataset import Dataset, dataset_options
 
-#: Architectures by name (fields of rbp_model_config over the library's defaults, which are
-#: the study's model: d_model 64, 4 heads, 2 layers, d_ff 256, flatten pooling).
-PRESETS = {
-    "study": {},
-    "small": {"d_model": 32, "n_heads": 2, "n_layers": 1, "d_ff": 64, "head_hidden": 32},
-    "tiny": {"d_model": 16, "n_heads": 2, "n_layers": 1, "d_ff": 32, "head_hidden": 16, "pooling": "max"},
-}
+#: The library's presets (rbpattn/preset.h), "default" first: name -> one-line summary.
+#: "default" is the RBP-31 benchmark's model, "study" the COMSW 4762 study's transformer.
+PRESETS = {lib.rbp_preset_name(i).decode(): lib.rbp_preset_summary(lib.rbp_preset_name(i)).decode()
+           for i in range(lib.rbp_preset_count())}
 
 
 def _fptr(a):
@@ -35,12 +32,15 @@ def _free_model(ptr, sessions):
 class Model:
     """A transformer encoder model (an rbp_model), with its inference sessions.
 
-    ``Model()`` is the study's architecture with the library's defaults; ``Model("small")``
-    or ``Model("tiny")`` a preset (see PRESETS); ``Model({...})`` or keyword arguments set
-    fields of the C ``rbp_model_config`` (``seq_len``, ``d_model``, ``n_heads``, ``n_layers``,
+    ``Model()`` is the "default" preset (the RBP-31 benchmark's model, as rbpattn-train);
+    ``Model("study")``, ``Model("small")`` or ``Model("tiny")`` another preset (see PRESETS),
+    whose training settings :meth:`fit` then uses too; ``Model({...})`` starts from the C
+    library's initial values (the study's architecture) instead. Keyword arguments set fields
+    of the C ``rbp_model_config`` (``seq_len``, ``d_model``, ``n_heads``, ``n_layers``,
     ``d_ff``, ``head_hidden``, ``dropout``, ``task`` = "classification"/"regression",
     ``norm`` = "post"/"pre", ``activation`` = "relu"/"gelu", ``pooling`` =
-    "flatten"/"mean"/"max", ``use_structure``, ``use_viewpoint``, ``seed``, ``conv_kernel``).
+    "flatten"/"mean"/"max", ``use_structure``, ``use_viewpoint``, ``seed``, ``conv_kernel``,
+    ``stem_filters``).
     :meth:`load` reads a saved model. The C objects are freed by :meth:`close`, at the end
     of a ``with`` block, or when the object is collected. Calls on one Model are serialised
     (it holds one session per thread count); use one Model per thread for parallel work.
@@ -48,17 +48,20 @@ class Model:
 
     def __init__(self, config=None, **overrides):
         cfg = init_struct(L.rbp_model_config, "rbp_model_config_init", L.RBP_MODEL_CONFIG_VERSION)
-        if isinstance(config, str):
-            if config not in PRESETS:
-                raise ValueError(f"unknown preset {config!r} (one of {', '.join(PRESETS)})")
-            config = PRESETS[config]
-        set_fields(cfg, dict(config or {}))
+        preset = "default" if config is None else config if isinstance(config, str) else None
+        if preset is not None:
+            if preset not in PRESETS:
+                raise ValueError(f"unknown preset {preset!r} (one of {', '.join(PRESETS)})")
+            check(lib.rbp_preset_apply(cstr(preset), C.byref(cfg), None, None, None))
+        else:
+            set_fields(cfg, dict(config))
         set_fields(cfg, overrides)
         ptr = C.c_void_p()
         check(lib.rbp_model_create(C.byref(ptr), C.byref(cfg)))
-        self._adopt(ptr.value)
+        self._adopt(ptr.value, preset)
 
-    def _adopt(self, ptr):
+    def _adopt(self, ptr, preset=None):
+        self._preset = preset  # whose training settings fit() starts from; None = the library's
         self._ptr = ptr
         self._sessions = {}  # n_threads -> rbp_session*
         self._lock = threading.RLock()
@@ -66,7 +69,9 @@ class Model:
 
     @classmethod
     def load(cls, path):
-        """Load a model saved by :meth:`save`, rbpattn-train --save or a trainer checkpoint."""
+        """Load a model saved by :meth:`save`, rbpattn-train --save or a trainer checkpoint,
+        or a bundled model by name (``Model.load("PUM2")``; see :func:`bundled_models`)."""
+        path = find_model(path)
         ptr = C.c_void_p()
         check(lib.rbp_model_load(C.byref(ptr), cstr(path)))
         m = cls.__new__(cls)
@@ -341,8 +346,9 @@ class Model:
     def fit(self, train, val=None, epochs=None, callback=None, on_step=None, progress=False, **train_config):
         """Train on `train` (a Dataset of the model's length), validating on `val` if given.
 
-        Keyword options are fields of the C ``rbp_train_config`` over the library's defaults
-        (``batch_size``, ``lr``, ``schedule`` = "transformer"/"constant"/"cosine",
+        Keyword options are fields of the C ``rbp_train_config`` over the model's preset's
+        training settings (the library's initial values for a model made from a config dict or
+        loaded; without `val`, a preset's early stopping is off) (``batch_size``, ``lr``, ``schedule`` = "transformer"/"constant"/"cosine",
         ``warmup_steps``, ``optimizer`` = "adam"/"adamw", ``patience``, ``monitor`` =
         "val_loss"/"val_auc"/"val_r2", ``seed``, ...). ``callback(info)`` is called after each
         epoch with a dict (epoch, epochs, train_loss, val_loss, val_auc, val_r2, seconds,
@@ -353,6 +359,10 @@ class Model:
         bar on a terminal). Each call starts a new optimizer. Returns the list of epoch dicts.
         """
         cfg = init_struct(L.rbp_train_config, "rbp_train_config_init", L.RBP_TRAIN_CONFIG_VERSION)
+        if self._preset is not None:
+            check(lib.rbp_preset_apply(cstr(self._preset), None, C.byref(cfg), None, None))
+            if val is None:  # early stopping needs a validation set
+                cfg.patience, cfg.monitor = 0, L.RBP_MONITOR_VAL_LOSS
         if epochs is not None:
             cfg.epochs = epochs
         set_fields(cfg, train_config)
@@ -410,6 +420,34 @@ class Model:
             # As rbpattn-train: the model records how its inputs were read (dataset_options).
             check(lib.rbp_model_meta_set_encoding(self.ptr, C.byref(train._options[0])))
         return history
+
+
+def find_model(name):
+    """The path of a model: `name` itself when it is an existing file or a path, else the
+    bundled model of that name (case-insensitive; rbp_model_find's search path: the
+    directories of $RBPATTN_MODEL_PATH, then share/rbpattn/models of the installation and the
+    source tree). Raises rbpattn.Error when there is none."""
+    import os
+
+    name = os.fspath(name)
+    if os.path.exists(name) or "/" in name or name.endswith(".rbp"):
+        return name
+    buf = C.create_string_buffer(4096)
+    check(lib.rbp_model_find(cstr(name), buf, len(buf)))
+    return buf.value.decode()
+
+
+def bundled_models():
+    """The bundled models as a dict: name -> path, in search-path order (the first of a name
+    wins, as in :func:`find_model`)."""
+    import os
+
+    out, buf, i = {}, C.create_string_buffer(4096), 0
+    while lib.rbp_model_bundled(i, buf, len(buf)) == L.RBP_OK:
+        p = buf.value.decode()
+        out.setdefault(os.path.basename(p)[:-4], p)
+        i += 1
+    return out
 
 
 def attention_rollout(attn, mask=None, residual=0.5):

@@ -256,23 +256,39 @@ class TestModel(unittest.TestCase):
         cls.history = cls.model.fit(cls.ds, epochs=3, **FAST)
 
     def test_config_and_presets(self):
-        m = rbpattn.Model()
+        m = rbpattn.Model()  # the "default" preset, as rbpattn-train
         c = m.config
-        self.assertEqual((c["seq_len"], c["d_model"], c["task"], c["pooling"]), (101, 64, "classification", "flatten"))
+        self.assertEqual((c["seq_len"], c["d_model"], c["task"], c["pooling"], c["conv_kernel"]),
+                         (101, 32, "classification", "mean", 9))
+        c = rbpattn.Model("study").config
+        self.assertEqual((c["seq_len"], c["d_model"], c["pooling"], c["conv_kernel"]), (101, 64, "flatten", 0))
         self.assertGreater(m.num_params, 0)
         s = rbpattn.Model("small", seq_len=50, task="regression", pooling="mean", norm="pre", activation="gelu")
         c = s.config
         self.assertEqual((c["d_model"], c["seq_len"], c["task"], c["pooling"], c["norm"], c["activation"]),
                          (32, 50, "regression", "mean", "pre", "gelu"))
         self.assertEqual(rbpattn.Model({"seq_len": 30, "d_model": 8, "n_heads": 2}).config["d_model"], 8)
-        self.assertEqual(set(rbpattn.PRESETS), {"study", "small", "tiny"})
+        self.assertEqual(list(rbpattn.PRESETS), ["default", "study", "small", "tiny"])
+        self.assertIn("RBP-31", rbpattn.PRESETS["default"])
         self.assertEqual(rbpattn.Model(s.config).config, c)  # a config dict round-trips
         self.assertIn("L=24", repr(self.model))
+
+    def test_bundled_models(self):
+        found = rbpattn.bundled_models()
+        self.assertGreater(len(found), 0)
+        name, path = next(iter(found.items()))
+        self.assertEqual(rbpattn.find_model(name.lower()), path)  # names ignore case
+        with rbpattn.Model.load(name) as m:
+            self.assertEqual(m.metadata["name"], name)
+            self.assertGreater(m.metadata["test.auc"], 0.5)
+        with self.assertRaises(rbpattn.Error) as cm:
+            rbpattn.Model.load("NoSuchProtein")
+        self.assertIn("no bundled model named 'NoSuchProtein'", str(cm.exception))
 
     def test_config_errors(self):
         with self.assertRaises(rbpattn.Error) as cm:
             rbpattn.Model(d_model=30, n_heads=4)
-        self.assertIn("d_model % n_heads", str(cm.exception))
+        self.assertIn("d_model (--d-model) is not a multiple of n_heads", str(cm.exception))
         self.assertEqual(cm.exception.status, _layout.RBP_ERR_INVALID_ARG)
         with self.assertRaises(ValueError):
             rbpattn.Model("huge")

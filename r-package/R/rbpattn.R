@@ -2,7 +2,8 @@
 
 new_model <- function(ptr) structure(list(ptr = ptr), class = "rbp_model")
 
-#' Load a model saved by rbpattn-train --save (or the Python package's Model.save).
+#' Load a model saved by rbpattn-train --save (or the Python package's Model.save, or
+#' rbp_save_model), or a bundled model by name ("PUM2"; rbpattn-info --list shows them).
 rbp_load_model <- function(path) new_model(.Call(rbp_r_load, path.expand(path)))
 
 #' Save a model (configuration, weights, metadata) atomically.

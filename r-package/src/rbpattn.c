@@ -4,6 +4,7 @@
  * one inference session over it), freed by its finalizer. Every failure becomes an R error
  * carrying rbp_last_error(); C resources are released before Rf_error, which does not return.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -117,7 +118,19 @@ SEXP rbp_r_version(void)
 SEXP rbp_r_load(SEXP path)
 {
     rbp_model *model = NULL;
-    if (rbp_model_load(&model, string_arg(path, "path")) != RBP_OK)
+    const char *p = string_arg(path, "path");
+    /* a bare name (no '/', no .rbp) that is not a file: a bundled model (rbp_model_find) */
+    char found[4096];
+    const size_t n = strlen(p);
+    FILE *f = fopen(p, "rb");
+    if (f)
+        fclose(f);
+    else if (n > 0 && strchr(p, '/') == NULL && !(n >= 4 && strcmp(p + n - 4, ".rbp") == 0)) {
+        if (rbp_model_find(p, found, sizeof found) != RBP_OK)
+            fail("rbp_load_model");
+        p = found;
+    }
+    if (rbp_model_load(&model, p) != RBP_OK)
         fail("rbp_load_model");
     return wrap(model);
 }

@@ -52,28 +52,36 @@ rbp_status rbp_dataset_options_init(rbp_dataset_options *opt, uint32_t version)
 rbp_status rbp__dataset_options_check(const rbp_dataset_options *opt)
 {
     if (opt->version != RBP_DATASET_OPTIONS_VERSION)
-        return rbp__set_error(RBP_ERR_INVALID_ARG, "options.version is %u, expected %d (initialise the options with "
+        return rbp__set_error(RBP_ERR_INVALID_ARG,
+                              "rbp_dataset_options.version is %u, expected %d (initialise the options with "
                               "rbp_dataset_options_init)", (unsigned)opt->version, RBP_DATASET_OPTIONS_VERSION);
     if (opt->format < RBP_FORMAT_AUTO || opt->format > RBP_FORMAT_RNACOMPETE)
-        return rbp__set_error(RBP_ERR_INVALID_ARG, "options.format is %d (not an rbp_format)", (int)opt->format);
+        return rbp__set_error(RBP_ERR_INVALID_ARG,
+                              "rbp_dataset_options.format (--format) is %d (not an rbp_format)", (int)opt->format);
     if (opt->length < 0)
-        return rbp__set_error(RBP_ERR_INVALID_ARG, "options.length is %d (must be >= 0; 0 = longest record)",
+        return rbp__set_error(RBP_ERR_INVALID_ARG,
+                              "rbp_dataset_options.length (--length) is %d (must be >= 0; 0 = longest record)",
                               (int)opt->length);
     if (opt->truncate < RBP_TRUNCATE_RIGHT || opt->truncate > RBP_TRUNCATE_ERROR)
-        return rbp__set_error(RBP_ERR_INVALID_ARG, "options.truncate is %d (not an rbp_truncate)", (int)opt->truncate);
+        return rbp__set_error(RBP_ERR_INVALID_ARG,
+                              "rbp_dataset_options.truncate (--truncate) is %d (not an rbp_truncate)",
+                              (int)opt->truncate);
     if (opt->max_record_length < 1 || opt->max_record_length > RBP__MAX_RECORD_CAP)
-        return rbp__set_error(RBP_ERR_INVALID_ARG, "options.max_record_length is %d (must be in [1, %d])",
+        return rbp__set_error(RBP_ERR_INVALID_ARG,
+                              "rbp_dataset_options.max_record_length (--max-length) is %d (must be in [1, %d])",
                               (int)opt->max_record_length, RBP__MAX_RECORD_CAP);
     if (opt->delimiter == '"' || opt->delimiter == '\n' || opt->delimiter == '\r')
-        return rbp__set_error(RBP_ERR_INVALID_ARG, "options.delimiter cannot be a quote or a line break");
+        return rbp__set_error(RBP_ERR_INVALID_ARG, "rbp_dataset_options.delimiter cannot be a quote or a line break");
     if (opt->case_viewpoint != 0 && opt->case_viewpoint != 1)
-        return rbp__set_error(RBP_ERR_INVALID_ARG, "options.case_viewpoint is %d (must be 0 or 1)",
+        return rbp__set_error(RBP_ERR_INVALID_ARG,
+                              "rbp_dataset_options.case_viewpoint (--[no-]case-viewpoint) is %d (must be 0 or 1)",
                               (int)opt->case_viewpoint);
     if (opt->require_target != 0 && opt->require_target != 1)
-        return rbp__set_error(RBP_ERR_INVALID_ARG, "options.require_target is %d (must be 0 or 1)",
+        return rbp__set_error(RBP_ERR_INVALID_ARG, "rbp_dataset_options.require_target is %d (must be 0 or 1)",
                               (int)opt->require_target);
     if (opt->fasta_full_header != 0 && opt->fasta_full_header != 1)
-        return rbp__set_error(RBP_ERR_INVALID_ARG, "options.fasta_full_header is %d (must be 0 or 1)",
+        return rbp__set_error(RBP_ERR_INVALID_ARG,
+                              "rbp_dataset_options.fasta_full_header (--full-header) is %d (must be 0 or 1)",
                               (int)opt->fasta_full_header);
     return RBP_OK;
 }

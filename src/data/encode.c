@@ -322,12 +322,14 @@ rbp_status rbp__builder_end_record(rbp__builder *b, size_t off, unsigned flags, 
         return rbp__loc_error(RBP_ERR_FORMAT, src, line, "record '%.*s' has no sequence", idn, id);
     if (len > (size_t)opt->max_record_length)
         return rbp__loc_error(RBP_ERR_FORMAT, src, line,
-                              "sequence of record '%.*s' is longer than max_record_length (%lld)", idn, id,
-                              (long long)opt->max_record_length);
+                              "sequence of record '%.*s' is longer than the maximum record length %lld "
+                              "(rbp_dataset_options.max_record_length, --max-length)",
+                              idn, id, (long long)opt->max_record_length);
     if (opt->truncate == RBP_TRUNCATE_ERROR && opt->length > 0 && len > (size_t)opt->length)
         return rbp__loc_error(RBP_ERR_FORMAT, src, line,
-                              "record '%.*s' has %lld positions, more than length %lld (truncate = "
-                              "RBP_TRUNCATE_ERROR)",
+                              "record '%.*s' has %lld positions, more than the length %lld "
+                              "(rbp_dataset_options.length, --length) with rbp_dataset_options.truncate = "
+                              "RBP_TRUNCATE_ERROR (--truncate error)",
                               idn, id, (long long)len, (long long)opt->length);
     RBP_TRY(grow_records(b));
     if (id_len > SIZE_MAX - b->ids_len - 1)

@@ -558,8 +558,9 @@ static int fasta_read(rbp__source *s, rbp__builder *b, size_t room)
         RBP_TRY(rbp__builder_append_seq(b, p, n, &flags, b->raw_len - off, path, r->line, s->id.p));
         if (b->raw_len - off > (size_t)opt->max_record_length)
             return rbp__loc_error(RBP_ERR_FORMAT, path, r->line,
-                                  "sequence of record '%.200s' is longer than max_record_length (%lld)", s->id.p,
-                                  (long long)opt->max_record_length);
+                                  "sequence of record '%.200s' is longer than the maximum record length %lld "
+                                  "(rbp_dataset_options.max_record_length, --max-length)",
+                                  s->id.p, (long long)opt->max_record_length);
     }
 }
 
@@ -778,13 +779,16 @@ static rbp_status check_format(const rbp__source *s)
                               "rbp_dataset_load_pair (or rbp_reader_open_pair)", fn);
     int csv = fmt == RBP_FORMAT_CSV || fmt == RBP_FORMAT_TSV;
     if (opt->affinity_path && (csv || fmt == RBP_FORMAT_LINES))
-        return rbp__set_error(RBP_ERR_INVALID_ARG, "%s: options.affinity_path is only used with FASTA input, but "
-                              "%s is read as %s", fn, s->r.path, csv ? "CSV/TSV" : "SEQUENCE TARGET lines");
+        return rbp__set_error(RBP_ERR_INVALID_ARG,
+                              "%s: rbp_dataset_options.affinity_path (--affys) is only used with FASTA input, but %s "
+                              "is read as %s", fn, s->r.path, csv ? "CSV/TSV" : "SEQUENCE TARGET lines");
     if (csv && (!opt->sequence_column || !*opt->sequence_column))
-        return rbp__set_error(RBP_ERR_INVALID_ARG, "%s: options.sequence_column is NULL or empty", fn);
+        return rbp__set_error(RBP_ERR_INVALID_ARG,
+                              "%s: rbp_dataset_options.sequence_column (--sequence-column) is NULL or empty", fn);
     if (csv && !opt->target_column && opt->require_target)
-        return rbp__set_error(RBP_ERR_INVALID_ARG, "%s: options.target_column is NULL but options.require_target is "
-                              "1 (set require_target = 0 to load without targets)", fn);
+        return rbp__set_error(RBP_ERR_INVALID_ARG,
+                              "%s: rbp_dataset_options.target_column (--target-column) is NULL but "
+                              "rbp_dataset_options.require_target is 1 (set it to 0 to load without targets)", fn);
     return RBP_OK;
 }
 
@@ -794,10 +798,12 @@ rbp_status rbp__source_open(rbp__source **out, const rbp_dataset_options *opt, c
     *out = NULL;
     if (negatives) {
         if (opt->format != RBP_FORMAT_AUTO && opt->format != RBP_FORMAT_FASTA && opt->format != RBP_FORMAT_GRAPHPROT)
-            return rbp__set_error(RBP_ERR_INVALID_ARG, "%s: options.format is %d, but a pair is read as FASTA (use "
+            return rbp__set_error(RBP_ERR_INVALID_ARG,
+                                  "%s: rbp_dataset_options.format (--format) is %d, but a pair is read as FASTA (use "
                                   "AUTO, FASTA or GRAPHPROT)", fn, (int)opt->format);
         if (opt->affinity_path)
-            return rbp__set_error(RBP_ERR_INVALID_ARG, "%s: options.affinity_path is set, but a pair takes its labels "
+            return rbp__set_error(RBP_ERR_INVALID_ARG,
+                                  "%s: rbp_dataset_options.affinity_path (--affys) is set, but a pair takes its labels "
                                   "from the files", fn);
     }
     rbp__source *s = rbp__calloc(1, sizeof *s);

@@ -271,7 +271,9 @@ int rbp__reader_next(rbp__reader *r, char **line, size_t *len)
         }
         r->scan = avail;
         if (avail > r->max_line)
-            return rbp__set_error(RBP_ERR_FORMAT, "%s:%lld: line longer than %zu bytes (raise max_record_length?)",
+            return rbp__set_error(RBP_ERR_FORMAT,
+                                  "%s:%lld: line longer than %zu bytes (raise the maximum record length: "
+                                  "rbp_dataset_options.max_record_length, --max-length)",
                                   r->path, (long long)r->line + 1, r->max_line);
         if (r->eof) {
             if (avail == 0)

@@ -54,24 +54,26 @@ static rbp_status check_options(const rbp_motif_options *o)
 {
     const char *fn = "rbp_motifs_discover";
     RBP_CHECK(o->version == RBP_MOTIF_OPTIONS_VERSION, RBP_ERR_INVALID_ARG,
-              "%s: opt->version = %u, expected %d (initialise with rbp_motif_options_init)", fn, o->version,
-              RBP_MOTIF_OPTIONS_VERSION);
-#define RANGE(field, lo, hi)                                                                                         \
-    RBP_CHECK(o->field >= (lo) && o->field <= (hi), RBP_ERR_INVALID_ARG, "%s: opt->" #field " = %g, expected %g..%g", \
-              fn, (double)o->field, (double)(lo), (double)(hi))
-    RANGE(n_motifs, 1, 32);
-    RANGE(width, 4, RBP_MOTIF_MAX_WIDTH);
-    RANGE(top_sequences, 0, INT32_MAX);
-    RANGE(importance, RBP_MOTIF_SALIENCY, RBP_MOTIF_ROLLOUT);
-    RANGE(iterations, 1, 1000);
-    RANGE(kmer_k, 3, o->width < 8 ? o->width : 8);
-    RANGE(n_kmers, 0, 4096);
-    RANGE(min_sites, 2, INT32_MAX);
-    RANGE(batch_size, 1, 4096);
-    RANGE(importance_weight, 0.0f, 1e6f);
-    RANGE(site_threshold, 0.0f, 1.0f);
-    RANGE(pseudocount, 1e-6f, 1e6f);
-    RANGE(rollout_residual, 0.0f, 1.0f);
+              "%s: rbp_motif_options.version = %u, expected %d (initialise with rbp_motif_options_init)", fn,
+              o->version, RBP_MOTIF_OPTIONS_VERSION);
+    /* `option`: rbpattn-motifs' option for the field, "" for none */
+#define RANGE(field, option, lo, hi)                                                                                \
+    RBP_CHECK(o->field >= (lo) && o->field <= (hi), RBP_ERR_INVALID_ARG,                                           \
+              "%s: rbp_motif_options." #field "%s = %g, expected %g..%g", fn, option, (double)o->field, (double)(lo), \
+              (double)(hi))
+    RANGE(n_motifs, " (--motifs)", 1, 32);
+    RANGE(width, " (--width)", 4, RBP_MOTIF_MAX_WIDTH);
+    RANGE(top_sequences, " (--top)", 0, INT32_MAX);
+    RANGE(importance, " (--importance)", RBP_MOTIF_SALIENCY, RBP_MOTIF_ROLLOUT);
+    RANGE(iterations, "", 1, 1000);
+    RANGE(kmer_k, " (--kmer)", 3, o->width < 8 ? o->width : 8);
+    RANGE(n_kmers, "", 0, 4096);
+    RANGE(min_sites, " (--min-sites)", 2, INT32_MAX);
+    RANGE(batch_size, "", 1, 4096);
+    RANGE(importance_weight, "", 0.0f, 1e6f);
+    RANGE(site_threshold, "", 0.0f, 1.0f);
+    RANGE(pseudocount, "", 1e-6f, 1e6f);
+    RANGE(rollout_residual, "", 0.0f, 1.0f);
 #undef RANGE
     return RBP_OK;
 }

@@ -83,19 +83,20 @@ rbp_status rbp_scan_options_init(rbp_scan_options *opt, uint32_t version)
 static rbp_status check_options(const rbp_scan_options *o, const char *fn)
 {
     RBP_CHECK(o->version == RBP_SCAN_OPTIONS_VERSION, RBP_ERR_INVALID_ARG,
-              "%s: unknown options version %u (initialise them with rbp_scan_options_init)", fn,
+              "%s: rbp_scan_options.version %u is unknown (initialise them with rbp_scan_options_init)", fn,
               (unsigned)o->version);
-    RBP_CHECK(o->step >= 1 && o->step <= (1 << 24), RBP_ERR_INVALID_ARG, "%s: options.step = %d, expected 1..%d", fn,
-              (int)o->step, 1 << 24);
+    RBP_CHECK(o->step >= 1 && o->step <= (1 << 24), RBP_ERR_INVALID_ARG,
+              "%s: rbp_scan_options.step (--step) = %d, expected 1..%d", fn, (int)o->step, 1 << 24);
     RBP_CHECK(o->reduce == RBP_SCAN_REDUCE_MAX || o->reduce == RBP_SCAN_REDUCE_MEAN, RBP_ERR_INVALID_ARG,
-              "%s: options.reduce = %d, expected RBP_SCAN_REDUCE_MAX or _MEAN", fn, (int)o->reduce);
+              "%s: rbp_scan_options.reduce (--reduce) = %d, expected RBP_SCAN_REDUCE_MAX or _MEAN", fn,
+              (int)o->reduce);
     RBP_CHECK(o->batch_size >= 1 && o->batch_size <= (1 << 20), RBP_ERR_INVALID_ARG,
-              "%s: options.batch_size = %d, expected 1..%d", fn, (int)o->batch_size, 1 << 20);
+              "%s: rbp_scan_options.batch_size (--batch) = %d, expected 1..%d", fn, (int)o->batch_size, 1 << 20);
     RBP_CHECK(o->chunk_windows >= o->batch_size && o->chunk_windows <= (1 << 24), RBP_ERR_INVALID_ARG,
-              "%s: options.chunk_windows = %d, expected batch_size (%d) .. %d", fn, (int)o->chunk_windows,
-              (int)o->batch_size, 1 << 24);
-    RBP_CHECK(o->peak_merge >= 0, RBP_ERR_INVALID_ARG, "%s: options.peak_merge = %d, expected >= 0", fn,
-              (int)o->peak_merge);
+              "%s: rbp_scan_options.chunk_windows (--chunk) = %d, expected batch_size (%d) .. %d", fn,
+              (int)o->chunk_windows, (int)o->batch_size, 1 << 24);
+    RBP_CHECK(o->peak_merge >= 0, RBP_ERR_INVALID_ARG, "%s: rbp_scan_options.peak_merge (--merge) = %d, expected >= 0",
+              fn, (int)o->peak_merge);
     return RBP_OK;
 }
 
@@ -137,8 +138,8 @@ rbp_status rbp_scanner_create(rbp_scanner **out, rbp_session *session, const rbp
     int32_t L = 0;
     RBP_TRY(scan_encoding(session->model, &L, "rbp_scanner_create"));
     RBP_CHECK(opt->step <= L, RBP_ERR_INVALID_ARG,
-              "rbp_scanner_create: options.step = %d is longer than the model's windows (%d): positions between "
-              "windows would get no score", (int)opt->step, (int)L);
+              "rbp_scanner_create: rbp_scan_options.step (--step) = %d is longer than the model's windows (%d): "
+              "positions between windows would get no score", (int)opt->step, (int)L);
     rbp_scanner *sc = rbp__calloc(1, sizeof *sc);
     if (!sc)
         return rbp__oom();

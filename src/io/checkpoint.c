@@ -96,6 +96,7 @@ static uint32_t model_header_size(uint32_t version)
 {
     return version == 1   ? RBP__CKPT_V1_MODEL_HEADER_SIZE
            : version == 2 ? RBP__CKPT_V2_MODEL_HEADER_SIZE
+           : version == 3 ? RBP__CKPT_V3_MODEL_HEADER_SIZE
                           : RBP__CKPT_MODEL_HEADER_SIZE;
 }
 
@@ -119,7 +120,8 @@ static void encode_header(uint8_t *b, const rbp__ckpt_header *h, uint32_t versio
     put_u32(b + 4, version);
     put_u32(b + 8, header_size_for(version, h->flags));
     put_u32(b + 12, h->flags);
-    put_u32(b + 16, mc->version);
+    /* formats before 4 predate configuration version 2 (which only added stem_filters) */
+    put_u32(b + 16, version < 4 && mc->version == 2 ? 1u : mc->version);
     put_i32(b + 20, mc->seq_len);
     put_i32(b + 24, mc->d_model);
     put_i32(b + 28, mc->n_heads);
@@ -140,6 +142,8 @@ static void encode_header(uint8_t *b, const rbp__ckpt_header *h, uint32_t versio
         put_i32(b + 92, mc->conv_kernel); /* format 2 */
     if (version >= 3)
         put_u32(b + 96, meta_size); /* format 3 */
+    if (version >= 4)
+        put_i32(b + 100, mc->stem_filters); /* format 4 */
     if (!(h->flags & RBP__CKPT_HAS_TRAINER))
         return;
     /* the trainer block follows the model part; its offsets below are those of format 1 */
@@ -197,6 +201,11 @@ static void decode_header(rbp__ckpt_header *h, const uint8_t *b)
     h->num_params = get_u64(b + 84);
     mc->conv_kernel = h->format_version >= 2 ? get_i32(b + 92) : 0; /* format 1 had no stem */
     h->meta_size = h->format_version >= 3 ? get_u32(b + 96) : 0;      /* no metadata before 3 */
+    mc->stem_filters = h->format_version >= 4 ? get_i32(b + 100) : 0; /* no wide stem before 4 */
+    /* configuration version 2 only added stem_filters: a version-1 configuration is the same
+     * model with stem_filters 0 */
+    if (mc->version == 1)
+        mc->version = RBP_MODEL_CONFIG_VERSION;
     h->bad_array = -1;
     if (!(h->flags & RBP__CKPT_HAS_TRAINER))
         return;
@@ -279,6 +288,7 @@ rbp_status rbp__ckpt_write(const char *path, const rbp__ckpt_header *h, const fl
 
     const uint32_t version = h->format_version == 0 ? RBP__CKPT_FORMAT_VERSION : h->format_version;
     if (version > RBP__CKPT_FORMAT_VERSION || (version == 1 && h->model.conv_kernel != 0) ||
+        (version < 4 && h->model.stem_filters != 0) ||
         (version < 3 && h->meta != NULL))
         return rbp__set_error(RBP_ERR_INVALID_ARG, "checkpoint '%s': cannot write format %u with this content", path,
                               (unsigned)version);
@@ -564,6 +574,7 @@ const char *rbp__ckpt_config_diff(const rbp_model_config *a, const rbp_model_con
     DIFF_I(use_structure)
     DIFF_I(use_viewpoint)
     DIFF_I(conv_kernel)
+    DIFF_I(stem_filters)
 #undef DIFF_I
 #undef DIFF_F
     return NULL;

@@ -15,15 +15,18 @@
 #include "rbpattn/train.h"
 
 #define RBP__CKPT_MAGIC "RBPM"
-#define RBP__CKPT_FORMAT_VERSION 3u
+#define RBP__CKPT_FORMAT_VERSION 4u
 
 /* flags */
 #define RBP__CKPT_HAS_TRAINER 0x1u /* trainer block + Adam m and v arrays follow */
 #define RBP__CKPT_HAS_BEST 0x2u    /* best-epoch weights follow (only with HAS_TRAINER) */
 
-/* Header sizes of the current format (3): up to the metadata size, and with the trainer block. */
-#define RBP__CKPT_MODEL_HEADER_SIZE 100u
-#define RBP__CKPT_TRAINER_HEADER_SIZE 208u
+/* Header sizes of the current format (4): up to stem_filters, and with the trainer block. */
+#define RBP__CKPT_MODEL_HEADER_SIZE 104u
+#define RBP__CKPT_TRAINER_HEADER_SIZE 212u
+/* Format 3 (still read): no stem_filters; header up to the metadata size. */
+#define RBP__CKPT_V3_MODEL_HEADER_SIZE 100u
+#define RBP__CKPT_V3_TRAINER_HEADER_SIZE 208u
 /* Format 2 (still read): no metadata; header up to conv_kernel. */
 #define RBP__CKPT_V2_MODEL_HEADER_SIZE 96u
 #define RBP__CKPT_V2_TRAINER_HEADER_SIZE 204u

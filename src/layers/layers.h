@@ -197,19 +197,29 @@ void rbp__input_backward(float *demb, rbp__input_grads *g, const float *dout, co
 
 /* ---------------------------------------------------------------- convolutional stem */
 
+/* The stem's weights: w (F, K*C), b (F); pw (C, F) and pb (C) project the F filters back to
+ * d_model, or are NULL when the stem has C filters added to x as they are (F == C). */
+typedef struct rbp__conv_stem_weights {
+    const float *w, *b, *pw, *pb;
+} rbp__conv_stem_weights;
+typedef struct rbp__conv_stem_grads {
+    float *w, *b, *pw, *pb; /* accumulated (+=), like the weights */
+} rbp__conv_stem_grads;
+
 /*
- * inp (B,T,C), mask (B,T) or NULL, w (C, K*C), b (C), K odd -> out (B,T,C) = inp + ReLU(conv),
- * conv[b,t] = b + sum_j w[:, j*C:(j+1)*C] @ x[b, t + j - K/2], where x is inp with rows outside
- * [0,T) and padded rows (mask 0) taken as zero ('same' padding). Saves col (B*T, K*C), the
- * im2col matrix, and h (B*T, C) = ReLU(conv). out must not alias inp.
+ * inp (B,T,C), mask (B,T) or NULL, K odd -> out (B,T,C) = inp + ReLU(conv) (no projection) or
+ * inp + ReLU(conv) @ pw^T + pb, conv[b,t] = b + sum_j w[:, j*C:(j+1)*C] @ x[b, t + j - K/2],
+ * where x is inp with rows outside [0,T) and padded rows (mask 0) taken as zero ('same'
+ * padding). Saves col (B*T, K*C), the im2col matrix, and h (B*T, F) = ReLU(conv). out must not
+ * alias inp.
  */
 void rbp__conv_stem_forward(float *out, float *col, float *h, const float *inp, const uint8_t *mask,
-                            const float *w, const float *b, int B, int T, int C, int K);
-/* d of conv_stem_forward: dout (B,T,C) -> dinp (B,T,C) +=, dw (C, K*C) +=, db (C) +=.
- * dh (B*T, C) and dcol (B*T, K*C) are scratch; dout is not modified and must not alias dinp. */
-void rbp__conv_stem_backward(float *dinp, float *dw, float *db, float *dh, float *dcol, const float *dout,
-                             const float *col, const float *h, const uint8_t *mask, const float *w, int B, int T,
-                             int C, int K);
+                            const rbp__conv_stem_weights *w, int B, int T, int C, int F, int K);
+/* d of conv_stem_forward: dout (B,T,C) -> dinp (B,T,C) +=, g +=. dh (B*T, F) and dcol
+ * (B*T, K*C) are scratch; dout is not modified and must not alias dinp. */
+void rbp__conv_stem_backward(float *dinp, rbp__conv_stem_grads *g, float *dh, float *dcol, const float *dout,
+                             const float *col, const float *h, const uint8_t *mask, const rbp__conv_stem_weights *w,
+                             int B, int T, int C, int F, int K);
 
 /* ---------------------------------------------------------------- head */
 

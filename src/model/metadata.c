@@ -593,12 +593,13 @@ rbp_status rbp_model_meta_set_encoding(rbp_model *model, const rbp_dataset_optio
     rbp_model_config cfg;
     RBP_TRY(rbp_model_get_config(model, &cfg));
     RBP_CHECK(opt->length == 0 || opt->length == cfg.seq_len, RBP_ERR_INVALID_ARG,
-              "%s: options.length %d differs from the model's seq_len %d", __func__, (int)opt->length,
-              (int)cfg.seq_len);
+              "%s: rbp_dataset_options.length (--length) %d differs from the model's length %d", __func__,
+              (int)opt->length, (int)cfg.seq_len);
     RBP_CHECK(opt->truncate >= RBP_TRUNCATE_RIGHT && opt->truncate <= RBP_TRUNCATE_ERROR, RBP_ERR_INVALID_ARG,
-              "%s: options.truncate is %d", __func__, (int)opt->truncate);
+              "%s: rbp_dataset_options.truncate (--truncate) is %d", __func__, (int)opt->truncate);
     RBP_CHECK(opt->case_viewpoint == 0 || opt->case_viewpoint == 1, RBP_ERR_INVALID_ARG,
-              "%s: options.case_viewpoint is %d (must be 0 or 1)", __func__, (int)opt->case_viewpoint);
+              "%s: rbp_dataset_options.case_viewpoint (--[no-]case-viewpoint) is %d (must be 0 or 1)", __func__,
+              (int)opt->case_viewpoint);
     /* everything on a copy first, so that a failure leaves the model's metadata as it was */
     rbp__meta *m = NULL;
     rbp_status st = rbp__meta_copy(&m, rbp__model_meta_const(model));
@@ -649,8 +650,9 @@ rbp_status rbp_dataset_options_from_model(rbp_dataset_options *opt, const rbp_mo
                               "(encoding.alphabet)",
                               __func__, x->type == RBP_META_STRING ? x->s : "(not a string)", RBP_META_ALPHABET);
     if ((x = lookup(model, "encoding.length")) != NULL && (x->type != RBP_META_INT || x->i != cfg.seq_len))
-        return rbp__set_error(RBP_ERR_FORMAT, "%s: encoding.length differs from the model's seq_len %d", __func__,
-                              (int)cfg.seq_len);
+        return rbp__set_error(RBP_ERR_FORMAT,
+                              "%s: encoding.length differs from the model's length %d (rbp_model_config.seq_len)",
+                              __func__, (int)cfg.seq_len);
     if ((x = lookup(model, "encoding.truncate")) != NULL) {
         int found = -1;
         for (int k = 0; k < 4 && x->type == RBP_META_STRING; k++)

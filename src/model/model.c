@@ -15,6 +15,7 @@
  * dropout seed, so every site of every step has its own mask and the backward recomputes it.
  */
 #include <math.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "kernels/kernels.h"
@@ -48,8 +49,10 @@ enum {
     P_HEAD2W,   /* (1, H) */
     P_HEAD2B,   /* (1) */
     /* appended after the study's tensors so that their init streams (tensor id) are unchanged */
-    P_STEMW,    /* (C, K*C) convolutional stem, or empty */
-    P_STEMB,    /* (C) or empty */
+    P_STEMW,    /* (S, K*C) convolutional stem, S = stem_filters or C; or empty */
+    P_STEMB,    /* (S) or empty */
+    P_STEMPW,   /* (C, S) projection of a stem with stem_filters > 0, or empty */
+    P_STEMPB,   /* (C) or empty */
     NUM_PARAM_TENSORS
 };
 
@@ -57,7 +60,8 @@ static const char *const param_names[NUM_PARAM_TENSORS] = {
     "tok_emb",       "struct_emb",    "view_emb",   "layers.qkv_w", "layers.qkv_b",   "layers.attproj_w",
     "layers.attproj_b", "layers.ln1_w", "layers.ln1_b", "layers.fc_w",  "layers.fc_b",    "layers.fcproj_w",
     "layers.fcproj_b", "layers.ln2_w", "layers.ln2_b", "lnf_w",        "lnf_b",          "head1_w",
-    "head1_b",       "head2_w",       "head2_b",    "stem.conv_w",  "stem.conv_b"};
+    "head1_b",       "head2_w",       "head2_b",    "stem.conv_w",  "stem.conv_b",    "stem.proj_w",
+    "stem.proj_b"};
 
 /* ------------------------------------------------------------------ workspace */
 
@@ -67,7 +71,7 @@ enum {
     A_X0,       /* (B,L,C) after input dropout */
     A_STEM,     /* (B,L,C) convolutional stem output (conv_kernel > 0) */
     A_COL,      /* (B*L, K*C) stem im2col matrix */
-    A_STEMH,    /* (B*L, C) stem ReLU output */
+    A_STEMH,    /* (B*L, S) stem ReLU output */
     A_TMP,      /* (B,L,C) sub-layer output scratch (forward and backward) */
     A_QKV,      /* (NL,B,L,3C) */
     A_ATT,      /* (NL,B,NH,L,L) attention probabilities */
@@ -107,6 +111,7 @@ enum {
     A_DHID,     /* (B,H) */
     A_DPOOLED,  /* (B,C) */
     A_DCOL,     /* (B*L, K*C) stem backward (conv_kernel > 0) */
+    A_DSTEMH,   /* (B*L, S) stem backward */
     NUM_ACTS
 };
 #define FIRST_TRAIN_ACT A_ATTD
@@ -161,14 +166,55 @@ static uint64_t n_sites(const rbp_model_config *cfg)
     return 1u + 3u * (uint64_t)cfg->n_layers;
 }
 
+/* filters of the convolutional stem: its own stem_filters, or d_model when it has none */
+static size_t stem_width(const rbp_model_config *cfg)
+{
+    return (size_t)(cfg->stem_filters > 0 ? cfg->stem_filters : cfg->d_model);
+}
+
 /* ------------------------------------------------------------------ configuration */
+
+/* Version 1 of rbp_model_config ended before stem_filters; callers built against it pass the
+ * shorter struct, which is read and written only that far. */
+#define CONFIG_V1_SIZE offsetof(rbp_model_config, stem_filters)
+
+static rbp_status config_defaults(rbp_model_config *cfg);
 
 rbp_status rbp_model_config_init(rbp_model_config *cfg, uint32_t version)
 {
     RBP_CHECK_NULL(cfg);
-    if (version != RBP_MODEL_CONFIG_VERSION)
+    if (version != RBP_MODEL_CONFIG_VERSION && version != 1)
         return rbp__set_error(RBP_ERR_INVALID_ARG, "rbp_model_config_init: unknown config version %u (this library has %u)",
                               (unsigned)version, (unsigned)RBP_MODEL_CONFIG_VERSION);
+    rbp_model_config full;
+    config_defaults(&full);
+    if (version == 1) {
+        full.version = 1;
+        memcpy(cfg, &full, CONFIG_V1_SIZE);
+    } else {
+        *cfg = full;
+    }
+    return RBP_OK;
+}
+
+/* A caller's configuration of any known version as the current one (later fields at their
+ * defaults); -1 for an unknown version. */
+static int current_config(rbp_model_config *dst, const rbp_model_config *src)
+{
+    if (src->version == RBP_MODEL_CONFIG_VERSION) {
+        *dst = *src;
+        return 0;
+    }
+    if (src->version != 1)
+        return -1;
+    config_defaults(dst);
+    memcpy(dst, src, CONFIG_V1_SIZE);
+    dst->version = RBP_MODEL_CONFIG_VERSION;
+    return 0;
+}
+
+static rbp_status config_defaults(rbp_model_config *cfg)
+{
     memset(cfg, 0, sizeof *cfg);
     cfg->version = RBP_MODEL_CONFIG_VERSION;
     cfg->seq_len = 101;
@@ -187,6 +233,7 @@ rbp_status rbp_model_config_init(rbp_model_config *cfg, uint32_t version)
     cfg->use_viewpoint = 0;
     cfg->seed = 1;
     cfg->conv_kernel = 0;
+    cfg->stem_filters = 0;
     return RBP_OK;
 }
 
@@ -194,47 +241,61 @@ rbp_status rbp_model_config_init(rbp_model_config *cfg, uint32_t version)
 #define MAX_SEQ_LEN 100000
 #define MAX_WIDTH 65536
 #define MAX_LAYERS 1024
+#define MAX_STEM_FILTERS 4096
+
+static const char *check_current(const rbp_model_config *cfg);
 
 const char *rbp_model_config_check(const rbp_model_config *cfg)
 {
     if (!cfg)
-        return "config is NULL";
-    if (cfg->version != RBP_MODEL_CONFIG_VERSION)
-        return "unknown config version (initialise it with rbp_model_config_init)";
+        return "the rbp_model_config is NULL";
+    rbp_model_config c;
+    if (current_config(&c, cfg) != 0)
+        return "rbp_model_config.version is unknown (initialise it with rbp_model_config_init)";
+    return check_current(&c);
+}
+
+static const char *check_current(const rbp_model_config *cfg)
+{
     if (cfg->seq_len < 1 || cfg->seq_len > MAX_SEQ_LEN)
-        return "seq_len must be in [1, 100000]";
+        return "rbp_model_config.seq_len (--length) must be in [1, 100000]";
     if (cfg->d_model < 1 || cfg->d_model > MAX_WIDTH)
-        return "d_model must be in [1, 65536]";
+        return "rbp_model_config.d_model (--d-model) must be in [1, 65536]";
     if (cfg->n_heads < 1 || cfg->n_heads > cfg->d_model)
-        return "n_heads must be in [1, d_model]";
+        return "rbp_model_config.n_heads (--heads) must be in [1, d_model]";
     if (cfg->d_model % cfg->n_heads != 0)
-        return "d_model % n_heads != 0";
+        return "rbp_model_config.d_model (--d-model) is not a multiple of n_heads (--heads)";
     if (cfg->n_layers < 1 || cfg->n_layers > MAX_LAYERS)
-        return "n_layers must be in [1, 1024]";
+        return "rbp_model_config.n_layers (--layers) must be in [1, 1024]";
     if (cfg->d_ff < 1 || cfg->d_ff > 16 * MAX_WIDTH)
-        return "d_ff must be in [1, 1048576]";
+        return "rbp_model_config.d_ff (--d-ff) must be in [1, 1048576]";
     if (cfg->head_hidden < 1 || cfg->head_hidden > 16 * MAX_WIDTH)
-        return "head_hidden must be in [1, 1048576]";
+        return "rbp_model_config.head_hidden (--head-hidden) must be in [1, 1048576]";
     if ((int64_t)cfg->seq_len * cfg->d_model > INT32_MAX / 4)
-        return "seq_len * d_model is too large";
+        return "rbp_model_config.seq_len * d_model (--length * --d-model) is too large";
     if (!(cfg->dropout >= 0.0f && cfg->dropout < 1.0f))
-        return "dropout must be in [0, 1)";
+        return "rbp_model_config.dropout (--dropout) must be in [0, 1)";
     if (!(cfg->ln_eps > 0.0f) || isinf(cfg->ln_eps))
-        return "ln_eps must be a positive finite number";
+        return "rbp_model_config.ln_eps must be a positive finite number";
     if (cfg->task != RBP_TASK_CLASSIFICATION && cfg->task != RBP_TASK_REGRESSION)
-        return "task must be RBP_TASK_CLASSIFICATION or RBP_TASK_REGRESSION";
+        return "rbp_model_config.task (--task) must be RBP_TASK_CLASSIFICATION or RBP_TASK_REGRESSION";
     if (cfg->norm != RBP_NORM_POST && cfg->norm != RBP_NORM_PRE)
-        return "norm must be RBP_NORM_POST or RBP_NORM_PRE";
+        return "rbp_model_config.norm (--pre-norm) must be RBP_NORM_POST or RBP_NORM_PRE";
     if (cfg->activation != RBP_ACT_RELU && cfg->activation != RBP_ACT_GELU)
-        return "activation must be RBP_ACT_RELU or RBP_ACT_GELU";
+        return "rbp_model_config.activation (--gelu) must be RBP_ACT_RELU or RBP_ACT_GELU";
     if (cfg->pooling != RBP_POOL_FLATTEN && cfg->pooling != RBP_POOL_MEAN && cfg->pooling != RBP_POOL_MAX)
-        return "pooling must be RBP_POOL_FLATTEN, RBP_POOL_MEAN or RBP_POOL_MAX";
+        return "rbp_model_config.pooling (--pooling) must be RBP_POOL_FLATTEN, RBP_POOL_MEAN or RBP_POOL_MAX";
     if (cfg->use_structure != 0 && cfg->use_structure != 1)
-        return "use_structure must be 0 or 1";
+        return "rbp_model_config.use_structure (--structure-column) must be 0 or 1";
     if (cfg->use_viewpoint != 0 && cfg->use_viewpoint != 1)
-        return "use_viewpoint must be 0 or 1";
+        return "rbp_model_config.use_viewpoint (--viewpoint) must be 0 or 1";
     if (cfg->conv_kernel != 0 && (cfg->conv_kernel < 3 || cfg->conv_kernel > 31 || cfg->conv_kernel % 2 == 0))
-        return "conv_kernel must be 0 or odd in 3..31";
+        return "rbp_model_config.conv_kernel (--conv-kernel) must be 0 or odd in 3..31";
+    if (cfg->stem_filters < 0 || cfg->stem_filters > MAX_STEM_FILTERS)
+        return "rbp_model_config.stem_filters (--stem-filters) must be in [0, 4096]";
+    if (cfg->stem_filters > 0 && cfg->conv_kernel == 0)
+        return "rbp_model_config.stem_filters (--stem-filters) needs a convolutional stem (conv_kernel > 0, "
+               "--conv-kernel)";
     return NULL;
 }
 
@@ -267,8 +328,11 @@ static void fill_param_sizes(size_t *s, const rbp_model_config *cfg)
     s[P_HEAD1B] = H;
     s[P_HEAD2W] = H;
     s[P_HEAD2B] = 1;
-    s[P_STEMW] = (size_t)cfg->conv_kernel * C * C;
-    s[P_STEMB] = cfg->conv_kernel ? C : 0;
+    const size_t S = stem_width(cfg), proj = cfg->conv_kernel && cfg->stem_filters ? 1 : 0;
+    s[P_STEMW] = (size_t)cfg->conv_kernel * C * S;
+    s[P_STEMB] = cfg->conv_kernel ? S : 0;
+    s[P_STEMPW] = proj * C * S;
+    s[P_STEMPB] = proj * C;
 }
 
 /* the llm.c pointer walk: consecutive views into one buffer; empty tensors are NULL */
@@ -296,7 +360,7 @@ int rbp__model_param_info(const rbp_model *m, rbp__param_info *out, int max)
             out[n].size = m->param_sizes[i];
             /* weight decay is conventionally applied to the dense matrices only */
             out[n].is_matrix = i == P_QKVW || i == P_ATTPROJW || i == P_FCW || i == P_FCPROJW || i == P_HEAD1W ||
-                               i == P_HEAD2W || i == P_STEMW;
+                               i == P_HEAD2W || i == P_STEMW || i == P_STEMPW;
         }
         off += m->param_sizes[i];
         n++;
@@ -332,7 +396,8 @@ static void init_params(rbp_model *m)
     bound[P_FCPROJW] = glorot(F, C);
     bound[P_HEAD1W] = glorot(P, H);
     bound[P_HEAD2W] = glorot(H, 1);
-    bound[P_STEMW] = glorot((size_t)cfg->conv_kernel * C, C); /* fan_in K*C, fan_out C */
+    bound[P_STEMW] = glorot((size_t)cfg->conv_kernel * C, stem_width(cfg)); /* fan_in K*C, fan_out S */
+    bound[P_STEMPW] = glorot(stem_width(cfg), C);
 
     memset(m->param_mem, 0, m->num_params * sizeof(float)); /* biases */
     for (int i = 0; i < NUM_PARAM_TENSORS; i++) {
@@ -359,7 +424,8 @@ rbp_status rbp_model_create(rbp_model **out, const rbp_model_config *cfg)
     rbp_model *m = rbp__calloc(1, sizeof *m);
     if (!m)
         return rbp__oom();
-    m->cfg = *cfg;
+    current_config(&m->cfg, cfg); /* the version was checked above */
+    cfg = &m->cfg;
     fill_param_sizes(m->param_sizes, cfg);
     for (int i = 0; i < NUM_PARAM_TENSORS; i++)
         m->num_params += m->param_sizes[i];
@@ -492,7 +558,7 @@ static int fill_act_sizes(size_t *s, const rbp_model_config *cfg, size_t B, int 
     const int pre = cfg->norm == RBP_NORM_PRE, gelu = cfg->activation == RBP_ACT_GELU;
     const int pooled = cfg->pooling != RBP_POOL_FLATTEN;
     const size_t K = (size_t)cfg->conv_kernel;
-    size_t N = B, NC, NF, NLL;
+    size_t N = B, NC, NF, NLL, NS;
     int bad = mul_into(&N, L); /* tokens */
     NC = N;
     bad |= mul_into(&NC, C);
@@ -520,7 +586,10 @@ static int fill_act_sizes(size_t *s, const rbp_model_config *cfg, size_t B, int 
     s[A_LOGITS] = B;
     s[A_TOKENS] = s[A_MASK] = s[A_VIEW] = s[A_STRUCT] = (N + 3) / 4; /* uint8 */
     if (K) {
-        s[A_STEM] = s[A_STEMH] = NC;
+        s[A_STEM] = NC;
+        NS = N;
+        bad |= mul_into(&NS, stem_width(cfg));
+        s[A_STEMH] = NS;
         s[A_COL] = NC;
         bad |= mul_into(&s[A_COL], K);
     }
@@ -535,6 +604,7 @@ static int fill_act_sizes(size_t *s, const rbp_model_config *cfg, size_t B, int 
         s[A_DHID] = B * H;
         s[A_DPOOLED] = pooled ? B * C : 0;
         s[A_DCOL] = s[A_COL];
+        s[A_DSTEMH] = s[A_STEMH];
     }
     return bad ? -1 : 0;
 }
@@ -772,8 +842,8 @@ static rbp_status check_batch(const rbp__state *s, const rbp_batch *batch, const
     if (batch->size < 1)
         return rbp__set_error(RBP_ERR_INVALID_ARG, "%s: batch->size = %d, expected >= 1", fn, (int)batch->size);
     if (batch->length != s->cfg.seq_len)
-        return rbp__set_error(RBP_ERR_SHAPE, "%s: batch->length = %d but the model's seq_len is %d", fn,
-                              (int)batch->length, (int)s->cfg.seq_len);
+        return rbp__set_error(RBP_ERR_SHAPE, "%s: batch->length = %d but the model's (rbp_model_config.seq_len) is %d",
+                              fn, (int)batch->length, (int)s->cfg.seq_len);
     if (!batch->tokens)
         return rbp__set_error(RBP_ERR_INVALID_ARG, "%s: batch->tokens is NULL", fn);
     if (s->cfg.use_structure && !batch->structure)
@@ -797,8 +867,9 @@ static void forward(rbp__state *s, int32_t B)
                        s->fwd_row0);
     const float *x = s->ws.a[A_X0];
     if (c->conv_kernel) {
-        rbp__conv_stem_forward(s->ws.a[A_STEM], s->ws.a[A_COL], s->ws.a[A_STEMH], x, mask, s->p.t[P_STEMW],
-                               s->p.t[P_STEMB], B, L, C, c->conv_kernel);
+        const rbp__conv_stem_weights sw = {s->p.t[P_STEMW], s->p.t[P_STEMB], s->p.t[P_STEMPW], s->p.t[P_STEMPB]};
+        rbp__conv_stem_forward(s->ws.a[A_STEM], s->ws.a[A_COL], s->ws.a[A_STEMH], x, mask, &sw, B, L, C,
+                               (int)stem_width(c), c->conv_kernel);
         x = s->ws.a[A_STEM];
     }
     for (int l = 0; l < c->n_layers; l++) {
@@ -919,11 +990,13 @@ rbp_status rbp__model_backward(rbp_session *ss, const float *dlogits)
         dnext = t;
     }
 
-    // convolutional stem: d(stem output) -> d(input block output); A_TMP is free by now
+    // convolutional stem: d(stem output) -> d(input block output)
     if (c->conv_kernel) {
         memset(dnext, 0, nbytes);
-        rbp__conv_stem_backward(dnext, s->g.t[P_STEMW], s->g.t[P_STEMB], s->ws.a[A_TMP], s->ws.a[A_DCOL], dx,
-                                s->ws.a[A_COL], s->ws.a[A_STEMH], mask, s->p.t[P_STEMW], B, L, C, c->conv_kernel);
+        const rbp__conv_stem_weights sw = {s->p.t[P_STEMW], s->p.t[P_STEMB], s->p.t[P_STEMPW], s->p.t[P_STEMPB]};
+        rbp__conv_stem_grads sg = {s->g.t[P_STEMW], s->g.t[P_STEMB], s->g.t[P_STEMPW], s->g.t[P_STEMPB]};
+        rbp__conv_stem_backward(dnext, &sg, s->ws.a[A_DSTEMH], s->ws.a[A_DCOL], dx, s->ws.a[A_COL],
+                                s->ws.a[A_STEMH], mask, &sw, B, L, C, (int)stem_width(c), c->conv_kernel);
         float *t = dx;
         dx = dnext;
         dnext = t;

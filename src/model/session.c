@@ -69,10 +69,12 @@ rbp_status rbp_session_create(rbp_session **out, const rbp_model *model, const r
         opt = &defaults;
     }
     RBP_CHECK(opt->version == RBP_SESSION_OPTIONS_VERSION, RBP_ERR_INVALID_ARG,
-              "rbp_session_create: unknown options version %u (initialise them with rbp_session_options_init)",
+              "rbp_session_create: rbp_session_options.version %u is unknown (initialise them with "
+              "rbp_session_options_init)",
               (unsigned)opt->version);
     RBP_CHECK(opt->n_threads >= 1 && opt->n_threads <= MAX_THREADS, RBP_ERR_INVALID_ARG,
-              "rbp_session_create: n_threads = %d, expected 1..%d", (int)opt->n_threads, MAX_THREADS);
+              "rbp_session_create: rbp_session_options.n_threads (--threads) = %d, expected 1..%d",
+              (int)opt->n_threads, MAX_THREADS);
     return session_new(out, model, opt->n_threads);
 }
 
@@ -342,8 +344,9 @@ static rbp_status predict_dataset(rbp_session *s, const rbp_dataset *ds, int32_t
     rbp_model_config cfg;
     RBP_TRY(rbp_model_get_config(s->model, &cfg));
     const int32_t L = rbp_dataset_length(ds);
-    RBP_CHECK(L == cfg.seq_len, RBP_ERR_SHAPE, "%s: the dataset's length is %d but the model's seq_len is %d", fn,
-              (int)L, (int)cfg.seq_len);
+    RBP_CHECK(L == cfg.seq_len, RBP_ERR_SHAPE,
+              "%s: the dataset's length is %d but the model's (rbp_model_config.seq_len) is %d", fn, (int)L,
+              (int)cfg.seq_len);
     RBP_CHECK(!cfg.use_structure || rbp_dataset_structure(ds), RBP_ERR_INVALID_ARG,
               "%s: the model uses structure but the dataset has no structure channel", fn);
     return rbp__session_predict_rows(s, rbp_dataset_tokens(ds), rbp_dataset_mask(ds), rbp_dataset_structure(ds),

@@ -54,14 +54,15 @@ static rbp_status logo(int fmt, const char *fn, const char *path, const float *p
     const rbp_plot_logo_opts *o = opts;
     if (o->version != RBP_PLOT_LOGO_OPTS_VERSION)
         return rbp_set_error(RBP_ERR_INVALID_ARG,
-                             "%s: opts->version = %u, expected %d (initialise with rbp_plot_logo_opts_init)", fn,
+                             "%s: rbp_plot_logo_opts.version = %u, expected %d (initialise with "
+                             "rbp_plot_logo_opts_init)", fn,
                              o->version, RBP_PLOT_LOGO_OPTS_VERSION);
     if (o->column_px != 0)
-        RBP_TRY(in_range(fn, "opts->column_px", o->column_px, 8, 256));
+        RBP_TRY(in_range(fn, "rbp_plot_logo_opts.column_px", o->column_px, 8, 256));
     if (o->height != 0)
-        RBP_TRY(in_range(fn, "opts->height", o->height, 32, 2048));
-    RBP_TRY(in_range(fn, "opts->font_scale", o->font_scale, 0, 4));
-    RBP_TRY(in_range(fn, "opts->first_position", o->first_position, -1000000, 1000000));
+        RBP_TRY(in_range(fn, "rbp_plot_logo_opts.height", o->height, 32, 2048));
+    RBP_TRY(in_range(fn, "rbp_plot_logo_opts.font_scale", o->font_scale, 0, 4));
+    RBP_TRY(in_range(fn, "rbp_plot_logo_opts.first_position", o->first_position, -1000000, 1000000));
     for (int32_t j = 0; j < width; j++) {
         double s = 0;
         for (int b = 0; b < 4; b++) {

@@ -399,7 +399,7 @@ rbp_status rbp__plot_check_size(const char *fn, long long w, long long h)
     if (w > 16384 || h > 16384 || w * h > (64ll << 20))
         return rbp__set_error(RBP_ERR_INVALID_ARG,
                               "%s: the picture would be %lld x %lld pixels (limit 16384 a side, 64 M pixels); "
-                              "use a smaller cell_px or fewer panels",
+                              "use a smaller rbp_plot_heatmap_opts.cell_px or fewer panels",
                               fn, w, h);
     return RBP_OK;
 }
@@ -452,22 +452,26 @@ static rbp_status check_heat_opts(const char *fn, const rbp_plot_heatmap_opts *o
 {
     if (o->version != RBP_PLOT_HEATMAP_OPTS_VERSION)
         return rbp__set_error(RBP_ERR_INVALID_ARG,
-                              "%s: opts->version = %u, expected %d (initialise with rbp_plot_heatmap_opts_init)", fn,
+                              "%s: rbp_plot_heatmap_opts.version = %u, expected %d (initialise with "
+                              "rbp_plot_heatmap_opts_init)", fn,
                               o->version, RBP_PLOT_HEATMAP_OPTS_VERSION);
-    RBP_TRY(check_scale(fn, "opts->cell_px", o->cell_px, 0, 64));
-    RBP_TRY(check_scale(fn, "opts->font_scale", o->font_scale, 0, 4));
-    RBP_TRY(check_scale(fn, "opts->grid_cols", o->grid_cols, 0, 1024));
-    RBP_TRY(check_scale(fn, "opts->first_position", o->first_position, -1000000000, 1000000000));
-    RBP_TRY(check_label_len(fn, "opts->row_labels", o->row_labels, rows));
-    RBP_TRY(check_label_len(fn, "opts->col_labels", o->col_labels, cols));
-    RBP_TRY(check_scale(fn, "opts->track_style", o->track_style, RBP_PLOT_TRACK_BARS, RBP_PLOT_TRACK_LOGO));
+    RBP_TRY(check_scale(fn, "rbp_plot_heatmap_opts.cell_px", o->cell_px, 0, 64));
+    RBP_TRY(check_scale(fn, "rbp_plot_heatmap_opts.font_scale", o->font_scale, 0, 4));
+    RBP_TRY(check_scale(fn, "rbp_plot_heatmap_opts.grid_cols", o->grid_cols, 0, 1024));
+    RBP_TRY(check_scale(fn, "rbp_plot_heatmap_opts.first_position", o->first_position, -1000000000, 1000000000));
+    RBP_TRY(check_label_len(fn, "rbp_plot_heatmap_opts.row_labels", o->row_labels, rows));
+    RBP_TRY(check_label_len(fn, "rbp_plot_heatmap_opts.col_labels", o->col_labels, cols));
+    RBP_TRY(check_scale(fn, "rbp_plot_heatmap_opts.track_style", o->track_style, RBP_PLOT_TRACK_BARS,
+                        RBP_PLOT_TRACK_LOGO));
     if (o->track && o->track_style == RBP_PLOT_TRACK_LOGO && o->col_labels == NULL)
         return rbp__set_error(RBP_ERR_INVALID_ARG,
-                              "%s: opts->track_style is LOGO but opts->col_labels is NULL (the letters to draw)", fn);
+                              "%s: rbp_plot_heatmap_opts.track_style is LOGO but col_labels is NULL (the letters "
+                              "to draw)", fn);
     if (isinf(o->vmin) || isinf(o->vmax))
-        return rbp__set_error(RBP_ERR_INVALID_ARG, "%s: opts->vmin / vmax must be finite or NaN (auto)", fn);
+        return rbp__set_error(RBP_ERR_INVALID_ARG, "%s: rbp_plot_heatmap_opts.vmin / vmax must be finite or NaN (auto)",
+                              fn);
     if (!isnan(o->vmin) && !isnan(o->vmax) && !(o->vmin < o->vmax))
-        return rbp__set_error(RBP_ERR_INVALID_ARG, "%s: opts->vmin = %g is not below opts->vmax = %g", fn,
+        return rbp__set_error(RBP_ERR_INVALID_ARG, "%s: rbp_plot_heatmap_opts.vmin = %g is not below vmax = %g", fn,
                               (double)o->vmin, (double)o->vmax);
     return RBP_OK;
 }
@@ -940,14 +944,15 @@ static rbp_status track(int fmt, const char *fn, const char *path, const float *
     const rbp_plot_track_opts *o = opts;
     if (o->version != RBP_PLOT_TRACK_OPTS_VERSION)
         return rbp__set_error(RBP_ERR_INVALID_ARG,
-                              "%s: opts->version = %u, expected %d (initialise with rbp_plot_track_opts_init)", fn,
+                              "%s: rbp_plot_track_opts.version = %u, expected %d (initialise with "
+                              "rbp_plot_track_opts_init)", fn,
                               o->version, RBP_PLOT_TRACK_OPTS_VERSION);
-    RBP_TRY(check_scale(fn, "opts->style", o->style, RBP_PLOT_TRACK_BARS, RBP_PLOT_TRACK_LOGO));
-    RBP_TRY(check_scale(fn, "opts->cell_px", o->cell_px, 0, 64));
-    RBP_TRY(check_scale(fn, "opts->font_scale", o->font_scale, 0, 4));
+    RBP_TRY(check_scale(fn, "rbp_plot_track_opts.style", o->style, RBP_PLOT_TRACK_BARS, RBP_PLOT_TRACK_LOGO));
+    RBP_TRY(check_scale(fn, "rbp_plot_track_opts.cell_px", o->cell_px, 0, 64));
+    RBP_TRY(check_scale(fn, "rbp_plot_track_opts.font_scale", o->font_scale, 0, 4));
     if (o->height != 0)
-        RBP_TRY(check_scale(fn, "opts->height", o->height, 16, 2048));
-    RBP_TRY(check_scale(fn, "opts->first_position", o->first_position, -1000000000, 1000000000));
+        RBP_TRY(check_scale(fn, "rbp_plot_track_opts.height", o->height, 16, 2048));
+    RBP_TRY(check_scale(fn, "rbp_plot_track_opts.first_position", o->first_position, -1000000000, 1000000000));
     if (o->style == RBP_PLOT_TRACK_LOGO && seq == NULL)
         return rbp__set_error(RBP_ERR_INVALID_ARG, "%s: argument 'sequence' is NULL (the logo style draws its letters)",
                               fn);
@@ -1127,21 +1132,24 @@ static rbp_status curves(int fmt, const char *fn, const char *path, const rbp_pl
     const rbp_plot_curve_opts *o = opts;
     if (o->version != RBP_PLOT_CURVE_OPTS_VERSION)
         return rbp__set_error(RBP_ERR_INVALID_ARG,
-                              "%s: opts->version = %u, expected %d (initialise with rbp_plot_curve_opts_init)", fn,
+                              "%s: rbp_plot_curve_opts.version = %u, expected %d (initialise with "
+                              "rbp_plot_curve_opts_init)", fn,
                               o->version, RBP_PLOT_CURVE_OPTS_VERSION);
     if (!(isfinite(o->x_min) && isfinite(o->x_max) && o->x_min < o->x_max))
-        return rbp__set_error(RBP_ERR_INVALID_ARG, "%s: opts->x_min = %g must be finite and below opts->x_max = %g", fn,
-                              o->x_min, o->x_max);
+        return rbp__set_error(RBP_ERR_INVALID_ARG,
+                              "%s: rbp_plot_curve_opts.x_min = %g must be finite and below x_max = %g", fn, o->x_min,
+                              o->x_max);
     if (!(isfinite(o->y_min) && isfinite(o->y_max) && o->y_min < o->y_max))
-        return rbp__set_error(RBP_ERR_INVALID_ARG, "%s: opts->y_min = %g must be finite and below opts->y_max = %g", fn,
-                              o->y_min, o->y_max);
+        return rbp__set_error(RBP_ERR_INVALID_ARG,
+                              "%s: rbp_plot_curve_opts.y_min = %g must be finite and below y_max = %g", fn, o->y_min,
+                              o->y_max);
     if (isinf(o->hline))
-        return rbp__set_error(RBP_ERR_INVALID_ARG, "%s: opts->hline must be finite or NaN (none)", fn);
+        return rbp__set_error(RBP_ERR_INVALID_ARG, "%s: rbp_plot_curve_opts.hline must be finite or NaN (none)", fn);
     if (o->width != 0)
-        RBP_TRY(check_scale(fn, "opts->width", o->width, 64, 4096));
+        RBP_TRY(check_scale(fn, "rbp_plot_curve_opts.width", o->width, 64, 4096));
     if (o->height != 0)
-        RBP_TRY(check_scale(fn, "opts->height", o->height, 64, 4096));
-    RBP_TRY(check_scale(fn, "opts->font_scale", o->font_scale, 0, 4));
+        RBP_TRY(check_scale(fn, "rbp_plot_curve_opts.height", o->height, 64, 4096));
+    RBP_TRY(check_scale(fn, "rbp_plot_curve_opts.font_scale", o->font_scale, 0, 4));
     size_t maxn;
     RBP_TRY(check_series(fn, series, n_series, &maxn));
 

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "core/internal.h"
+#include "rbpattn/train.h"
 
 /*
  * One Adam step over n parameters, PyTorch's formulation (torch.optim.Adam / AdamW,
@@ -38,5 +39,13 @@ double rbp__clip_grad_norm(float *grads, size_t n, double max_norm);
  * over the whole batch, for these rows; a thread's share of a split batch. */
 void rbp__loss_grad(int classification, const float *out, const float *targets, size_t n, size_t n_total,
                     float pos_weight, float *dout);
+
+/* Version 1 of rbp_train_config ended before n_threads: such structs are read and written
+ * only that far. */
+#define RBP__TRAIN_CONFIG_V1_SIZE offsetof(rbp_train_config, n_threads)
+
+/* A caller's configuration of any known version as the current one (later fields at their
+ * defaults); -1 for an unknown version. */
+int rbp__train_config_current(rbp_train_config *dst, const rbp_train_config *src);
 
 #endif /* RBP_TRAIN_OPTIM_H */

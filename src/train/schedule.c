@@ -53,7 +53,8 @@ double rbp_schedule_lr(const rbp_train_config *cfg, int32_t d_model, int64_t ste
         return (double)cfg->lr * 0.5 * (1.0 + cos(PI * progress));
     }
     default:
-        rbp__set_error(RBP_ERR_INVALID_ARG, "%s: cfg->schedule = %d is not an rbp_schedule", fn, (int)cfg->schedule);
+        rbp__set_error(RBP_ERR_INVALID_ARG, "%s: rbp_train_config.schedule (--schedule) = %d is not an rbp_schedule",
+                       fn, (int)cfg->schedule);
         return NAN;
     }
 }

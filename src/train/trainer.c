@@ -99,7 +99,8 @@ rbp_status rbp_trainer_create(rbp_trainer **out, rbp_model *model, const rbp_tra
     if (!t)
         return rbp__oom();
     t->model = model;
-    t->cfg = *cfg;
+    rbp__train_config_current(&t->cfg, cfg); /* the version was checked above */
+    cfg = &t->cfg;
     t->mcfg = mc;
     t->n = rbp_model_num_params(model);
     t->cap = cfg->batch_size > cfg->eval_batch_size ? cfg->batch_size : cfg->eval_batch_size;
@@ -206,10 +207,11 @@ static size_t first_bad_target(const float *y, size_t n)
 static rbp_status check_batch(const rbp_trainer *t, const rbp_batch *b, const char *fn)
 {
     RBP_CHECK(b->size >= 1 && b->size <= t->cap, RBP_ERR_SHAPE,
-              "%s: batch size %d outside 1..%d (max of batch_size and eval_batch_size)", fn, (int)b->size,
-              (int)t->cap);
-    RBP_CHECK(b->length == t->mcfg.seq_len, RBP_ERR_SHAPE, "%s: batch length %d, model seq_len %d", fn,
-              (int)b->length, (int)t->mcfg.seq_len);
+              "%s: batch size %d outside 1..%d (the larger of rbp_train_config.batch_size and eval_batch_size)", fn,
+              (int)b->size, (int)t->cap);
+    RBP_CHECK(b->length == t->mcfg.seq_len, RBP_ERR_SHAPE,
+              "%s: batch length %d, model length %d (rbp_model_config.seq_len)", fn, (int)b->length,
+              (int)t->mcfg.seq_len);
     RBP_CHECK(b->tokens != NULL, RBP_ERR_INVALID_ARG, "%s: batch->tokens is NULL", fn);
     RBP_CHECK(b->mask != NULL, RBP_ERR_INVALID_ARG, "%s: batch->mask is NULL", fn);
     RBP_CHECK(b->targets != NULL, RBP_ERR_INVALID_ARG, "%s: batch->targets is NULL", fn);
@@ -325,7 +327,7 @@ rbp_status rbp_trainer_step(rbp_trainer *t, const rbp_batch *batch, double *loss
     if (!isfinite(l))
         return rbp__set_error(RBP_ERR_NUMERIC,
                               "training diverged: loss is %g at step %lld (epoch %d); lower the learning rate "
-                              "or enable clip_norm",
+                              "(rbp_train_config.lr, --lr) or clip gradients (rbp_train_config.clip_norm, --clip)",
                               l, (long long)s, (int)t->epoch);
 
     float *grads = rbp__session_grads(t->session);
@@ -355,7 +357,7 @@ static rbp_status check_dataset(const rbp_trainer *t, const rbp_dataset *ds, con
 {
     RBP_CHECK(rbp_dataset_size(ds) > 0, RBP_ERR_INVALID_ARG, "%s: %s set is empty", fn, what);
     RBP_CHECK(rbp_dataset_length(ds) == t->mcfg.seq_len, RBP_ERR_SHAPE,
-              "%s: %s set has sequence length %d, the model expects seq_len %d", fn, what,
+              "%s: %s set has sequence length %d, the model expects %d (rbp_model_config.seq_len)", fn, what,
               (int)rbp_dataset_length(ds), (int)t->mcfg.seq_len);
     RBP_CHECK(!t->mcfg.use_structure || rbp_dataset_has_structure(ds), RBP_ERR_INVALID_ARG,
               "%s: %s set has no structure channel, but the model uses structure", fn, what);

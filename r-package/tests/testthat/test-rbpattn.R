@@ -57,10 +57,13 @@ test_that("save and load round-trip", {
 
 test_that("errors carry the library's message", {
   expect_error(rbp_load_model("/nonexistent/model.rbp"), "/nonexistent/model.rbp")
+  expect_error(rbp_load_model("NoSuchProtein"), "no bundled model named 'NoSuchProtein'")
+  bundled <- rbp_load_model("ago1-4")  # models/rbp31/AGO1-4.rbp, by name in any case
+  expect_equal(rbp_metadata(bundled)$name, "AGO1-4")
   expect_error(predict(model, c("ACGU", "ACXU")), "sequences\\[1\\]")
   expect_error(predict(model, character(0)), "non-empty")
   expect_error(rbp_train("/nonexistent.fa"), "nonexistent")
-  expect_error(rbp_train(fasta, d_model = 30, n_heads = 4, epochs = 1), "d_model % n_heads")
+  expect_error(rbp_train(fasta, d_model = 30, n_heads = 4, epochs = 1), "d_model \\(--d-model\\) is not a multiple of n_heads")
   expect_error(rbp_train(fasta, pooling = "sum"), "unknown value 'sum'")
   expect_error(rbp_train(fasta, layers = 2), "unknown option 'layers'")
   expect_error(attention(model, seqs), "one string")

@@ -1,0 +1,67 @@
+#!/bin/sh
+# Copy the models of an RBP-31 benchmark run (bench/rbp31.sh --save-models) into models/rbp31/
+# under their bundled names (bench/rbp31_names.tsv), refuse any that is larger than 200 KB or
+# lacks a metadata key the bundle promises, and write models/rbp31/README.md (the table).
+#   sh scripts/bundle_models.sh bench/results/logs/rbp31-2026-12-01-full-baseline [build]
+set -eu
+logs=${1:?usage: sh scripts/bundle_models.sh LOGDIR [BUILD]}
+build=${2:-build}
+cd "$(dirname "$0")/.."
+info=$build/examples/rbpattn-info
+[ -x "$info" ] || { echo "bundle_models: no $info (build first)" >&2; exit 1; }
+out=models/rbp31
+mkdir -p "$out"
+n=0
+for m in "$logs"/*.s1.rbp; do
+    [ -e "$m" ] || continue
+    set_name=$(basename "$m" .s1.rbp)
+    name=$(awk -F'\t' -v s="$set_name" '$1 == s { print $2 }' bench/rbp31_names.tsv)
+    [ -n "$name" ] || { echo "bundle_models: $set_name is not in bench/rbp31_names.tsv" >&2; exit 1; }
+    size=$(wc -c <"$m")
+    [ "$size" -le 204800 ] || { echo "bundle_models: $m is $size bytes (> 200 KB)" >&2; exit 1; }
+    "$info" --json "$m" >"$out/.info.json"
+    /usr/bin/python3 - "$out/.info.json" "$name" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))["metadata"]
+need = ["name", "protein", "protocol", "dataset", "split", "test.auc", "test.auprc", "test.records",
+        "rbpattn.version", "encoding.length", "train.records", "created"]
+missing = [k for k in need if k not in d]
+if missing or d["name"] != sys.argv[2]:
+    sys.exit("bundle_models: %s lacks %s" % (sys.argv[2], ", ".join(missing) or "its name"))
+PY
+    cp "$m" "$out/$name.rbp.tmp" && mv "$out/$name.rbp.tmp" "$out/$name.rbp"
+    n=$((n + 1))
+done
+rm -f "$out/.info.json"
+echo "bundle_models: $n models in $out/"
+# the table, from the models themselves
+RBPATTN_MODEL_PATH=$out "$info" --list --json >"$out/.list.json"
+/usr/bin/python3 - "$out/.list.json" "$logs" >"$out/README.md.tmp" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+rows = [m for m in d["models"] if m["path"].startswith("models/rbp31/")]
+def num(m):
+    s = m.get("dataset", "").split(" ", 1)[-1]
+    return int(s.split("_")[0]) if s.split("_")[0].isdigit() else 99
+rows.sort(key=num)
+print("# Bundled RBP-31 models\n")
+print("One model per RBP-31 set, trained by `bench/rbp31.sh --all --save-models` with")
+print("rbpattn-train's default preset (conv stem 9, d_model 32, 1 layer, mean pooling; see")
+print("`rbpattn-train --help`) on `training_sample_0` of the 30000 split (10% held out for early")
+print("stopping) and tested on `test_sample_0`; run logs: `%s/`." % sys.argv[2])
+print("Use them by name: `rbpattn-predict --model PUM2 seqs.fa`, `rbpattn-info --list`.\n")
+print("| name | protein | protocol | RBP-31 set | test AUC |")
+print("|---|---|---|---|---|")
+for m in rows:
+    print("| %s | %s | %s | %s | %.4f |" % (m["name"], m.get("protein", "-"), m.get("protocol", "-"),
+                                          m.get("dataset", "-").replace("RBP-31 ", ""), m.get("test.auc", float("nan"))))
+print("\n## Provenance and license\n")
+print("The training and test sequences are the RBP-31 CLIP benchmark of iONMF (Stražar et al.,")
+print("Bioinformatics 2016, from the CLIP studies it cites), as distributed with iDeepS")
+print("(xypan1232/iDeepS). The files hold only weights fitted to those data by rbpattn (no")
+print("sequences) and the metadata of the run; the weights are released under the project's MIT")
+print("license (LICENSE). Cite the data's source and rbpattn (CITATION.cff) when you use them.")
+PY
+mv "$out/README.md.tmp" "$out/README.md"
+rm -f "$out/.list.json"
+echo "bundle_models: wrote $out/README.md"
