@@ -405,6 +405,9 @@ static void test_split_batch(void **state)
         bad.tokens = tok;
         assert_int_equal(rbp_session_predict_batch(s, &bad, out), RBP_ERR_INVALID_ARG);
         assert_non_null(strstr(rbp_last_error(), "b=30, t=2"));
+        bad.tokens = NULL;
+        assert_int_equal(rbp_session_predict_batch(s, &bad, out), RBP_ERR_INVALID_ARG);
+        assert_non_null(strstr(rbp_last_error(), "tokens"));
         /* no allocation once the parts' workspaces are sized */
         assert_int_equal(rbp_session_predict_batch(s, &b, out), RBP_OK);
         uint64_t before = rbp__alloc_count();

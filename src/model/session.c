@@ -186,7 +186,6 @@ static rbp_status predict_batch(rbp_session *s, const rbp_batch *batch, float *o
     const int parts = batch->size < s->n_threads ? (int)batch->size : (int)s->n_threads;
     if (parts <= 1)
         return rbp__session_infer(s, batch, 0, out, logits, fn);
-    RBP_CHECK(batch->tokens != NULL, RBP_ERR_INVALID_ARG, "%s: batch->tokens is NULL", fn);
     rbp__team *pool;
     RBP_TRY(rbp__session_pool(s, &pool));
     /* every part's workspace is sized here, on the calling thread (the only allocations) */
