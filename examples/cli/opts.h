@@ -64,8 +64,9 @@
      "let --truncate / --[no-]case-viewpoint override the model's encoding", CLI_RANGE_NONE, NULL, 0}
 
 #define CLI_THREADS_OPTION(dest)                                                                              \
-    {"threads", 't', CLI_OPT_INT, &(dest), "N", "threads for BLAS and kernels (default 1; results are\n"      \
-     "reproducible for a given seed and thread count)", 1, 1024, NULL, 0}
+    {"threads", 't', CLI_OPT_INT, &(dest), "N", "worker threads sharing each batch's rows (default 1; the\n"  \
+     "BLAS runs at 1 inside them; results are reproducible for a\n"                                          \
+     "given seed and thread count)", 1, 1024, NULL, 0}
 
 #define CLI_QUIET_OPTION(dest)                                                                                \
     {"quiet", 'q', CLI_OPT_FLAG, &(dest), NULL, "no progress display or informational lines\n(results, warnings and errors only)",  \
