@@ -50,6 +50,9 @@ print("rbpattn-train's default preset (conv stem 9, d_model 32, 1 layer, mean po
 print("`rbpattn-train --help`) on `training_sample_0` of the 30000 split (10% held out for early")
 print("stopping) and tested on `test_sample_0`; run logs: `%s/`." % sys.argv[2])
 print("Use them by name: `rbpattn-predict --model PUM2 seqs.fa`, `rbpattn-info --list`.\n")
+if len(rows) < 31:
+    print("This bundle holds %d of the 31 sets; the others are still to be trained (the same run," % len(rows))
+    print("resumed with `bench/rbp31.sh --all --save-models --skip-done --logs %s`).\n" % sys.argv[2])
 print("| name | protein | protocol | RBP-31 set | test AUC |")
 print("|---|---|---|---|---|")
 for m in rows:

