@@ -209,9 +209,7 @@ int main(int argc, char **argv)
         0,
     };
     cli_parse(argc, argv, opts, &info, NULL, NULL);
-    cli_resolve_model(&a.model);
-    if (!a.model)
-        cli_usage_error("missing --model FILE");
+    cli_resolve_model(&a.model, "--model", "missing --model FILE");
     if (!a.sequence == !a.fasta)
         cli_usage_error("give exactly one of --sequence SEQ and --fasta FILE");
     if (a.ids && !a.fasta)

@@ -78,9 +78,7 @@ int main(int argc, char **argv)
     const char *pos[1];
     int npos = 0;
     cli_parse(argc, argv, opts, &info, pos, &npos);
-    cli_resolve_model(&a.model);
-    if (a.model == NULL)
-        cli_usage_error("missing --model FILE");
+    cli_resolve_model(&a.model, "--model", "missing --model FILE");
     char desc[1024];
     cli_data_describe(&a.data, "--data", desc, sizeof desc);
     {

@@ -181,9 +181,7 @@ int main(int argc, char **argv)
             cli_usage_error("--list takes no MODEL");
         return list_bundled(a.json);
     }
-    cli_resolve_model(&pos[0]);
-    if (npos == 0)
-        cli_usage_error("missing MODEL (a file saved by rbpattn-train --save)");
+    cli_resolve_model(&pos[0], "", "missing MODEL (a file saved by rbpattn-train --save)");
     const char *path = pos[0];
 
     rbp_model *m = NULL;

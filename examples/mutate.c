@@ -509,9 +509,7 @@ int main(int argc, char **argv)
     const char *pos[1] = {NULL};
     int npos = 0;
     cli_parse(argc, argv, opts, &info, pos, &npos);
-    cli_resolve_model(&a.model);
-    if (a.model == NULL)
-        cli_usage_error("missing --model FILE");
+    cli_resolve_model(&a.model, "--model", "missing --model FILE");
     const int variant_mode = a.vcf != NULL || a.variants != NULL;
     if (a.vcf && a.variants)
         cli_usage_error("give --vcf or --variants, not both");

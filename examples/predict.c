@@ -98,9 +98,7 @@ int main(int argc, char **argv)
     const char *pos[1] = {NULL};
     int npos = 0;
     cli_parse(argc, argv, opts, &info, pos, &npos);
-    cli_resolve_model(&a.model);
-    if (a.model == NULL)
-        cli_usage_error("missing --model FILE");
+    cli_resolve_model(&a.model, "--model", "missing --model FILE");
     if (npos == 0)
         cli_usage_error("missing INPUT (a file, or '-' for stdin)");
     {

@@ -414,9 +414,7 @@ int main(int argc, char **argv)
     const char *pos[1] = {NULL};
     int npos = 0;
     cli_parse(argc, argv, opts, &info, pos, &npos);
-    cli_resolve_model(&a.model);
-    if (a.model == NULL)
-        cli_usage_error("missing --model FILE");
+    cli_resolve_model(&a.model, "--model", "missing --model FILE");
     if (a.bed && !a.genome)
         cli_usage_error("--bed needs --genome FILE");
     if (npos > 0 && a.genome)

@@ -13,6 +13,7 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -413,30 +414,40 @@ static const cli_program_info program_info = {
 
 /* The examples of --help followed by the presets and their summaries (from the library, so
  * the help cannot drift from what a preset sets), wrapped at 78 columns. */
+/* snprintf at buf + len, returning the new length (clamped to the buffer) */
+static size_t appendf(char *buf, size_t len, size_t cap, const char *fmt, ...) CLI_PRINTF(4, 5);
+static size_t appendf(char *buf, size_t len, size_t cap, const char *fmt, ...)
+{
+    if (len >= cap)
+        return len;
+    va_list ap;
+    va_start(ap, fmt);
+    const int n = vsnprintf(buf + len, cap - len, fmt, ap);
+    va_end(ap);
+    return n < 0 ? len : len + (size_t)n < cap ? len + (size_t)n : cap - 1;
+}
+
 static const char *examples_with_presets(void)
 {
     static char buf[4096];
-    size_t len = (size_t)snprintf(buf, sizeof buf, "%s\nPresets (--preset NAME; later options change them):\n",
-                                  program_info.examples);
-    for (size_t i = 0; i < rbp_preset_count() && len < sizeof buf; i++) {
-        const char *name = rbp_preset_name(i), *w = rbp_preset_summary(name);
-        int col = snprintf(buf + len, sizeof buf - len, "  %-8s", name);
-        len += col > 0 ? (size_t)col : 0;
-        while (*w && len < sizeof buf) {
-            size_t n = strcspn(w, " ");
-            if (col + 1 + (int)n > 78) {
-                col = snprintf(buf + len, sizeof buf - len, "\n           %.*s", (int)n, w) - 1;
-                len += (size_t)col + 1;
+    size_t len = appendf(buf, 0, sizeof buf, "%s\nPresets (--preset NAME; later options change them):\n",
+                         program_info.examples);
+    for (size_t i = 0; i < rbp_preset_count(); i++) {
+        const char *name = rbp_preset_name(i);
+        len = appendf(buf, len, sizeof buf, "  %-8s", name);
+        int col = 10; /* the summary's words after the name, wrapped at 78 columns */
+        for (const char *w = rbp_preset_summary(name); *w;) {
+            const int n = (int)strcspn(w, " ");
+            if (col + 1 + n > 78) {
+                len = appendf(buf, len, sizeof buf, "\n%11s%.*s", "", n, w);
+                col = 11 + n;
             } else {
-                const int k = snprintf(buf + len, sizeof buf - len, " %.*s", (int)n, w);
-                len += k > 0 ? (size_t)k : 0;
-                col += k;
+                len = appendf(buf, len, sizeof buf, " %.*s", n, w);
+                col += 1 + n;
             }
-            w += n;
-            w += *w == ' ';
+            w += n + (w[n] == ' ');
         }
-        if (len < sizeof buf - 1)
-            buf[len++] = '\n', buf[len] = '\0';
+        len = appendf(buf, len, sizeof buf, "\n");
     }
     return buf;
 }

@@ -243,10 +243,11 @@ const char *cli_data_describe(const cli_data_args *args, const char *generic_opt
  */
 void cli_model_encoding(rbp_dataset_options *opt, const rbp_model *model, const char *model_path,
                         const cli_option *opts);
-/* --model NAME: when *model names no existing file and is a bare name (no '/', no .rbp), the
- * path of the bundled model of that name (rbp_model_find) replaces it; no such model is a usage
- * error listing where it looked. NULL and existing files are left alone. */
-void cli_resolve_model(const char **model);
+/* The model a program was given (`option`, e.g. "--model"): no model at all is a usage error
+ * saying `missing`; an existing file is kept; a bundled model's name (rbp_model_find decides
+ * what is a name) is replaced by its path, and a name with no such model is a usage error
+ * listing where it looked; any other path is left for the loader to report. */
+void cli_resolve_model(const char **model, const char *option, const char *missing);
 /* The data files named by `args` as cli_path entries in dst[0..cap) (for cli_check_outputs);
  * `generic_option` is the program's name for args->generic ("--train", "--data"). Returns how many. */
 size_t cli_data_inputs(const cli_data_args *args, const char *generic_option, cli_path *dst, size_t cap);

@@ -52,19 +52,22 @@ static int table_given(const cli_option *opts, const char *name)
     return o != NULL && o->given;
 }
 
-void cli_resolve_model(const char **model)
+void cli_resolve_model(const char **model, const char *option, const char *missing)
 {
-    struct stat st;
     const char *m = *model;
-    if (m == NULL || stat(m, &st) == 0 || strchr(m, '/') != NULL)
-        return; /* a file (or a path whose error the loader reports) */
-    const size_t n = strlen(m);
-    if (n == 0 || (n >= 4 && strcmp(m + n - 4, ".rbp") == 0))
-        return;
+    if (m == NULL)
+        cli_usage_error("%s", missing);
+    struct stat st;
+    if (stat(m, &st) == 0)
+        return; /* a file */
+    /* the library decides what is a name: a path (RBP_ERR_INVALID_ARG) is left for the loader
+     * to report as a missing file */
     static char path[4096];
-    if (rbp_model_find(m, path, sizeof path) != RBP_OK)
-        cli_usage_error("--model %s: no such file, and %s", m, rbp_last_error());
-    *model = path;
+    const rbp_status found = rbp_model_find(m, path, sizeof path);
+    if (found == RBP_OK)
+        *model = path;
+    else if (found != RBP_ERR_INVALID_ARG)
+        cli_usage_error("%s%s%s: no such file, and %s", option, option[0] ? " " : "", m, rbp_last_error());
 }
 
 void cli_model_encoding(rbp_dataset_options *opt, const rbp_model *model, const char *model_path,

@@ -430,10 +430,14 @@ def find_model(name):
     import os
 
     name = os.fspath(name)
-    if os.path.exists(name) or "/" in name or name.endswith(".rbp"):
+    if os.path.exists(name):
         return name
+    # the library decides what is a name; a path that is none is left for the loader
     buf = C.create_string_buffer(4096)
-    check(lib.rbp_model_find(cstr(name), buf, len(buf)))
+    st = lib.rbp_model_find(cstr(name), buf, len(buf))
+    if st == L.RBP_ERR_INVALID_ARG:
+        return name
+    check(st)
     return buf.value.decode()
 
 

@@ -119,16 +119,18 @@ SEXP rbp_r_load(SEXP path)
 {
     rbp_model *model = NULL;
     const char *p = string_arg(path, "path");
-    /* a bare name (no '/', no .rbp) that is not a file: a bundled model (rbp_model_find) */
+    /* not a file: a bundled model's name (the library decides what is a name; a path that
+     * is none is left for rbp_model_load to report) */
     char found[4096];
-    const size_t n = strlen(p);
     FILE *f = fopen(p, "rb");
-    if (f)
+    if (f) {
         fclose(f);
-    else if (n > 0 && strchr(p, '/') == NULL && !(n >= 4 && strcmp(p + n - 4, ".rbp") == 0)) {
-        if (rbp_model_find(p, found, sizeof found) != RBP_OK)
+    } else {
+        const rbp_status st = rbp_model_find(p, found, sizeof found);
+        if (st == RBP_OK)
+            p = found;
+        else if (st != RBP_ERR_INVALID_ARG)
             fail("rbp_load_model");
-        p = found;
     }
     if (rbp_model_load(&model, p) != RBP_OK)
         fail("rbp_load_model");

@@ -174,10 +174,6 @@ static size_t stem_width(const rbp_model_config *cfg)
 
 /* ------------------------------------------------------------------ configuration */
 
-/* Version 1 of rbp_model_config ended before stem_filters; callers built against it pass the
- * shorter struct, which is read and written only that far. */
-#define CONFIG_V1_SIZE offsetof(rbp_model_config, stem_filters)
-
 static rbp_status config_defaults(rbp_model_config *cfg);
 
 rbp_status rbp_model_config_init(rbp_model_config *cfg, uint32_t version)
@@ -190,16 +186,14 @@ rbp_status rbp_model_config_init(rbp_model_config *cfg, uint32_t version)
     config_defaults(&full);
     if (version == 1) {
         full.version = 1;
-        memcpy(cfg, &full, CONFIG_V1_SIZE);
+        memcpy(cfg, &full, RBP__MODEL_CONFIG_V1_SIZE);
     } else {
         *cfg = full;
     }
     return RBP_OK;
 }
 
-/* A caller's configuration of any known version as the current one (later fields at their
- * defaults); -1 for an unknown version. */
-static int current_config(rbp_model_config *dst, const rbp_model_config *src)
+int rbp__model_config_current(rbp_model_config *dst, const rbp_model_config *src)
 {
     if (src->version == RBP_MODEL_CONFIG_VERSION) {
         *dst = *src;
@@ -208,7 +202,7 @@ static int current_config(rbp_model_config *dst, const rbp_model_config *src)
     if (src->version != 1)
         return -1;
     config_defaults(dst);
-    memcpy(dst, src, CONFIG_V1_SIZE);
+    memcpy(dst, src, RBP__MODEL_CONFIG_V1_SIZE);
     dst->version = RBP_MODEL_CONFIG_VERSION;
     return 0;
 }
@@ -250,7 +244,7 @@ const char *rbp_model_config_check(const rbp_model_config *cfg)
     if (!cfg)
         return "the rbp_model_config is NULL";
     rbp_model_config c;
-    if (current_config(&c, cfg) != 0)
+    if (rbp__model_config_current(&c, cfg) != 0)
         return "rbp_model_config.version is unknown (initialise it with rbp_model_config_init)";
     return check_current(&c);
 }
@@ -424,7 +418,7 @@ rbp_status rbp_model_create(rbp_model **out, const rbp_model_config *cfg)
     rbp_model *m = rbp__calloc(1, sizeof *m);
     if (!m)
         return rbp__oom();
-    current_config(&m->cfg, cfg); /* the version was checked above */
+    rbp__model_config_current(&m->cfg, cfg); /* the version was checked above */
     cfg = &m->cfg;
     fill_param_sizes(m->param_sizes, cfg);
     for (int i = 0; i < NUM_PARAM_TENSORS; i++)

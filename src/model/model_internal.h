@@ -8,6 +8,7 @@
 #define RBP_MODEL_INTERNAL_H
 
 #include <pthread.h>
+#include <stddef.h>
 
 #include "rbpattn/model.h"
 #include "rbpattn/session.h"
@@ -148,5 +149,13 @@ const float *rbp__session_ffn_input(const rbp_session *s, int32_t layer);
 /* rbp_model_num_params of a model with this (valid) configuration, without creating it:
  * loaders compare it with a file's size before allocating anything. */
 size_t rbp__model_config_num_params(const rbp_model_config *cfg);
+
+/* Version 1 of rbp_model_config ended before stem_filters: such structs are read and written
+ * only that far. */
+#define RBP__MODEL_CONFIG_V1_SIZE offsetof(rbp_model_config, stem_filters)
+
+/* A caller's configuration of any known version as the current one (later fields at their
+ * defaults); -1 for an unknown version. */
+int rbp__model_config_current(rbp_model_config *dst, const rbp_model_config *src);
 
 #endif /* RBP_MODEL_INTERNAL_H */

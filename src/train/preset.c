@@ -4,11 +4,11 @@
  * not mention means the study's value. The numbers of "default" are those of the RBP-31
  * benchmark runs in bench/results/ (bench/rbp31.sh uses the preset, so they cannot drift).
  */
-#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "core/internal.h"
+#include "model/model_internal.h"
 #include "rbpattn/preset.h"
 #include "train/optim.h"
 
@@ -151,17 +151,17 @@ rbp_status rbp_preset_apply(const char *name, rbp_model_config *model, rbp_train
     if (model) {
         /* what comes from the data (task, channels) or the caller (seed) is kept; a caller's
          * version-1 struct ends before stem_filters and is written only that far */
-        rbp_model_config keep = v.m;
-        memcpy(&keep, model, model->version == 1 ? offsetof(rbp_model_config, stem_filters) : sizeof keep);
+        rbp_model_config keep;
+        rbp__model_config_current(&keep, model);
         rbp_model_config out = v.m;
-        out.version = keep.version;
+        out.version = model->version;
         out.task = keep.task;
         out.use_structure = keep.use_structure;
         out.use_viewpoint = keep.use_viewpoint;
         out.seed = keep.seed;
         if (v.m.seq_len == 0)
             out.seq_len = keep.seq_len;
-        memcpy(model, &out, keep.version == 1 ? offsetof(rbp_model_config, stem_filters) : sizeof out);
+        memcpy(model, &out, model->version == 1 ? RBP__MODEL_CONFIG_V1_SIZE : sizeof out);
     }
     if (train) {
         /* a caller's version-1 struct ends before n_threads and is written only that far */
