@@ -148,6 +148,13 @@ error_is rbpattn-train "--monitor auc needs a classification task"
 # Adam has no decoupled weight decay: asking for one is a usage error, not silently ignored
 run 2 "$train" --fasta "$rbp31" --weight-decay 0.1
 error_is rbpattn-train "--weight-decay applies to --optimizer adamw"
+# --ema: validation and the saved model use the weight average (recorded in the JSON)
+run 0 "$train" --fasta "$rbp31" $TINY --epochs 2 --batch 16 --val-fraction 0.2 --ema 0.99 --quiet \
+    --json "$tmp/ema.json" --save "$tmp/ema.rbp"
+has "$tmp/ema.json" '"ema": 0.99'
+[ -s "$tmp/ema.rbp" ] || fail "no model file with --ema"
+run 2 "$train" --fasta "$rbp31" --ema 1
+error_is rbpattn-train "--ema"
 # the wide stem needs a stem
 run 2 "$train" --fasta "$rbp31" --conv-kernel 0 --stem-filters 64
 error_is rbpattn-train "stem_filters (--stem-filters) needs a convolutional stem"

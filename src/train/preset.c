@@ -135,8 +135,8 @@ rbp_status rbp_preset_apply(const char *name, rbp_model_config *model, rbp_train
     if (model && model->version != RBP_MODEL_CONFIG_VERSION && model->version != 1)
         return rbp__set_error(RBP_ERR_INVALID_ARG, "rbp_preset_apply: rbp_model_config.version %u, expected %u",
                               (unsigned)model->version, (unsigned)RBP_MODEL_CONFIG_VERSION);
-    if (train && train->version != RBP_TRAIN_CONFIG_VERSION && train->version != 1)
-        return rbp__set_error(RBP_ERR_INVALID_ARG, "rbp_preset_apply: rbp_train_config.version %u, expected %u",
+    if (train && rbp__train_config_size(train->version) == 0)
+        return rbp__set_error(RBP_ERR_INVALID_ARG, "rbp_preset_apply: rbp_train_config.version %u, expected 1..%u",
                               (unsigned)train->version, (unsigned)RBP_TRAIN_CONFIG_VERSION);
     if (data && data->version != RBP_DATASET_OPTIONS_VERSION)
         return rbp__set_error(RBP_ERR_INVALID_ARG, "rbp_preset_apply: rbp_dataset_options.version %u, expected %u",
@@ -164,7 +164,7 @@ rbp_status rbp_preset_apply(const char *name, rbp_model_config *model, rbp_train
         memcpy(model, &out, model->version == 1 ? RBP__MODEL_CONFIG_V1_SIZE : sizeof out);
     }
     if (train) {
-        /* a caller's version-1 struct ends before n_threads and is written only that far */
+        /* a caller's older struct ends before later fields and is written only that far */
         rbp_train_config keep;
         rbp__train_config_current(&keep, train);
         rbp_train_config out = v.t;
@@ -174,7 +174,7 @@ rbp_status rbp_preset_apply(const char *name, rbp_model_config *model, rbp_train
         out.clip_norm = keep.clip_norm;
         out.eval_batch_size = keep.eval_batch_size;
         out.n_threads = keep.n_threads; /* how to run, not what to train */
-        memcpy(train, &out, train->version == 1 ? RBP__TRAIN_CONFIG_V1_SIZE : sizeof out);
+        memcpy(train, &out, rbp__train_config_size(train->version));
     }
     if (data) {
         data->length = v.m.seq_len;
