@@ -354,7 +354,7 @@ static cli_option *option_table(args *a)
         {"weight-decay", 0, CLI_OPT_DOUBLE, &a->weight_decay, "X", "AdamW decoupled weight decay (default 0.01)",
          0.0, 10.0, NULL, 0},
         {"ema", 0, CLI_OPT_DOUBLE, &a->ema, "D",
-         "validate and keep a moving average of the weights with decay D\n(0 = off, the default; 0.999 averages ~1,000 steps)", 0.0,
+         "validate and keep a moving average of the weights with decay D\n(~1/(1-D) steps; default 0.999; study: 0 = off)", 0.0,
          0.999999, NULL, 0},
         {"clip", 0, CLI_OPT_DOUBLE, &a->clip, "X", "clip the gradient's global norm to X (default 0 = off)", 0.0,
          1e30, NULL, 0},

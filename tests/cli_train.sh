@@ -118,7 +118,7 @@ d = json.load(open(sys.argv[1]))
 m, t = d["model"], d["training"]
 assert d["preset"] == "default", d["preset"]
 assert (m["conv_kernel"], m["d_model"], m["layers"], m["pooling"], m["dropout"]) == (9, 32, 1, "mean", 0.3), m
-assert (t["schedule"], t["lr"], t["warmup"], t["patience"], t["monitor"]) == ("constant", 0.001, 0, 5, "auc"), t
+assert (t["schedule"], t["lr"], t["warmup"], t["patience"], t["monitor"], t["ema"]) == ("constant", 0.001, 0, 5, "auc", 0.999), t
 assert (d["data"]["val_fraction"], d["data"]["length"]) == (0.1, 101), d["data"]
 PY
 fi
