@@ -42,7 +42,7 @@ typedef struct args {
     /* training */
     int32_t epochs, batch, eval_batch, optimizer, schedule, warmup, patience, monitor, no_restore_best;
     int32_t monitor_given; /* --monitor on the command line (not the preset's) */
-    double lr, lr_scale, clip, weight_decay, beta2;
+    double lr, lr_scale, clip, weight_decay, beta2, ema;
     const char *pos_weight;
     uint64_t seed;
     int32_t threads;
@@ -269,6 +269,7 @@ static void set_defaults(args *a, const char *preset, const rbp_model_config *md
     a->warmup = tdef->warmup_steps;
     a->clip = f2d(tdef->clip_norm);
     a->weight_decay = f2d(tdef->weight_decay);
+    a->ema = f2d(tdef->ema_decay);
     a->patience = tdef->patience;
     a->monitor = tdef->monitor;
     a->no_restore_best = !tdef->restore_best;
@@ -352,6 +353,9 @@ static cli_option *option_table(args *a)
         {"beta2", 0, CLI_OPT_DOUBLE, &a->beta2, "X", "Adam beta2 (default 0.98)", 0.0, 0.999999, NULL, 0},
         {"weight-decay", 0, CLI_OPT_DOUBLE, &a->weight_decay, "X", "AdamW decoupled weight decay (default 0.01)",
          0.0, 10.0, NULL, 0},
+        {"ema", 0, CLI_OPT_DOUBLE, &a->ema, "D",
+         "validate and keep a moving average of the weights with decay D\n(~1/(1-D) steps; default 0.999; study: 0 = off)", 0.0,
+         0.999999, NULL, 0},
         {"clip", 0, CLI_OPT_DOUBLE, &a->clip, "X", "clip the gradient's global norm to X (default 0 = off)", 0.0,
          1e30, NULL, 0},
         {"pos-weight", 0, CLI_OPT_STRING, &a->pos_weight, "W|auto",
@@ -647,6 +651,7 @@ static rbp_train_config train_config(const args *a, const cli_option *opts, cons
         tcfg.warmup_steps = 4000; /* a preset without warmup asked for the study's schedule */
     tcfg.clip_norm = (float)a->clip;
     tcfg.weight_decay = (float)a->weight_decay;
+    tcfg.ema_decay = (float)a->ema;
     tcfg.pos_weight = pos_weight;
     tcfg.seed = a->seed;
     tcfg.patience = a->patience;
@@ -915,6 +920,7 @@ static void write_json(const args *a, const plan *p, const data *d, const rbp_mo
     cli_json_int(&j, "warmup", tcfg->warmup_steps);
     cli_json_number(&j, "beta2", a->beta2);
     cli_json_number(&j, "weight_decay", a->optimizer == RBP_OPT_ADAMW ? a->weight_decay : 0.0);
+    cli_json_number(&j, "ema", a->ema);
     cli_json_number(&j, "clip", a->clip);
     cli_json_number(&j, "pos_weight", f2d(tcfg->pos_weight));
     cli_json_int(&j, "patience", a->patience);

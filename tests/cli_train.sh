@@ -118,7 +118,7 @@ d = json.load(open(sys.argv[1]))
 m, t = d["model"], d["training"]
 assert d["preset"] == "default", d["preset"]
 assert (m["conv_kernel"], m["d_model"], m["layers"], m["pooling"], m["dropout"]) == (9, 32, 1, "mean", 0.3), m
-assert (t["schedule"], t["lr"], t["warmup"], t["patience"], t["monitor"]) == ("constant", 0.001, 0, 5, "auc"), t
+assert (t["schedule"], t["lr"], t["warmup"], t["patience"], t["monitor"], t["ema"]) == ("constant", 0.001, 0, 5, "auc", 0.999), t
 assert (d["data"]["val_fraction"], d["data"]["length"]) == (0.1, 101), d["data"]
 PY
 fi
@@ -148,6 +148,13 @@ error_is rbpattn-train "--monitor auc needs a classification task"
 # Adam has no decoupled weight decay: asking for one is a usage error, not silently ignored
 run 2 "$train" --fasta "$rbp31" --weight-decay 0.1
 error_is rbpattn-train "--weight-decay applies to --optimizer adamw"
+# --ema: validation and the saved model use the weight average (recorded in the JSON)
+run 0 "$train" --fasta "$rbp31" $TINY --epochs 2 --batch 16 --val-fraction 0.2 --ema 0.99 --quiet \
+    --json "$tmp/ema.json" --save "$tmp/ema.rbp"
+has "$tmp/ema.json" '"ema": 0.99'
+[ -s "$tmp/ema.rbp" ] || fail "no model file with --ema"
+run 2 "$train" --fasta "$rbp31" --ema 1
+error_is rbpattn-train "--ema"
 # the wide stem needs a stem
 run 2 "$train" --fasta "$rbp31" --conv-kernel 0 --stem-filters 64
 error_is rbpattn-train "stem_filters (--stem-filters) needs a convolutional stem"

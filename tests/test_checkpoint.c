@@ -78,7 +78,7 @@ static const char *write_model_file(const char *name, float *params)
     h.num_params = N;
     fill_params(params, N, 7);
     const char *path = rbp_test_path(name);
-    assert_int_equal(rbp__ckpt_write(path, &h, params, NULL, NULL, NULL), RBP_OK);
+    assert_int_equal(rbp__ckpt_write(path, &h, params, NULL, NULL, NULL, NULL), RBP_OK);
     return path;
 }
 
@@ -108,7 +108,7 @@ static void test_layout_model_only(void **state)
     unsigned char *b = rbp_test_read_file(path, &n);
     assert_int_equal(n, 104 + 4 * N + 8 + 4);
     assert_memory_equal(b, "RBPM", 4);
-    assert_int_equal(le32(b + 4), 4);   /* format version */
+    assert_int_equal(le32(b + 4), 5);   /* format version */
     assert_int_equal(le32(b + 8), 104); /* header size */
     assert_int_equal(le32(b + 12), 0); /* flags */
     assert_int_equal(le32(b + 16), RBP_MODEL_CONFIG_VERSION);
@@ -155,7 +155,7 @@ static void test_roundtrip_model_only(void **state)
     assert_int_equal(rbp__ckpt_open(&r, path), RBP_OK);
     rbp_model_config mc;
     model_config(&mc);
-    assert_int_equal(r.h.format_version, 4);
+    assert_int_equal(r.h.format_version, 5);
     assert_int_equal(r.h.flags, 0);
     assert_int_equal(r.h.model.conv_kernel, 7);
     assert_int_equal(r.h.model.stem_filters, 9);
@@ -163,11 +163,11 @@ static void test_roundtrip_model_only(void **state)
     char buf[128];
     assert_null(rbp__ckpt_config_diff(&r.h.model, &mc, buf, sizeof buf));
     assert_true(r.h.model.seed == mc.seed);
-    assert_int_equal(rbp__ckpt_read_arrays(&r, back, NULL, NULL, NULL), RBP_OK);
+    assert_int_equal(rbp__ckpt_read_arrays(&r, back, NULL, NULL, NULL, NULL), RBP_OK);
     assert_memory_equal(back, params, sizeof params);
     /* asking for optimizer state that is not there */
     float m[N], v[N];
-    assert_int_equal(rbp__ckpt_read_arrays(&r, back, m, v, NULL), RBP_ERR_FORMAT);
+    assert_int_equal(rbp__ckpt_read_arrays(&r, back, m, v, NULL, NULL), RBP_ERR_FORMAT);
     assert_non_null(strstr(rbp_last_error(), "optimizer"));
     rbp__ckpt_close(&r);
     rbp__ckpt_close(&r); /* idempotent */
@@ -178,8 +178,9 @@ static void fill_train(rbp__ckpt_header *h)
     memset(h, 0, sizeof *h);
     model_config(&h->model);
     h->num_params = 3000; /* more than one I/O chunk */
-    h->flags = RBP__CKPT_HAS_TRAINER | RBP__CKPT_HAS_BEST;
+    h->flags = RBP__CKPT_HAS_TRAINER | RBP__CKPT_HAS_BEST | RBP__CKPT_HAS_EMA;
     rbp_train_config_init(&h->train.cfg, RBP_TRAIN_CONFIG_VERSION);
+    h->train.cfg.ema_decay = 0.75f;
     h->train.cfg.epochs = 7;
     h->train.cfg.optimizer = RBP_OPT_ADAMW;
     h->train.cfg.lr = 3e-4f;
@@ -199,60 +200,108 @@ static void test_roundtrip_trainer(void **state)
     rbp__ckpt_header h;
     fill_train(&h);
     const size_t n = (size_t)h.num_params;
-    float *a[4], *b[4];
-    for (int k = 0; k < 4; k++) {
+    float *a[5], *b[5];
+    for (int k = 0; k < 5; k++) {
         a[k] = malloc(n * sizeof(float));
         b[k] = malloc(n * sizeof(float));
         fill_params(a[k], n, 100 + (uint64_t)k);
     }
     const char *path = rbp_test_path("trainer.rbpm");
-    assert_int_equal(rbp__ckpt_write(path, &h, a[0], a[1], a[2], a[3]), RBP_OK);
+    assert_int_equal(rbp__ckpt_write(path, &h, a[0], a[1], a[2], a[3], a[4]), RBP_OK);
 
     size_t fsz;
     unsigned char *raw = rbp_test_read_file(path, &fsz);
-    assert_int_equal(fsz, 212 + 4 * 4 * n + 8 + 4);
-    assert_int_equal(le32(raw + 8), 212);
-    assert_int_equal(le32(raw + 12), 3);
+    assert_int_equal(fsz, 216 + 4 * 5 * n + 8 + 4);
+    assert_int_equal(le32(raw + 8), 216);
+    assert_int_equal(le32(raw + 12), 7);
     assert_int_equal(le32(raw + 92), 7);         /* conv_kernel */
     assert_int_equal(le32(raw + 96), 8);         /* metadata size */
     assert_int_equal(le32(raw + 100), 9);        /* stem_filters */
     assert_int_equal(le32(raw + 108), 7);        /* epochs: the trainer block starts at 104 */
     assert_true(le64(raw + 184) == 5000000000ull);
     assert_int_equal(le32(raw + 192), 4);
+    assert_int_equal(le32(raw + 212), 0x3F400000u); /* ema_decay 0.75 (format 5) */
     free(raw);
 
     rbp__ckpt_reader r;
     assert_int_equal(rbp__ckpt_open(&r, path), RBP_OK);
-    assert_int_equal(r.h.header_size, 212);
+    assert_int_equal(r.h.header_size, 216);
     assert_int_equal(r.h.model.conv_kernel, 7);
-    assert_int_equal(r.h.flags, 3);
+    assert_int_equal(r.h.flags, 7);
     assert_memory_equal(&r.h.train.cfg, &h.train.cfg, sizeof h.train.cfg); /* no padding in the struct */
     assert_true(r.h.train.step == h.train.step);
     assert_int_equal(r.h.train.epoch, 4);
     assert_int_equal(r.h.train.best_epoch, 2);
     assert_int_equal(r.h.train.bad_epochs, 1);
     assert_true(r.h.train.best_value == h.train.best_value);
-    assert_int_equal(rbp__ckpt_read_arrays(&r, b[0], b[1], b[2], b[3]), RBP_OK);
-    for (int k = 0; k < 4; k++)
+    assert_int_equal(rbp__ckpt_read_arrays(&r, b[0], b[1], b[2], b[3], b[4]), RBP_OK);
+    for (int k = 0; k < 5; k++)
         assert_memory_equal(a[k], b[k], n * sizeof(float));
+    /* the average past skipped best weights */
+    memset(b[4], 0, n * sizeof(float));
+    assert_int_equal(rbp__ckpt_read_arrays(&r, NULL, NULL, NULL, NULL, b[4]), RBP_OK);
+    assert_memory_equal(a[4], b[4], n * sizeof(float));
     /* params only (the model loader's view of a trainer checkpoint) */
     memset(b[0], 0, n * sizeof(float));
-    assert_int_equal(rbp__ckpt_read_arrays(&r, b[0], NULL, NULL, NULL), RBP_OK);
+    assert_int_equal(rbp__ckpt_read_arrays(&r, b[0], NULL, NULL, NULL, NULL), RBP_OK);
     assert_memory_equal(a[0], b[0], n * sizeof(float));
     rbp__ckpt_close(&r);
 
     /* without best weights */
     h.flags = RBP__CKPT_HAS_TRAINER;
-    assert_int_equal(rbp__ckpt_write(path, &h, a[0], a[1], a[2], NULL), RBP_OK);
+    assert_int_equal(rbp__ckpt_write(path, &h, a[0], a[1], a[2], NULL, NULL), RBP_OK);
     assert_int_equal(rbp__ckpt_open(&r, path), RBP_OK);
     assert_int_equal(r.h.flags, RBP__CKPT_HAS_TRAINER);
-    assert_int_equal(rbp__ckpt_read_arrays(&r, b[0], b[1], b[2], b[3]), RBP_ERR_FORMAT);
+    assert_int_equal(rbp__ckpt_read_arrays(&r, b[0], b[1], b[2], b[3], NULL), RBP_ERR_FORMAT);
     assert_non_null(strstr(rbp_last_error(), "best"));
-    assert_int_equal(rbp__ckpt_read_arrays(&r, b[0], b[1], b[2], NULL), RBP_OK);
+    assert_int_equal(rbp__ckpt_read_arrays(&r, b[0], b[1], b[2], NULL, b[4]), RBP_ERR_FORMAT);
+    assert_non_null(strstr(rbp_last_error(), "weight average"));
+    assert_int_equal(rbp__ckpt_read_arrays(&r, b[0], b[1], b[2], NULL, NULL), RBP_OK);
     for (int k = 0; k < 3; k++)
         assert_memory_equal(a[k], b[k], n * sizeof(float));
     rbp__ckpt_close(&r);
-    for (int k = 0; k < 4; k++) {
+
+    /* the average without best weights: a NaN in it is reported as array 4 */
+    h.flags = RBP__CKPT_HAS_TRAINER | RBP__CKPT_HAS_EMA;
+    for (int k = 0; k < 5; k++) /* finite, so that the one NaN below is the first bad value */
+        for (size_t i = 0; i < n; i++)
+            a[k][i] = (float)(k + 1) * 1e-3f * (float)i;
+    a[4][5] = NAN;
+    assert_int_equal(rbp__ckpt_write(path, &h, a[0], a[1], a[2], NULL, a[4]), RBP_OK);
+    assert_int_equal(rbp__ckpt_open(&r, path), RBP_OK);
+    assert_int_equal(r.h.bad_array, 4);
+    assert_true(r.h.bad_index == 5);
+    rbp__ckpt_close(&r);
+    assert_int_equal(rbp__ckpt_write(path, &h, a[0], a[1], a[2], NULL, NULL), RBP_ERR_INVALID_ARG);
+
+    /* format 4 (before the average): 212-byte header, ema_decay reads as 0; it cannot hold an
+     * average or a trainer that keeps one */
+    h.format_version = 4;
+    assert_int_equal(rbp__ckpt_write(path, &h, a[0], a[1], a[2], NULL, a[4]), RBP_ERR_INVALID_ARG);
+    h.flags = RBP__CKPT_HAS_TRAINER;
+    assert_int_equal(rbp__ckpt_write(path, &h, a[0], a[1], a[2], NULL, NULL), RBP_ERR_INVALID_ARG);
+    h.train.cfg.ema_decay = 0.0f;
+    assert_int_equal(rbp__ckpt_write(path, &h, a[0], a[1], a[2], NULL, NULL), RBP_OK);
+    raw = rbp_test_read_file(path, &fsz);
+    assert_int_equal(fsz, 212 + 4 * 3 * n + 8 + 4);
+    assert_int_equal(le32(raw + 4), 4);
+    assert_int_equal(le32(raw + 8), 212);
+    raw[12] = (unsigned char)(RBP__CKPT_HAS_TRAINER | RBP__CKPT_HAS_EMA); /* flags, little-endian */
+    const char *bad = rbp_test_write_file("v4ema.rbpm", (const char *)raw, fsz);
+    free(raw);
+    expect_error(bad, RBP_ERR_FORMAT, "flags");
+    h.train.cfg.ema_decay = 0.75f;
+    assert_int_equal(rbp__ckpt_open(&r, path), RBP_OK);
+    assert_int_equal(r.h.format_version, 4);
+    assert_int_equal(r.h.header_size, 212);
+    assert_float_equal(r.h.train.cfg.ema_decay, 0.0f, 0.0f);
+    assert_true(r.h.train.step == h.train.step);
+    assert_true(r.h.train.best_value == h.train.best_value);
+    assert_int_equal(rbp__ckpt_read_arrays(&r, b[0], b[1], b[2], NULL, NULL), RBP_OK);
+    for (int k = 0; k < 3; k++)
+        assert_memory_equal(a[k], b[k], n * sizeof(float));
+    rbp__ckpt_close(&r);
+    for (int k = 0; k < 5; k++) {
         free(a[k]);
         free(b[k]);
     }
@@ -325,7 +374,7 @@ static void test_flipped_bytes(void **state)
     h.num_params = 6;
     float a[6] = {1, 2, 3, 4, 5, 6};
     const char *path = rbp_test_path("flipsrc2.rbpm");
-    assert_int_equal(rbp__ckpt_write(path, &h, a, a, a, a), RBP_OK);
+    assert_int_equal(rbp__ckpt_write(path, &h, a, a, a, a, a), RBP_OK);
     flip_all(path);
 }
 
@@ -371,8 +420,8 @@ static void test_specific_damage(void **state)
     expect_error(p, RBP_ERR_FORMAT, "bad magic");
 
     /* a newer format version */
-    patch_u32(good, "v5.rbpm", 4, 5, &p);
-    expect_error(p, RBP_ERR_FORMAT, "written by a newer rbpattn (format 5 > 4)");
+    patch_u32(good, "v6.rbpm", 4, 6, &p);
+    expect_error(p, RBP_ERR_FORMAT, "written by a newer rbpattn (format 6 > 5)");
     patch_u32(good, "v0.rbpm", 4, 0, &p);
     expect_error(p, RBP_ERR_FORMAT, "version 0");
 
@@ -381,7 +430,7 @@ static void test_specific_damage(void **state)
     expect_error(p, RBP_ERR_FORMAT, "flags");
     patch_u32(good, "flags2.rbpm", 12, RBP__CKPT_HAS_BEST, &p);
     expect_error(p, RBP_ERR_FORMAT, "flags");
-    patch_u32(good, "hsize.rbpm", 8, 92, &p); /* format 1's size in a format 4 file */
+    patch_u32(good, "hsize.rbpm", 8, 92, &p); /* format 1's size in a format 5 file */
     expect_error(p, RBP_ERR_FORMAT, "header size");
     patch_u32(good, "hsize1.rbpm", 4, 1, &p); /* format 1 with format 4's size */
     expect_error(p, RBP_ERR_FORMAT, "header size 104, expected 92");
@@ -423,18 +472,18 @@ static void test_invalid_train_block(void **state)
     const char *path = rbp_test_path("tb.rbpm");
     /* an invalid training config inside a well-formed file */
     h.train.cfg.batch_size = 0;
-    assert_int_equal(rbp__ckpt_write(path, &h, a, a, a, a), RBP_OK);
+    assert_int_equal(rbp__ckpt_write(path, &h, a, a, a, a, a), RBP_OK);
     expect_error(path, RBP_ERR_FORMAT, "batch_size");
     /* counters that cannot happen */
     fill_train(&h);
     h.num_params = 4;
     h.train.best_epoch = h.train.epoch;
-    assert_int_equal(rbp__ckpt_write(path, &h, a, a, a, a), RBP_OK);
+    assert_int_equal(rbp__ckpt_write(path, &h, a, a, a, a, a), RBP_OK);
     expect_error(path, RBP_ERR_FORMAT, "counters");
     fill_train(&h);
     h.num_params = 4;
     h.train.best_epoch = -1; /* best weights flagged but no best epoch */
-    assert_int_equal(rbp__ckpt_write(path, &h, a, a, a, a), RBP_OK);
+    assert_int_equal(rbp__ckpt_write(path, &h, a, a, a, a, a), RBP_OK);
     expect_error(path, RBP_ERR_FORMAT, "counters");
 }
 
@@ -454,24 +503,24 @@ static void test_atomic_write(void **state)
     float other[N];
     for (int i = 0; i < N; i++)
         other[i] = (float)i;
-    assert_int_equal(rbp__ckpt_write(path, &h, other, NULL, NULL, NULL), RBP_OK);
+    assert_int_equal(rbp__ckpt_write(path, &h, other, NULL, NULL, NULL, NULL), RBP_OK);
     assert_int_equal(rbp_test_count_tmp_files(dir), 0);
     rbp__ckpt_reader r;
     assert_int_equal(rbp__ckpt_open(&r, path), RBP_OK);
-    assert_int_equal(rbp__ckpt_read_arrays(&r, back, NULL, NULL, NULL), RBP_OK);
+    assert_int_equal(rbp__ckpt_read_arrays(&r, back, NULL, NULL, NULL, NULL), RBP_OK);
     rbp__ckpt_close(&r);
     assert_memory_equal(back, other, sizeof other);
 
     /* a directory that does not exist: IO error naming the path, nothing created */
     char bad[600];
     snprintf(bad, sizeof bad, "%s/no/such/dir/m.rbpm", dir);
-    assert_int_equal(rbp__ckpt_write(bad, &h, other, NULL, NULL, NULL), RBP_ERR_IO);
+    assert_int_equal(rbp__ckpt_write(bad, &h, other, NULL, NULL, NULL, NULL), RBP_ERR_IO);
     assert_non_null(strstr(rbp_last_error(), "no/such/dir/m.rbpm"));
     /* the target is a directory: the rename fails, the temporary is removed */
     char sub[600];
     snprintf(sub, sizeof sub, "%s/subdir", dir);
     assert_int_equal(mkdir(sub, 0700), 0);
-    assert_int_equal(rbp__ckpt_write(sub, &h, other, NULL, NULL, NULL), RBP_ERR_IO);
+    assert_int_equal(rbp__ckpt_write(sub, &h, other, NULL, NULL, NULL, NULL), RBP_ERR_IO);
     assert_non_null(strstr(rbp_last_error(), "subdir"));
     assert_int_equal(rbp_test_count_tmp_files(dir), 0);
     (void)params;
@@ -486,16 +535,16 @@ static void test_write_bad_args(void **state)
     h.num_params = 1;
     float x = 1.0f;
     const char *path = rbp_test_path("args.rbpm");
-    assert_int_equal(rbp__ckpt_write(NULL, &h, &x, NULL, NULL, NULL), RBP_ERR_INVALID_ARG);
-    assert_int_equal(rbp__ckpt_write(path, NULL, &x, NULL, NULL, NULL), RBP_ERR_INVALID_ARG);
-    assert_int_equal(rbp__ckpt_write(path, &h, NULL, NULL, NULL, NULL), RBP_ERR_INVALID_ARG);
+    assert_int_equal(rbp__ckpt_write(NULL, &h, &x, NULL, NULL, NULL, NULL), RBP_ERR_INVALID_ARG);
+    assert_int_equal(rbp__ckpt_write(path, NULL, &x, NULL, NULL, NULL, NULL), RBP_ERR_INVALID_ARG);
+    assert_int_equal(rbp__ckpt_write(path, &h, NULL, NULL, NULL, NULL, NULL), RBP_ERR_INVALID_ARG);
     h.flags = RBP__CKPT_HAS_TRAINER;
-    assert_int_equal(rbp__ckpt_write(path, &h, &x, NULL, NULL, NULL), RBP_ERR_INVALID_ARG);
+    assert_int_equal(rbp__ckpt_write(path, &h, &x, NULL, NULL, NULL, NULL), RBP_ERR_INVALID_ARG);
     assert_non_null(strstr(rbp_last_error(), "optimizer"));
     h.flags = RBP__CKPT_HAS_BEST;
-    assert_int_equal(rbp__ckpt_write(path, &h, &x, &x, &x, &x), RBP_ERR_INVALID_ARG);
+    assert_int_equal(rbp__ckpt_write(path, &h, &x, &x, &x, &x, NULL), RBP_ERR_INVALID_ARG);
     h.flags = 8;
-    assert_int_equal(rbp__ckpt_write(path, &h, &x, &x, &x, &x), RBP_ERR_INVALID_ARG);
+    assert_int_equal(rbp__ckpt_write(path, &h, &x, &x, &x, &x, NULL), RBP_ERR_INVALID_ARG);
 }
 
 static void test_config_diff(void **state)
@@ -655,7 +704,7 @@ static void write_old(const rbp_model *m, const char *path, uint32_t format)
     h.format_version = format;
     assert_int_equal(rbp_model_get_config(m, &h.model), RBP_OK);
     h.num_params = rbp_model_num_params(m);
-    assert_int_equal(rbp__ckpt_write(path, &h, rbp_model_params((rbp_model *)m), NULL, NULL, NULL), RBP_OK);
+    assert_int_equal(rbp__ckpt_write(path, &h, rbp_model_params((rbp_model *)m), NULL, NULL, NULL, NULL), RBP_OK);
 }
 
 /* An old file loads with the same config and weights, no metadata, and the documented
@@ -716,7 +765,7 @@ static void test_format3_still_loads(void **state)
     h.format_version = 3;
     assert_int_equal(rbp_model_get_config(m, &h.model), RBP_OK);
     h.num_params = rbp_model_num_params(m);
-    assert_int_equal(rbp__ckpt_write(v3, &h, rbp_model_params(m), NULL, NULL, NULL), RBP_ERR_INVALID_ARG);
+    assert_int_equal(rbp__ckpt_write(v3, &h, rbp_model_params(m), NULL, NULL, NULL, NULL), RBP_ERR_INVALID_ARG);
     rbp_model_free(m);
 }
 
@@ -747,20 +796,22 @@ static void test_format1_still_loads(void **state)
     model_config(&h.model);
     h.num_params = 1;
     float one = 1;
-    assert_int_equal(rbp__ckpt_write(v1, &h, &one, NULL, NULL, NULL), RBP_ERR_INVALID_ARG);
+    assert_int_equal(rbp__ckpt_write(v1, &h, &one, NULL, NULL, NULL, NULL), RBP_ERR_INVALID_ARG);
     rbp_model_free(m);
 
     /* a format-1 trainer file: the trainer block is read from its format-1 offsets */
     fill_train(&h);
     h.model.conv_kernel = 0;
     h.model.stem_filters = 0;
+    h.flags = RBP__CKPT_HAS_TRAINER | RBP__CKPT_HAS_BEST; /* no weight average before format 5 */
+    h.train.cfg.ema_decay = 0.0f;
     const size_t np = (size_t)h.num_params;
     float *x = malloc(np * sizeof(float));
     fill_params(x, np, 3);
     char t2[512], t1[512];
     snprintf(t2, sizeof t2, "%s", rbp_test_path("t2.rbpm"));
     h.format_version = 2;
-    assert_int_equal(rbp__ckpt_write(t2, &h, x, x, x, x), RBP_OK);
+    assert_int_equal(rbp__ckpt_write(t2, &h, x, x, x, x, NULL), RBP_OK);
     snprintf(t1, sizeof t1, "%s", to_format1(t2, "t1.rbpm"));
     rbp__ckpt_reader r;
     assert_int_equal(rbp__ckpt_open(&r, t1), RBP_OK);
@@ -775,7 +826,7 @@ static void test_format1_still_loads(void **state)
     assert_int_equal(r.h.train.best_epoch, 2);
     assert_true(r.h.train.best_value == h.train.best_value);
     float *y = malloc(np * sizeof(float));
-    assert_int_equal(rbp__ckpt_read_arrays(&r, NULL, NULL, NULL, y), RBP_OK);
+    assert_int_equal(rbp__ckpt_read_arrays(&r, NULL, NULL, NULL, y, NULL), RBP_OK);
     assert_memory_equal(x, y, np * sizeof(float));
     rbp__ckpt_close(&r);
     free(x);
@@ -817,7 +868,7 @@ static void test_model_load_errors(void **state)
     expect_model_error(rbp_test_write_file("mmagic.rbpm", (const char *)b, n), RBP_ERR_FORMAT, "magic");
     b[0] = 'R';
     patch_u32(good, "mv9.rbpm", 4, 9, &p);
-    expect_model_error(p, RBP_ERR_FORMAT, "written by a newer rbpattn (format 9 > 4)");
+    expect_model_error(p, RBP_ERR_FORMAT, "written by a newer rbpattn (format 9 > 5)");
     /* an even stem width inside an otherwise valid file */
     patch_u32(good, "mconv.rbpm", 92, 4, &p);
     expect_model_error(reseal(p), RBP_ERR_FORMAT, "rbp_model_config.conv_kernel (--conv-kernel) must be 0 or odd in 3..31");

@@ -92,7 +92,7 @@ static void test_types_roundtrip(void **state)
     assert_int_equal(rbp_model_meta_count(m), 12);
 
     rbp_model *back = save_load(m, "types.rbpm");
-    assert_int_equal(rbp_model_file_format(back), 4);
+    assert_int_equal(rbp_model_file_format(back), 5);
     /* the save added task, rbpattn.version, created and encoding.length */
     assert_int_equal(rbp_model_meta_count(back), 16);
     for (size_t i = 1; i < rbp_model_meta_count(back); i++)
@@ -210,7 +210,7 @@ static void test_trainer_checkpoint(void **state)
     assert_int_equal(rbp_trainer_create(&t2, m2, &tc), RBP_OK);
     assert_int_equal(rbp_trainer_load(t2, path), RBP_OK);
     assert_string_equal(get_s(m2, "protein"), "QKI");
-    assert_int_equal(rbp_model_file_format(m2), 4);
+    assert_int_equal(rbp_model_file_format(m2), 5);
     rbp_trainer_free(t2);
     rbp_trainer_free(t);
     rbp_model_free(m2);
@@ -294,7 +294,7 @@ static unsigned char *good_file(size_t *n, size_t *meta_at, size_t *meta_size)
     const char *path = rbp_test_path("good.rbpm");
     assert_int_equal(rbp_model_save(m, path), RBP_OK);
     unsigned char *b = rbp_test_read_file(path, n);
-    assert_int_equal(le32(b + 4), 4);
+    assert_int_equal(le32(b + 4), 5);
     *meta_size = le32(b + 96);
     *meta_at = 104 + 4 * rbp_model_num_params(m);
     assert_int_equal(*meta_at + *meta_size + 4, *n);
@@ -470,7 +470,7 @@ static void test_non_finite_trainer_state(void **state)
     mom[n - 1] = NAN; /* the last tensor's last value */
     char path[512];
     snprintf(path, sizeof path, "%s", rbp_test_path("nan_trainer.rbpm"));
-    assert_int_equal(rbp__ckpt_write(path, &h, x, mom, x, NULL), RBP_OK);
+    assert_int_equal(rbp__ckpt_write(path, &h, x, mom, x, NULL, NULL), RBP_OK);
     float *before = malloc(n * sizeof(float));
     memcpy(before, rbp_model_params(m), n * sizeof(float));
     assert_int_equal(rbp_trainer_load(t, path), RBP_ERR_FORMAT);
@@ -480,13 +480,22 @@ static void test_non_finite_trainer_state(void **state)
     mom[n - 1] = 0.0f;
     float *v = calloc(n, sizeof(float));
     v[1] = -1e-8f;
-    assert_int_equal(rbp__ckpt_write(path, &h, x, mom, v, NULL), RBP_OK);
+    assert_int_equal(rbp__ckpt_write(path, &h, x, mom, v, NULL, NULL), RBP_OK);
     assert_int_equal(rbp_trainer_load(t, path), RBP_ERR_FORMAT);
     assert_non_null(strstr(rbp_last_error(), "negative value in the Adam second moment"));
     assert_memory_equal(before, rbp_model_params(m), n * sizeof(float));
     v[1] = -0.0f; /* signed zero is a zero */
-    assert_int_equal(rbp__ckpt_write(path, &h, x, mom, v, NULL), RBP_OK);
+    assert_int_equal(rbp__ckpt_write(path, &h, x, mom, v, NULL, NULL), RBP_OK);
     assert_int_equal(rbp_trainer_load(t, path), RBP_OK);
+    /* a NaN in the weight average (format 5) is named as such */
+    h.flags |= RBP__CKPT_HAS_EMA;
+    h.train.cfg.ema_decay = 0.99f;
+    mom[0] = NAN;
+    memcpy(before, rbp_model_params(m), n * sizeof(float));
+    assert_int_equal(rbp__ckpt_write(path, &h, x, v, v, NULL, mom), RBP_OK);
+    assert_int_equal(rbp_trainer_load(t, path), RBP_ERR_FORMAT);
+    assert_non_null(strstr(rbp_last_error(), "non-finite value (NaN or infinity) in the weight average"));
+    assert_memory_equal(before, rbp_model_params(m), n * sizeof(float));
     free(v);
     free(before);
     free(x);

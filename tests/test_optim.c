@@ -338,6 +338,7 @@ static void test_config_defaults(void **state)
     assert_int_equal(c.restore_best, 1);
     assert_int_equal(c.eval_batch_size, 256);
     assert_int_equal(c.n_threads, 1);
+    assert_float_equal(c.ema_decay, 0.0f, 0.0f);
     assert_null(rbp_train_config_check(&c));
 
     assert_int_equal(rbp_train_config_init(NULL, RBP_TRAIN_CONFIG_VERSION), RBP_ERR_INVALID_ARG);
@@ -346,37 +347,39 @@ static void test_config_defaults(void **state)
     assert_non_null(strstr(rbp_last_error(), "version 99"));
 }
 
-/* A caller built against version 1 passes a struct that ends before n_threads: init,
- * rbp_preset_apply write it only that far, and check and rbp_trainer_create read only that
- * far (what lies beyond is 0xAA bytes here: an n_threads read from them would be refused)
- * and train on 1 thread. */
+/* A caller built against version 1 (or 2) passes a struct that ends before n_threads (or
+ * ema_decay): init and rbp_preset_apply write it only that far, and check and
+ * rbp_trainer_create read only that far (what lies beyond is 0xAA bytes here: an n_threads or
+ * ema_decay read from them would be refused) and train on 1 thread without an average. */
 static void test_config_version1(void **state)
 {
     (void)state;
-    const size_t v1 = offsetof(rbp_train_config, n_threads);
-    union {
-        rbp_train_config c;
-        unsigned char b[sizeof(rbp_train_config) + 16];
-    } u;
-    memset(&u, 0xAA, sizeof u);
-    assert_int_equal(rbp_train_config_init(&u.c, 1), RBP_OK);
-    assert_int_equal(rbp_preset_apply("small", NULL, &u.c, NULL, NULL), RBP_OK);
-    for (size_t i = v1; i < sizeof u.b; i++)
-        assert_int_equal(u.b[i], 0xAA);
-    assert_int_equal(u.c.version, 1);
-    assert_null(rbp_train_config_check(&u.c));
-    rbp_model_config mc;
-    rbp_model_config_init(&mc, RBP_MODEL_CONFIG_VERSION);
-    mc.seq_len = 12, mc.d_model = 8, mc.n_heads = 2, mc.n_layers = 1, mc.d_ff = 8, mc.head_hidden = 4;
-    rbp_model *m = NULL;
-    assert_int_equal(rbp_model_create(&m, &mc), RBP_OK);
-    rbp_trainer *t = NULL;
-    assert_int_equal(rbp_trainer_create(&t, m, &u.c), RBP_OK);
-    rbp_trainer_free(t);
-    rbp_model_free(m);
-    assert_int_equal(rbp_train_config_init(&u.c, 3), RBP_ERR_INVALID_ARG);
-    u.c.version = 3;
-    assert_non_null(strstr(rbp_train_config_check(&u.c), "version"));
+    const size_t ends[2] = {offsetof(rbp_train_config, n_threads), offsetof(rbp_train_config, ema_decay)};
+    for (uint32_t version = 1; version <= 2; version++) {
+        union {
+            rbp_train_config c;
+            unsigned char b[sizeof(rbp_train_config) + 16];
+        } u;
+        memset(&u, 0xAA, sizeof u);
+        assert_int_equal(rbp_train_config_init(&u.c, version), RBP_OK);
+        assert_int_equal(rbp_preset_apply("small", NULL, &u.c, NULL, NULL), RBP_OK);
+        for (size_t i = ends[version - 1]; i < sizeof u.b; i++)
+            assert_int_equal(u.b[i], 0xAA);
+        assert_int_equal(u.c.version, version);
+        assert_null(rbp_train_config_check(&u.c));
+        rbp_model_config mc;
+        rbp_model_config_init(&mc, RBP_MODEL_CONFIG_VERSION);
+        mc.seq_len = 12, mc.d_model = 8, mc.n_heads = 2, mc.n_layers = 1, mc.d_ff = 8, mc.head_hidden = 4;
+        rbp_model *m = NULL;
+        assert_int_equal(rbp_model_create(&m, &mc), RBP_OK);
+        rbp_trainer *t = NULL;
+        assert_int_equal(rbp_trainer_create(&t, m, &u.c), RBP_OK);
+        rbp_trainer_free(t);
+        rbp_model_free(m);
+        assert_int_equal(rbp_train_config_init(&u.c, RBP_TRAIN_CONFIG_VERSION + 1), RBP_ERR_INVALID_ARG);
+        u.c.version = RBP_TRAIN_CONFIG_VERSION + 1;
+        assert_non_null(strstr(rbp_train_config_check(&u.c), "version"));
+    }
 }
 
 /* Each bad field is rejected with a message that names it. */
@@ -394,7 +397,7 @@ static void test_config_check_messages(void **state)
                      word);                                                                                \
     } while (0)
     BAD(version, 0, "version");
-    BAD(version, 3, "version");
+    BAD(version, RBP_TRAIN_CONFIG_VERSION + 1, "version");
     BAD(epochs, 0, "epochs");
     BAD(batch_size, 0, "batch_size");
     BAD(batch_size, 1 << 21, "batch_size");
@@ -424,6 +427,9 @@ static void test_config_check_messages(void **state)
     BAD(eval_batch_size, 0, "eval_batch_size");
     BAD(n_threads, 0, "n_threads");
     BAD(n_threads, 1025, "n_threads");
+    BAD(ema_decay, 1.0f, "ema_decay");
+    BAD(ema_decay, -0.1f, "ema_decay");
+    BAD(ema_decay, NAN, "ema_decay");
 #undef BAD
     assert_non_null(rbp_train_config_check(NULL));
     /* legal corner values */

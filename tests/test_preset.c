@@ -47,6 +47,7 @@ static void test_default_is_the_benchmark_model(void **state)
     assert_int_equal(t.batch_size, 64);
     assert_int_equal(t.monitor, RBP_MONITOR_VAL_AUC);
     assert_int_equal(t.patience, 5);
+    assert_float_equal(t.ema_decay, 0.999f, 0.0f);
     assert_int_equal(d.length, 101);
     assert_int_equal(d.truncate, RBP_TRUNCATE_CENTER);
     assert_true(vf == 0.1);

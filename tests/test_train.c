@@ -711,6 +711,11 @@ static void test_resume_exact(void **state)
     tc.patience = 5;
     tc.monitor = RBP_MONITOR_VAL_LOSS;
     resume_case(&tc, 1);
+    /* the weight average is part of the state (format 5), with and without validation */
+    tc.ema_decay = 0.95f;
+    resume_case(&tc, 1);
+    tc.schedule = RBP_SCHED_CONSTANT;
+    resume_case(&tc, 0);
 }
 
 static void capture_log(int32_t level, const char *msg, void *user)
@@ -849,6 +854,106 @@ static void test_early_stopping(void **state)
     free(seqs);
     free(buf);
     free(y);
+    rbp_dataset_free(train);
+    rbp_dataset_free(val);
+}
+
+/* ---------------------------------------------------------------- weight average */
+
+/* The average the trainer should keep, recomputed after every step from the weights. */
+typedef struct ema_log {
+    rbp_model *model;
+    float *ema;
+    float decay;
+} ema_log;
+
+static int32_t ema_on_step(const rbp_step_info *si, void *user)
+{
+    ema_log *e = user;
+    const double warm = (1.0 + (double)si->step) / (10.0 + (double)si->step);
+    const float d = (float)(warm < (double)e->decay ? warm : (double)e->decay);
+    const float *p = rbp_model_params(e->model);
+    for (size_t i = 0; i < rbp_model_num_params(e->model); i++)
+        e->ema[i] += (1.0f - d) * (p[i] - e->ema[i]);
+    return 0;
+}
+
+/*
+ * ema_decay: without validation, fit ends with the average of the weights (recomputed here
+ * step by step, bit for bit); with validation, the monitored value and the best-epoch copy are
+ * those of the average, not of the weights being trained.
+ */
+static void test_weight_average(void **state)
+{
+    (void)state;
+    rbp_model_config mc;
+    rbp_train_config tc;
+    small_model_config(&mc, 24, RBP_TASK_CLASSIFICATION);
+    small_train_config(&tc);
+    tc.epochs = 3;
+    tc.ema_decay = 0.9f;
+    rbp_dataset *train = motif_dataset(96, 24, 15, 0);
+    rbp_dataset *val = motif_dataset(40, 24, 16, 0);
+
+    fixture f;
+    fixture_make(&f, &mc, &tc);
+    const size_t n = rbp_model_num_params(f.model);
+    ema_log e = {f.model, params_copy(f.model), tc.ema_decay};
+    assert_int_equal(rbp_trainer_set_callbacks(f.trainer, ema_on_step, NULL, &e), RBP_OK);
+    assert_int_equal(rbp_trainer_fit(f.trainer, train, NULL), RBP_OK);
+    assert_int_equal(rbp_trainer_step_count(f.trainer), 18);
+    assert_memory_equal(rbp_model_params(f.model), e.ema, n * sizeof(float));
+    free(e.ema);
+    fixture_free(&f);
+
+    /* the same run without the average ends elsewhere */
+    tc.ema_decay = 0.0f;
+    float *plain = train_run(&mc, &tc, train, NULL);
+    tc.ema_decay = 0.9f;
+    float *avg = train_run(&mc, &tc, train, NULL);
+    assert_memory_not_equal(plain, avg, n * sizeof(float));
+    free(plain);
+    free(avg);
+
+    /* with validation on the loss: the weights fit ends with score the best epoch's value */
+    tc.monitor = RBP_MONITOR_VAL_LOSS;
+    tc.epochs = 4;
+    fixture_make(&f, &mc, &tc);
+    cb_log c = {0};
+    c.model = f.model;
+    assert_int_equal(rbp_trainer_set_callbacks(f.trainer, NULL, on_epoch, &c), RBP_OK);
+    assert_int_equal(rbp_trainer_fit(f.trainer, train, val), RBP_OK);
+    int best = -1;
+    for (int k = 0; k < c.epochs; k++)
+        if (c.info[k].improved)
+            best = k;
+    assert_true(best >= 0);
+    double vl;
+    assert_int_equal(rbp_trainer_evaluate_loss(f.trainer, val, &vl), RBP_OK);
+    assert_float_equal(vl, c.info[best].val_loss, 1e-12);
+    /* the callback saw the weights being trained, which are not the average */
+    assert_memory_not_equal(rbp_model_params(f.model), c.snap[best], n * sizeof(float));
+    cb_free(&c);
+    fixture_free(&f);
+
+    /* a trainer with an average resumes from a checkpoint without one (the average starts
+     * from the loaded weights) and one without loads a file with one (ignoring it) */
+    char path[512];
+    snprintf(path, sizeof path, "%s", rbp_test_path("ema.rbpm"));
+    tc.ema_decay = 0.0f;
+    fixture_make(&f, &mc, &tc);
+    assert_int_equal(rbp_trainer_save(f.trainer, path), RBP_OK);
+    fixture_free(&f);
+    tc.ema_decay = 0.9f;
+    fixture_make(&f, &mc, &tc);
+    assert_int_equal(rbp_trainer_load(f.trainer, path), RBP_OK);
+    assert_int_equal(rbp_trainer_save(f.trainer, path), RBP_OK);
+    fixture_free(&f);
+    tc.ema_decay = 0.0f;
+    fixture_make(&f, &mc, &tc);
+    assert_int_equal(rbp_trainer_load(f.trainer, path), RBP_OK);
+    fixture_free(&f);
+
     rbp_dataset_free(train);
     rbp_dataset_free(val);
 }
@@ -1013,6 +1118,7 @@ int main(void)
         cmocka_unit_test(test_resume_exact),
         cmocka_unit_test(test_trainer_checkpoint_mismatch),
         cmocka_unit_test(test_early_stopping),
+        cmocka_unit_test(test_weight_average),
         cmocka_unit_test(test_learns_motif_classification),
         cmocka_unit_test(test_learns_motif_regression),
         cmocka_unit_test(test_graphprot_loss_decreases),

@@ -37,7 +37,7 @@ typedef enum rbp_monitor {
 } rbp_monitor;
 
 /** The current version of rbp_train_config. */
-#define RBP_TRAIN_CONFIG_VERSION 2
+#define RBP_TRAIN_CONFIG_VERSION 3
 
 /** Training settings (defaults from rbp_train_config_init, the study's). */
 typedef struct rbp_train_config {
@@ -66,6 +66,13 @@ typedef struct rbp_train_config {
      * share of the batch's rows; results are bit-identical for a given (seed, n_threads).
      * Keep the BLAS at 1 thread (rbp_set_num_threads(1)) when > 1. Not saved in checkpoints. */
     int32_t n_threads;
+    /** Exponential moving average of the weights (Polyak averaging), in [0, 1); 0 = off
+     * (default; added in version 3). After step s the average moves towards the weights with
+     * rate 1 - min(ema_decay, (1 + s) / (10 + s)); validation, early stopping and the
+     * best-weights copy then see the averaged weights, and fit ends with them (or with the
+     * best epoch's average). 0.999 averages over ~1,000 steps: it smooths the epoch-to-epoch
+     * noise of the validation metric that makes the best epoch partly chance. */
+    float ema_decay;
 } rbp_train_config;
 
 /** Fill `cfg` with the defaults above for struct `version` (RBP_TRAIN_CONFIG_VERSION); RBP_ERR_INVALID_ARG

@@ -10,7 +10,7 @@ RBP_MODEL_CONFIG_VERSION = 2
 RBP_MOTIF_OPTIONS_VERSION = 1
 RBP_SCAN_OPTIONS_VERSION = 1
 RBP_SESSION_OPTIONS_VERSION = 1
-RBP_TRAIN_CONFIG_VERSION = 2
+RBP_TRAIN_CONFIG_VERSION = 3
 
 ENUMS = {
     'rbp_status': {'RBP_OK': 0, 'RBP_ERR_INVALID_ARG': -1, 'RBP_ERR_NOMEM': -2, 'RBP_ERR_IO': -3, 'RBP_ERR_FORMAT': -4, 'RBP_ERR_SHAPE': -5, 'RBP_ERR_STATE': -6, 'RBP_ERR_BLAS': -7, 'RBP_ERR_NUMERIC': -8, 'RBP_ERR_CANCELLED': -9},
@@ -200,6 +200,7 @@ class rbp_train_config(C.Structure):
         ('restore_best', C.c_int32),
         ('eval_batch_size', C.c_int32),
         ('n_threads', C.c_int32),
+        ('ema_decay', C.c_float),
     ]
 
 

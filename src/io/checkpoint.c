@@ -102,13 +102,25 @@ static uint32_t model_header_size(uint32_t version)
 
 static uint32_t header_size_for(uint32_t version, uint32_t flags)
 {
-    const uint32_t train = RBP__CKPT_TRAINER_HEADER_SIZE - RBP__CKPT_MODEL_HEADER_SIZE;
+    const uint32_t train = (version >= 5 ? RBP__CKPT_TRAINER_HEADER_SIZE : RBP__CKPT_V4_TRAINER_HEADER_SIZE) -
+                           RBP__CKPT_MODEL_HEADER_SIZE;
     return model_header_size(version) + ((flags & RBP__CKPT_HAS_TRAINER) ? train : 0u);
 }
 
 static uint32_t arrays_for(uint32_t flags)
 {
-    return 1u + ((flags & RBP__CKPT_HAS_TRAINER) ? 2u : 0u) + ((flags & RBP__CKPT_HAS_BEST) ? 1u : 0u);
+    return 1u + ((flags & RBP__CKPT_HAS_TRAINER) ? 2u : 0u) + ((flags & RBP__CKPT_HAS_BEST) ? 1u : 0u) +
+           ((flags & RBP__CKPT_HAS_EMA) ? 1u : 0u);
+}
+
+/* Flags a file of `version` may carry: known bits, the trainer's arrays only with its block. */
+static int flags_valid(uint32_t flags, uint32_t version)
+{
+    if (flags & ~RBP__CKPT_KNOWN_FLAGS)
+        return 0;
+    if ((flags & (RBP__CKPT_HAS_BEST | RBP__CKPT_HAS_EMA)) && !(flags & RBP__CKPT_HAS_TRAINER))
+        return 0;
+    return !(flags & RBP__CKPT_HAS_EMA) || version >= 5;
 }
 
 /* Serialise h into buf (header_size_for(version, h->flags) bytes) in format `version`, with a
@@ -173,6 +185,8 @@ static void encode_header(uint8_t *b, const rbp__ckpt_header *h, uint32_t versio
     put_i32(b + 184, h->train.best_epoch);
     put_i32(b + 188, h->train.bad_epochs);
     put_f64(b + 192, h->train.best_value);
+    if (version >= 5)
+        put_f32(b + 200, tc->ema_decay);
 }
 
 static void decode_header(rbp__ckpt_header *h, const uint8_t *b)
@@ -236,6 +250,7 @@ static void decode_header(rbp__ckpt_header *h, const uint8_t *b)
     h->train.best_epoch = get_i32(b + 184);
     h->train.bad_epochs = get_i32(b + 188);
     h->train.best_value = get_f64(b + 192);
+    tc->ema_decay = h->format_version >= 5 ? get_f32(b + 200) : 0.0f; /* no weight average before 5 */
 }
 
 /* ---------------------------------------------------------------- writing */
@@ -273,22 +288,24 @@ static void w_floats(writer *w, const float *x, uint64_t n)
 }
 
 rbp_status rbp__ckpt_write(const char *path, const rbp__ckpt_header *h, const float *params, const float *m,
-                           const float *v, const float *best)
+                           const float *v, const float *best, const float *ema)
 {
     RBP_CHECK_NULL(path);
     RBP_CHECK_NULL(h);
     RBP_CHECK_NULL(params);
-    if ((h->flags & ~(RBP__CKPT_HAS_TRAINER | RBP__CKPT_HAS_BEST)) ||
-        ((h->flags & RBP__CKPT_HAS_BEST) && !(h->flags & RBP__CKPT_HAS_TRAINER)))
+    const uint32_t version = h->format_version == 0 ? RBP__CKPT_FORMAT_VERSION : h->format_version;
+    if (!flags_valid(h->flags, version))
         return rbp__set_error(RBP_ERR_INVALID_ARG, "checkpoint '%s': invalid flags 0x%x", path, (unsigned)h->flags);
     if ((h->flags & RBP__CKPT_HAS_TRAINER) && (m == NULL || v == NULL))
         return rbp__set_error(RBP_ERR_INVALID_ARG, "checkpoint '%s': optimizer state missing", path);
     if ((h->flags & RBP__CKPT_HAS_BEST) && best == NULL)
         return rbp__set_error(RBP_ERR_INVALID_ARG, "checkpoint '%s': best weights missing", path);
+    if ((h->flags & RBP__CKPT_HAS_EMA) && ema == NULL)
+        return rbp__set_error(RBP_ERR_INVALID_ARG, "checkpoint '%s': weight average missing", path);
 
-    const uint32_t version = h->format_version == 0 ? RBP__CKPT_FORMAT_VERSION : h->format_version;
     if (version > RBP__CKPT_FORMAT_VERSION || (version == 1 && h->model.conv_kernel != 0) ||
         (version < 4 && h->model.stem_filters != 0) ||
+        (version < 5 && (h->flags & RBP__CKPT_HAS_TRAINER) && h->train.cfg.ema_decay != 0.0f) ||
         (version < 3 && h->meta != NULL))
         return rbp__set_error(RBP_ERR_INVALID_ARG, "checkpoint '%s': cannot write format %u with this content", path,
                               (unsigned)version);
@@ -323,6 +340,8 @@ rbp_status rbp__ckpt_write(const char *path, const rbp__ckpt_header *h, const fl
     }
     if (h->flags & RBP__CKPT_HAS_BEST)
         w_floats(&w, best, h->num_params);
+    if (h->flags & RBP__CKPT_HAS_EMA)
+        w_floats(&w, ema, h->num_params);
     w_bytes(&w, meta_buf, meta_size);
     rbp__free(meta_buf);
     uint8_t trailer[4];
@@ -393,8 +412,7 @@ rbp_status rbp__ckpt_open(rbp__ckpt_reader *r, const char *path)
                                       path, (unsigned)version, (unsigned)RBP__CKPT_FORMAT_VERSION));
     if (version == 0)
         return fail(r, rbp__set_error(RBP_ERR_FORMAT, "checkpoint '%s': invalid format version 0", path));
-    if ((flags & ~(RBP__CKPT_HAS_TRAINER | RBP__CKPT_HAS_BEST)) ||
-        ((flags & RBP__CKPT_HAS_BEST) && !(flags & RBP__CKPT_HAS_TRAINER)))
+    if (!flags_valid(flags, version))
         return fail(r, rbp__set_error(RBP_ERR_FORMAT, "checkpoint '%s': unknown flags 0x%x", path, (unsigned)flags));
     if (hsize != header_size_for(version, flags))
         return fail(r, rbp__set_error(RBP_ERR_FORMAT, "checkpoint '%s': header size %u, expected %u", path,
@@ -446,6 +464,8 @@ rbp_status rbp__ckpt_open(rbp__ckpt_reader *r, const char *path)
                              (u & 0x7FFFFFFFu);
             if ((u & 0x7F800000u) == 0x7F800000u || negative_v) {
                 bad_array = (int32_t)(pos / n);
+                if (bad_array == 3 && !(flags & RBP__CKPT_HAS_BEST))
+                    bad_array = 4; /* numbered as if every array were present */
                 bad_index = pos % n;
                 bad_negative = negative_v && (u & 0x7F800000u) != 0x7F800000u;
             }
@@ -513,7 +533,7 @@ static rbp_status read_floats(rbp__ckpt_reader *r, float *x, uint64_t n)
     return RBP_OK;
 }
 
-rbp_status rbp__ckpt_read_arrays(rbp__ckpt_reader *r, float *params, float *m, float *v, float *best)
+rbp_status rbp__ckpt_read_arrays(rbp__ckpt_reader *r, float *params, float *m, float *v, float *best, float *ema)
 {
     RBP_CHECK_NULL(r);
     RBP_CHECK(r->f != NULL, RBP_ERR_STATE, "rbp__ckpt_read_arrays: checkpoint is not open");
@@ -522,6 +542,8 @@ rbp_status rbp__ckpt_read_arrays(rbp__ckpt_reader *r, float *params, float *m, f
               "checkpoint '%s' holds no optimizer state", r->path);
     RBP_CHECK(best == NULL || (flags & RBP__CKPT_HAS_BEST), RBP_ERR_FORMAT,
               "checkpoint '%s' holds no best-epoch weights", r->path);
+    RBP_CHECK(ema == NULL || (flags & RBP__CKPT_HAS_EMA), RBP_ERR_FORMAT, "checkpoint '%s' holds no weight average",
+              r->path);
     const uint64_t n = r->h.num_params;
     if (fseeko(r->f, (off_t)r->h.header_size, SEEK_SET) != 0)
         return rbp__set_error(RBP_ERR_IO, "seeking in checkpoint '%s': %s", r->path, strerror(errno));
@@ -530,8 +552,10 @@ rbp_status rbp__ckpt_read_arrays(rbp__ckpt_reader *r, float *params, float *m, f
         RBP_TRY(read_floats(r, m, n));
         RBP_TRY(read_floats(r, v, n));
     }
-    if (best)
+    if (flags & RBP__CKPT_HAS_BEST)
         RBP_TRY(read_floats(r, best, n));
+    if (ema)
+        RBP_TRY(read_floats(r, ema, n));
     return RBP_OK;
 }
 

@@ -15,15 +15,20 @@
 #include "rbpattn/train.h"
 
 #define RBP__CKPT_MAGIC "RBPM"
-#define RBP__CKPT_FORMAT_VERSION 4u
+#define RBP__CKPT_FORMAT_VERSION 5u
 
 /* flags */
 #define RBP__CKPT_HAS_TRAINER 0x1u /* trainer block + Adam m and v arrays follow */
 #define RBP__CKPT_HAS_BEST 0x2u    /* best-epoch weights follow (only with HAS_TRAINER) */
+#define RBP__CKPT_HAS_EMA 0x4u     /* the weight average follows (format 5, only with HAS_TRAINER) */
+#define RBP__CKPT_KNOWN_FLAGS (RBP__CKPT_HAS_TRAINER | RBP__CKPT_HAS_BEST | RBP__CKPT_HAS_EMA)
 
-/* Header sizes of the current format (4): up to stem_filters, and with the trainer block. */
+/* Header sizes of the current format (5): up to stem_filters, and with the trainer block
+ * (which format 5 ends with ema_decay). */
 #define RBP__CKPT_MODEL_HEADER_SIZE 104u
-#define RBP__CKPT_TRAINER_HEADER_SIZE 212u
+#define RBP__CKPT_TRAINER_HEADER_SIZE 216u
+/* Format 4 (still read): the trainer block ends before ema_decay. */
+#define RBP__CKPT_V4_TRAINER_HEADER_SIZE 212u
 /* Format 3 (still read): no stem_filters; header up to the metadata size. */
 #define RBP__CKPT_V3_MODEL_HEADER_SIZE 100u
 #define RBP__CKPT_V3_TRAINER_HEADER_SIZE 208u
@@ -36,7 +41,8 @@
 
 /* What a trainer checkpoint adds to the model: everything needed to resume exactly. */
 typedef struct rbp__ckpt_train {
-    rbp_train_config cfg; /* the configuration training ran with (informational on load) */
+    rbp_train_config cfg; /* the configuration training ran with (informational on load;
+                             ema_decay 0 before format 5) */
     int64_t step;         /* optimizer steps taken */
     int32_t epoch;        /* epochs completed */
     int32_t best_epoch;   /* epoch (0-based) of the best monitored value; -1 = none yet */
@@ -59,7 +65,7 @@ typedef struct rbp__ckpt_header {
     rbp__meta *meta;
     uint64_t meta_size; /* bytes of the block as read (0 before format 3) */
     /* Set by rbp__ckpt_open: the first non-finite float of the arrays (array 0 params, 1 m,
-     * 2 v, 3 best; -1 = every value finite) and its index; callers name the tensor. */
+     * 2 v, 3 best, 4 ema; -1 = every value finite) and its index; callers name the tensor. */
     int32_t bad_array;
     uint64_t bad_index;
     int32_t bad_negative;    /* the bad value is a negative Adam second moment, not NaN/Inf */
@@ -68,11 +74,11 @@ typedef struct rbp__ckpt_header {
 /*
  * Write a checkpoint (always the current format) atomically (rbp_atomic_file: temporary file, fsync, rename,
  * fsync of the directory). h->format_version and h->header_size are filled in here; h->flags decides which
- * arrays are written: params always, m and v with HAS_TRAINER, best with HAS_BEST (each
- * h->num_params floats). On failure the temporary file is removed and `path` is untouched.
+ * arrays are written: params always, m and v with HAS_TRAINER, best with HAS_BEST, ema with
+ * HAS_EMA (each h->num_params floats). On failure the temporary file is removed and `path` is untouched.
  */
 rbp_status rbp__ckpt_write(const char *path, const rbp__ckpt_header *h, const float *params, const float *m,
-                           const float *v, const float *best);
+                           const float *v, const float *best, const float *ema);
 
 /* An open, verified checkpoint positioned at its first array. */
 typedef struct rbp__ckpt_reader {
@@ -92,8 +98,8 @@ typedef struct rbp__ckpt_reader {
 rbp_status rbp__ckpt_open(rbp__ckpt_reader *r, const char *path);
 
 /* Read the arrays in file order into the given buffers (num_params floats each); NULL skips
- * one. m/v/best must be NULL when the file lacks them. */
-rbp_status rbp__ckpt_read_arrays(rbp__ckpt_reader *r, float *params, float *m, float *v, float *best);
+ * one. m/v/best/ema must be NULL when the file lacks them. */
+rbp_status rbp__ckpt_read_arrays(rbp__ckpt_reader *r, float *params, float *m, float *v, float *best, float *ema);
 
 void rbp__ckpt_close(rbp__ckpt_reader *r);
 

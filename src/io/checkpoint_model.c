@@ -19,7 +19,7 @@ rbp_status rbp_model_save(const rbp_model *model, const char *path)
     h.num_params = rbp_model_num_params(model);
     /* the model is not changed: the required keys go into a copy */
     RBP_TRY(rbp__meta_for_save(&h.meta, model));
-    rbp_status st = rbp__ckpt_write(path, &h, rbp__model_params_const(model), NULL, NULL, NULL);
+    rbp_status st = rbp__ckpt_write(path, &h, rbp__model_params_const(model), NULL, NULL, NULL, NULL);
     rbp__meta_free(h.meta);
     return st;
 }
@@ -28,8 +28,8 @@ rbp_status rbp__ckpt_check_finite(const rbp__ckpt_reader *r, const rbp_model *mo
 {
     if (r->h.bad_array < 0)
         return RBP_OK;
-    static const char *const arrays[4] = {"parameters", "Adam first moment", "Adam second moment",
-                                          "best-epoch parameters"};
+    static const char *const arrays[5] = {"parameters", "Adam first moment", "Adam second moment",
+                                          "best-epoch parameters", "weight average"};
     const char *tensor = "?";
     size_t at = (size_t)r->h.bad_index;
     rbp__param_info info[64];
@@ -42,7 +42,7 @@ rbp_status rbp__ckpt_check_finite(const rbp__ckpt_reader *r, const rbp_model *mo
         }
     return rbp__set_error(RBP_ERR_FORMAT, "checkpoint '%s': %s in the %s, tensor '%s' [%zu]", r->path,
                           r->h.bad_negative ? "negative value" : "non-finite value (NaN or infinity)",
-                          arrays[r->h.bad_array & 3], tensor, at);
+                          arrays[r->h.bad_array < 5 ? r->h.bad_array : 0], tensor, at);
 }
 
 rbp_status rbp_model_load(rbp_model **out, const char *path)
@@ -74,7 +74,7 @@ rbp_status rbp_model_load(rbp_model **out, const char *path)
     st = rbp__ckpt_check_finite(&r, m);
     /* trainer checkpoints carry optimizer state after the parameters: skipped here */
     if (st == RBP_OK)
-        st = rbp__ckpt_read_arrays(&r, rbp_model_params(m), NULL, NULL, NULL);
+        st = rbp__ckpt_read_arrays(&r, rbp_model_params(m), NULL, NULL, NULL, NULL);
     if (st == RBP_OK) {
         *rbp__model_meta(m) = r.h.meta;
         r.h.meta = NULL;

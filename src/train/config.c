@@ -16,31 +16,33 @@ static void config_defaults(rbp_train_config *cfg);
 rbp_status rbp_train_config_init(rbp_train_config *cfg, uint32_t version)
 {
     RBP_CHECK_NULL(cfg);
-    if (version != RBP_TRAIN_CONFIG_VERSION && version != 1)
+    const size_t size = rbp__train_config_size(version);
+    if (size == 0)
         return rbp__set_error(RBP_ERR_INVALID_ARG,
-                              "rbp_train_config_init: version %u unknown (this library knows %u)",
+                              "rbp_train_config_init: version %u unknown (this library knows 1..%u)",
                               (unsigned)version, (unsigned)RBP_TRAIN_CONFIG_VERSION);
     rbp_train_config full;
     config_defaults(&full);
-    if (version == 1) {
-        full.version = 1;
-        memcpy(cfg, &full, RBP__TRAIN_CONFIG_V1_SIZE);
-    } else {
-        *cfg = full;
-    }
+    full.version = version;
+    memcpy(cfg, &full, size); /* an older caller's struct is written only as far as it goes */
     return RBP_OK;
+}
+
+size_t rbp__train_config_size(uint32_t version)
+{
+    return version == 1                          ? RBP__TRAIN_CONFIG_V1_SIZE
+           : version == 2                        ? RBP__TRAIN_CONFIG_V2_SIZE
+           : version == RBP_TRAIN_CONFIG_VERSION ? sizeof(rbp_train_config)
+                                                 : 0;
 }
 
 int rbp__train_config_current(rbp_train_config *dst, const rbp_train_config *src)
 {
-    if (src->version == RBP_TRAIN_CONFIG_VERSION) {
-        *dst = *src;
-        return 0;
-    }
-    if (src->version != 1)
+    const size_t size = rbp__train_config_size(src->version);
+    if (size == 0)
         return -1;
     config_defaults(dst);
-    memcpy(dst, src, RBP__TRAIN_CONFIG_V1_SIZE);
+    memcpy(dst, src, size);
     dst->version = RBP_TRAIN_CONFIG_VERSION;
     return 0;
 }
@@ -68,6 +70,7 @@ static void config_defaults(rbp_train_config *cfg)
     cfg->restore_best = 1;
     cfg->eval_batch_size = 256;
     cfg->n_threads = 1;
+    cfg->ema_decay = 0.0f;
 }
 
 /* Upper bound on batch sizes: keeps every (B * L * d) product far from overflow. */
@@ -127,5 +130,7 @@ static const char *check_current(const rbp_train_config *cfg)
         return "rbp_train_config.eval_batch_size (--eval-batch) must be in 1..1048576";
     if (cfg->n_threads < 1 || cfg->n_threads > 1024)
         return "rbp_train_config.n_threads (--threads) must be in 1..1024";
+    if (!(cfg->ema_decay >= 0.0f && cfg->ema_decay < 1.0f))
+        return "rbp_train_config.ema_decay (--ema) must be in [0, 1) (0 = off)";
     return NULL;
 }

@@ -57,3 +57,12 @@ double rbp__clip_grad_norm(float *grads, size_t n, double max_norm)
     }
     return norm;
 }
+
+void rbp__ema_update(float *ema, const float *params, size_t n, float d)
+{
+    /* ema + (1 - d) (p - ema): one rounding fewer than d ema + (1 - d) p, and exact when
+     * the weights stand still */
+    const float w = 1.0f - d;
+    for (size_t i = 0; i < n; i++)
+        ema[i] += w * (params[i] - ema[i]);
+}

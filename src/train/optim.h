@@ -40,9 +40,15 @@ double rbp__clip_grad_norm(float *grads, size_t n, double max_norm);
 void rbp__loss_grad(int classification, const float *out, const float *targets, size_t n, size_t n_total,
                     float pos_weight, float *dout);
 
-/* Version 1 of rbp_train_config ended before n_threads: such structs are read and written
- * only that far. */
+/* Older versions of rbp_train_config end before a later field: such structs are read and
+ * written only that far. Version 1 ended before n_threads, version 2 before ema_decay. */
 #define RBP__TRAIN_CONFIG_V1_SIZE offsetof(rbp_train_config, n_threads)
+#define RBP__TRAIN_CONFIG_V2_SIZE offsetof(rbp_train_config, ema_decay)
+/* Bytes of a caller's struct of `version` (0 for an unknown one). */
+size_t rbp__train_config_size(uint32_t version);
+
+/* ema = d * ema + (1 - d) * params over n values (the weight average of ema_decay). */
+void rbp__ema_update(float *ema, const float *params, size_t n, float d);
 
 /* A caller's configuration of any known version as the current one (later fields at their
  * defaults); -1 for an unknown version. */

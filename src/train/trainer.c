@@ -53,6 +53,8 @@ struct rbp_trainer {
     float *val_logits;
     size_t val_cap;
     float *best;      /* (n) parameters of the best epoch, allocated on first need */
+    float *ema;       /* (n) moving average of the weights (cfg.ema_decay > 0), else NULL */
+    float *live;      /* (n) the trained weights while the average stands in for them */
     int has_best_weights;
 
     int64_t step;     /* optimizer steps taken */
@@ -108,7 +110,14 @@ rbp_status rbp_trainer_create(rbp_trainer **out, rbp_model *model, const rbp_tra
     t->v = rbp__calloc(t->n, sizeof(float));
     t->logits = rbp__calloc((size_t)t->cap, sizeof(float));
     t->dlogits = rbp__calloc((size_t)t->cap, sizeof(float));
-    if (!t->m || !t->v || !t->logits || !t->dlogits) {
+    if (cfg->ema_decay > 0.0f) {
+        /* the average starts from the weights training starts from */
+        t->ema = rbp__malloc(t->n * sizeof(float));
+        t->live = rbp__malloc(t->n * sizeof(float));
+        if (t->ema)
+            memcpy(t->ema, rbp__model_params_const(model), t->n * sizeof(float));
+    }
+    if (!t->m || !t->v || !t->logits || !t->dlogits || (cfg->ema_decay > 0.0f && (!t->ema || !t->live))) {
         rbp_trainer_free(t);
         return rbp__oom();
     }
@@ -142,6 +151,8 @@ void rbp_trainer_free(rbp_trainer *t)
     rbp__free(t->dlogits);
     rbp__free(t->val_logits);
     rbp__free(t->best);
+    rbp__free(t->ema);
+    rbp__free(t->live);
     rbp_session_free(t->session);
     rbp__free(t);
 }
@@ -344,6 +355,13 @@ rbp_status rbp_trainer_step(rbp_trainer *t, const rbp_batch *batch, double *loss
     float wd = t->cfg.optimizer == RBP_OPT_ADAMW ? t->cfg.weight_decay : 0.0f;
     rbp__adam_update(rbp_model_params(t->model), t->m, t->v, grads, t->n, lr, t->cfg.beta1, t->cfg.beta2,
                      t->cfg.eps, wd, s);
+    if (t->ema) {
+        /* a short average at first (TensorFlow's num_updates rule), so early weights do not
+         * linger in it */
+        const double warm = (1.0 + (double)s) / (10.0 + (double)s);
+        rbp__ema_update(t->ema, rbp__model_params_const(t->model), t->n,
+                        (float)(warm < (double)t->cfg.ema_decay ? warm : (double)t->cfg.ema_decay));
+    }
     t->step = s;
     t->last_lr = lr;
     if (loss)
@@ -515,13 +533,18 @@ rbp_status rbp_trainer_fit(rbp_trainer *t, const rbp_dataset *train, const rbp_d
         const double train_seconds = now_seconds() - t0;
         info.seqs_per_sec = train_seconds > 0.0 ? (double)seen / train_seconds : 0.0;
         if (val) {
+            /* with a weight average, validation (and the best copy) sees the average */
+            if (t->ema) {
+                memcpy(t->live, params, t->n * sizeof(float));
+                memcpy(params, t->ema, t->n * sizeof(float));
+            }
             st = validate(t, val, &info);
-            if (st != RBP_OK)
-                break;
-            double value = t->cfg.monitor == RBP_MONITOR_VAL_AUC ? info.val_auc
-                           : t->cfg.monitor == RBP_MONITOR_VAL_R2 ? info.val_r2
-                                                                  : info.val_loss;
-            if (improves(t, value)) {
+            const double value = t->cfg.monitor == RBP_MONITOR_VAL_AUC ? info.val_auc
+                                 : t->cfg.monitor == RBP_MONITOR_VAL_R2 ? info.val_r2
+                                                                        : info.val_loss;
+            if (st != RBP_OK) {
+                /* reported below, once the trained weights are back */
+            } else if (improves(t, value)) {
                 info.improved = 1;
                 t->best_value = value;
                 t->best_epoch = e;
@@ -533,6 +556,10 @@ rbp_status rbp_trainer_fit(rbp_trainer *t, const rbp_dataset *train, const rbp_d
             } else {
                 t->bad_epochs++;
             }
+            if (t->ema)
+                memcpy(params, t->live, t->n * sizeof(float));
+            if (st != RBP_OK)
+                break;
         }
         info.seconds = now_seconds() - t0;
         t->epoch = e + 1;
@@ -548,9 +575,12 @@ rbp_status rbp_trainer_fit(rbp_trainer *t, const rbp_dataset *train, const rbp_d
         }
     }
     rbp_batcher_free(bt);
-    /* A cancelled or failed run keeps its last weights, so that it can be saved and resumed. */
+    /* A cancelled or failed run keeps its last weights, so that it can be saved and resumed;
+     * a finished one ends with the best epoch's weights, else with the average, if kept. */
     if (st == RBP_OK && val && t->cfg.restore_best && t->has_best_weights)
         memcpy(params, t->best, t->n * sizeof(float));
+    else if (st == RBP_OK && t->ema)
+        memcpy(params, t->ema, t->n * sizeof(float));
     return st;
 }
 
@@ -562,7 +592,8 @@ rbp_status rbp_trainer_save(const rbp_trainer *t, const char *path)
     RBP_CHECK_NULL(path);
     rbp__ckpt_header h;
     memset(&h, 0, sizeof h);
-    h.flags = RBP__CKPT_HAS_TRAINER | (t->has_best_weights ? RBP__CKPT_HAS_BEST : 0u);
+    h.flags = RBP__CKPT_HAS_TRAINER | (t->has_best_weights ? RBP__CKPT_HAS_BEST : 0u) |
+              (t->ema ? RBP__CKPT_HAS_EMA : 0u);
     h.model = t->mcfg;
     h.num_params = t->n;
     h.train.cfg = t->cfg;
@@ -573,7 +604,7 @@ rbp_status rbp_trainer_save(const rbp_trainer *t, const char *path)
     h.train.best_value = t->best_value;
     RBP_TRY(rbp__meta_for_save(&h.meta, t->model));
     rbp_status st = rbp__ckpt_write(path, &h, rbp__model_params_const(t->model), t->m, t->v,
-                                    t->has_best_weights ? t->best : NULL);
+                                    t->has_best_weights ? t->best : NULL, t->ema);
     rbp__meta_free(h.meta);
     return st;
 }
@@ -598,6 +629,7 @@ static void warn_config_differences(const rbp_train_config *mine, const rbp_trai
     CMP(pos_weight)
     CMP(seed)
     CMP(monitor)
+    CMP(ema_decay)
 #undef CMP
 }
 
@@ -636,7 +668,12 @@ rbp_status rbp_trainer_load(rbp_trainer *t, const char *path)
     }
     warn_config_differences(&t->cfg, &r.h.train.cfg, path);
     const int has_best = (r.h.flags & RBP__CKPT_HAS_BEST) != 0;
-    st = rbp__ckpt_read_arrays(&r, rbp_model_params(t->model), t->m, t->v, has_best ? t->best : NULL);
+    /* a trainer with a weight average takes the file's, or starts one from its weights */
+    const int has_ema = t->ema && (r.h.flags & RBP__CKPT_HAS_EMA);
+    st = rbp__ckpt_read_arrays(&r, rbp_model_params(t->model), t->m, t->v, has_best ? t->best : NULL,
+                               has_ema ? t->ema : NULL);
+    if (st == RBP_OK && t->ema && !has_ema)
+        memcpy(t->ema, rbp__model_params_const(t->model), t->n * sizeof(float));
     if (st == RBP_OK) { /* the metadata goes with the weights */
         rbp__meta **slot = rbp__model_meta(t->model);
         rbp__meta_free(*slot);
