@@ -11,6 +11,8 @@
 #include "testutil.h"
 #include <rbpattn/rbpattn.h>
 #include "core/internal.h"
+#include "io/checkpoint.h"
+#include "model/model_internal.h"
 
 #define L 20
 #define B 5
@@ -250,6 +252,51 @@ static void test_refused(void **state)
     unmake(&f);
 }
 
+/* The loader takes a parameter count of k members (1 <= k <= RBP_MAX_MEMBERS) in a model file
+ * only: 65 members, a count between multiples, or an ensemble with optimizer state are corrupt. */
+static void test_loader_bounds(void **state)
+{
+    (void)state;
+    rbp_model_config c;
+    config(&c, 1);
+    c.n_layers = 1;
+    rbp__ckpt_header h;
+    memset(&h, 0, sizeof h);
+    h.model = c;
+    const size_t P = rbp__model_config_num_params(&c);
+    float *x = calloc(P * (RBP_MAX_MEMBERS + 1), sizeof(float));
+    char path[512];
+    snprintf(path, sizeof path, "%s", rbp_test_path("bounds.rbp"));
+    const struct {
+        uint64_t n;
+        uint32_t flags;
+        rbp_status want;
+    } cases[] = {{2 * P, 0, RBP_OK},
+                 {(uint64_t)RBP_MAX_MEMBERS * P, 0, RBP_OK},
+                 {(uint64_t)(RBP_MAX_MEMBERS + 1) * P, 0, RBP_ERR_FORMAT},
+                 {2 * P + 1, 0, RBP_ERR_FORMAT},
+                 {P - 1, 0, RBP_ERR_FORMAT},
+                 {2 * P, RBP__CKPT_HAS_TRAINER, RBP_ERR_FORMAT}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        h.num_params = cases[i].n;
+        h.flags = cases[i].flags;
+        rbp_train_config_init(&h.train.cfg, RBP_TRAIN_CONFIG_VERSION);
+        h.train.best_epoch = -1;
+        h.train.best_value = NAN;
+        assert_int_equal(rbp__ckpt_write(path, &h, x, x, x, NULL, NULL), RBP_OK);
+        rbp_model *m = NULL;
+        rbp_status st = rbp_model_load(&m, path);
+        if (st != cases[i].want)
+            fail_msg("case %zu: status %d, expected %d: %s", i, st, cases[i].want, rbp_last_error());
+        if (st == RBP_OK)
+            assert_int_equal(rbp_model_num_members(m), (int32_t)(cases[i].n / P));
+        else
+            assert_non_null(strstr(rbp_last_error(), "parameters"));
+        rbp_model_free(m);
+    }
+    free(x);
+}
+
 /* After the first batch, predicting (and attention) with an ensemble allocates nothing. */
 static void test_no_allocation_after_warmup(void **state)
 {
@@ -275,6 +322,7 @@ int main(void)
         cmocka_unit_test(test_interpretation_is_the_mean),
         cmocka_unit_test(test_save_load_and_members),
         cmocka_unit_test(test_refused),
+        cmocka_unit_test(test_loader_bounds),
         cmocka_unit_test(test_no_allocation_after_warmup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
