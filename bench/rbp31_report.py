@@ -4,6 +4,8 @@
 report mode (called by rbp31.sh): read every <set>.s<seed>.json that rbpattn-train --json wrote
 into --logs, write the Markdown report --out and a TSV of every run beside it (same name, .tsv).
 
+ensembles mode (called by rbp31_ensemble.sh): seed ensembles against their members.
+
 levers mode: compare runs config by config on the sets they share:
     rbp31_report.py levers [--out FILE] baseline=A.tsv name2=B.tsv ...
 prints (or appends to FILE) a table: config, per-set AUC (mean over seeds), mean, delta to the first.
@@ -249,9 +251,55 @@ def levers(argv):
     print(text, end="")
 
 
+def ensembles(argv):
+    """The table of bench/rbp31_ensemble.sh: per set, each seed's test AUC (from the runs' JSON
+    in the log dirs), their mean and sd, the ensemble's (<work>/<set>.ens.json) and the gain."""
+    ap = argparse.ArgumentParser(prog="rbp31_report.py ensembles")
+    ap.add_argument("--published", required=True)
+    ap.add_argument("--work", required=True)
+    ap.add_argument("logs", nargs="+")
+    a = ap.parse_args(argv)
+    _, pub = read_published(a.published)
+    runs = [r for d in a.logs for r in read_runs(d)]
+    by = per_set(runs)
+    rows = []
+    for s in sorted(by, key=set_key):
+        path = os.path.join(a.work, s + ".ens.json")
+        if not os.path.exists(path):
+            continue
+        with open(path) as f:
+            j = json.load(f)
+        singles = [r["auc"] for r in by[s]]
+        rows.append((s, [r["seed"] for r in by[s]], singles, j["test"]["auc"], j["members"]))
+    best = lambda s: max(pub[s][c] for c in SHOW) if s in pub else None  # noqa: E731
+    L = ["| set | seeds | AUC of each seed | mean (sd) | ensemble | gain over the mean | over the best seed | "
+         "best of " + "/".join(SHOW) + " | delta |", "|---" * 9 + "|"]
+    for s, seeds, singles, e, k in rows:
+        m = statistics.mean(singles)
+        sd = statistics.stdev(singles) if len(singles) > 1 else 0.0
+        b = best(s)
+        L.append(f"| {short(s)} | {','.join(map(str, seeds))} | " + " ".join(fmt(x) for x in singles) +
+                 f" | {fmt(m)} ({sd:.4f}) | **{fmt(e)}** | {signed(e - m)} | {signed(e - max(singles))} | "
+                 f"{fmt(b)} | {signed(None if b is None else e - b)} |")
+    if rows:
+        ms = [statistics.mean(r[2]) for r in rows]
+        es = [r[3] for r in rows]
+        bs = [best(r[0]) for r in rows if best(r[0]) is not None]
+        L.append(f"| **mean** | | | {fmt(mean(ms))} | **{fmt(mean(es))}** | {signed(mean(es) - mean(ms))} | | "
+                 f"{fmt(mean(bs)) if len(bs) == len(rows) else 'n/a'} | "
+                 f"{signed(mean(es) - mean(bs)) if len(bs) == len(rows) else 'n/a'} |")
+        L.append("")
+        L.append(f"The ensemble is above the mean of its seeds on {sum(e > m for e, m in zip(es, ms))} of "
+                 f"{len(rows)} sets and above its best seed on "
+                 f"{sum(r[3] > max(r[2]) for r in rows)}.")
+    print("\n".join(L))
+
+
 def main():
     if len(sys.argv) > 1 and sys.argv[1] == "levers":
         return levers(sys.argv[2:])
+    if len(sys.argv) > 1 and sys.argv[1] == "ensembles":
+        return ensembles(sys.argv[2:])
     ap = argparse.ArgumentParser()
     for k in ("logs", "out", "published", "command", "defaults", "seeds", "threads", "jobs", "nice", "wall",
               "version", "cpu", "note", "sets"):

@@ -206,6 +206,7 @@ int main(int argc, char **argv)
         cli_json_string(&j, "file", path);
         cli_json_int(&j, "format", format);
         cli_json_u64(&j, "parameters", (uint64_t)rbp_model_num_params(m));
+        cli_json_int(&j, "members", rbp_model_num_members(m));
         cli_json_begin_object(&j, "config");
         cli_json_string(&j, "task", task);
         cli_json_int(&j, "seq_len", c.seq_len);
@@ -244,7 +245,12 @@ int main(int argc, char **argv)
         cli_json_end_object(&j);
         fputc('\n', stdout);
     } else {
-        printf("model: %s (format %d, %zu parameters)\n", path, (int)format, rbp_model_num_params(m));
+        const int32_t members = rbp_model_num_members(m);
+        if (members > 1)
+            printf("model: %s (format %d, ensemble of %d members x %zu parameters)\n", path, (int)format, (int)members,
+                   rbp_model_num_params(m) / (size_t)members);
+        else
+            printf("model: %s (format %d, %zu parameters)\n", path, (int)format, rbp_model_num_params(m));
         printf("architecture: %s, length %d, d_model %d, %d head%s, %d layer%s, d_ff %d, head %d, %s pooling,\n"
                "  %s, %s, dropout %g%s%s",
                task, c.seq_len, c.d_model, c.n_heads, c.n_heads == 1 ? "" : "s", c.n_layers,

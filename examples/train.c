@@ -744,14 +744,6 @@ static const char *fit(const args *a, run *r, const data *d)
 
 /* ---------------------------------------------------------------- metadata */
 
-/* A metadata write that cannot fail the run: a value the store refuses (a file name that is
- * not UTF-8, say) is left out with a warning. */
-static void meta_check(rbp_status st, const char *key)
-{
-    if (st != RBP_OK)
-        cli_warn("metadata key '%s' not stored: %s", key, rbp_last_error());
-}
-
 /* The command line as one shell-quoted string, cut to the store's bound. */
 static char *command_line(int argc, char **argv)
 {
@@ -803,17 +795,17 @@ static void write_train_metadata(rbp_model *model, const args *a, const plan *p,
         enc.structure_column = NULL;
     cli_check(rbp_model_meta_set_encoding(model, &enc));
     char *cmd = command_line(argc, argv);
-    meta_check(rbp_model_meta_set_string(model, "train.command", cmd), "train.command");
+    cli_meta_check(rbp_model_meta_set_string(model, "train.command", cmd), "train.command");
     free(cmd);
-    meta_check(rbp_model_meta_set_string(model, "train.data", p->train_desc), "train.data");
-    meta_check(rbp_model_meta_set_int(model, "train.records", (int64_t)rbp_dataset_size(d->train)), "train.records");
+    cli_meta_check(rbp_model_meta_set_string(model, "train.data", p->train_desc), "train.data");
+    cli_meta_check(rbp_model_meta_set_int(model, "train.records", (int64_t)rbp_dataset_size(d->train)), "train.records");
     if (d->task == RBP_TASK_CLASSIFICATION)
-        meta_check(rbp_model_meta_set_int(model, "train.positives", (int64_t)rbp_dataset_count_positive(d->train)),
+        cli_meta_check(rbp_model_meta_set_int(model, "train.positives", (int64_t)rbp_dataset_count_positive(d->train)),
                    "train.positives");
-    meta_check(rbp_model_meta_set_int(model, "train.validation_records", d->val ? (int64_t)rbp_dataset_size(d->val) : 0),
+    cli_meta_check(rbp_model_meta_set_int(model, "train.validation_records", d->val ? (int64_t)rbp_dataset_size(d->val) : 0),
                "train.validation_records");
-    meta_check(rbp_model_meta_set_int(model, "train.seed", (int64_t)a->seed), "train.seed");
-    meta_check(rbp_model_meta_set_string(model, "train.preset", a->preset), "train.preset");
+    cli_meta_check(rbp_model_meta_set_int(model, "train.seed", (int64_t)a->seed), "train.seed");
+    cli_meta_check(rbp_model_meta_set_string(model, "train.preset", a->preset), "train.preset");
     for (int i = 0; i < a->meta.n; i++) {
         const char *kv = a->meta.items[i], *eq = strchr(kv, '=');
         char key[RBP_META_KEY_MAX + 1];
@@ -833,21 +825,9 @@ static void write_test_metadata(rbp_model *model, const args *a, const plan *p, 
 {
     char split[64];
     snprintf(split, sizeof split, "split: %.0f%% of the data", 100.0 * (1.0 - a->split));
-    meta_check(rbp_model_meta_set_string(model, "test.data", p->have_test ? p->test_desc : split), "test.data");
-    meta_check(rbp_model_meta_set_int(model, "test.records", (int64_t)m->n), "test.records");
-    if (m->task == RBP_TASK_CLASSIFICATION || m->binarized)
-        meta_check(rbp_model_meta_set_int(model, "test.positives", (int64_t)m->positives), "test.positives");
-    const struct {
-        const char *key;
-        double v;
-    } vals[] = {{"test.auc", m->auc},         {"test.auprc", m->auprc},       {"test.accuracy", m->accuracy},
-                {"test.log_loss", m->log_loss}, {"test.r2", m->r2},             {"test.pearson", m->pearson},
-                {"test.spearman", m->spearman}, {"test.mse", m->mse}};
-    for (size_t i = 0; i < sizeof vals / sizeof vals[0]; i++)
-        if (!isnan(vals[i].v))
-            meta_check(rbp_model_meta_set_double(model, vals[i].key, vals[i].v), vals[i].key);
-    meta_check(rbp_model_meta_set_int(model, "train.epochs", rbp_trainer_epoch(trainer)), "train.epochs");
-    meta_check(rbp_model_meta_set_string(model, "train.stopped", stopped), "train.stopped");
+    cli_metrics_meta(model, m, p->have_test ? p->test_desc : split);
+    cli_meta_check(rbp_model_meta_set_int(model, "train.epochs", rbp_trainer_epoch(trainer)), "train.epochs");
+    cli_meta_check(rbp_model_meta_set_string(model, "train.stopped", stopped), "train.stopped");
 }
 
 /* ---------------------------------------------------------------- JSON summary */

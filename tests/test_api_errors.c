@@ -725,6 +725,21 @@ static void test_model_create_and_accessors(void **state)
     EXPECT_MSG(rbp_model_params(NULL), "rbp_model_params: argument 'model' is NULL");
     assert_true(rbp_model_num_params(F.model) > 0);
     assert_non_null(rbp_model_params(F.model));
+    /* ensembles */
+    assert_int_equal(rbp_model_num_members(NULL), 0);
+    EXPECT_MSG(rbp_model_num_members(NULL), "rbp_model_num_members: argument 'model' is NULL");
+    assert_int_equal(rbp_model_num_members(F.model), 1);
+    {
+        rbp_model *e = NULL;
+        const rbp_model *one[1] = {F.model};
+        EXPECT_FAIL(rbp_model_ensemble(NULL, one, 1), RBP_ERR_INVALID_ARG, "'out'");
+        EXPECT_FAIL(rbp_model_ensemble(&e, NULL, 1), RBP_ERR_INVALID_ARG, "'models'");
+        EXPECT_FAIL(rbp_model_ensemble(&e, one, -1), RBP_ERR_INVALID_ARG, "n = -1");
+        EXPECT_FAIL(rbp_model_member(NULL, F.model, 0), RBP_ERR_INVALID_ARG, "'out'");
+        EXPECT_FAIL(rbp_model_member(&e, NULL, 0), RBP_ERR_INVALID_ARG, "'model'");
+        EXPECT_FAIL(rbp_model_member(&e, F.model, 1), RBP_ERR_INVALID_ARG, "member 1 of a model with 1 member");
+        assert_null(e);
+    }
 }
 
 static void test_model_predict_batch(void **state)

@@ -281,6 +281,12 @@ void cli_metrics_print(FILE *fp, const cli_metrics *m, const char *title, int ts
 void cli_metrics_json(cli_json *j, const char *key, const cli_metrics *m);
 /* One line: "AUC 0.9512  AUPRC 0.8123  accuracy 0.9012 ..." */
 void cli_metrics_line(char *buf, size_t len, const cli_metrics *m);
+/* A metadata write that cannot fail the run: a value the store refuses (a file name that is
+ * not UTF-8, say) is left out with a warning. */
+void cli_meta_check(rbp_status st, const char *key);
+/* Record test metrics in the model's metadata: test.data (`data`), test.records,
+ * test.positives, and each metric defined (test.auc, test.auprc, ..., test.mse). */
+void cli_metrics_meta(rbp_model *model, const cli_metrics *m, const char *data);
 
 /* ---------------------------------------------------------------- plots */
 

@@ -358,3 +358,26 @@ void cli_metrics_line(char *buf, size_t len, const cli_metrics *m)
         used += (size_t)w;
     }
 }
+
+void cli_meta_check(rbp_status st, const char *key)
+{
+    if (st != RBP_OK)
+        cli_warn("metadata key '%s' not stored: %s", key, rbp_last_error());
+}
+
+void cli_metrics_meta(rbp_model *model, const cli_metrics *m, const char *data)
+{
+    cli_meta_check(rbp_model_meta_set_string(model, "test.data", data), "test.data");
+    cli_meta_check(rbp_model_meta_set_int(model, "test.records", (int64_t)m->n), "test.records");
+    if (m->task == RBP_TASK_CLASSIFICATION || m->binarized)
+        cli_meta_check(rbp_model_meta_set_int(model, "test.positives", (int64_t)m->positives), "test.positives");
+    const struct {
+        const char *key;
+        double v;
+    } vals[] = {{"test.auc", m->auc},         {"test.auprc", m->auprc},       {"test.accuracy", m->accuracy},
+                {"test.log_loss", m->log_loss}, {"test.r2", m->r2},             {"test.pearson", m->pearson},
+                {"test.spearman", m->spearman}, {"test.mse", m->mse}};
+    for (size_t i = 0; i < sizeof vals / sizeof vals[0]; i++)
+        if (!isnan(vals[i].v))
+            cli_meta_check(rbp_model_meta_set_double(model, vals[i].key, vals[i].v), vals[i].key);
+}

@@ -82,8 +82,35 @@ RBP_API void rbp_model_free(rbp_model *model);
 
 /** A copy of the model's configuration. */
 RBP_API rbp_status rbp_model_get_config(const rbp_model *model, rbp_model_config *cfg);
-/** Number of trainable scalars; 0 for a NULL model (and rbp_last_error names it). */
+/** Number of scalars (of all members, for an ensemble); 0 for a NULL model (and rbp_last_error
+ * names it). */
 RBP_API size_t rbp_model_num_params(const rbp_model *model);
+
+/**
+ * @name Ensembles
+ * An ensemble is one model holding several members of the same architecture (typically the
+ * same model trained with different seeds, each with its own validation split): it predicts
+ * the mean of its members' logits (a classifier's probability is the logistic of that mean),
+ * its attention maps (rbp_session_attention) and saliency (rbp_session_saliency) are the
+ * means of its members', and it is saved and loaded like any model (the parameter array holds
+ * the members one after the other; a single model is an ensemble of 1). Every inference and
+ * interpretation function takes one; a trainer takes only a single model (train the members,
+ * then combine them). Each prediction costs one forward pass per member.
+ * @{
+ */
+/** Largest number of members of an ensemble. */
+#define RBP_MAX_MEMBERS 64
+/** Members of the model: 1 for a model trained alone; 0 for NULL (and rbp_last_error names it). */
+RBP_API int32_t rbp_model_num_members(const rbp_model *model);
+/** A new model whose members are those of models[0..n-1] in order (each may itself be an
+ * ensemble; at most RBP_MAX_MEMBERS in all). Every model must have the same architecture
+ * (the configuration without its init seed; RBP_ERR_INVALID_ARG names the first difference).
+ * The ensemble carries models[0]'s metadata plus the key "ensemble.members". */
+RBP_API rbp_status rbp_model_ensemble(rbp_model **out, const rbp_model *const *models, int32_t n);
+/** A new single model holding a copy of member i (0-based) of `model`, with its metadata
+ * (without "ensemble.members"). */
+RBP_API rbp_status rbp_model_member(rbp_model **out, const rbp_model *model, int32_t i);
+/** @} */
 
 /**
  * Save config + weights + metadata (rbpattn/metadata.h) to `path` atomically (temp file +

@@ -78,6 +78,35 @@ class Model:
         m._adopt(ptr.value)
         return m
 
+    @classmethod
+    def ensemble(cls, models):
+        """A new ensemble Model whose members are those of `models` (Models of one
+        architecture, e.g. trained with other seeds; each may itself be an ensemble). It
+        predicts the mean of the members' logits; its attention maps and saliency are the
+        means of theirs. It carries the first model's metadata plus "ensemble.members"."""
+        models = list(models)
+        if not models:
+            raise ValueError("rbpattn.Model.ensemble: no models")
+        arr = (C.c_void_p * len(models))(*[m.ptr for m in models])
+        ptr = C.c_void_p()
+        check(lib.rbp_model_ensemble(C.byref(ptr), arr, len(models)))
+        m = cls.__new__(cls)
+        m._adopt(ptr.value)
+        return m
+
+    def member(self, i):
+        """A new single Model holding a copy of member `i` (0-based) of this ensemble."""
+        ptr = C.c_void_p()
+        check(lib.rbp_model_member(C.byref(ptr), self.ptr, int(i)))
+        m = type(self).__new__(type(self))
+        m._adopt(ptr.value)
+        return m
+
+    @property
+    def num_members(self):
+        """Members of an ensemble (1 for a model trained alone)."""
+        return int(lib.rbp_model_num_members(self.ptr)) if has("rbp_model_num_members") else 1
+
     def save(self, path):
         """Write the model (configuration, weights, metadata) to `path` atomically."""
         check(lib.rbp_model_save(self.ptr, cstr(path)))
@@ -126,7 +155,7 @@ class Model:
 
     @property
     def num_params(self):
-        """Number of trainable scalars."""
+        """Number of scalars (of all members, for an ensemble)."""
         return int(lib.rbp_model_num_params(self.ptr))
 
     @property

@@ -391,6 +391,31 @@ class TestModel(unittest.TestCase):
             with self.assertRaises(rbpattn.Error):
                 self.model.save(os.path.join(tmp, "no", "such", "dir.rbp"))
 
+    def test_ensemble(self):
+        other = tiny(seed=5)  # same architecture, other weights
+        with rbpattn.Model.ensemble([self.model, other]) as e:
+            self.assertEqual((e.num_members, self.model.num_members), (2, 1))
+            self.assertEqual(e.num_params, 2 * self.model.num_params)
+            la = self.model.predict(self.ds, logits=True).astype(np.float64)
+            lb = other.predict(self.ds, logits=True).astype(np.float64)
+            np.testing.assert_allclose(e.predict(self.ds, logits=True), (la + lb) / 2, rtol=1e-5, atol=1e-6)
+            np.testing.assert_allclose(e.attention(self.seqs[0]),
+                                       (self.model.attention(self.seqs[0]) + other.attention(self.seqs[0])) / 2,
+                                       atol=1e-6)
+            self.assertEqual(e.metadata["ensemble.members"], 2)
+            with e.member(1) as back:
+                self.assertEqual(back.num_members, 1)
+                np.testing.assert_array_equal(back.predict(self.ds), other.predict(self.ds))
+            with self.assertRaises(rbpattn.Error):
+                e.member(2)
+            with self.assertRaises(rbpattn.Error):  # a trainer takes single models
+                e.fit(self.ds, epochs=1)
+        with self.assertRaises(rbpattn.Error):  # another architecture
+            rbpattn.Model.ensemble([self.model, tiny(d_ff=8)])
+        with self.assertRaises(ValueError):
+            rbpattn.Model.ensemble([])
+        other.close()
+
     def test_fit_callbacks(self):
         m = tiny(seed=2)
         steps, epochs = [], []

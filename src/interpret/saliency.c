@@ -23,29 +23,51 @@ rbp_status rbp_session_saliency(rbp_session *session, const rbp_batch *batch, fl
     const int32_t B = batch->size, L = cfg.seq_len, C = cfg.d_model;
 
     /* The forward pass validates the batch before it sizes the workspace. The logits land in
-     * `out` temporarily (B <= B*L) and serve as the ones-vector after. */
-    float *ones = out;
-    rbp_status st = rbp__model_forward(session, batch, 0, 0, 0, ones);
-    if (st != RBP_OK)
-        return rbp__wrap_error(st, "rbp_session_saliency");
-    for (int32_t b = 0; b < B; b++)
-        ones[b] = 1.0f;
-    rbp__session_zero_grad(session);
-    RBP_TRY(rbp__model_backward(session, ones));
-    const float *x = rbp__session_input_embedding(session);
-    const float *dx = rbp__session_input_embedding_grad(session);
-    if (!x || !dx)
-        return rbp__set_error(RBP_ERR_STATE, "rbp_session_saliency: the session kept no input-embedding gradient");
-    for (int32_t b = 0; b < B; b++)
-        for (int32_t t = 0; t < L; t++) {
-            size_t row = ((size_t)b * L + t);
-            float s = 0.0f;
-            if (!batch->mask || batch->mask[row]) {
-                const float *xr = x + row * C, *gr = dx + row * C;
-                for (int32_t c = 0; c < C; c++)
-                    s += xr[c] * gr[c];
-            }
-            out[row] = s;
+     * `out` temporarily (B <= B*L) and serve as the ones-vector after. An ensemble's saliency is
+     * the mean of its members' (each with its own embedding x): member 0 is computed so, the
+     * others with a workspace ones-vector, added, and the sum scaled. */
+    const int32_t M = rbp__session_members(session);
+    rbp_status st = RBP_OK;
+    for (int32_t m = 0; m < M && st == RBP_OK; m++) {
+        rbp__session_select_member(session, m);
+        float *ones = m == 0 ? out : NULL;
+        st = rbp__model_forward(session, batch, 0, 0, 0, ones);
+        if (st != RBP_OK)
+            break;
+        if (m == 0) {
+            for (int32_t b = 0; b < B; b++)
+                ones[b] = 1.0f;
+        } else if ((ones = rbp__session_ones(session, B)) == NULL) {
+            st = rbp__set_error(RBP_ERR_STATE, "rbp_session_saliency: no workspace for member %d", (int)m);
+            break;
         }
+        rbp__session_zero_grad(session);
+        st = rbp__model_backward(session, ones);
+        if (st != RBP_OK)
+            break;
+        const float *x = rbp__session_input_embedding(session);
+        const float *dx = rbp__session_input_embedding_grad(session);
+        if (!x || !dx) {
+            st = rbp__set_error(RBP_ERR_STATE, "rbp_session_saliency: the session kept no input-embedding gradient");
+            break;
+        }
+        for (int32_t b = 0; b < B; b++)
+            for (int32_t t = 0; t < L; t++) {
+                size_t row = ((size_t)b * L + t);
+                float sum = 0.0f;
+                if (!batch->mask || batch->mask[row]) {
+                    const float *xr = x + row * C, *gr = dx + row * C;
+                    for (int32_t c = 0; c < C; c++)
+                        sum += xr[c] * gr[c];
+                }
+                out[row] = m == 0 ? sum : out[row] + sum;
+            }
+    }
+    rbp__session_select_member(session, 0);
+    if (st != RBP_OK)
+        return st == RBP_ERR_STATE ? st : rbp__wrap_error(st, "rbp_session_saliency");
+    if (M > 1)
+        for (size_t i = 0; i < (size_t)B * (size_t)L; i++)
+            out[i] *= 1.0f / (float)M;
     return RBP_OK;
 }

@@ -31,7 +31,9 @@ rbp_status rbp__ckpt_check_finite(const rbp__ckpt_reader *r, const rbp_model *mo
     static const char *const arrays[5] = {"parameters", "Adam first moment", "Adam second moment",
                                           "best-epoch parameters", "weight average"};
     const char *tensor = "?";
-    size_t at = (size_t)r->h.bad_index;
+    /* an ensemble's members share the layout of the first */
+    const size_t per_member = rbp__model_config_num_params(&r->h.model);
+    size_t at = per_member ? (size_t)r->h.bad_index % per_member : (size_t)r->h.bad_index;
     rbp__param_info info[64];
     int k = rbp__model_param_info(model, info, 64);
     for (int i = 0; i < k && i < 64; i++)
@@ -58,15 +60,20 @@ rbp_status rbp_model_load(rbp_model **out, const char *path)
         return rbp__set_error(RBP_ERR_FORMAT, "checkpoint '%s': invalid model config: %s", path, why);
     }
     /* The parameter count of the configuration against the one the file's size vouches for,
-     * before the model (and its buffers) are allocated. */
+     * before the model (and its buffers) are allocated: one member's, or an ensemble's
+     * 2..RBP_MAX_MEMBERS members' (never with optimizer state). */
     size_t need = rbp__model_config_num_params(&r.h.model);
-    if ((uint64_t)need != r.h.num_params) {
+    const uint64_t members = need ? r.h.num_params / need : 0;
+    if (members < 1 || members > RBP_MAX_MEMBERS || members * need != r.h.num_params ||
+        (members > 1 && (r.h.flags & RBP__CKPT_HAS_TRAINER))) {
         rbp__ckpt_close(&r);
-        return rbp__set_error(RBP_ERR_FORMAT, "checkpoint '%s': corrupt file: it holds %llu parameters, its configuration needs %zu",
-                              path, (unsigned long long)r.h.num_params, need);
+        return rbp__set_error(RBP_ERR_FORMAT,
+                              "checkpoint '%s': corrupt file: it holds %llu parameters, its configuration needs %zu "
+                              "(or a multiple up to %d for an ensemble)",
+                              path, (unsigned long long)r.h.num_params, need, RBP_MAX_MEMBERS);
     }
     rbp_model *m = NULL;
-    rbp_status st = rbp_model_create(&m, &r.h.model);
+    rbp_status st = rbp__model_create_members(&m, &r.h.model, (int32_t)members);
     if (st != RBP_OK) {
         rbp__ckpt_close(&r);
         return rbp__wrap_error(st, "loading checkpoint '%s'", path);

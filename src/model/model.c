@@ -20,6 +20,7 @@
 
 #include "kernels/kernels.h"
 #include "layers/layers.h"
+#include "io/checkpoint.h"
 #include "model/model_internal.h"
 #include "model/metadata_internal.h"
 
@@ -97,6 +98,9 @@ enum {
     A_MASK,
     A_STRUCT,
     A_VIEW,
+    A_ATTSUM,   /* ensembles (n_members > 1): the members' attention probabilities, summed then
+                   averaged, in A_ATT's layout */
+    A_LOGSUM,   /* ensembles: (B) the members' logits, summed */
     /* training only: attention dropout and backward scratch */
     A_ATTD,     /* (NH,L,L) one row's attention probabilities after dropout (dropout > 0) */
     A_DX0,      /* (B,L,C) residual-stream gradients, used alternately */
@@ -112,6 +116,7 @@ enum {
     A_DPOOLED,  /* (B,C) */
     A_DCOL,     /* (B*L, K*C) stem backward (conv_kernel > 0) */
     A_DSTEMH,   /* (B*L, S) stem backward */
+    A_ONES,     /* (B) d(logit) = 1 for the saliency of ensemble members after the first */
     NUM_ACTS
 };
 #define FIRST_TRAIN_ACT A_ATTD
@@ -132,9 +137,11 @@ typedef struct params {
 struct rbp_model {
     rbp_model_config cfg;
     size_t param_sizes[NUM_PARAM_TENSORS];
-    size_t num_params;
-    float *param_mem;
-    params p;        /* views into param_mem */
+    size_t num_params;    /* n_members * member_params */
+    size_t member_params; /* one member's: what the configuration needs */
+    int32_t n_members;    /* 1, or the members of an ensemble (rbp_model_ensemble) */
+    float *param_mem;     /* the members' parameters one after the other */
+    params p;        /* views into param_mem (member 0) */
     float *pe;       /* (L, C) positional encoding */
     rbp__meta *meta; /* key/value metadata (model/metadata.c); NULL = none */
 };
@@ -142,9 +149,12 @@ struct rbp_model {
 /* What a forward/backward pass writes, one per session (the model itself is read only). */
 struct rbp__state {
     rbp_model_config cfg; /* copy of the model's: the layer helpers read it often */
-    params p;             /* views into the model's parameters, read only */
+    params p;             /* views into the parameters of member `member`, read only */
     const float *pe;
-    size_t num_params;
+    const float *pbase;   /* the model's parameters (all members) */
+    size_t psizes[NUM_PARAM_TENSORS];
+    int32_t n_members, member;
+    size_t num_params;    /* one member's */
     float *grad_mem;      /* (num_params), allocated with the training tensors */
     params g;             /* views into grad_mem */
     workspace ws;
@@ -393,7 +403,7 @@ static void init_params(rbp_model *m)
     bound[P_STEMW] = glorot((size_t)cfg->conv_kernel * C, stem_width(cfg)); /* fan_in K*C, fan_out S */
     bound[P_STEMPW] = glorot(stem_width(cfg), C);
 
-    memset(m->param_mem, 0, m->num_params * sizeof(float)); /* biases */
+    /* biases stay 0 (the caller zeroed the buffer) */
     for (int i = 0; i < NUM_PARAM_TENSORS; i++) {
         if (!m->param_sizes[i])
             continue;
@@ -406,14 +416,16 @@ static void init_params(rbp_model *m)
 
 /* ------------------------------------------------------------------ create / free */
 
-rbp_status rbp_model_create(rbp_model **out, const rbp_model_config *cfg)
+/* A model of `members` members with cfg's architecture: member 0 initialised from cfg->seed,
+ * the others zero (the caller fills them). */
+static rbp_status model_new(rbp_model **out, const rbp_model_config *cfg, int32_t members, const char *fn)
 {
     RBP_CHECK_NULL(out);
     *out = NULL;
     RBP_CHECK_NULL(cfg);
     const char *why = rbp_model_config_check(cfg);
     if (why)
-        return rbp__set_error(RBP_ERR_INVALID_ARG, "rbp_model_create: invalid config: %s", why);
+        return rbp__set_error(RBP_ERR_INVALID_ARG, "%s: invalid config: %s", fn, why);
 
     rbp_model *m = rbp__calloc(1, sizeof *m);
     if (!m)
@@ -422,7 +434,9 @@ rbp_status rbp_model_create(rbp_model **out, const rbp_model_config *cfg)
     cfg = &m->cfg;
     fill_param_sizes(m->param_sizes, cfg);
     for (int i = 0; i < NUM_PARAM_TENSORS; i++)
-        m->num_params += m->param_sizes[i];
+        m->member_params += m->param_sizes[i];
+    m->n_members = members;
+    m->num_params = m->member_params * (size_t)members; /* members <= RBP_MAX_MEMBERS */
     const size_t L = (size_t)cfg->seq_len, C = (size_t)cfg->d_model;
     m->param_mem = rbp__malloc_aligned(m->num_params * sizeof(float));
     m->pe = rbp__malloc_aligned(L * C * sizeof(float));
@@ -432,8 +446,89 @@ rbp_status rbp_model_create(rbp_model **out, const rbp_model_config *cfg)
     }
     point_params(&m->p, m->param_mem, m->param_sizes);
     rbp__positional_encoding(m->pe, cfg->seq_len, cfg->d_model);
+    memset(m->param_mem, 0, m->num_params * sizeof(float));
     init_params(m);
     rbp__blas_check(); /* warns once if OpenBLAS runs far below the CPU's vector width */
+    *out = m;
+    return RBP_OK;
+}
+
+rbp_status rbp_model_create(rbp_model **out, const rbp_model_config *cfg)
+{
+    return model_new(out, cfg, 1, "rbp_model_create");
+}
+
+rbp_status rbp__model_create_members(rbp_model **out, const rbp_model_config *cfg, int32_t members)
+{
+    RBP_CHECK(members >= 1 && members <= RBP_MAX_MEMBERS, RBP_ERR_INVALID_ARG,
+              "an ensemble has 1..%d members, not %d", RBP_MAX_MEMBERS, (int)members);
+    return model_new(out, cfg, members, "rbp_model_create");
+}
+
+int32_t rbp_model_num_members(const rbp_model *model)
+{
+    if (!model) {
+        rbp__set_error(RBP_ERR_INVALID_ARG, "rbp_model_num_members: argument 'model' is NULL");
+        return 0;
+    }
+    return model->n_members;
+}
+
+rbp_status rbp_model_ensemble(rbp_model **out, const rbp_model *const *models, int32_t n)
+{
+    RBP_CHECK_NULL(out);
+    *out = NULL;
+    RBP_CHECK_NULL(models);
+    RBP_CHECK(n >= 1, RBP_ERR_INVALID_ARG, "rbp_model_ensemble: n = %d, expected >= 1", (int)n);
+    int32_t total = 0;
+    for (int32_t i = 0; i < n; i++) {
+        RBP_CHECK(models[i] != NULL, RBP_ERR_INVALID_ARG, "rbp_model_ensemble: models[%d] is NULL", (int)i);
+        char diff[160];
+        if (rbp__ckpt_config_diff(&models[i]->cfg, &models[0]->cfg, diff, sizeof diff))
+            return rbp__set_error(RBP_ERR_INVALID_ARG,
+                                  "rbp_model_ensemble: models[%d] has another architecture than models[0]: %s", (int)i,
+                                  diff);
+        total += models[i]->n_members;
+        RBP_CHECK(total <= RBP_MAX_MEMBERS, RBP_ERR_INVALID_ARG,
+                  "rbp_model_ensemble: more than %d members (RBP_MAX_MEMBERS)", RBP_MAX_MEMBERS);
+    }
+    rbp_model *m = NULL;
+    RBP_TRY(model_new(&m, &models[0]->cfg, total, "rbp_model_ensemble"));
+    float *dst = m->param_mem;
+    for (int32_t i = 0; i < n; i++) {
+        memcpy(dst, models[i]->param_mem, models[i]->num_params * sizeof(float));
+        dst += models[i]->num_params;
+    }
+    /* the first model's description (protein, encoding, ...) describes the ensemble */
+    rbp_status st = models[0]->meta ? rbp__meta_copy(&m->meta, models[0]->meta) : RBP_OK;
+    if (st == RBP_OK)
+        st = rbp_model_meta_set_int(m, "ensemble.members", total);
+    if (st != RBP_OK) {
+        rbp_model_free(m);
+        return st;
+    }
+    *out = m;
+    return RBP_OK;
+}
+
+rbp_status rbp_model_member(rbp_model **out, const rbp_model *model, int32_t i)
+{
+    RBP_CHECK_NULL(out);
+    *out = NULL;
+    RBP_CHECK_NULL(model);
+    RBP_CHECK(i >= 0 && i < model->n_members, RBP_ERR_INVALID_ARG,
+              "rbp_model_member: member %d of a model with %d member%s", (int)i, (int)model->n_members,
+              model->n_members == 1 ? "" : "s");
+    rbp_model *m = NULL;
+    RBP_TRY(model_new(&m, &model->cfg, 1, "rbp_model_member"));
+    memcpy(m->param_mem, model->param_mem + (size_t)i * model->member_params, m->num_params * sizeof(float));
+    rbp_status st = model->meta ? rbp__meta_copy(&m->meta, model->meta) : RBP_OK;
+    if (st == RBP_OK && rbp_model_meta_type(m, "ensemble.members") != RBP_META_NONE)
+        st = rbp_model_meta_remove(m, "ensemble.members");
+    if (st != RBP_OK) {
+        rbp_model_free(m);
+        return st;
+    }
     *out = m;
     return RBP_OK;
 }
@@ -511,7 +606,10 @@ rbp_status rbp__state_create(rbp__state **out, const rbp_model *m)
     s->cfg = m->cfg;
     s->p = m->p; /* the model's buffer never moves, so the views stay valid */
     s->pe = m->pe;
-    s->num_params = m->num_params;
+    s->pbase = m->param_mem;
+    memcpy(s->psizes, m->param_sizes, sizeof s->psizes);
+    s->n_members = m->n_members;
+    s->num_params = m->member_params;
     *out = s;
     return RBP_OK;
 }
@@ -545,7 +643,7 @@ static int mul_into(size_t *a, size_t b)
 }
 
 /* act_sizes[] for a batch of B examples; returns -1 on size_t overflow */
-static int fill_act_sizes(size_t *s, const rbp_model_config *cfg, size_t B, int train)
+static int fill_act_sizes(size_t *s, const rbp_model_config *cfg, size_t B, int train, int32_t members)
 {
     const size_t L = (size_t)cfg->seq_len, C = (size_t)cfg->d_model, NL = (size_t)cfg->n_layers;
     const size_t F = (size_t)cfg->d_ff, H = (size_t)cfg->head_hidden, NH = (size_t)cfg->n_heads;
@@ -587,7 +685,12 @@ static int fill_act_sizes(size_t *s, const rbp_model_config *cfg, size_t B, int 
         s[A_COL] = NC;
         bad |= mul_into(&s[A_COL], K);
     }
+    if (members > 1) {
+        s[A_ATTSUM] = s[A_ATT];
+        s[A_LOGSUM] = B;
+    }
     if (train) {
+        s[A_ONES] = members > 1 ? B : 0;
         s[A_ATTD] = cfg->dropout > 0.0f ? NH * L * L : 0;
         s[A_DX0] = s[A_DX1] = s[A_DEMB] = s[A_DRES] = s[A_DMID] = s[A_DCTX] = NC;
         s[A_DH] = NF;
@@ -612,10 +715,10 @@ static rbp_status reserve(rbp__state *s, int32_t B, int train)
     const int32_t newB = B > ws->B ? B : ws->B;
     const int newtrain = train || ws->train;
     size_t sizes[NUM_ACTS], ws_stride[NUM_ACTS], total = 0;
-    if (fill_act_sizes(sizes, &s->cfg, (size_t)newB, newtrain) != 0)
+    if (fill_act_sizes(sizes, &s->cfg, (size_t)newB, newtrain, s->n_members) != 0)
         return rbp__set_error(RBP_ERR_NOMEM, "model workspace for a batch of %d is too large", (int)newB);
     for (int i = 0; i < NUM_ACTS; i++) {
-        const int stacked = i >= A_QKV && i <= A_LN2_RSTD;
+        const int stacked = (i >= A_QKV && i <= A_LN2_RSTD) || i == A_ATTSUM;
         ws_stride[i] = stacked ? sizes[i] / (size_t)s->cfg.n_layers : 0;
         sizes[i] = (sizes[i] + 15) & ~(size_t)15; /* every tensor starts on a 64-byte line */
         if (total + sizes[i] < total)
@@ -1027,17 +1130,81 @@ static float sigmoid(float x)
     return e / (1.0f + e);
 }
 
+/* Point the state's parameter views at member m. */
+static void select_member(rbp__state *s, int32_t m)
+{
+    point_params(&s->p, (float *)s->pbase + (size_t)m * s->num_params, s->psizes);
+    s->member = m;
+}
+
+int32_t rbp__session_members(const rbp_session *ss)
+{
+    return ss->st->n_members;
+}
+
+void rbp__session_select_member(rbp_session *ss, int32_t m)
+{
+    select_member(ss->st, m);
+}
+
+/* dst += src over the rows of a batch of B in every layer's slice of a stacked tensor. */
+static void add_stacked(rbp__state *s, int dst, int src, size_t per_row, int32_t B)
+{
+    for (int l = 0; l < s->cfg.n_layers; l++)
+        rbp__axpy(slice(s, dst, l), 1.0f, slice(s, src, l), per_row * (size_t)B);
+}
+
 rbp_status rbp__session_infer(rbp_session *ss, const rbp_batch *batch, uint64_t row0, float *out, int want_logits,
                               const char *fn)
 {
     rbp__state *s = ss->st;
     ss->split = 0;
-    RBP_TRY(run_forward(s, batch, row0, 0, 0, 0, 0, fn));
-    const float *logits = s->ws.a[A_LOGITS];
+    const float *logits;
+    if (s->n_members == 1) {
+        RBP_TRY(run_forward(s, batch, row0, 0, 0, 0, 0, fn));
+        logits = s->ws.a[A_LOGITS]; /* the pass may have sized the workspace */
+    } else {
+        /* An ensemble predicts the mean of its members' logits; its attention maps are the
+         * mean of theirs. The members run one after the other in this workspace, so the last
+         * forward's other tensors are those of the last member. */
+        const size_t per_row = (size_t)s->cfg.n_heads * (size_t)s->cfg.seq_len * (size_t)s->cfg.seq_len;
+        const float w = 1.0f / (float)s->n_members;
+        for (int32_t m = 0; m < s->n_members; m++) {
+            select_member(s, m);
+            rbp_status st = run_forward(s, batch, row0, 0, 0, 0, 0, fn);
+            if (st != RBP_OK) {
+                select_member(s, 0);
+                return st;
+            }
+            const size_t B = (size_t)batch->size;
+            if (m == 0) {
+                memcpy(s->ws.a[A_LOGSUM], s->ws.a[A_LOGITS], B * sizeof(float));
+                for (int l = 0; l < s->cfg.n_layers; l++)
+                    memcpy(slice(s, A_ATTSUM, l), slice(s, A_ATT, l), per_row * B * sizeof(float));
+            } else {
+                rbp__axpy(s->ws.a[A_LOGSUM], 1.0f, s->ws.a[A_LOGITS], B);
+                add_stacked(s, A_ATTSUM, A_ATT, per_row, batch->size);
+            }
+        }
+        select_member(s, 0);
+        for (int l = 0; l < s->cfg.n_layers; l++)
+            rbp__scale(slice(s, A_ATTSUM, l), w, per_row * (size_t)batch->size);
+        rbp__scale(s->ws.a[A_LOGSUM], w, (size_t)batch->size);
+        logits = s->ws.a[A_LOGSUM];
+    }
     const int probs = !want_logits && s->cfg.task == RBP_TASK_CLASSIFICATION;
     for (int32_t b = 0; b < batch->size; b++)
         out[b] = probs ? sigmoid(logits[b]) : logits[b];
     return RBP_OK;
+}
+
+float *rbp__session_ones(rbp_session *ss, int32_t B)
+{
+    rbp__state *s = ss->st;
+    if (!s->ws.a[A_ONES] || B > s->ws.B)
+        return NULL;
+    rbp__fill(s->ws.a[A_ONES], 1.0f, (size_t)B);
+    return s->ws.a[A_ONES];
 }
 
 void rbp__session_forget(rbp_session *ss)
@@ -1071,8 +1238,10 @@ rbp_status rbp_session_attention(const rbp_session *session, int32_t example, fl
                               (int)example, (int)B);
     const size_t L = (size_t)s->cfg.seq_len, NH = (size_t)s->cfg.n_heads;
     const size_t per_example = NH * L * L;
+    /* an ensemble's inference pass leaves the members' mean (a saliency pass: the last member's) */
+    const int id = s->n_members > 1 && !s->fwd_backprop ? A_ATTSUM : A_ATT;
     for (int l = 0; l < s->cfg.n_layers; l++)
-        memcpy(out + (size_t)l * per_example, slice(s, A_ATT, l) + (size_t)example * per_example,
+        memcpy(out + (size_t)l * per_example, slice(s, id, l) + (size_t)example * per_example,
                per_example * sizeof(float));
     return RBP_OK;
 }

@@ -101,6 +101,19 @@ rbp_status rbp__session_predict_rows(rbp_session *s, const uint8_t *tokens, cons
                                      const uint8_t *structure, const uint8_t *viewpoint, size_t n, int32_t L,
                                      int32_t batch_size, float *out, int logits, const char *fn);
 
+/* A model of `members` (1..RBP_MAX_MEMBERS) members of cfg's architecture, member 0
+ * initialised from cfg->seed and the others zero (the loader fills them all). */
+rbp_status rbp__model_create_members(rbp_model **out, const rbp_model_config *cfg, int32_t members);
+
+/* Ensembles in a session: the members of its model, and which one the parameter views of
+ * its own state point at for training-layout passes (rbp__model_forward/_backward; inference
+ * runs every member itself). Saliency selects each in turn and goes back to member 0. */
+int32_t rbp__session_members(const rbp_session *s);
+void rbp__session_select_member(rbp_session *s, int32_t m);
+/* A workspace vector of B ones (the d(logit) of a saliency pass), or NULL before a training
+ * reserve of at least B rows of an ensemble's session. */
+float *rbp__session_ones(rbp_session *s, int32_t B);
+
 /* Drop the last-forward state (attention and saliency inputs become unavailable). */
 void rbp__session_forget(rbp_session *s);
 

@@ -90,6 +90,11 @@ rbp_status rbp_trainer_create(rbp_trainer **out, rbp_model *model, const rbp_tra
         return rbp__set_error(RBP_ERR_INVALID_ARG, "rbp_trainer_create: invalid training config: %s", why);
     rbp_model_config mc;
     RBP_TRY(rbp_model_get_config(model, &mc));
+    if (rbp_model_num_members(model) != 1)
+        return rbp__set_error(RBP_ERR_INVALID_ARG,
+                              "rbp_trainer_create: the model is an ensemble of %d members; train single models "
+                              "and combine them with rbp_model_ensemble (rbp_model_member takes one out)",
+                              (int)rbp_model_num_members(model));
     if (cfg->monitor == RBP_MONITOR_VAL_AUC && mc.task != RBP_TASK_CLASSIFICATION)
         return rbp__set_error(RBP_ERR_INVALID_ARG,
                               "rbp_trainer_create: monitor VAL_AUC needs a classification model (use VAL_R2 or VAL_LOSS)");

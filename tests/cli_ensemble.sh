@@ -1,0 +1,71 @@
+#!/bin/sh
+# rbpattn-ensemble: two models trained with other seeds become one ensemble file; with test
+# data its metrics go into the metadata; rbpattn-predict scores it as the logistic of the
+# members' mean logit; the other programs take it; mismatched members and bad command lines
+# are refused before anything is written.
+. "$(dirname "$0")/cli_common.inc"
+rbp31=$data/rbp31/PUM2_training_sample_0_first200.fa.gz
+ens=$bin/rbpattn-ensemble
+info=$bin/rbpattn-info
+M="$TINY --length 30 --truncate center --epochs 2 --batch 32 --quiet"
+
+run 0 "$train" --fasta "$rbp31" $M --seed 1 --save "$tmp/s1.rbp"
+run 0 "$train" --fasta "$rbp31" $M --seed 2 --save "$tmp/s2.rbp"
+
+run 0 "$ens" -o "$tmp/e.rbp" --fasta "$rbp31" --json "$tmp/e.json" "$tmp/s1.rbp" "$tmp/s2.rbp"
+has "$tmp/out" "ensemble: 2 members of"
+has "$tmp/out" "test (n=200"
+has "$tmp/out" "saved ensemble to $tmp/e.rbp"
+has "$tmp/e.json" '"members": 2'
+has "$tmp/e.json" '"auc": '
+run 0 "$info" "$tmp/e.rbp"
+has "$tmp/out" "ensemble of 2 members x"
+grep -q "^  ensemble.members  *2$" "$tmp/out" || fail "no ensemble.members in rbpattn-info"
+has "$tmp/out" "ensemble.sources"
+has "$tmp/out" "test.auc"
+hasnt "$tmp/out" "train.seed"
+run 0 "$info" --json "$tmp/e.rbp"
+has "$tmp/out" '"members": 2'
+
+# the ensemble's probability is the logistic of the members' mean logit
+run 0 "$predict" -m "$tmp/s1.rbp" "$rbp31"
+cp "$tmp/out" "$tmp/p1.tsv"
+run 0 "$predict" -m "$tmp/s2.rbp" "$rbp31"
+cp "$tmp/out" "$tmp/p2.tsv"
+run 0 "$predict" -m "$tmp/e.rbp" "$rbp31"
+cp "$tmp/out" "$tmp/pe.tsv"
+paste "$tmp/p1.tsv" "$tmp/p2.tsv" "$tmp/pe.tsv" | awk -F '\t' '
+    function logit(p) { return log(p / (1 - p)) }
+    NR > 1 { want = 1 / (1 + exp(-(logit($2) + logit($4)) / 2)); d = want - $6; if (d < 0) d = -d
+      if (d > 1e-5) { print "row " NR ": " $6 " vs " want; bad = 1 } n++ }
+    END { if (bad || n != 200) exit 1 }' || fail "ensemble scores are not the mean logit of its members"
+# the ensemble's recorded AUC is what rbpattn-eval measures
+run 0 "$info" "$tmp/e.rbp"
+auc_meta=$(awk '$1 == "test.auc" { print $2 }' "$tmp/out")
+run 0 "$eval" -m "$tmp/e.rbp" --fasta "$rbp31" --json "$tmp/ev.json"
+auc_eval=$(grep -o '"auc": [0-9.e-]*' "$tmp/ev.json" | head -1 | cut -d' ' -f2)
+awk -v a="$auc_meta" -v b="$auc_eval" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(a > 0 && d < 1e-6) }' ||
+    fail "test.auc $auc_meta differs from rbpattn-eval's $auc_eval"
+# other programs take an ensemble
+run 0 "$attn" -m "$tmp/e.rbp" --sequence ACGUACGUACGUUGUAUAUAACGUACGUAC -o "$tmp/a" --quiet
+# an ensemble of ensembles flattens
+run 0 "$ens" -o "$tmp/e3.rbp" --quiet "$tmp/e.rbp" "$tmp/s1.rbp"
+run 0 "$info" "$tmp/e3.rbp"
+has "$tmp/out" "ensemble of 3 members x"
+
+# refused: no output, no model, an output that is an input, another architecture, other
+# input encodings; nothing is written
+run 2 "$ens" "$tmp/s1.rbp" "$tmp/s2.rbp"
+error_is rbpattn-ensemble "missing -o/--out FILE"
+run 2 "$ens" -o "$tmp/x.rbp"
+error_is rbpattn-ensemble "give at least one MODEL"
+run 2 "$ens" -o "$tmp/s1.rbp" "$tmp/s1.rbp" "$tmp/s2.rbp"
+error_is rbpattn-ensemble "s1.rbp"
+run 0 "$train" --fasta "$rbp31" $M --d-ff 12 --save "$tmp/ff.rbp"
+run 1 "$ens" -o "$tmp/x.rbp" "$tmp/s1.rbp" "$tmp/ff.rbp"
+error_is rbpattn-ensemble "d_ff"
+run 0 "$train" --fasta "$rbp31" $TINY --length 30 --truncate right --epochs 1 --batch 32 --quiet --save "$tmp/r.rbp"
+run 2 "$ens" -o "$tmp/x.rbp" "$tmp/s1.rbp" "$tmp/r.rbp"
+error_is rbpattn-ensemble "must be trained with the same input options"
+[ ! -e "$tmp/x.rbp" ] || fail "a refused ensemble was written"
+echo "cli_ensemble: ok"
