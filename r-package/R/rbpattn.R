@@ -43,7 +43,11 @@ saliency <- function(model, seqs) {
 #' Model metadata as a named list (empty for a library without metadata).
 rbp_metadata <- function(model) .Call(rbp_r_metadata, model$ptr)
 
-#' Model configuration as a named list.
+#' An ensemble of models of one architecture (e.g. trained with other seeds): it predicts the
+#' mean of its members' logits; attention and saliency are the means of theirs.
+rbp_ensemble <- function(models) new_model(.Call(rbp_r_ensemble, lapply(models, function(m) m$ptr)))
+
+#' Model configuration as a named list (num_members: 1, or an ensemble's members).
 rbp_config <- function(model) .Call(rbp_r_config, model$ptr)
 
 #' Version of the loaded librbpattn.

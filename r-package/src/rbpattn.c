@@ -150,15 +150,29 @@ SEXP rbp_r_free(SEXP ptr)
     return R_NilValue;
 }
 
+SEXP rbp_r_ensemble(SEXP models)
+{
+    if (TYPEOF(models) != VECSXP || XLENGTH(models) < 1 || XLENGTH(models) > RBP_MAX_MEMBERS)
+        Rf_error("rbp_ensemble: give a list of 1..%d models", RBP_MAX_MEMBERS);
+    const rbp_model *m[RBP_MAX_MEMBERS];
+    const int n = (int)XLENGTH(models);
+    for (int i = 0; i < n; i++)
+        m[i] = get(VECTOR_ELT(models, i))->model;
+    rbp_model *out = NULL;
+    if (rbp_model_ensemble(&out, m, n) != RBP_OK)
+        fail("rbp_ensemble");
+    return wrap(out);
+}
+
 SEXP rbp_r_config(SEXP ptr)
 {
     rbp_model_config c;
     if (rbp_model_get_config(get(ptr)->model, &c) != RBP_OK)
         fail("config");
     const char *names[] = {"seq_len", "d_model", "n_heads", "n_layers", "d_ff", "head_hidden", "task",
-                           "pooling", "num_params"};
+                           "pooling", "num_params", "num_members"};
     double vals[] = {c.seq_len, c.d_model, c.n_heads, c.n_layers, c.d_ff, c.head_hidden, c.task, c.pooling,
-                     (double)rbp_model_num_params(get(ptr)->model)};
+                     (double)rbp_model_num_params(get(ptr)->model), (double)rbp_model_num_members(get(ptr)->model)};
     int n = (int)(sizeof vals / sizeof vals[0]);
     SEXP out = PROTECT(Rf_allocVector(VECSXP, n)), nm = PROTECT(Rf_allocVector(STRSXP, n));
     for (int i = 0; i < n; i++) {
@@ -377,6 +391,7 @@ static const R_CallMethodDef calls[] = {
     {"rbp_r_save", (DL_FUNC)&rbp_r_save, 2},
     {"rbp_r_free", (DL_FUNC)&rbp_r_free, 1},
     {"rbp_r_config", (DL_FUNC)&rbp_r_config, 1},
+    {"rbp_r_ensemble", (DL_FUNC)&rbp_r_ensemble, 1},
     {"rbp_r_predict", (DL_FUNC)&rbp_r_predict, 4},
     {"rbp_r_attention", (DL_FUNC)&rbp_r_attention, 2},
     {"rbp_r_saliency", (DL_FUNC)&rbp_r_saliency, 2},

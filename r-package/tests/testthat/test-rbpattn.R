@@ -55,6 +55,21 @@ test_that("save and load round-trip", {
   unlink(path)
 })
 
+test_that("an ensemble predicts the mean logit of its members", {
+  path <- tempfile(fileext = ".rbp")
+  rbp_save_model(model, path)
+  twin <- rbp_load_model(path)
+  ens <- rbp_ensemble(list(model, twin))
+  expect_equal(rbp_config(ens)$num_members, 2L)
+  expect_equal(rbp_config(model)$num_members, 1L)
+  expect_equal(predict(ens, seqs, logits = TRUE), predict(model, seqs, logits = TRUE), tolerance = 1e-6)
+  expect_equal(rbp_metadata(ens)[["ensemble.members"]], 2)
+  expect_error(rbp_ensemble(list()), "list of 1")
+  rbp_free_model(ens)
+  rbp_free_model(twin)
+  unlink(path)
+})
+
 test_that("errors carry the library's message", {
   expect_error(rbp_load_model("/nonexistent/model.rbp"), "/nonexistent/model.rbp")
   expect_error(rbp_load_model("NoSuchProtein"), "no bundled model named 'NoSuchProtein'")
