@@ -73,8 +73,9 @@ enum {
     A_COL,      /* (B*L, K*C) stem im2col matrix */
     A_STEMH,    /* (B*L, S) stem ReLU output */
     A_TMP,      /* (B,L,C) sub-layer output scratch (forward and backward) */
+    A_ASCR,     /* attention scratch (rbp__mha_scratch_floats): forward, backward and the maps */
     A_QKV,      /* (NL,B,L,3C) */
-    A_ATT,      /* (NL,B,NH,L,L) attention probabilities */
+    A_ATT,      /* (NL, rbp__mha_kept_floats) attention probabilities kept for the backward (training, short L) */
     A_CTX,      /* (NL,B,L,C) */
     A_RES1,     /* (NL,B,L,C) */
     A_LN1,      /* (NL,B,L,C) */
@@ -97,8 +98,7 @@ enum {
     A_MASK,
     A_STRUCT,
     A_VIEW,
-    /* training only: attention dropout and backward scratch */
-    A_ATTD,     /* (NH,L,L) one row's attention probabilities after dropout (dropout > 0) */
+    /* training only: backward scratch */
     A_DX0,      /* (B,L,C) residual-stream gradients, used alternately */
     A_DX1,
     A_DEMB,     /* (B,L,C) gradient of the input embedding sum (saliency) */
@@ -106,7 +106,6 @@ enum {
     A_DMID,     /* (B,L,C) */
     A_DH,       /* (B,L,F) */
     A_DQKV,     /* (B,L,3C) */
-    A_DATT,     /* (NH,L,L) one batch row at a time */
     A_DCTX,     /* (B,L,C) */
     A_DHID,     /* (B,H) */
     A_DPOOLED,  /* (B,C) */
@@ -114,7 +113,7 @@ enum {
     A_DSTEMH,   /* (B*L, S) stem backward */
     NUM_ACTS
 };
-#define FIRST_TRAIN_ACT A_ATTD
+#define FIRST_TRAIN_ACT A_DX0
 
 typedef struct workspace {
     void *mem;             /* the one allocation (rbp__malloc_aligned) */
@@ -552,21 +551,19 @@ static int fill_act_sizes(size_t *s, const rbp_model_config *cfg, size_t B, int 
     const int pre = cfg->norm == RBP_NORM_PRE, gelu = cfg->activation == RBP_ACT_GELU;
     const int pooled = cfg->pooling != RBP_POOL_FLATTEN;
     const size_t K = (size_t)cfg->conv_kernel;
-    size_t N = B, NC, NF, NLL, NS;
+    size_t N = B, NC, NF, NS;
     int bad = mul_into(&N, L); /* tokens */
     NC = N;
     bad |= mul_into(&NC, C);
     NF = N;
     bad |= mul_into(&NF, F);
-    NLL = N; /* B * NH * L * L */
-    bad |= mul_into(&NLL, NH);
-    bad |= mul_into(&NLL, L);
     for (int i = 0; i < NUM_ACTS; i++)
         s[i] = 0;
     s[A_EMB] = s[A_X0] = s[A_TMP] = NC;
     s[A_QKV] = NC;
     bad |= mul_into(&s[A_QKV], 3);
-    s[A_ATT] = NLL;
+    s[A_ASCR] = rbp__mha_scratch_floats((int)L, (int)C, (int)NH);
+    s[A_ATT] = train ? rbp__mha_kept_floats((int)B, (int)L, (int)NH) : 0; /* 0: recomputed */
     s[A_CTX] = s[A_RES1] = s[A_LN1] = s[A_RES2] = s[A_LN2] = NC;
     s[A_LN1_MEAN] = s[A_LN1_RSTD] = s[A_LN2_MEAN] = s[A_LN2_RSTD] = N;
     s[A_H] = NF;
@@ -588,13 +585,10 @@ static int fill_act_sizes(size_t *s, const rbp_model_config *cfg, size_t B, int 
         bad |= mul_into(&s[A_COL], K);
     }
     if (train) {
-        s[A_ATTD] = cfg->dropout > 0.0f ? NH * L * L : 0;
         s[A_DX0] = s[A_DX1] = s[A_DEMB] = s[A_DRES] = s[A_DMID] = s[A_DCTX] = NC;
         s[A_DH] = NF;
         s[A_DQKV] = NC;
         bad |= mul_into(&s[A_DQKV], 3);
-        s[A_DATT] = NH * L;
-        bad |= mul_into(&s[A_DATT], L);
         s[A_DHID] = B * H;
         s[A_DPOOLED] = pooled ? B * C : 0;
         s[A_DCOL] = s[A_COL];
@@ -745,7 +739,7 @@ static rbp__encoder_acts layer_acts(const rbp__state *s, int l)
     rbp__encoder_acts a;
     a.attn.qkv = slice(s, A_QKV, l);
     a.attn.att = slice(s, A_ATT, l);
-    a.attn.attd = s->ws.a[A_ATTD];
+    a.attn.scr = s->ws.a[A_ASCR];
     a.attn.ctx = slice(s, A_CTX, l);
     a.res1 = slice(s, A_RES1, l);
     a.ln1 = slice(s, A_LN1, l);
@@ -961,7 +955,7 @@ rbp_status rbp__model_backward(rbp_session *ss, const float *dlogits)
     // encoder layers, last to first
     rbp__encoder_scratch sc;
     sc.attn.dqkv = s->ws.a[A_DQKV];
-    sc.attn.datt = s->ws.a[A_DATT];
+    sc.attn.scr = s->ws.a[A_ASCR];
     sc.attn.dctx = s->ws.a[A_DCTX];
     sc.tmp = s->ws.a[A_TMP];
     sc.dres = s->ws.a[A_DRES];
@@ -978,7 +972,7 @@ rbp_status rbp__model_backward(rbp_session *ss, const float *dlogits)
             inp = rbp__encoder_output(&prev, &d);
         }
         memset(dnext, 0, nbytes);
-        rbp__encoder_backward(dnext, &g, &sc, dx, &a, inp, &w, &d);
+        rbp__encoder_backward(dnext, &g, &sc, dx, &a, inp, mask, &w, &d);
         float *t = dx;
         dx = dnext;
         dnext = t;
@@ -1071,9 +1065,13 @@ rbp_status rbp_session_attention(const rbp_session *session, int32_t example, fl
                               (int)example, (int)B);
     const size_t L = (size_t)s->cfg.seq_len, NH = (size_t)s->cfg.n_heads;
     const size_t per_example = NH * L * L;
-    for (int l = 0; l < s->cfg.n_layers; l++)
-        memcpy(out + (size_t)l * per_example, slice(s, A_ATT, l) + (size_t)example * per_example,
-               per_example * sizeof(float));
+    /* recomputed from the saved Q and K (the pass keeps no (B,NH,L,L) tensor); the session's
+     * attention scratch is free between passes */
+    for (int l = 0; l < s->cfg.n_layers; l++) {
+        const rbp__encoder_acts a = layer_acts(s, l);
+        rbp__mha_probs(out + (size_t)l * per_example, &a.attn, ws_bytes(s, A_MASK), example, (int)L,
+                       s->cfg.d_model, (int)NH);
+    }
     return RBP_OK;
 }
 

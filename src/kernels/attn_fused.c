@@ -1,0 +1,489 @@
+/*
+ * kernels/attn_fused.c - scaled dot-product attention of one (batch row, head), fused.
+ *
+ * The head depths of our models are small (hs = 8 or 16), where a GEMM with inner dimension
+ * hs runs far below peak and the (T,T) score matrix of a whole batch leaves the cache. Here
+ * the query rows are processed in blocks of R rows: scores, the masked softmax (the semantics
+ * of rbp__softmax_forward: scale, max subtraction, masked keys exactly 0, a row without a real
+ * key all 0), attention dropout (rbp__dropout_range on each row's global indices, so the masks
+ * are those of the whole (B,NH,T,T) tensor) and P V run on an (R,Tp) block that stays in L1/L2.
+ * Rows are padded to Tp (a multiple of 16) with keys of probability 0, so no loop has a tail;
+ * the key mask and the row maximum are applied while the scores are still in registers.
+ * Nothing of size T x T is kept: the backward recomputes the probabilities block by block from
+ * Q and K, bit for bit the same, since every step is a per-row function of the same inputs.
+ *
+ * The three register-tiled loops (scores, P V, P^T X) use 8-lane GCC vectors, and every output
+ * is a sum in one fixed order (no FMA contraction in ISO C), so the RBP_HOT clones agree bit
+ * for bit and results depend on neither the block size nor the ISA.
+ */
+#include <assert.h>
+#include <math.h>
+#include <string.h>
+
+#include "kernels/fastmath.h"
+#include "kernels/kernels.h"
+#include "kernels/simd.h"
+
+typedef rbp__v8sf v8;
+
+/* elements of a score block: (R,Tp) with R * Tp about this many floats (64 KB: three blocks
+ * and the packed K and V stay in L2; larger R means fewer passes over the accumulators) */
+#define BLOCK_ELEMS 16384
+#define MAX_R 64
+
+static size_t round_up(size_t n, size_t m)
+{
+    return (n + m - 1) / m * m;
+}
+
+/* Where everything lives in the scratch buffer. Each region starts on a 64-byte line. */
+typedef struct layout {
+    int Tp;  /* T rounded up to 16: the row length of the transposed K and V and of the blocks */
+    int hsp; /* hs rounded up to 8, 16 or a multiple of 32: the row length of packed rows */
+    int R;   /* query rows per block, a multiple of 8 */
+    size_t bias, ones, kt, vt, kp, vp, dk, dv, xo, xq, o, s, pd, dp, f, total; /* offsets in floats */
+} layout;
+
+static layout make_layout(int T, int hs)
+{
+    layout l;
+    l.Tp = (int)round_up((size_t)T, 16);
+    l.hsp = hs <= 8 ? 8 : hs <= 16 ? 16 : (int)round_up((size_t)hs, 32);
+    int R = (BLOCK_ELEMS / l.Tp) & ~7;
+    l.R = R < 8 ? 8 : R > MAX_R ? MAX_R : R;
+    const size_t t_sz = round_up((size_t)hs * (size_t)l.Tp, 16);     /* (hs, Tp) */
+    const size_t r_sz = (size_t)l.Tp * (size_t)l.hsp;                 /* (Tp, hsp) */
+    const size_t x_sz = (size_t)l.R * (size_t)l.hsp;                  /* (R, hsp) */
+    const size_t b_sz = (size_t)l.R * (size_t)l.Tp;                   /* (R, Tp) */
+    size_t o = 0;
+    l.bias = o, o += (size_t)l.Tp;
+    l.ones = o, o += (size_t)l.Tp;
+    l.kt = o, o += t_sz;
+    l.vt = o, o += t_sz;
+    l.kp = o, o += r_sz;
+    l.vp = o, o += r_sz;
+    l.dk = o, o += r_sz;
+    l.dv = o, o += r_sz;
+    l.xo = o, o += x_sz;
+    l.xq = o, o += x_sz;
+    l.o = o, o += x_sz;
+    l.s = o, o += b_sz;
+    l.pd = o, o += b_sz;
+    l.dp = o, o += b_sz;
+    l.f = o, o += b_sz;
+    l.total = o;
+    return l;
+}
+
+size_t rbp__attn_scratch_floats(int T, int hs)
+{
+    return make_layout(T, hs).total;
+}
+
+size_t rbp__attn_probs_floats(int T)
+{
+    return (size_t)T * round_up((size_t)T, 16);
+}
+
+/* ------------------------------------------------------------------ packing */
+
+/* dst (hs, Tp) = src (T, hs; row stride ld) transposed, columns T..Tp-1 zero */
+RBP_INLINE void pack_t(float *restrict dst, const float *restrict src, int ld, int T, int hs, int Tp)
+{
+    for (int d = 0; d < hs; d++) {
+        float *row = dst + (size_t)d * (size_t)Tp;
+        for (int j = 0; j < T; j++)
+            row[j] = src[(size_t)j * (size_t)ld + (size_t)d];
+        for (int j = T; j < Tp; j++)
+            row[j] = 0.0f;
+    }
+}
+
+/* dst (n, hsp) = src (n, hs; row stride ld), columns hs..hsp-1 zero */
+RBP_INLINE void pack_rows(float *restrict dst, const float *restrict src, int ld, int n, int hs, int hsp)
+{
+    for (int r = 0; r < n; r++) {
+        memcpy(dst + (size_t)r * (size_t)hsp, src + (size_t)r * (size_t)ld, (size_t)hs * sizeof(float));
+        for (int d = hs; d < hsp; d++)
+            dst[(size_t)r * (size_t)hsp + (size_t)d] = 0.0f;
+    }
+}
+
+/* dst (n, hs; row stride ld) = the first hs columns of src (n, hsp) */
+RBP_INLINE void unpack_rows(float *restrict dst, int ld, const float *restrict src, int n, int hs, int hsp)
+{
+    for (int r = 0; r < n; r++)
+        memcpy(dst + (size_t)r * (size_t)ld, src + (size_t)r * (size_t)hsp, (size_t)hs * sizeof(float));
+}
+
+/* ------------------------------------------------------------------ register tiles */
+
+RBP_INLINE void ld8(v8 *v, const float *p)
+{
+    memcpy(v, p, sizeof *v);
+}
+
+RBP_INLINE void st8(float *p, const v8 *v)
+{
+    memcpy(p, v, sizeof *v);
+}
+
+#define SEL8 RBP__SEL8
+
+/*
+ * S (nr, n; row stride lds) = A (nr, hs; row stride lda) @ Bt (hs, n; row stride ldb), n a
+ * multiple of 16. Tiles of 4 rows x 16 columns, 8 accumulators: within the 16 registers of
+ * AVX2. S[r][j] = sum over d in order. With bias (n) != NULL, S[r][j] += bias[j] (0 or -inf:
+ * masked and padding keys) and rowmax[r] = max over j of S[r][j] (a constant at each call).
+ */
+RBP_INLINE void dots(float *restrict S, int lds, const float *restrict A, int lda, int nr, const float *restrict Bt,
+                     int ldb, int hs, int n, const float *restrict bias, float *restrict rowmax)
+{
+    const v8 ninf = {-INFINITY, -INFINITY, -INFINITY, -INFINITY, -INFINITY, -INFINITY, -INFINITY, -INFINITY};
+    for (int r = 0; r < nr; r += 4) {
+        const int mr = nr - r < 4 ? nr - r : 4;
+        /* rows past nr repeat the last one; their results are not stored */
+        const float *a0 = A + (size_t)r * (size_t)lda;
+        const float *a1 = a0 + (mr > 1 ? (size_t)lda : 0);
+        const float *a2 = a0 + (size_t)(mr > 2 ? 2 : mr - 1) * (size_t)lda;
+        const float *a3 = a0 + (size_t)(mr - 1) * (size_t)lda;
+        float *s0 = S + (size_t)r * (size_t)lds;
+        v8 mx[4][2] = {{ninf, ninf}, {ninf, ninf}, {ninf, ninf}, {ninf, ninf}};
+        for (int j = 0; j < n; j += 16) {
+            v8 c[4][2] = {{{0}}};
+            const float *b = Bt + j;
+            for (int d = 0; d < hs; d++, b += ldb) {
+                v8 b0, b1;
+                ld8(&b0, b);
+                ld8(&b1, b + 8);
+                const float x0 = a0[d], x1 = a1[d], x2 = a2[d], x3 = a3[d];
+                c[0][0] += x0 * b0;
+                c[0][1] += x0 * b1;
+                c[1][0] += x1 * b0;
+                c[1][1] += x1 * b1;
+                c[2][0] += x2 * b0;
+                c[2][1] += x2 * b1;
+                c[3][0] += x3 * b0;
+                c[3][1] += x3 * b1;
+            }
+            if (bias) {
+                v8 m0, m1;
+                ld8(&m0, bias + j);
+                ld8(&m1, bias + j + 8);
+                for (int i = 0; i < 4; i++) {
+                    c[i][0] += m0;
+                    c[i][1] += m1;
+                    mx[i][0] = SEL8(c[i][0] > mx[i][0], c[i][0], mx[i][0]);
+                    mx[i][1] = SEL8(c[i][1] > mx[i][1], c[i][1], mx[i][1]);
+                }
+            }
+            /* all 4 rows: S has room for them (R is a multiple of 8) */
+            for (int i = 0; i < 4; i++) {
+                st8(s0 + (size_t)i * (size_t)lds + j, &c[i][0]);
+                st8(s0 + (size_t)i * (size_t)lds + j + 8, &c[i][1]);
+            }
+        }
+        if (bias)
+            for (int i = 0; i < 4; i++) {
+                const v8 m = SEL8(mx[i][1] > mx[i][0], mx[i][1], mx[i][0]);
+                float best = m[0];
+                for (int k = 1; k < 8; k++)
+                    best = m[k] > best ? m[k] : best;
+                rowmax[r + i] = best;
+            }
+    }
+}
+
+/* key_mask (T) or NULL -> bias (Tp): 0 for real keys, -inf for masked keys and the padding */
+RBP_INLINE void make_bias(float *restrict bias, const uint8_t *restrict key_mask, int T, int Tp)
+{
+    for (int j = 0; j < T; j++)
+        bias[j] = !key_mask || key_mask[j] ? 0.0f : -INFINITY;
+    for (int j = T; j < Tp; j++)
+        bias[j] = -INFINITY;
+}
+
+/* A row of n (a multiple of 16) biased scores with maximum mx -> its softmax in place:
+ * exp(scale * (s - mx)) / sum (masked keys exp(-inf) = 0); a row with no real key -> 0.
+ * 16 lanes: the exponential is the most expensive step of the whole attention. */
+RBP_INLINE void softmax_row(float *restrict row, int n, float mx, float scale)
+{
+    if (mx == -INFINITY) {
+        memset(row, 0, (size_t)n * sizeof(float));
+        return;
+    }
+    rbp__v16sf acc = {0};
+    for (int j = 0; j < n; j += 16) {
+        rbp__v16sf v;
+        memcpy(&v, row + j, sizeof v);
+        v = scale * (v - mx);
+        rbp__expf16v(&v);
+        memcpy(row + j, &v, sizeof v);
+        acc += v;
+    }
+    float sum = 0.0f;
+    for (int k = 0; k < 16; k++)
+        sum += acc[k];
+    const float inv = 1.0f / sum; /* sum >= 1: the maximum contributes exp(0) */
+    for (int j = 0; j < n; j += 16) {
+        rbp__v16sf v;
+        memcpy(&v, row + j, sizeof v);
+        v *= inv;
+        memcpy(row + j, &v, sizeof v);
+    }
+}
+
+/*
+ * One tile of O = P @ X: O rows r0 .. r0+MR-1 (mr of them real), vector columns cv .. cv+NV-1
+ * of the packed (n, hsp) X. O[r][c] = sum over j in order. MR and NV are constants at every
+ * call, so the accumulators live in registers.
+ */
+RBP_INLINE void pv_tile(float *restrict O, int hsp, const float *restrict P, int ldp, int mr, const float *restrict X,
+                        int n, int cv, const int MR, const int NV)
+{
+    v8 acc[8];
+    const float *pr[8];
+    for (int i = 0; i < MR; i++) {
+        pr[i] = P + (size_t)(i < mr ? i : mr - 1) * (size_t)ldp;
+        for (int v = 0; v < NV; v++)
+            acc[i * NV + v] = (v8){0};
+    }
+    const float *x = X + (size_t)cv * 8;
+    for (int j = 0; j < n; j++, x += hsp) {
+        v8 xv[4];
+        for (int v = 0; v < NV; v++)
+            ld8(&xv[v], x + 8 * v);
+        for (int i = 0; i < MR; i++) {
+            const float pij = pr[i][j];
+            for (int v = 0; v < NV; v++)
+                acc[i * NV + v] += pij * xv[v];
+        }
+    }
+    /* all MR rows (a constant count, so no memcpy): O has room for them */
+    for (int i = 0; i < MR; i++)
+        for (int v = 0; v < NV; v++)
+            st8(O + (size_t)i * (size_t)hsp + (size_t)(cv + v) * 8, &acc[i * NV + v]);
+}
+
+/* O (nr, hsp) = P (nr, n; row stride ldp) @ X (n, hsp) */
+RBP_INLINE void pv(float *restrict O, const float *restrict P, int ldp, int nr, const float *restrict X, int n,
+                   int hsp)
+{
+    for (int r = 0; r < nr; r += 8 / (hsp <= 16 ? hsp / 8 : 4)) {
+        const float *p = P + (size_t)r * (size_t)ldp;
+        float *o = O + (size_t)r * (size_t)hsp;
+        if (hsp == 8) {
+            pv_tile(o, hsp, p, ldp, nr - r < 8 ? nr - r : 8, X, n, 0, 8, 1);
+        } else if (hsp == 16) {
+            pv_tile(o, hsp, p, ldp, nr - r < 4 ? nr - r : 4, X, n, 0, 4, 2);
+        } else {
+            for (int cv = 0; cv < hsp / 8; cv += 4)
+                pv_tile(o, hsp, p, ldp, nr - r < 2 ? nr - r : 2, X, n, cv, 2, 4);
+        }
+    }
+}
+
+/*
+ * One tile of Acc += P^T @ X: Acc rows (keys) j0 .. j0+NJ-1 (nj of them real), vector columns
+ * cv .. cv+NV-1; P (nr, *; row stride ldp), X (nr, hsp). Acc[j][c] += P[r][j] X[r][c] for r in
+ * order, so a key's sum over all query blocks runs over the queries in order.
+ */
+RBP_INLINE void ptx_tile(float *restrict Acc, int hsp, const float *restrict P, int ldp, int j0, int nj,
+                         const float *restrict X, int nr, int cv, const int NJ, const int NV)
+{
+    v8 acc[8];
+    int jj[8];
+    for (int k = 0; k < NJ; k++) {
+        jj[k] = j0 + (k < nj ? k : nj - 1);
+        for (int v = 0; v < NV; v++)
+            ld8(&acc[k * NV + v], Acc + (size_t)jj[k] * (size_t)hsp + (size_t)(cv + v) * 8);
+    }
+    const float *x = X + (size_t)cv * 8, *p = P;
+    for (int r = 0; r < nr; r++, x += hsp, p += ldp) {
+        v8 xv[4];
+        for (int v = 0; v < NV; v++)
+            ld8(&xv[v], x + 8 * v);
+        for (int k = 0; k < NJ; k++) {
+            const float prj = p[jj[k]];
+            for (int v = 0; v < NV; v++)
+                acc[k * NV + v] += prj * xv[v];
+        }
+    }
+    /* a repeated last key stores the same values again (a constant count, so no memcpy) */
+    for (int k = 0; k < NJ; k++)
+        for (int v = 0; v < NV; v++)
+            st8(Acc + (size_t)jj[k] * (size_t)hsp + (size_t)(cv + v) * 8, &acc[k * NV + v]);
+}
+
+/* Acc (n, hsp) += P (nr, n; row stride ldp)^T @ X (nr, hsp) */
+RBP_INLINE void ptx(float *restrict Acc, const float *restrict P, int ldp, int nr, const float *restrict X, int n,
+                    int hsp)
+{
+    const int NJ = hsp == 8 ? 8 : hsp == 16 ? 4 : 2;
+    for (int j = 0; j < n; j += NJ) {
+        const int nj = n - j < NJ ? n - j : NJ;
+        if (hsp == 8) {
+            ptx_tile(Acc, hsp, P, ldp, j, nj, X, nr, 0, 8, 1);
+        } else if (hsp == 16) {
+            ptx_tile(Acc, hsp, P, ldp, j, nj, X, nr, 0, 4, 2);
+        } else {
+            for (int cv = 0; cv < hsp / 8; cv += 4)
+                ptx_tile(Acc, hsp, P, ldp, j, nj, X, nr, cv, 2, 4);
+        }
+    }
+}
+
+/* ------------------------------------------------------------------ the passes */
+
+/* probabilities of query rows i0 .. i0+nr-1: S (nr, Tp) = softmax(scale * Q K^T), masked;
+ * scr holds the packed K^T and the bias */
+RBP_INLINE void block_probs(float *restrict S, const layout *l, const float *scr, const float *q, int ld, int i0,
+                            int nr, int hs, float scale)
+{
+    float rowmax[MAX_R];
+    dots(S, l->Tp, q + (size_t)i0 * (size_t)ld, ld, nr, scr + l->kt, l->Tp, hs, l->Tp, scr + l->bias, rowmax);
+    for (int r = 0; r < nr; r++)
+        softmax_row(S + (size_t)r * (size_t)l->Tp, l->Tp, rowmax[r], scale);
+}
+
+/* attention dropout of rows i0 .. i0+nr-1 of the head's (T,T) block, in place on X (nr, Tp);
+ * element (i, j) is global index first + i*T + j. With ones (Tp) of 1.0f, X = the factors
+ * (0 or 1/(1-p)) themselves, x * factor being exactly what rbp__dropout_range computes. */
+RBP_INLINE void block_dropout(float *X, const float *ones, const layout *l, int i0, int nr, int T, float p,
+                              uint64_t seed, uint64_t stream, uint64_t first)
+{
+    for (int r = 0; r < nr; r++) {
+        float *x = X + (size_t)r * (size_t)l->Tp;
+        const uint64_t f = first + (uint64_t)(i0 + r) * (uint64_t)T;
+        rbp__dropout_range(x, ones ? ones : x, (size_t)T, f, p, seed, stream);
+        if (ones)
+            memset(x + T, 0, (size_t)(l->Tp - T) * sizeof(float));
+    }
+}
+
+/* Y (n) = A (n) * F (n), n a multiple of 16; Y may be A */
+RBP_INLINE void mul_rows(float *Y, const float *A, const float *restrict F, size_t n)
+{
+    for (size_t i = 0; i < n; i += 16) {
+        rbp__v16sf a, f;
+        memcpy(&a, A + i, sizeof a);
+        memcpy(&f, F + i, sizeof f);
+        a *= f;
+        memcpy(Y + i, &a, sizeof a);
+    }
+}
+
+
+RBP_HOT
+static void attn_forward_impl(float *ctx, int ldo, float *keep, float *scr, const float *q, const float *k, const float *v, int ld,
+                              const uint8_t *key_mask, int T, int hs, float scale, float p, uint64_t seed,
+                              uint64_t stream, uint64_t first)
+{
+    const layout l = make_layout(T, hs);
+    make_bias(scr + l.bias, key_mask, T, l.Tp);
+    pack_t(scr + l.kt, k, ld, T, hs, l.Tp);
+    pack_rows(scr + l.vp, v, ld, T, hs, l.hsp);
+    float *S = scr + l.s, *O = scr + l.o;
+    for (int i0 = 0; i0 < T; i0 += l.R) {
+        const int nr = T - i0 < l.R ? T - i0 : l.R;
+        block_probs(S, &l, scr, q, ld, i0, nr, hs, scale);
+        if (keep)
+            memcpy(keep + (size_t)i0 * (size_t)l.Tp, S, (size_t)nr * (size_t)l.Tp * sizeof(float));
+        if (p > 0.0f)
+            block_dropout(S, NULL, &l, i0, nr, T, p, seed, stream, first);
+        pv(O, S, l.Tp, nr, scr + l.vp, T, l.hsp);
+        unpack_rows(ctx + (size_t)i0 * (size_t)ldo, ldo, O, nr, hs, l.hsp);
+    }
+}
+
+void rbp__attn_forward(float *ctx, int ldo, float *keep, float *scr, const float *q, const float *k, const float *v,
+                       int ld, const uint8_t *key_mask, int T, int hs, float scale, float p, uint64_t seed,
+                       uint64_t stream, uint64_t first)
+{
+    assert(T >= 1 && hs >= 1 && scale > 0.0f && p >= 0.0f && p < 1.0f);
+    attn_forward_impl(ctx, ldo, keep, scr, q, k, v, ld, key_mask, T, hs, scale, p, seed, stream, first);
+}
+
+RBP_HOT
+static void attn_backward_impl(float *dq, float *dk, float *dv, int ldd, float *scr, const float *kept,
+                               const float *dctx, int lddo,
+                               const float *q, const float *k, const float *v, int ld, const uint8_t *key_mask, int T,
+                               int hs, float scale, float p, uint64_t seed, uint64_t stream, uint64_t first)
+{
+    const layout l = make_layout(T, hs);
+    const int hsp = l.hsp, Tp = l.Tp;
+    make_bias(scr + l.bias, key_mask, T, Tp);
+    pack_t(scr + l.kt, k, ld, T, hs, Tp);
+    pack_t(scr + l.vt, v, ld, T, hs, Tp);
+    pack_rows(scr + l.kp, k, ld, T, hs, hsp);
+    float *dKa = scr + l.dk, *dVa = scr + l.dv;
+    memset(dKa, 0, (size_t)T * (size_t)hsp * sizeof(float));
+    memset(dVa, 0, (size_t)T * (size_t)hsp * sizeof(float));
+    float *S = scr + l.s, *DP = scr + l.dp, *O = scr + l.o, *Xo = scr + l.xo, *Xq = scr + l.xq;
+    float *F = scr + l.f, *PD = scr + l.pd, *ones = scr + l.ones;
+    for (int j = 0; j < Tp; j++)
+        ones[j] = 1.0f;
+    for (int i0 = 0; i0 < T; i0 += l.R) {
+        const int nr = T - i0 < l.R ? T - i0 : l.R;
+        const float *dout = dctx + (size_t)i0 * (size_t)lddo;
+        const size_t n = (size_t)nr * (size_t)Tp;
+        // P (kept by the forward or recomputed), and the P after dropout that the forward
+        // multiplied with V (the mask drawn once)
+        const float *P = kept ? kept + (size_t)i0 * (size_t)Tp : S;
+        if (!kept)
+            block_probs(S, &l, scr, q, ld, i0, nr, hs, scale);
+        if (p > 0.0f) {
+            block_dropout(F, ones, &l, i0, nr, T, p, seed, stream, first);
+            mul_rows(PD, P, F, n);
+        }
+        const float *Pd = p > 0.0f ? PD : P;
+        // dV += PD^T dO ; dPD = dO V^T
+        pack_rows(Xo, dout, lddo, nr, hs, hsp);
+        ptx(dVa, Pd, Tp, nr, Xo, T, hsp);
+        dots(DP, Tp, dout, lddo, nr, scr + l.vt, Tp, hs, Tp, NULL, NULL);
+        // through the dropout (its mask again) and the softmax (with the scale): dS; the
+        // padding keys have P = 0, so dS = 0 there
+        if (p > 0.0f)
+            mul_rows(DP, DP, F, n);
+        rbp__softmax_backward_inplace(DP, P, nr, Tp, scale);
+        // dQ = dS K ; dK += dS^T Q
+        pv(O, DP, Tp, nr, scr + l.kp, T, hsp);
+        unpack_rows(dq + (size_t)i0 * (size_t)ldd, ldd, O, nr, hs, hsp);
+        pack_rows(Xq, q + (size_t)i0 * (size_t)ld, ld, nr, hs, hsp);
+        ptx(dKa, DP, Tp, nr, Xq, T, hsp);
+    }
+    unpack_rows(dk, ldd, dKa, T, hs, hsp);
+    unpack_rows(dv, ldd, dVa, T, hs, hsp);
+}
+
+void rbp__attn_backward(float *dq, float *dk, float *dv, int ldd, float *scr, const float *kept, const float *dctx,
+                        int lddo, const float *q, const float *k, const float *v, int ld, const uint8_t *key_mask, int T,
+                        int hs, float scale, float p, uint64_t seed, uint64_t stream, uint64_t first)
+{
+    assert(T >= 1 && hs >= 1 && scale > 0.0f && p >= 0.0f && p < 1.0f);
+    attn_backward_impl(dq, dk, dv, ldd, scr, kept, dctx, lddo, q, k, v, ld, key_mask, T, hs, scale, p, seed, stream,
+                       first);
+}
+
+RBP_HOT
+static void attn_probs_impl(float *P, float *scr, const float *q, const float *k, int ld, const uint8_t *key_mask,
+                            int T, int hs, float scale)
+{
+    const layout l = make_layout(T, hs);
+    make_bias(scr + l.bias, key_mask, T, l.Tp);
+    pack_t(scr + l.kt, k, ld, T, hs, l.Tp);
+    float *S = scr + l.s;
+    for (int i0 = 0; i0 < T; i0 += l.R) {
+        const int nr = T - i0 < l.R ? T - i0 : l.R;
+        block_probs(S, &l, scr, q, ld, i0, nr, hs, scale);
+        for (int r = 0; r < nr; r++)
+            memcpy(P + (size_t)(i0 + r) * (size_t)T, S + (size_t)r * (size_t)l.Tp, (size_t)T * sizeof(float));
+    }
+}
+
+void rbp__attn_probs(float *P, float *scr, const float *q, const float *k, int ld, const uint8_t *key_mask, int T,
+                     int hs, float scale)
+{
+    assert(T >= 1 && hs >= 1 && scale > 0.0f);
+    attn_probs_impl(P, scr, q, k, ld, key_mask, T, hs, scale);
+}
