@@ -24,7 +24,6 @@
 #include "kernels/kernels.h"
 #include "kernels/simd.h"
 
-typedef rbp__v8sf v8;
 
 /* elements of a score block: (R,Tp) with R * Tp about this many floats (64 KB: three blocks
  * and the packed K and V stay in L2; larger R means fewer passes over the accumulators) */
@@ -41,7 +40,7 @@ typedef struct layout {
     int Tp;  /* T rounded up to 16: the row length of the transposed K and V and of the blocks */
     int hsp; /* hs rounded up to 8, 16 or a multiple of 32: the row length of packed rows */
     int R;   /* query rows per block, a multiple of 8 */
-    size_t bias, ones, kt, vt, kp, vp, dk, dv, xo, xq, o, s, pd, dp, f, total; /* offsets in floats */
+    size_t bias, ones, kt, vt, kp, vp, dk, dv, o, s, pd, dp, f, total; /* offsets in floats */
 } layout;
 
 static layout make_layout(int T, int hs)
@@ -62,10 +61,8 @@ static layout make_layout(int T, int hs)
     l.vt = o, o += t_sz;
     l.kp = o, o += r_sz;
     l.vp = o, o += r_sz;
-    l.dk = o, o += r_sz;
-    l.dv = o, o += r_sz;
-    l.xo = o, o += x_sz;
-    l.xq = o, o += x_sz;
+    l.dk = o, o += t_sz;
+    l.dv = o, o += t_sz;
     l.o = o, o += x_sz;
     l.s = o, o += b_sz;
     l.pd = o, o += b_sz;
@@ -118,6 +115,9 @@ RBP_INLINE void unpack_rows(float *restrict dst, int ld, const float *restrict s
 
 /* ------------------------------------------------------------------ register tiles */
 
+typedef rbp__v8sf v8;
+typedef rbp__v16sf v16;
+
 RBP_INLINE void ld8(v8 *v, const float *p)
 {
     memcpy(v, p, sizeof *v);
@@ -128,18 +128,18 @@ RBP_INLINE void st8(float *p, const v8 *v)
     memcpy(p, v, sizeof *v);
 }
 
-#define SEL8 RBP__SEL8
 
 /*
  * S (nr, n; row stride lds) = A (nr, hs; row stride lda) @ Bt (hs, n; row stride ldb), n a
- * multiple of 16. Tiles of 4 rows x 16 columns, 8 accumulators: within the 16 registers of
- * AVX2. S[r][j] = sum over d in order. With bias (n) != NULL, S[r][j] += bias[j] (0 or -inf:
- * masked and padding keys) and rowmax[r] = max over j of S[r][j] (a constant at each call).
+ * multiple of 16. Tiles of 4 rows x 16 columns in 16-lane vectors (one AVX-512 register, or
+ * two AVX2 ones: 8 accumulators, within the 16 registers of AVX2). S[r][j] = sum over d in
+ * order. With bias (n) != NULL, S[r][j] += bias[j] (0 or -inf: masked and padding keys) and
+ * rowmax[r] = max over j of S[r][j] (a constant at each call).
  */
 RBP_INLINE void dots(float *restrict S, int lds, const float *restrict A, int lda, int nr, const float *restrict Bt,
                      int ldb, int hs, int n, const float *restrict bias, float *restrict rowmax)
 {
-    const v8 ninf = {-INFINITY, -INFINITY, -INFINITY, -INFINITY, -INFINITY, -INFINITY, -INFINITY, -INFINITY};
+    const v16 ninf = (v16){0} - INFINITY;
     for (int r = 0; r < nr; r += 4) {
         const int mr = nr - r < 4 ? nr - r : 4;
         /* rows past nr repeat the last one; their results are not stored */
@@ -148,47 +148,35 @@ RBP_INLINE void dots(float *restrict S, int lds, const float *restrict A, int ld
         const float *a2 = a0 + (size_t)(mr > 2 ? 2 : mr - 1) * (size_t)lda;
         const float *a3 = a0 + (size_t)(mr - 1) * (size_t)lda;
         float *s0 = S + (size_t)r * (size_t)lds;
-        v8 mx[4][2] = {{ninf, ninf}, {ninf, ninf}, {ninf, ninf}, {ninf, ninf}};
+        v16 mx[4] = {ninf, ninf, ninf, ninf};
         for (int j = 0; j < n; j += 16) {
-            v8 c[4][2] = {{{0}}};
+            v16 c[4] = {{0}};
             const float *b = Bt + j;
             for (int d = 0; d < hs; d++, b += ldb) {
-                v8 b0, b1;
-                ld8(&b0, b);
-                ld8(&b1, b + 8);
-                const float x0 = a0[d], x1 = a1[d], x2 = a2[d], x3 = a3[d];
-                c[0][0] += x0 * b0;
-                c[0][1] += x0 * b1;
-                c[1][0] += x1 * b0;
-                c[1][1] += x1 * b1;
-                c[2][0] += x2 * b0;
-                c[2][1] += x2 * b1;
-                c[3][0] += x3 * b0;
-                c[3][1] += x3 * b1;
+                v16 bv;
+                memcpy(&bv, b, sizeof bv);
+                c[0] += a0[d] * bv;
+                c[1] += a1[d] * bv;
+                c[2] += a2[d] * bv;
+                c[3] += a3[d] * bv;
             }
             if (bias) {
-                v8 m0, m1;
-                ld8(&m0, bias + j);
-                ld8(&m1, bias + j + 8);
+                v16 m;
+                memcpy(&m, bias + j, sizeof m);
                 for (int i = 0; i < 4; i++) {
-                    c[i][0] += m0;
-                    c[i][1] += m1;
-                    mx[i][0] = SEL8(c[i][0] > mx[i][0], c[i][0], mx[i][0]);
-                    mx[i][1] = SEL8(c[i][1] > mx[i][1], c[i][1], mx[i][1]);
+                    c[i] += m;
+                    mx[i] = RBP__SEL16(c[i] > mx[i], c[i], mx[i]);
                 }
             }
             /* all 4 rows: S has room for them (R is a multiple of 8) */
-            for (int i = 0; i < 4; i++) {
-                st8(s0 + (size_t)i * (size_t)lds + j, &c[i][0]);
-                st8(s0 + (size_t)i * (size_t)lds + j + 8, &c[i][1]);
-            }
+            for (int i = 0; i < 4; i++)
+                memcpy(s0 + (size_t)i * (size_t)lds + j, &c[i], sizeof c[i]);
         }
         if (bias)
             for (int i = 0; i < 4; i++) {
-                const v8 m = SEL8(mx[i][1] > mx[i][0], mx[i][1], mx[i][0]);
-                float best = m[0];
-                for (int k = 1; k < 8; k++)
-                    best = m[k] > best ? m[k] : best;
+                float best = mx[i][0];
+                for (int k = 1; k < 16; k++)
+                    best = mx[i][k] > best ? mx[i][k] : best;
                 rowmax[r + i] = best;
             }
     }
@@ -284,53 +272,41 @@ RBP_INLINE void pv(float *restrict O, const float *restrict P, int ldp, int nr, 
 }
 
 /*
- * One tile of Acc += P^T @ X: Acc rows (keys) j0 .. j0+NJ-1 (nj of them real), vector columns
- * cv .. cv+NV-1; P (nr, *; row stride ldp), X (nr, hsp). Acc[j][c] += P[r][j] X[r][c] for r in
- * order, so a key's sum over all query blocks runs over the queries in order.
+ * AccT (hs, Tp) += (P^T X)^T for P (nr, Tp; row stride Tp) and X (nr, hs; row stride ldx):
+ * AccT[d][j] += P[r][j] X[r][d] for r in order, so a key's sum over all query blocks runs over
+ * the queries in order. 16 keys x 4 depths per tile (4 accumulators: 8 AVX2 registers).
  */
-RBP_INLINE void ptx_tile(float *restrict Acc, int hsp, const float *restrict P, int ldp, int j0, int nj,
-                         const float *restrict X, int nr, int cv, const int NJ, const int NV)
+RBP_INLINE void ptx(float *restrict AccT, int Tp, const float *restrict P, int nr, const float *restrict X, int ldx,
+                    int hs)
 {
-    v8 acc[8];
-    int jj[8];
-    for (int k = 0; k < NJ; k++) {
-        jj[k] = j0 + (k < nj ? k : nj - 1);
-        for (int v = 0; v < NV; v++)
-            ld8(&acc[k * NV + v], Acc + (size_t)jj[k] * (size_t)hsp + (size_t)(cv + v) * 8);
-    }
-    const float *x = X + (size_t)cv * 8, *p = P;
-    for (int r = 0; r < nr; r++, x += hsp, p += ldp) {
-        v8 xv[4];
-        for (int v = 0; v < NV; v++)
-            ld8(&xv[v], x + 8 * v);
-        for (int k = 0; k < NJ; k++) {
-            const float prj = p[jj[k]];
-            for (int v = 0; v < NV; v++)
-                acc[k * NV + v] += prj * xv[v];
+    for (int d0 = 0; d0 < hs; d0 += 4) {
+        /* depths past hs repeat the last one: they store the same values again */
+        int dd[4];
+        for (int k = 0; k < 4; k++)
+            dd[k] = d0 + k < hs ? d0 + k : hs - 1;
+        for (int j = 0; j < Tp; j += 16) {
+            v16 acc[4];
+            for (int k = 0; k < 4; k++)
+                memcpy(&acc[k], AccT + (size_t)dd[k] * (size_t)Tp + (size_t)j, sizeof acc[k]);
+            const float *p = P + j, *x = X;
+            for (int r = 0; r < nr; r++, p += Tp, x += ldx) {
+                v16 pv;
+                memcpy(&pv, p, sizeof pv);
+                for (int k = 0; k < 4; k++)
+                    acc[k] += x[dd[k]] * pv;
+            }
+            for (int k = 0; k < 4; k++)
+                memcpy(AccT + (size_t)dd[k] * (size_t)Tp + (size_t)j, &acc[k], sizeof acc[k]);
         }
     }
-    /* a repeated last key stores the same values again (a constant count, so no memcpy) */
-    for (int k = 0; k < NJ; k++)
-        for (int v = 0; v < NV; v++)
-            st8(Acc + (size_t)jj[k] * (size_t)hsp + (size_t)(cv + v) * 8, &acc[k * NV + v]);
 }
 
-/* Acc (n, hsp) += P (nr, n; row stride ldp)^T @ X (nr, hsp) */
-RBP_INLINE void ptx(float *restrict Acc, const float *restrict P, int ldp, int nr, const float *restrict X, int n,
-                    int hsp)
+/* dst (T, hs; row stride ld) = AccT (hs, Tp) transposed */
+RBP_INLINE void unpack_t(float *restrict dst, int ld, const float *restrict AccT, int T, int hs, int Tp)
 {
-    const int NJ = hsp == 8 ? 8 : hsp == 16 ? 4 : 2;
-    for (int j = 0; j < n; j += NJ) {
-        const int nj = n - j < NJ ? n - j : NJ;
-        if (hsp == 8) {
-            ptx_tile(Acc, hsp, P, ldp, j, nj, X, nr, 0, 8, 1);
-        } else if (hsp == 16) {
-            ptx_tile(Acc, hsp, P, ldp, j, nj, X, nr, 0, 4, 2);
-        } else {
-            for (int cv = 0; cv < hsp / 8; cv += 4)
-                ptx_tile(Acc, hsp, P, ldp, j, nj, X, nr, cv, 2, 4);
-        }
-    }
+    for (int j = 0; j < T; j++)
+        for (int d = 0; d < hs; d++)
+            dst[(size_t)j * (size_t)ld + (size_t)d] = AccT[(size_t)d * (size_t)Tp + (size_t)j];
 }
 
 /* ------------------------------------------------------------------ the passes */
@@ -416,10 +392,10 @@ static void attn_backward_impl(float *dq, float *dk, float *dv, int ldd, float *
     pack_t(scr + l.kt, k, ld, T, hs, Tp);
     pack_t(scr + l.vt, v, ld, T, hs, Tp);
     pack_rows(scr + l.kp, k, ld, T, hs, hsp);
-    float *dKa = scr + l.dk, *dVa = scr + l.dv;
-    memset(dKa, 0, (size_t)T * (size_t)hsp * sizeof(float));
-    memset(dVa, 0, (size_t)T * (size_t)hsp * sizeof(float));
-    float *S = scr + l.s, *DP = scr + l.dp, *O = scr + l.o, *Xo = scr + l.xo, *Xq = scr + l.xq;
+    float *dKa = scr + l.dk, *dVa = scr + l.dv; /* (hs, Tp): transposed */
+    memset(dKa, 0, (size_t)hs * (size_t)Tp * sizeof(float));
+    memset(dVa, 0, (size_t)hs * (size_t)Tp * sizeof(float));
+    float *S = scr + l.s, *DP = scr + l.dp, *O = scr + l.o;
     float *F = scr + l.f, *PD = scr + l.pd, *ones = scr + l.ones;
     for (int j = 0; j < Tp; j++)
         ones[j] = 1.0f;
@@ -438,8 +414,7 @@ static void attn_backward_impl(float *dq, float *dk, float *dv, int ldd, float *
         }
         const float *Pd = p > 0.0f ? PD : P;
         // dV += PD^T dO ; dPD = dO V^T
-        pack_rows(Xo, dout, lddo, nr, hs, hsp);
-        ptx(dVa, Pd, Tp, nr, Xo, T, hsp);
+        ptx(dVa, Tp, Pd, nr, dout, lddo, hs);
         dots(DP, Tp, dout, lddo, nr, scr + l.vt, Tp, hs, Tp, NULL, NULL);
         // through the dropout (its mask again) and the softmax (with the scale): dS; the
         // padding keys have P = 0, so dS = 0 there
@@ -449,11 +424,10 @@ static void attn_backward_impl(float *dq, float *dk, float *dv, int ldd, float *
         // dQ = dS K ; dK += dS^T Q
         pv(O, DP, Tp, nr, scr + l.kp, T, hsp);
         unpack_rows(dq + (size_t)i0 * (size_t)ldd, ldd, O, nr, hs, hsp);
-        pack_rows(Xq, q + (size_t)i0 * (size_t)ld, ld, nr, hs, hsp);
-        ptx(dKa, DP, Tp, nr, Xq, T, hsp);
+        ptx(dKa, Tp, DP, nr, q + (size_t)i0 * (size_t)ld, ld, hs);
     }
-    unpack_rows(dk, ldd, dKa, T, hs, hsp);
-    unpack_rows(dv, ldd, dVa, T, hs, hsp);
+    unpack_t(dk, ldd, dKa, T, hs, Tp);
+    unpack_t(dv, ldd, dVa, T, hs, Tp);
 }
 
 void rbp__attn_backward(float *dq, float *dk, float *dv, int ldd, float *scr, const float *kept, const float *dctx,
