@@ -40,7 +40,7 @@ typedef struct layout {
     int Tp;  /* T rounded up to 16: the row length of the transposed K and V and of the blocks */
     int hsp; /* hs rounded up to 8, 16 or a multiple of 32: the row length of packed rows */
     int R;   /* query rows per block, a multiple of 8 */
-    size_t bias, ones, kt, vt, kp, vp, dk, dv, o, s, pd, dp, f, total; /* offsets in floats */
+    size_t bias, kt, vt, kp, vp, dk, dv, o, s, pd, dp, f, total; /* offsets in floats */
 } layout;
 
 static layout make_layout(int T, int hs)
@@ -56,7 +56,6 @@ static layout make_layout(int T, int hs)
     const size_t b_sz = (size_t)l.R * (size_t)l.Tp;                   /* (R, Tp) */
     size_t o = 0;
     l.bias = o, o += (size_t)l.Tp;
-    l.ones = o, o += (size_t)l.Tp;
     l.kt = o, o += t_sz;
     l.vt = o, o += t_sz;
     l.kp = o, o += r_sz;
@@ -67,7 +66,7 @@ static layout make_layout(int T, int hs)
     l.s = o, o += b_sz;
     l.pd = o, o += b_sz;
     l.dp = o, o += b_sz;
-    l.f = o, o += b_sz;
+    l.f = o, o += b_sz + 16;
     l.total = o;
     return l;
 }
@@ -322,33 +321,33 @@ RBP_INLINE void block_probs(float *restrict S, const layout *l, const float *scr
         softmax_row(S + (size_t)r * (size_t)l->Tp, l->Tp, rowmax[r], scale);
 }
 
-/* attention dropout of rows i0 .. i0+nr-1 of the head's (T,T) block, in place on X (nr, Tp);
- * element (i, j) is global index first + i*T + j. With ones (Tp) of 1.0f, X = the factors
- * (0 or 1/(1-p)) themselves, x * factor being exactly what rbp__dropout_range computes. */
-RBP_INLINE void block_dropout(float *X, const float *ones, const layout *l, int i0, int nr, int T, float p,
-                              uint64_t seed, uint64_t stream, uint64_t first)
+/* The dropout factors of rows i0 .. i0+nr-1 of the head's (T,T) block: F (nr*T + 16) with
+ * F[r*T + j] that of element (i0 + r, j), global index first + (i0 + r)*T + j, in one call;
+ * the 16 floats past the end stay finite (the padding keys read them, times 0). */
+RBP_INLINE void block_factors(float *F, int i0, int nr, int T, float p, uint64_t seed, uint64_t stream,
+                              uint64_t first)
+{
+    const size_t n = (size_t)nr * (size_t)T;
+    rbp__dropout_factors(F, n, first + (uint64_t)i0 * (uint64_t)T, p, seed, stream);
+    memset(F + n, 0, 16 * sizeof(float));
+}
+
+/* Y (nr, Tp) = A (nr, Tp) * the factors F of block_factors (row stride T); Y may be A. The
+ * padding columns of A are 0, and stay 0. */
+RBP_INLINE void apply_factors(float *Y, const float *A, const float *restrict F, int nr, int T, int Tp)
 {
     for (int r = 0; r < nr; r++) {
-        float *x = X + (size_t)r * (size_t)l->Tp;
-        const uint64_t f = first + (uint64_t)(i0 + r) * (uint64_t)T;
-        rbp__dropout_range(x, ones ? ones : x, (size_t)T, f, p, seed, stream);
-        if (ones)
-            memset(x + T, 0, (size_t)(l->Tp - T) * sizeof(float));
+        const size_t o = (size_t)r * (size_t)Tp;
+        const float *f = F + (size_t)r * (size_t)T;
+        for (int j = 0; j < Tp; j += 16) {
+            v16 a, m;
+            memcpy(&a, A + o + (size_t)j, sizeof a);
+            memcpy(&m, f + j, sizeof m);
+            a *= m;
+            memcpy(Y + o + (size_t)j, &a, sizeof a);
+        }
     }
 }
-
-/* Y (n) = A (n) * F (n), n a multiple of 16; Y may be A */
-RBP_INLINE void mul_rows(float *Y, const float *A, const float *restrict F, size_t n)
-{
-    for (size_t i = 0; i < n; i += 16) {
-        rbp__v16sf a, f;
-        memcpy(&a, A + i, sizeof a);
-        memcpy(&f, F + i, sizeof f);
-        a *= f;
-        memcpy(Y + i, &a, sizeof a);
-    }
-}
-
 
 RBP_HOT
 static void attn_forward_impl(float *ctx, int ldo, float *keep, float *scr, const float *q, const float *k, const float *v, int ld,
@@ -365,8 +364,10 @@ static void attn_forward_impl(float *ctx, int ldo, float *keep, float *scr, cons
         block_probs(S, &l, scr, q, ld, i0, nr, hs, scale);
         if (keep)
             memcpy(keep + (size_t)i0 * (size_t)l.Tp, S, (size_t)nr * (size_t)l.Tp * sizeof(float));
-        if (p > 0.0f)
-            block_dropout(S, NULL, &l, i0, nr, T, p, seed, stream, first);
+        if (p > 0.0f) {
+            block_factors(scr + l.f, i0, nr, T, p, seed, stream, first);
+            apply_factors(S, S, scr + l.f, nr, T, l.Tp);
+        }
         pv(O, S, l.Tp, nr, scr + l.vp, T, l.hsp);
         unpack_rows(ctx + (size_t)i0 * (size_t)ldo, ldo, O, nr, hs, l.hsp);
     }
@@ -396,21 +397,18 @@ static void attn_backward_impl(float *dq, float *dk, float *dv, int ldd, float *
     memset(dKa, 0, (size_t)hs * (size_t)Tp * sizeof(float));
     memset(dVa, 0, (size_t)hs * (size_t)Tp * sizeof(float));
     float *S = scr + l.s, *DP = scr + l.dp, *O = scr + l.o;
-    float *F = scr + l.f, *PD = scr + l.pd, *ones = scr + l.ones;
-    for (int j = 0; j < Tp; j++)
-        ones[j] = 1.0f;
+    float *F = scr + l.f, *PD = scr + l.pd;
     for (int i0 = 0; i0 < T; i0 += l.R) {
         const int nr = T - i0 < l.R ? T - i0 : l.R;
         const float *dout = dctx + (size_t)i0 * (size_t)lddo;
-        const size_t n = (size_t)nr * (size_t)Tp;
         // P (kept by the forward or recomputed), and the P after dropout that the forward
         // multiplied with V (the mask drawn once)
         const float *P = kept ? kept + (size_t)i0 * (size_t)Tp : S;
         if (!kept)
             block_probs(S, &l, scr, q, ld, i0, nr, hs, scale);
         if (p > 0.0f) {
-            block_dropout(F, ones, &l, i0, nr, T, p, seed, stream, first);
-            mul_rows(PD, P, F, n);
+            block_factors(F, i0, nr, T, p, seed, stream, first);
+            apply_factors(PD, P, F, nr, T, Tp);
         }
         const float *Pd = p > 0.0f ? PD : P;
         // dV += PD^T dO ; dPD = dO V^T
@@ -419,7 +417,7 @@ static void attn_backward_impl(float *dq, float *dk, float *dv, int ldd, float *
         // through the dropout (its mask again) and the softmax (with the scale): dS; the
         // padding keys have P = 0, so dS = 0 there
         if (p > 0.0f)
-            mul_rows(DP, DP, F, n);
+            apply_factors(DP, DP, F, nr, T, Tp);
         rbp__softmax_backward_inplace(DP, P, nr, Tp, scale);
         // dQ = dS K ; dK += dS^T Q
         pv(O, DP, Tp, nr, scr + l.kp, T, hsp);

@@ -121,6 +121,9 @@ void rbp__dropout_forward(float *out, const float *inp, size_t n, float p, uint6
  * processing a buffer in pieces gives exactly the mask of processing it whole. */
 void rbp__dropout_range(float *out, const float *inp, size_t n, uint64_t first, float p, uint64_t seed,
                         uint64_t stream);
+/* The factors of rbp__dropout_range themselves: out[k] = keep(first + k) ? 1/(1-p) : 0, exactly
+ * the factor by which rbp__dropout_range multiplies element k; p in (0,1). */
+void rbp__dropout_factors(float *out, size_t n, uint64_t first, float p, uint64_t seed, uint64_t stream);
 /* The keep decision of element i: the 32-bit half (i & 1) of rbp__rng_u64(seed, stream, i/2)
  * (low half for even i) is >= round(p * 2^32). Two elements per 64-bit draw, integer test. */
 int rbp__dropout_keep(uint64_t seed, uint64_t stream, size_t i, float p);

@@ -74,7 +74,7 @@ int rbp__dropout_keep(uint64_t seed, uint64_t stream, size_t i, float p)
 #define KEEP_LO(u) ((uint32_t)(u) >= thr ? s : 0.0f)
 #define KEEP_HI(u) ((uint32_t)((u) >> 32) >= thr ? s : 0.0f)
 
-typedef enum { DROP_SET, DROP_INPLACE } drop_mode;
+typedef enum { DROP_SET, DROP_INPLACE, DROP_FACTORS } drop_mode;
 
 /* pairs (2j, 2j+1) of y/x, j = 0.., drawing mix64(key + (j+1) * GOLDEN) */
 /*
@@ -108,17 +108,22 @@ RBP_INLINE void keep8(v8sf_ *f, uint64_t key, uint64_t j, uint32_t thr, float s)
 }
 #endif
 
-/* y[i] = x[i] * factor for the leading multiple of 8 elements; returns how many were done.
- * y may equal x (each block is loaded before it is stored). */
+/* y[i] = x[i] * factor (x != NULL) or factor itself (x == NULL) for the leading multiple of 8
+ * elements; returns how many were done. y may equal x (each block is loaded before it is
+ * stored). */
 RBP_INLINE size_t pairs_vec(float *y, const float *x, size_t n, uint64_t key, uint32_t thr, float s)
 {
     size_t i = 0;
 #ifdef RBP_DROP_VEC
     for (uint64_t j = 0; i + 8 <= n; i += 8, j += 4) {
         v8sf_ v, f;
-        memcpy(&v, x + i, sizeof v);
         keep8(&f, key, j, thr, s);
-        v = v * f;
+        if (x) {
+            memcpy(&v, x + i, sizeof v);
+            v = v * f;
+        } else {
+            v = f;
+        }
         memcpy(y + i, &v, sizeof v);
     }
 #else
@@ -153,7 +158,21 @@ static void pairs_inplace(float *restrict x, size_t n, uint64_t key, uint32_t th
         x[i] *= KEEP_LO(mix64(key + ((uint64_t)(i >> 1) + 1) * GOLDEN));
 }
 
-/* y = mask(first + k) * x[k] * s for k < n; y may equal x for DROP_INPLACE */
+RBP_HOT
+static void pairs_factors(float *restrict y, size_t n, uint64_t key, uint32_t thr, float s)
+{
+    size_t i = pairs_vec(y, NULL, n, key, thr, s);
+    for (uint64_t j = i / 2; i + 1 < n; i += 2, j++) {
+        const uint64_t u = mix64(key + (j + 1) * GOLDEN);
+        y[i] = KEEP_LO(u);
+        y[i + 1] = KEEP_HI(u);
+    }
+    if (i < n)
+        y[i] = KEEP_LO(mix64(key + ((uint64_t)(i >> 1) + 1) * GOLDEN));
+}
+
+/* y = mask(first + k) * x[k] * s for k < n; y may equal x for DROP_INPLACE; x is not read
+ * for DROP_FACTORS (y = the factors) */
 static void dropout_apply(drop_mode mode, float *y, const float *x, size_t n, uint64_t first, float p,
                           uint64_t seed, uint64_t stream)
 {
@@ -162,12 +181,16 @@ static void dropout_apply(drop_mode mode, float *y, const float *x, size_t n, ui
     const float s = 1.0f / (1.0f - p);
     if ((first & 1) && n) { /* odd start: the high half of pair first/2 */
         const float k0 = KEEP_HI(mix64(key + ((first >> 1) + 1) * GOLDEN));
-        y[0] = x[0] * k0;
-        y++, x++, n--, first++;
+        y[0] = mode == DROP_FACTORS ? k0 : x[0] * k0;
+        y++, n--, first++;
+        if (mode != DROP_FACTORS)
+            x++;
     }
     const uint64_t k2 = key + (first >> 1) * GOLDEN; /* pair first/2 becomes pair 0 */
     if (mode == DROP_INPLACE)
         pairs_inplace(y, n, k2, thr, s);
+    else if (mode == DROP_FACTORS)
+        pairs_factors(y, n, k2, thr, s);
     else
         pairs_set(y, x, n, k2, thr, s);
 }
@@ -183,6 +206,12 @@ void rbp__dropout_range(float *out, const float *inp, size_t n, uint64_t first, 
         return;
     }
     dropout_apply(out == inp ? DROP_INPLACE : DROP_SET, out, inp, n, first, p, seed, stream);
+}
+
+void rbp__dropout_factors(float *out, size_t n, uint64_t first, float p, uint64_t seed, uint64_t stream)
+{
+    assert(p > 0.0f && p < 1.0f);
+    dropout_apply(DROP_FACTORS, out, NULL, n, first, p, seed, stream);
 }
 
 void rbp__dropout_forward(float *out, const float *inp, size_t n, float p, uint64_t seed, uint64_t stream)
