@@ -167,9 +167,9 @@ RBP_INLINE void dots(float *restrict S, int lds, const float *restrict A, int ld
                     mx[i] = RBP__SEL16(c[i] > mx[i], c[i], mx[i]);
                 }
             }
-            /* all 4 rows: S has room for them (R is a multiple of 8) */
             for (int i = 0; i < 4; i++)
-                memcpy(s0 + (size_t)i * (size_t)lds + j, &c[i], sizeof c[i]);
+                if (i < mr) /* S may be the kept probabilities: no row past nr */
+                    memcpy(s0 + (size_t)i * (size_t)lds + j, &c[i], sizeof c[i]);
         }
         if (bias)
             for (int i = 0; i < 4; i++) {
@@ -361,14 +361,14 @@ static void attn_forward_impl(float *ctx, int ldo, float *keep, float *scr, cons
     float *S = scr + l.s, *O = scr + l.o;
     for (int i0 = 0; i0 < T; i0 += l.R) {
         const int nr = T - i0 < l.R ? T - i0 : l.R;
-        block_probs(S, &l, scr, q, ld, i0, nr, hs, scale);
-        if (keep)
-            memcpy(keep + (size_t)i0 * (size_t)l.Tp, S, (size_t)nr * (size_t)l.Tp * sizeof(float));
+        // the probabilities straight into the kept copy if there is one, then the dropout
+        float *P = keep ? keep + (size_t)i0 * (size_t)l.Tp : S;
+        block_probs(P, &l, scr, q, ld, i0, nr, hs, scale);
         if (p > 0.0f) {
             block_factors(scr + l.f, i0, nr, T, p, seed, stream, first);
-            apply_factors(S, S, scr + l.f, nr, T, l.Tp);
+            apply_factors(S, P, scr + l.f, nr, T, l.Tp);
         }
-        pv(O, S, l.Tp, nr, scr + l.vp, T, l.hsp);
+        pv(O, p > 0.0f ? S : P, l.Tp, nr, scr + l.vp, T, l.hsp);
         unpack_rows(ctx + (size_t)i0 * (size_t)ldo, ldo, O, nr, hs, l.hsp);
     }
 }
