@@ -25,6 +25,14 @@
 #include "kernels/simd.h"
 
 
+/* which half of a 64-bit pair holds the first float (pack_pv stores the keys to match; the two
+ * lanes are added at the end, a + b == b + a, so the results do not depend on it) */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+#define PAIR_SWAP 1
+#else
+#define PAIR_SWAP 0
+#endif
+
 /* elements of a score block: (R,Tp) with R * Tp about this many floats (64 KB: three blocks
  * and the packed K and V stay in L2; larger R means fewer passes over the accumulators) */
 #define BLOCK_ELEMS 16384
@@ -105,6 +113,18 @@ RBP_INLINE void pack_rows(float *restrict dst, const float *restrict src, int ld
     }
 }
 
+/* The X operand of pv from src (T, hs; row stride ld), Tp rows (zero past T): hsp = 8 in key
+ * pairs (lane 2d + e of pair m = src[2m + e][d]), else (Tp, hsp) rows */
+RBP_INLINE void pack_pv(float *restrict dst, const float *restrict src, int ld, int T, int hs, int hsp, int Tp)
+{
+    memset(dst, 0, (size_t)Tp * (size_t)hsp * sizeof(float));
+    for (int j = 0; j < T; j++)
+        for (int d = 0; d < hs; d++)
+            dst[hsp == 8 ? (size_t)(j / 2) * 16 + (size_t)(2 * d + ((j & 1) ^ PAIR_SWAP))
+                         : (size_t)j * (size_t)hsp + (size_t)d] =
+                src[(size_t)j * (size_t)ld + (size_t)d];
+}
+
 /* dst (n, hs; row stride ld) = the first hs columns of src (n, hsp) */
 RBP_INLINE void unpack_rows(float *restrict dst, int ld, const float *restrict src, int n, int hs, int hsp)
 {
@@ -114,19 +134,7 @@ RBP_INLINE void unpack_rows(float *restrict dst, int ld, const float *restrict s
 
 /* ------------------------------------------------------------------ register tiles */
 
-typedef rbp__v8sf v8;
 typedef rbp__v16sf v16;
-
-RBP_INLINE void ld8(v8 *v, const float *p)
-{
-    memcpy(v, p, sizeof *v);
-}
-
-RBP_INLINE void st8(float *p, const v8 *v)
-{
-    memcpy(p, v, sizeof *v);
-}
-
 
 /*
  * S (nr, n; row stride lds) = A (nr, hs; row stride lda) @ Bt (hs, n; row stride ldb), n a
@@ -221,52 +229,84 @@ RBP_INLINE void softmax_row(float *restrict row, int n, float mx, float scale)
 }
 
 /*
- * One tile of O = P @ X: O rows r0 .. r0+MR-1 (mr of them real), vector columns cv .. cv+NV-1
- * of the packed (n, hsp) X. O[r][c] = sum over j in order. MR and NV are constants at every
- * call, so the accumulators live in registers.
+ * One tile of O = P @ X in 16-lane vectors: O rows r .. r+MR-1 (mr of them real; rows past mr
+ * repeat the last one and are stored too: O has room), columns c0 .. c0+16 NV-1 of X (n, hsp),
+ * hsp a multiple of 16. O[r][c] = sum over j in order. MR and NV are constants at every call.
  */
 RBP_INLINE void pv_tile(float *restrict O, int hsp, const float *restrict P, int ldp, int mr, const float *restrict X,
-                        int n, int cv, const int MR, const int NV)
+                        int n, int c0, const int MR, const int NV)
 {
-    v8 acc[8];
-    const float *pr[8];
+    v16 acc[4];
+    const float *pr[4];
     for (int i = 0; i < MR; i++) {
         pr[i] = P + (size_t)(i < mr ? i : mr - 1) * (size_t)ldp;
         for (int v = 0; v < NV; v++)
-            acc[i * NV + v] = (v8){0};
+            acc[i * NV + v] = (v16){0};
     }
-    const float *x = X + (size_t)cv * 8;
+    const float *x = X + c0;
     for (int j = 0; j < n; j++, x += hsp) {
-        v8 xv[4];
+        v16 xv[2];
         for (int v = 0; v < NV; v++)
-            ld8(&xv[v], x + 8 * v);
-        for (int i = 0; i < MR; i++) {
-            const float pij = pr[i][j];
+            memcpy(&xv[v], x + 16 * v, sizeof xv[v]);
+        for (int i = 0; i < MR; i++)
             for (int v = 0; v < NV; v++)
-                acc[i * NV + v] += pij * xv[v];
-        }
+                acc[i * NV + v] += pr[i][j] * xv[v];
     }
-    /* all MR rows (a constant count, so no memcpy): O has room for them */
     for (int i = 0; i < MR; i++)
         for (int v = 0; v < NV; v++)
-            st8(O + (size_t)i * (size_t)hsp + (size_t)(cv + v) * 8, &acc[i * NV + v]);
+            memcpy(O + (size_t)i * (size_t)hsp + (size_t)(c0 + 16 * v), &acc[i * NV + v], sizeof acc[i * NV + v]);
 }
 
-/* O (nr, hsp) = P (nr, n; row stride ldp) @ X (n, hsp) */
-RBP_INLINE void pv(float *restrict O, const float *restrict P, int ldp, int nr, const float *restrict X, int n,
+typedef uint64_t v8du __attribute__((vector_size(64)));
+
+/*
+ * hs <= 8: O (nr, 8) = P (nr, Tp; row stride ldp) @ X, X packed by pack_pairs: keys in pairs,
+ * lane 2d + e of pair m holding X[2m + e][d]. One vector per query row takes two keys at once
+ * (the pair P[r][2m], P[r][2m+1] broadcast as one 64-bit value), so lanes 2d and 2d + 1 sum
+ * the even and the odd keys, in order, and O[r][d] is their sum.
+ */
+RBP_INLINE void pv8(float *restrict O, const float *restrict P, int ldp, int nr, const float *restrict X, int Tp)
+{
+    for (int r = 0; r < nr; r += 8) {
+        const int mr = nr - r < 8 ? nr - r : 8;
+        const float *pr[8];
+        for (int i = 0; i < 8; i++)
+            pr[i] = P + (size_t)(r + (i < mr ? i : mr - 1)) * (size_t)ldp;
+        v16 acc[8];
+        for (int i = 0; i < 8; i++)
+            acc[i] = (v16){0};
+        const float *x = X;
+        for (int j = 0; j < Tp; j += 2, x += 16) {
+            v16 xv;
+            memcpy(&xv, x, sizeof xv);
+            for (int i = 0; i < 8; i++) {
+                uint64_t pair;
+                memcpy(&pair, pr[i] + j, sizeof pair);
+                const v8du pp = (v8du){0} + pair;
+                acc[i] += (v16)pp * xv;
+            }
+        }
+        for (int i = 0; i < mr; i++)
+            for (int d = 0; d < 8; d++)
+                O[(size_t)(r + i) * 8 + (size_t)d] = acc[i][2 * d] + acc[i][2 * d + 1];
+    }
+}
+
+/* O (nr, hsp) = P (nr, Tp; row stride ldp) @ X (X as packed by pack_pv) */
+RBP_INLINE void pv(float *restrict O, const float *restrict P, int ldp, int nr, const float *restrict X, int Tp,
                    int hsp)
 {
-    for (int r = 0; r < nr; r += 8 / (hsp <= 16 ? hsp / 8 : 4)) {
-        const float *p = P + (size_t)r * (size_t)ldp;
-        float *o = O + (size_t)r * (size_t)hsp;
-        if (hsp == 8) {
-            pv_tile(o, hsp, p, ldp, nr - r < 8 ? nr - r : 8, X, n, 0, 8, 1);
-        } else if (hsp == 16) {
-            pv_tile(o, hsp, p, ldp, nr - r < 4 ? nr - r : 4, X, n, 0, 4, 2);
-        } else {
-            for (int cv = 0; cv < hsp / 8; cv += 4)
-                pv_tile(o, hsp, p, ldp, nr - r < 2 ? nr - r : 2, X, n, cv, 2, 4);
-        }
+    if (hsp == 8) {
+        pv8(O, P, ldp, nr, X, Tp);
+    } else if (hsp == 16) {
+        for (int r = 0; r < nr; r += 4)
+            pv_tile(O + (size_t)r * 16, 16, P + (size_t)r * (size_t)ldp, ldp, nr - r < 4 ? nr - r : 4, X, Tp, 0, 4,
+                    1);
+    } else {
+        for (int r = 0; r < nr; r += 2)
+            for (int c0 = 0; c0 < hsp; c0 += 32)
+                pv_tile(O + (size_t)r * (size_t)hsp, hsp, P + (size_t)r * (size_t)ldp, ldp, nr - r < 2 ? nr - r : 2,
+                        X, Tp, c0, 2, 2);
     }
 }
 
@@ -357,7 +397,7 @@ static void attn_forward_impl(float *ctx, int ldo, float *keep, float *scr, cons
     const layout l = make_layout(T, hs);
     make_bias(scr + l.bias, key_mask, T, l.Tp);
     pack_t(scr + l.kt, k, ld, T, hs, l.Tp);
-    pack_rows(scr + l.vp, v, ld, T, hs, l.hsp);
+    pack_pv(scr + l.vp, v, ld, T, hs, l.hsp, l.Tp);
     float *S = scr + l.s, *O = scr + l.o;
     for (int i0 = 0; i0 < T; i0 += l.R) {
         const int nr = T - i0 < l.R ? T - i0 : l.R;
@@ -368,7 +408,7 @@ static void attn_forward_impl(float *ctx, int ldo, float *keep, float *scr, cons
             block_factors(scr + l.f, i0, nr, T, p, seed, stream, first);
             apply_factors(S, P, scr + l.f, nr, T, l.Tp);
         }
-        pv(O, p > 0.0f ? S : P, l.Tp, nr, scr + l.vp, T, l.hsp);
+        pv(O, p > 0.0f ? S : P, l.Tp, nr, scr + l.vp, l.Tp, l.hsp);
         unpack_rows(ctx + (size_t)i0 * (size_t)ldo, ldo, O, nr, hs, l.hsp);
     }
 }
@@ -392,7 +432,7 @@ static void attn_backward_impl(float *dq, float *dk, float *dv, int ldd, float *
     make_bias(scr + l.bias, key_mask, T, Tp);
     pack_t(scr + l.kt, k, ld, T, hs, Tp);
     pack_t(scr + l.vt, v, ld, T, hs, Tp);
-    pack_rows(scr + l.kp, k, ld, T, hs, hsp);
+    pack_pv(scr + l.kp, k, ld, T, hs, hsp, Tp);
     float *dKa = scr + l.dk, *dVa = scr + l.dv; /* (hs, Tp): transposed */
     memset(dKa, 0, (size_t)hs * (size_t)Tp * sizeof(float));
     memset(dVa, 0, (size_t)hs * (size_t)Tp * sizeof(float));
@@ -420,7 +460,7 @@ static void attn_backward_impl(float *dq, float *dk, float *dv, int ldd, float *
             apply_factors(DP, DP, F, nr, T, Tp);
         rbp__softmax_backward_inplace(DP, P, nr, Tp, scale);
         // dQ = dS K ; dK += dS^T Q
-        pv(O, DP, Tp, nr, scr + l.kp, T, hsp);
+        pv(O, DP, Tp, nr, scr + l.kp, Tp, hsp);
         unpack_rows(dq + (size_t)i0 * (size_t)ldd, ldd, O, nr, hs, hsp);
         ptx(dKa, Tp, DP, nr, q + (size_t)i0 * (size_t)ld, ld, hs);
     }
