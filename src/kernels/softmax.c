@@ -1,7 +1,9 @@
 /*
  * kernels/softmax.c - row softmax with a key padding mask, fused with the attention scale.
  *
- * Attention calls this on (B*NH*T) rows of T scores. Scaling, masking, the max subtraction
+ * The fused attention (attn_fused.c) computes its probabilities itself, with the semantics of
+ * rbp__softmax_forward (which stays the tested statement of them), and calls the backward here
+ * on its blocks of rows. Scaling, masking, the max subtraction
  * and the normalisation happen in one pass per row over data that stays in L1, and the
  * exponential is the vectorisable rbp__expf. Reductions use 8 independent partial sums so
  * the compiler can vectorise them without -ffast-math; the order is fixed, so the result is
