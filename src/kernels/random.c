@@ -78,41 +78,22 @@ typedef enum { DROP_SET, DROP_INPLACE, DROP_FACTORS } drop_mode;
 
 /* pairs (2j, 2j+1) of y/x, j = 0.., drawing mix64(key + (j+1) * GOLDEN) */
 /*
- * 4 pairs (8 elements) at once with GCC vector extensions, the same integer arithmetic as
+ * 8 pairs (16 elements) at once with GCC vector extensions, the same integer arithmetic as
  * mix64, so the masks are bit-identical to the scalar loop: GCC does not vectorise the
- * scalar loops (the profile had them at 15% of a training step). The four 64-bit values,
- * viewed as eight 32-bit lanes on a little-endian machine, are exactly (low, high) per pair,
- * i.e. one lane per element.
+ * scalar loops (the profile had them at 15% of a training step). The eight 64-bit values,
+ * viewed as sixteen 32-bit lanes on a little-endian machine, are exactly (low, high) per
+ * pair, i.e. one lane per element. 64-byte vectors: one instruction per step (vpmullq) in the
+ * AVX-512 clones, two in the AVX2 ones.
  */
-typedef uint64_t v4du __attribute__((vector_size(32)));
-typedef uint32_t v8su __attribute__((vector_size(32)));
-typedef int32_t v8si_ __attribute__((vector_size(32)));
-typedef float v8sf_ __attribute__((vector_size(32)));
-
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-#define RBP_DROP_VEC 1
-/* factors (s or 0) of elements 2j .. 2j+7 (through a pointer: returning a 32-byte vector
- * changes the ABI of the baseline clone) */
-RBP_INLINE void keep8(v8sf_ *f, uint64_t key, uint64_t j, uint32_t thr, float s)
-{
-    const v4du idx = {j + 1, j + 2, j + 3, j + 4};
-    v4du z = key + idx * GOLDEN;
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    z = z ^ (z >> 31);
-    v8su bits;
-    memcpy(&bits, &z, sizeof bits);
-    const v8si_ m = (v8si_)(bits >= thr);
-    const v8sf_ sv = {s, s, s, s, s, s, s, s};
-    *f = (v8sf_)((v8si_)sv & m);
-}
-
-/* the same for elements 2j .. 2j+15 in 64-byte vectors: one instruction per step in the
- * AVX-512 clones (vpmullq), the same bits as two keep8 calls */
 typedef uint64_t v8du_ __attribute__((vector_size(64)));
 typedef uint32_t v16su_ __attribute__((vector_size(64)));
 typedef int32_t v16si_ __attribute__((vector_size(64)));
 typedef float v16sf_ __attribute__((vector_size(64)));
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define RBP_DROP_VEC 1
+/* factors (s or 0) of elements 2j .. 2j+15 (through a pointer: returning a vector changes
+ * the ABI of the baseline clone) */
 RBP_INLINE void keep16(v16sf_ *f, uint64_t key, uint64_t j, uint32_t thr, float s)
 {
     const v8du_ idx = {j + 1, j + 2, j + 3, j + 4, j + 5, j + 6, j + 7, j + 8};
@@ -128,7 +109,7 @@ RBP_INLINE void keep16(v16sf_ *f, uint64_t key, uint64_t j, uint32_t thr, float 
 }
 #endif
 
-/* y[i] = x[i] * factor (x != NULL) or factor itself (x == NULL) for the leading multiple of 8
+/* y[i] = x[i] * factor (x != NULL) or factor itself (x == NULL) for the leading multiple of 16
  * elements; returns how many were done. y may equal x (each block is loaded before it is
  * stored). */
 RBP_INLINE size_t pairs_vec(float *y, const float *x, size_t n, uint64_t key, uint32_t thr, float s)
@@ -138,17 +119,6 @@ RBP_INLINE size_t pairs_vec(float *y, const float *x, size_t n, uint64_t key, ui
     for (uint64_t j = 0; i + 16 <= n; i += 16, j += 8) {
         v16sf_ v, f;
         keep16(&f, key, j, thr, s);
-        if (x) {
-            memcpy(&v, x + i, sizeof v);
-            v = v * f;
-        } else {
-            v = f;
-        }
-        memcpy(y + i, &v, sizeof v);
-    }
-    for (uint64_t j = i / 2; i + 8 <= n; i += 8, j += 4) {
-        v8sf_ v, f;
-        keep8(&f, key, j, thr, s);
         if (x) {
             memcpy(&v, x + i, sizeof v);
             v = v * f;
