@@ -103,11 +103,12 @@ static void train_step(rbp_model *m, rbp_session *ss, const rbp_batch *b, float 
 static void profile(const rbp_model_config *c, int B, int reps)
 {
     const int L = c->seq_len, C = c->d_model, NH = c->n_heads, F = c->d_ff, H = c->head_hidden;
-    const size_t N = (size_t)B * L, NC = N * C, NF = N * F, NLL = (size_t)B * NH * L * L;
+    const size_t N = (size_t)B * L, NC = N * C, NF = N * F, NS = rbp__mha_scratch_floats(L, C, NH);
+    const size_t NK = rbp__mha_kept_floats(B, L, NH);
     const int P = c->pooling == RBP_POOL_FLATTEN ? L * C : C;
     const float p = c->dropout;
     float *buf[32];
-    size_t sizes[32] = {NC, NC, 3 * NC, NLL, NLL, NC, NC, NC, NF, NF, NC, NC, NC, 3 * NC, NLL, NC, NF,
+    size_t sizes[32] = {NC, NC, 3 * NC, NS, NK ? NK : 1, NC, NC, NC, NF, NF, NC, NC, NC, 3 * NC, NS, NC, NF,
                         (size_t)3 * C * C + 3 * C, (size_t)C * C + C, (size_t)F * C + F, (size_t)C * F + C,
                         (size_t)H * P + H, (size_t)H + 1, N, N, (size_t)B * H, (size_t)B * H, NC};
     for (int i = 0; i < 28; i++) {
@@ -116,8 +117,8 @@ static void profile(const rbp_model_config *c, int B, int reps)
             buf[i][k] = 0.01f * (float)((k * 2654435761u) % 200) - 1.0f;
     }
     float *x = buf[0], *out = buf[1];
-    rbp__mha_acts ma = {buf[2], buf[3], buf[4], buf[5]};
-    rbp__mha_scratch ms = {buf[13], buf[14], buf[15]};
+    rbp__mha_acts ma = {buf[2], NK ? buf[4] : NULL, buf[5], buf[3]};
+    rbp__mha_scratch ms = {buf[13], buf[15], buf[14]};
     rbp__ffn_acts fa = {buf[8], c->activation == RBP_ACT_GELU ? buf[9] : NULL};
     float *qkv = buf[17], *proj = buf[18], *fc = buf[19], *fcp = buf[20], *h1 = buf[21], *h2 = buf[22];
     rbp__mha_weights mw = {qkv, qkv + 3 * C * C, proj, proj + C * C};
@@ -135,33 +136,18 @@ static void profile(const rbp_model_config *c, int B, int reps)
     for (int i = 0; i < B && i < 4096; i++)
         dl[i] = 0.01f;
 
-    const int n_items = 13;
-    const char *names[13] = {"fwd qkv+scores+softmax+PV+proj (mha)", "  fwd qkv projection", "  fwd QK^T",
-                             "  fwd softmax",
-                             "  fwd PV", "fwd ffn", "fwd layernorm", "fwd dropout (N*C)", "fwd head",
-                             "bwd mha", "bwd ffn", "bwd layernorm", "bwd head"};
-    double t[13];
-    for (int i = 0; i < 13; i++)
+    const int n_items = 10;
+    const char *names[10] = {"fwd qkv+fused attention+proj (mha)", "  fwd qkv projection", "fwd ffn",
+                             "fwd layernorm", "fwd dropout (N*C)", "fwd head", "bwd mha", "bwd ffn", "bwd layernorm", "bwd head"};
+    double t[10];
+    for (int i = 0; i < 10; i++)
         t[i] = 1e30;
-    const int hs = C / NH;
     for (int r = 0; r < reps; r++) {
         double t0 = bench_now();
         rbp__mha_forward(out, &ma, x, mask, &mw, B, L, C, NH, p, 1, 1, 0);
         double t1 = bench_now();
         rbp__matmul_forward(ma.qkv, x, mw.qkvw, mw.qkvb, (int)N, C, 3 * C);
         double t2 = bench_now();
-        for (int b = 0; b < B; b++)
-            rbp__sgemm_strided_batched(0, 1, L, L, hs, 1.0f, ma.qkv + (size_t)b * L * 3 * C, 3 * C, (size_t)hs,
-                                       ma.qkv + (size_t)b * L * 3 * C + C, 3 * C, (size_t)hs, 0.0f,
-                                       ma.att + (size_t)b * NH * L * L, L, (size_t)L * L, NH);
-        double t3 = bench_now();
-        rbp__softmax_forward(ma.att, ma.att, mask, B * NH * L, L, NH * L, 0.25f);
-        double t4 = bench_now();
-        for (int b = 0; b < B; b++)
-            rbp__sgemm_strided_batched(0, 0, L, hs, L, 1.0f, ma.att + (size_t)b * NH * L * L, L, (size_t)L * L,
-                                       ma.qkv + (size_t)b * L * 3 * C + 2 * C, 3 * C, (size_t)hs, 0.0f,
-                                       ma.ctx + (size_t)b * L * C, C, (size_t)hs, NH);
-        double t5 = bench_now();
         rbp__ffn_forward(out, &fa, x, &fw, (int)N, C, F, c->activation == RBP_ACT_GELU ? RBP__ACT_GELU : RBP__ACT_RELU);
         double t6 = bench_now();
         rbp__layernorm_forward(out, buf[23], buf[24], x, fc, fc, (int)N, C, 1e-6f);
@@ -172,7 +158,7 @@ static void profile(const rbp_model_config *c, int B, int reps)
         double t9 = bench_now();
         rbp__mha_forward(out, &ma, x, mask, &mw, B, L, C, NH, p, 1, 1, 0);
         double t10 = bench_now();
-        rbp__mha_backward(buf[27], &mg, &ms, out, &ma, x, &mw, B, L, C, NH, p, 1, 1, 0);
+        rbp__mha_backward(buf[27], &mg, &ms, out, &ma, x, mask, &mw, B, L, C, NH, p, 1, 1, 0);
         double t11 = bench_now();
         rbp__ffn_forward(out, &fa, x, &fw, (int)N, C, F, c->activation == RBP_ACT_GELU ? RBP__ACT_GELU : RBP__ACT_RELU);
         double t12 = bench_now();
@@ -185,7 +171,7 @@ static void profile(const rbp_model_config *c, int B, int reps)
         double t15 = bench_now();
         rbp__head_backward(buf[27], &hg, &hsc, dl, &ha, x, mask, &hw, B, L, C, H, (rbp__pool)c->pooling);
         double t16 = bench_now();
-        double d[13] = {t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4, t6 - t5, t7 - t6, t8 - t7, t9 - t8,
+        double d[10] = {t1 - t0, t2 - t1, t6 - t2, t7 - t6, t8 - t7, t9 - t8,
                         t11 - t10, t13 - t12, t14 - t13, t16 - t15};
         (void)t10;
         (void)t12;

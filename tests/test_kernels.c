@@ -733,6 +733,14 @@ static void test_dropout(void **state)
     for (size_t c = 0; c + 1 < sizeof cuts / sizeof cuts[0]; c++)
         rbp__dropout_range(z + cuts[c], x + cuts[c], cuts[c + 1] - cuts[c], cuts[c], p, 42, 5);
     assert_memory_equal(y1, z, n * sizeof(float));
+    /* the factors themselves, in the same pieces: x * factor is exactly the masked x */
+    for (size_t c = 0; c + 1 < sizeof cuts / sizeof cuts[0]; c++)
+        rbp__dropout_factors(z + cuts[c], cuts[c + 1] - cuts[c], cuts[c], p, 42, 5);
+    for (size_t i = 0; i < n; i++) {
+        assert_true(z[i] == 0.0f || z[i] == 1.0f / (1.0f - p));
+        const float v = x[i] * z[i];
+        assert_memory_equal(&v, &y1[i], sizeof v);
+    }
     free(z);
     /* a sub-range recomputes the same decisions (mask is a function of the index) */
     float *part = falloc(7);

@@ -150,7 +150,8 @@ typedef struct {
     float p;
 } mha_ctx;
 
-static void mha_setup(mha_ctx *c, rbp_test_rng *r, float p)
+/* keep != 0: the forward keeps the probabilities for the backward (else it recomputes them) */
+static void mha_setup(mha_ctx *c, rbp_test_rng *r, float p, int keep)
 {
     pack_init(&c->P, 3 * C * C + 3 * C + C * C + C);
     c->w.qkvw = pack_take(&c->P, r, 3 * C * C, -0.5f, 0.5f);
@@ -158,8 +159,8 @@ static void mha_setup(mha_ctx *c, rbp_test_rng *r, float p)
     c->w.projw = pack_take(&c->P, r, C * C, -0.5f, 0.5f);
     c->w.projb = pack_take(&c->P, r, C, -0.5f, 0.5f);
     c->a.qkv = falloc(B * T * 3 * C);
-    c->a.att = falloc(B * NH * T * T);
-    c->a.attd = falloc(B * NH * T * T);
+    c->a.att = keep ? falloc(rbp__mha_kept_floats(B, T, NH)) : NULL;
+    c->a.scr = falloc(rbp__mha_scratch_floats(T, C, NH));
     c->a.ctx = falloc(B * T * C);
     c->inp = falloc(B * T * C);
     rbp_test_fill_uniform(r, c->inp, B * T * C, -1, 1);
@@ -173,7 +174,7 @@ static void mha_free(mha_ctx *c)
 {
     free(c->a.qkv);
     free(c->a.att);
-    free(c->a.attd);
+    free(c->a.scr);
     free(c->a.ctx);
     free(c->inp);
     free(c->out);
@@ -188,8 +189,10 @@ static double mha_loss(void *p)
     return gc_dot(c->out, c->G, B * T * C);
 }
 
-/* The textbook computation in double, one (b, h, query) at a time. */
-static void mha_naive(double *out, double *att, const float *inp, const uint8_t *mask, const rbp__mha_weights *w)
+/* The textbook computation in double, one (b, h, query) at a time; att (B,NH,T,T) before the
+ * attention dropout (p; seed 99, stream 7, the documented global indices). */
+static void mha_naive(double *out, double *att, const float *inp, const uint8_t *mask, const rbp__mha_weights *w,
+                      float p)
 {
     const int hs = C / NH;
     static double qkv[B * T * 3 * C], ctx[B * T * C];
@@ -218,8 +221,11 @@ static void mha_naive(double *out, double *att, const float *inp, const uint8_t 
                     att[((b * NH + h) * T + i) * T + j] = mask[b * T + j] ? exp(sc[j] - mx) / sum : 0.0;
                 for (int k = 0; k < hs; k++) {
                     double s = 0.0;
-                    for (int j = 0; j < T; j++)
-                        s += att[((b * NH + h) * T + i) * T + j] * qkv[(b * T + j) * 3 * C + 2 * C + h * hs + k];
+                    for (int j = 0; j < T; j++) {
+                        const size_t g = (size_t)((b * NH + h) * T + i) * T + (size_t)j;
+                        const double f = p > 0.0f ? (rbp__dropout_keep(99, 7, g, p) ? 1.0 / (1.0 - p) : 0.0) : 1.0;
+                        s += att[g] * f * qkv[(b * T + j) * 3 * C + 2 * C + h * hs + k];
+                    }
                     ctx[(b * T + i) * C + h * hs + k] = s;
                 }
             }
@@ -238,21 +244,24 @@ static void test_mha_forward(void **state)
     rbp_test_rng r;
     rbp_test_rng_seed(&r, 2);
     mha_ctx c;
-    mha_setup(&c, &r, 0.0f);
+    mha_setup(&c, &r, 0.0f, 0);
     mha_loss(&c);
     double out[B * T * C], att[B * NH * T * T];
-    mha_naive(out, att, c.inp, MASK, &c.w);
+    mha_naive(out, att, c.inp, MASK, &c.w, 0.0f);
     for (int i = 0; i < B * T * C; i++)
         assert_float_equal(c.out[i], out[i], 1e-5);
+    float probs[B * NH * T * T];
+    for (int b = 0; b < B; b++)
+        rbp__mha_probs(probs + b * NH * T * T, &c.a, MASK, b, T, C, NH);
     for (int i = 0; i < B * NH * T * T; i++)
-        assert_float_equal(c.a.att[i], att[i], 1e-6);
+        assert_float_equal(probs[i], att[i], 1e-6);
     /* rows sum to 1 over real keys; padded keys exactly 0 (also for padded queries) */
     for (int b = 0; b < B; b++)
         for (int h = 0; h < NH; h++)
             for (int i = 0; i < T; i++) {
                 double s = 0.0;
                 for (int j = 0; j < T; j++) {
-                    float v = c.a.att[((b * NH + h) * T + i) * T + j];
+                    float v = probs[((b * NH + h) * T + i) * T + j];
                     s += v;
                     if (!MASK[b * T + j])
                         assert_true(v == 0.0f);
@@ -270,18 +279,18 @@ static void test_mha_forward(void **state)
     mha_free(&c);
 }
 
-static double mha_gradcheck(float p, uint64_t seed)
+static double mha_gradcheck(float p, uint64_t seed, int keep)
 {
     rbp_test_rng r;
     rbp_test_rng_seed(&r, seed);
     mha_ctx c;
-    mha_setup(&c, &r, p);
-    rbp__mha_scratch s = {falloc(B * T * 3 * C), falloc(B * NH * T * T), falloc(B * T * C)};
+    mha_setup(&c, &r, p, keep);
+    rbp__mha_scratch s = {falloc(B * T * 3 * C), falloc(B * T * C), c.a.scr};
     rbp__mha_grads g = {grad_of(&c.P, c.w.qkvw), grad_of(&c.P, c.w.qkvb), grad_of(&c.P, c.w.projw),
                         grad_of(&c.P, c.w.projb)};
     float *dinp = falloc(B * T * C);
     mha_loss(&c);
-    rbp__mha_backward(dinp, &g, &s, c.G, &c.a, c.inp, &c.w, B, T, C, NH, c.p, 99, 7, 0);
+    rbp__mha_backward(dinp, &g, &s, c.G, &c.a, c.inp, MASK, &c.w, B, T, C, NH, c.p, 99, 7, 0);
     char label[64];
     double worst = 0.0;
     snprintf(label, sizeof label, "mha(p=%.1f) dinp", p);
@@ -296,7 +305,6 @@ static double mha_gradcheck(float p, uint64_t seed)
     worst = fmax(worst, gc_check(g.projb, (float *)c.w.projb, C, mha_loss, &c, label));
     free(dinp);
     free(s.dqkv);
-    free(s.datt);
     free(s.dctx);
     mha_free(&c);
     return worst;
@@ -305,28 +313,34 @@ static double mha_gradcheck(float p, uint64_t seed)
 static void test_mha_backward(void **state)
 {
     (void)state;
-    report("mha p=0", mha_gradcheck(0.0f, 3));
-    report("mha p=0.3", mha_gradcheck(0.3f, 4));
+    report("mha p=0", mha_gradcheck(0.0f, 3, 0));
+    report("mha p=0.3", mha_gradcheck(0.3f, 4, 0));
+    report("mha p=0 kept", mha_gradcheck(0.0f, 3, 1));
+    report("mha p=0.3 kept", mha_gradcheck(0.3f, 4, 1));
 }
 
 static void test_mha_dropout(void **state)
 {
     (void)state;
-    /* attention dropout: attd = att * keep / (1-p) with the documented mask, att unchanged
-     * (attd holds the last batch row's) */
+    /* attention dropout: the output is that of att * keep / (1-p) with the documented mask of
+     * the whole (B,NH,T,T) tensor; the maps stay those before dropout */
     rbp_test_rng r;
     rbp_test_rng_seed(&r, 5);
     mha_ctx c;
-    mha_setup(&c, &r, 0.5f);
+    mha_setup(&c, &r, 0.5f, 0);
     mha_loss(&c);
+    double out[B * T * C], att[B * NH * T * T];
+    mha_naive(out, att, c.inp, MASK, &c.w, 0.5f);
+    for (int i = 0; i < B * T * C; i++)
+        assert_float_equal(c.out[i], out[i], 1e-5);
     int dropped = 0;
-    const size_t blk = (size_t)NH * T * T;
-    for (size_t i = (size_t)(B - 1) * blk; i < (size_t)B * blk; i++) {
-        int keep = rbp__dropout_keep(99, 7, i, 0.5f);
-        assert_float_equal(c.a.attd[i - (size_t)(B - 1) * blk], keep ? c.a.att[i] * 2.0f : 0.0f, 1e-7);
-        dropped += !keep && c.a.att[i] > 0.0f;
-    }
+    for (size_t i = 0; i < (size_t)B * NH * T * T; i++)
+        dropped += !rbp__dropout_keep(99, 7, i, 0.5f) && att[i] > 0.0;
     assert_true(dropped > 0);
+    float probs[NH * T * T];
+    rbp__mha_probs(probs, &c.a, MASK, 1, T, C, NH);
+    for (int i = 0; i < NH * T * T; i++)
+        assert_float_equal(probs[i], att[NH * T * T + i], 1e-6);
     /* same seed and stream, same output; another stream, another output */
     float first[B * T * C];
     memcpy(first, c.out, sizeof first);
@@ -428,8 +442,7 @@ static void enc_setup(enc_ctx *c, rbp_test_rng *r, int pre_norm, rbp__act act, f
     c->w.ffn.projb = pack_take(&c->P, r, C, -0.5f, 0.5f);
     c->w.ln2w = pack_take(&c->P, r, C, 0.5f, 1.5f);
     c->w.ln2b = pack_take(&c->P, r, C, -0.5f, 0.5f);
-    c->a.attn = (rbp__mha_acts){falloc(B * T * 3 * C), falloc(B * NH * T * T), falloc(B * NH * T * T),
-                                falloc(B * T * C)};
+    c->a.attn = (rbp__mha_acts){falloc(B * T * 3 * C), NULL, falloc(B * T * C), falloc(rbp__mha_scratch_floats(T, C, NH))};
     c->a.res1 = falloc(B * T * C);
     c->a.ln1 = falloc(B * T * C);
     c->a.ln1_mean = falloc(B * T);
@@ -450,8 +463,7 @@ static void enc_setup(enc_ctx *c, rbp_test_rng *r, int pre_norm, rbp__act act, f
 static void enc_free(enc_ctx *c)
 {
     free(c->a.attn.qkv);
-    free(c->a.attn.att);
-    free(c->a.attn.attd);
+    free(c->a.attn.scr);
     free(c->a.attn.ctx);
     free(c->a.res1);
     free(c->a.ln1);
@@ -493,7 +505,7 @@ static double enc_gradcheck(int pre_norm, rbp__act act, float p, uint64_t seed)
         enc_free(&c);
         enc_setup(&c, &r, pre_norm, act, p);
     }
-    rbp__encoder_scratch s = {{falloc(B * T * 3 * C), falloc(B * NH * T * T), falloc(B * T * C)},
+    rbp__encoder_scratch s = {{falloc(B * T * 3 * C), falloc(B * T * C), c.a.attn.scr},
                               falloc(B * T * C), falloc(B * T * C), falloc(B * T * C), falloc(B * T * F)};
     rbp__encoder_grads g;
     g.attn = (rbp__mha_grads){grad_of(&c.P, c.w.attn.qkvw), grad_of(&c.P, c.w.attn.qkvb),
@@ -506,7 +518,7 @@ static double enc_gradcheck(int pre_norm, rbp__act act, float p, uint64_t seed)
     g.ln2b = grad_of(&c.P, c.w.ln2b);
     float *dinp = falloc(B * T * C);
     enc_loss(&c);
-    rbp__encoder_backward(dinp, &g, &s, c.G, &c.a, c.inp, &c.w, &c.d);
+    rbp__encoder_backward(dinp, &g, &s, c.G, &c.a, c.inp, MASK, &c.w, &c.d);
 
     char tag[48], label[96];
     snprintf(tag, sizeof tag, "enc(%s,%s,p=%.1f)", pre_norm ? "pre" : "post", act == RBP__ACT_GELU ? "gelu" : "relu",
@@ -528,7 +540,6 @@ static double enc_gradcheck(int pre_norm, rbp__act act, float p, uint64_t seed)
     }
     free(dinp);
     free(s.attn.dqkv);
-    free(s.attn.datt);
     free(s.attn.dctx);
     free(s.tmp);
     free(s.dres);
@@ -583,7 +594,7 @@ static void test_encoder_forward_composition(void **state)
     enc_setup(&c, &r, 0, RBP__ACT_RELU, 0.0f);
     enc_loss(&c);
     float m[B * T * C], x1[B * T * C], f[B * T * C], x2[B * T * C], mean[B * T], rstd[B * T];
-    rbp__mha_acts ma = {falloc(B * T * 3 * C), falloc(B * NH * T * T), NULL, falloc(B * T * C)};
+    rbp__mha_acts ma = {falloc(B * T * 3 * C), NULL, falloc(B * T * C), falloc(rbp__mha_scratch_floats(T, C, NH))};
     rbp__ffn_acts fa = {falloc(B * T * F), NULL};
     rbp__mha_forward(m, &ma, c.inp, MASK, &c.w.attn, B, T, C, NH, 0.0f, 0, 0, 0);
     for (int i = 0; i < B * T * C; i++)
@@ -595,7 +606,7 @@ static void test_encoder_forward_composition(void **state)
     rbp__layernorm_forward(x2, mean, rstd, f, c.w.ln2w, c.w.ln2b, B * T, C, 1e-6f);
     assert_tensor_close(rbp__encoder_output(&c.a, &c.d), x2, B * T * C, 0, 0);
     free(ma.qkv);
-    free(ma.att);
+    free(ma.scr);
     free(ma.ctx);
     free(fa.h);
     enc_free(&c);

@@ -58,6 +58,32 @@ void rbp__softmax_forward(float *probs, const float *scores, const uint8_t *key_
  * (overwritten, NOT accumulated): d = scale * probs * (d - sum_t probs*d). */
 void rbp__softmax_backward_inplace(float *d, const float *probs, int R, int T, float scale);
 
+/* ---------------------------------------------------------------- fused attention (one head) */
+/* Scaled dot-product attention of one (batch row, head) without a (T,T) tensor in memory
+ * (attn_fused.c). q, k, v (T, hs) have row stride ld (columns of the fused (T,3C) projection);
+ * key_mask (T) or NULL; scale > 0; the probabilities are those of rbp__softmax_forward, and
+ * attention dropout masks element (i, j) of the head's (T,T) block as global index
+ * first + i*T + j of rbp__dropout_range (p in [0,1), 0 = none). scr: rbp__attn_scratch_floats
+ * floats, contents undefined on entry and exit. */
+size_t rbp__attn_scratch_floats(int T, int hs);
+/* Floats of the probabilities the forward may keep for the backward: (T, Tp), Tp = T rounded
+ * up to 16 (columns T..Tp-1 are 0). */
+size_t rbp__attn_probs_floats(int T);
+/* ctx (T, hs; row stride ldo) = dropout(softmax(scale Q K^T)) V (overwritten); keep
+ * (rbp__attn_probs_floats) receives the probabilities before dropout, or is NULL */
+void rbp__attn_forward(float *ctx, int ldo, float *keep, float *scr, const float *q, const float *k, const float *v,
+                       int ld, const uint8_t *key_mask, int T, int hs, float scale, float p, uint64_t seed,
+                       uint64_t stream, uint64_t first);
+/* d of rbp__attn_forward: dctx (T, hs; row stride lddo) -> dq, dk, dv (T, hs; row stride ldd),
+ * OVERWRITTEN. kept: the forward's `keep`, or NULL to recompute the probabilities (bit-identical
+ * to the forward's). */
+void rbp__attn_backward(float *dq, float *dk, float *dv, int ldd, float *scr, const float *kept, const float *dctx,
+                        int lddo, const float *q, const float *k, const float *v, int ld, const uint8_t *key_mask, int T,
+                        int hs, float scale, float p, uint64_t seed, uint64_t stream, uint64_t first);
+/* P (T,T) = the forward's probabilities before dropout (the attention map) */
+void rbp__attn_probs(float *P, float *scr, const float *q, const float *k, int ld, const uint8_t *key_mask, int T,
+                     int hs, float scale);
+
 /* ---------------------------------------------------------------- layer norm */
 /* inp (N,C), weight (C), bias (C) -> out (N,C); saves mean (N), rstd (N) for backward.
  * No output may alias an input (also for the backward). */
@@ -95,6 +121,9 @@ void rbp__dropout_forward(float *out, const float *inp, size_t n, float p, uint6
  * processing a buffer in pieces gives exactly the mask of processing it whole. */
 void rbp__dropout_range(float *out, const float *inp, size_t n, uint64_t first, float p, uint64_t seed,
                         uint64_t stream);
+/* The factors of rbp__dropout_range themselves: out[k] = keep(first + k) ? 1/(1-p) : 0, exactly
+ * the factor by which rbp__dropout_range multiplies element k; p in (0,1). */
+void rbp__dropout_factors(float *out, size_t n, uint64_t first, float p, uint64_t seed, uint64_t stream);
 /* The keep decision of element i: the 32-bit half (i & 1) of rbp__rng_u64(seed, stream, i/2)
  * (low half for even i) is >= round(p * 2^32). Two elements per 64-bit draw, integer test. */
 int rbp__dropout_keep(uint64_t seed, uint64_t stream, size_t i, float p);

@@ -74,51 +74,57 @@ int rbp__dropout_keep(uint64_t seed, uint64_t stream, size_t i, float p)
 #define KEEP_LO(u) ((uint32_t)(u) >= thr ? s : 0.0f)
 #define KEEP_HI(u) ((uint32_t)((u) >> 32) >= thr ? s : 0.0f)
 
-typedef enum { DROP_SET, DROP_INPLACE } drop_mode;
+typedef enum { DROP_SET, DROP_INPLACE, DROP_FACTORS } drop_mode;
 
 /* pairs (2j, 2j+1) of y/x, j = 0.., drawing mix64(key + (j+1) * GOLDEN) */
 /*
- * 4 pairs (8 elements) at once with GCC vector extensions, the same integer arithmetic as
+ * 8 pairs (16 elements) at once with GCC vector extensions, the same integer arithmetic as
  * mix64, so the masks are bit-identical to the scalar loop: GCC does not vectorise the
- * scalar loops (the profile had them at 15% of a training step). The four 64-bit values,
- * viewed as eight 32-bit lanes on a little-endian machine, are exactly (low, high) per pair,
- * i.e. one lane per element.
+ * scalar loops (the profile had them at 15% of a training step). The eight 64-bit values,
+ * viewed as sixteen 32-bit lanes on a little-endian machine, are exactly (low, high) per
+ * pair, i.e. one lane per element. 64-byte vectors: one instruction per step (vpmullq) in the
+ * AVX-512 clones, two in the AVX2 ones.
  */
-typedef uint64_t v4du __attribute__((vector_size(32)));
-typedef uint32_t v8su __attribute__((vector_size(32)));
-typedef int32_t v8si_ __attribute__((vector_size(32)));
-typedef float v8sf_ __attribute__((vector_size(32)));
+typedef uint64_t v8du_ __attribute__((vector_size(64)));
+typedef uint32_t v16su_ __attribute__((vector_size(64)));
+typedef int32_t v16si_ __attribute__((vector_size(64)));
+typedef float v16sf_ __attribute__((vector_size(64)));
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 #define RBP_DROP_VEC 1
-/* factors (s or 0) of elements 2j .. 2j+7 (through a pointer: returning a 32-byte vector
- * changes the ABI of the baseline clone) */
-RBP_INLINE void keep8(v8sf_ *f, uint64_t key, uint64_t j, uint32_t thr, float s)
+/* factors (s or 0) of elements 2j .. 2j+15 (through a pointer: returning a vector changes
+ * the ABI of the baseline clone) */
+RBP_INLINE void keep16(v16sf_ *f, uint64_t key, uint64_t j, uint32_t thr, float s)
 {
-    const v4du idx = {j + 1, j + 2, j + 3, j + 4};
-    v4du z = key + idx * GOLDEN;
+    const v8du_ idx = {j + 1, j + 2, j + 3, j + 4, j + 5, j + 6, j + 7, j + 8};
+    v8du_ z = key + idx * GOLDEN;
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
     z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
     z = z ^ (z >> 31);
-    v8su bits;
+    v16su_ bits;
     memcpy(&bits, &z, sizeof bits);
-    const v8si_ m = (v8si_)(bits >= thr);
-    const v8sf_ sv = {s, s, s, s, s, s, s, s};
-    *f = (v8sf_)((v8si_)sv & m);
+    const v16si_ m = (v16si_)(bits >= thr);
+    const v16sf_ sv = (v16sf_){0} + s;
+    *f = (v16sf_)((v16si_)sv & m);
 }
 #endif
 
-/* y[i] = x[i] * factor for the leading multiple of 8 elements; returns how many were done.
- * y may equal x (each block is loaded before it is stored). */
+/* y[i] = x[i] * factor (x != NULL) or factor itself (x == NULL) for the leading multiple of 16
+ * elements; returns how many were done. y may equal x (each block is loaded before it is
+ * stored). */
 RBP_INLINE size_t pairs_vec(float *y, const float *x, size_t n, uint64_t key, uint32_t thr, float s)
 {
     size_t i = 0;
 #ifdef RBP_DROP_VEC
-    for (uint64_t j = 0; i + 8 <= n; i += 8, j += 4) {
-        v8sf_ v, f;
-        memcpy(&v, x + i, sizeof v);
-        keep8(&f, key, j, thr, s);
-        v = v * f;
+    for (uint64_t j = 0; i + 16 <= n; i += 16, j += 8) {
+        v16sf_ v, f;
+        keep16(&f, key, j, thr, s);
+        if (x) {
+            memcpy(&v, x + i, sizeof v);
+            v = v * f;
+        } else {
+            v = f;
+        }
         memcpy(y + i, &v, sizeof v);
     }
 #else
@@ -153,7 +159,21 @@ static void pairs_inplace(float *restrict x, size_t n, uint64_t key, uint32_t th
         x[i] *= KEEP_LO(mix64(key + ((uint64_t)(i >> 1) + 1) * GOLDEN));
 }
 
-/* y = mask(first + k) * x[k] * s for k < n; y may equal x for DROP_INPLACE */
+RBP_HOT
+static void pairs_factors(float *restrict y, size_t n, uint64_t key, uint32_t thr, float s)
+{
+    size_t i = pairs_vec(y, NULL, n, key, thr, s);
+    for (uint64_t j = i / 2; i + 1 < n; i += 2, j++) {
+        const uint64_t u = mix64(key + (j + 1) * GOLDEN);
+        y[i] = KEEP_LO(u);
+        y[i + 1] = KEEP_HI(u);
+    }
+    if (i < n)
+        y[i] = KEEP_LO(mix64(key + ((uint64_t)(i >> 1) + 1) * GOLDEN));
+}
+
+/* y = mask(first + k) * x[k] * s for k < n; y may equal x for DROP_INPLACE; x is not read
+ * for DROP_FACTORS (y = the factors) */
 static void dropout_apply(drop_mode mode, float *y, const float *x, size_t n, uint64_t first, float p,
                           uint64_t seed, uint64_t stream)
 {
@@ -162,12 +182,16 @@ static void dropout_apply(drop_mode mode, float *y, const float *x, size_t n, ui
     const float s = 1.0f / (1.0f - p);
     if ((first & 1) && n) { /* odd start: the high half of pair first/2 */
         const float k0 = KEEP_HI(mix64(key + ((first >> 1) + 1) * GOLDEN));
-        y[0] = x[0] * k0;
-        y++, x++, n--, first++;
+        y[0] = mode == DROP_FACTORS ? k0 : x[0] * k0;
+        y++, n--, first++;
+        if (mode != DROP_FACTORS)
+            x++;
     }
     const uint64_t k2 = key + (first >> 1) * GOLDEN; /* pair first/2 becomes pair 0 */
     if (mode == DROP_INPLACE)
         pairs_inplace(y, n, k2, thr, s);
+    else if (mode == DROP_FACTORS)
+        pairs_factors(y, n, k2, thr, s);
     else
         pairs_set(y, x, n, k2, thr, s);
 }
@@ -183,6 +207,12 @@ void rbp__dropout_range(float *out, const float *inp, size_t n, uint64_t first, 
         return;
     }
     dropout_apply(out == inp ? DROP_INPLACE : DROP_SET, out, inp, n, first, p, seed, stream);
+}
+
+void rbp__dropout_factors(float *out, size_t n, uint64_t first, float p, uint64_t seed, uint64_t stream)
+{
+    assert(p > 0.0f && p < 1.0f);
+    dropout_apply(DROP_FACTORS, out, NULL, n, first, p, seed, stream);
 }
 
 void rbp__dropout_forward(float *out, const float *inp, size_t n, float p, uint64_t seed, uint64_t stream)

@@ -1,7 +1,9 @@
 /*
  * kernels/softmax.c - row softmax with a key padding mask, fused with the attention scale.
  *
- * Attention calls this on (B*NH*T) rows of T scores. Scaling, masking, the max subtraction
+ * The fused attention (attn_fused.c) computes its probabilities itself, with the semantics of
+ * rbp__softmax_forward (which stays the tested statement of them), and calls the backward here
+ * on its blocks of rows. Scaling, masking, the max subtraction
  * and the normalisation happen in one pass per row over data that stays in L1, and the
  * exponential is the vectorisable rbp__expf. Reductions use 8 independent partial sums so
  * the compiler can vectorise them without -ffast-math; the order is fixed, so the result is
@@ -154,19 +156,33 @@ void rbp__softmax_forward(float *probs, const float *scores, const uint8_t *key_
     softmax_rows(probs, key_mask, R, T, rows_per_batch, scale);
 }
 
-/* sum_t a[t] * b[t] with LANES partial sums */
+/* sum_t a[t] * b[t]: two 16-lane partial sums (independent chains: one chain of adds is what
+ * limited this loop), then the lanes and the scalar tail in a fixed order */
 RBP_INLINE float dot_lanes(const float *restrict a, const float *restrict b, int T)
 {
-    float acc[LANES] = {0};
+    rbp__v16sf acc0 = {0}, acc1 = {0};
     int t = 0;
-    for (; t + LANES <= T; t += LANES)
-        for (int k = 0; k < LANES; k++)
-            acc[k] += a[t + k] * b[t + k];
-    for (; t < T; t++)
-        acc[0] += a[t] * b[t];
+    for (; t + 32 <= T; t += 32) {
+        rbp__v16sf x0, y0, x1, y1;
+        memcpy(&x0, a + t, sizeof x0);
+        memcpy(&y0, b + t, sizeof y0);
+        memcpy(&x1, a + t + 16, sizeof x1);
+        memcpy(&y1, b + t + 16, sizeof y1);
+        acc0 += x0 * y0;
+        acc1 += x1 * y1;
+    }
+    for (; t + 16 <= T; t += 16) {
+        rbp__v16sf x0, y0;
+        memcpy(&x0, a + t, sizeof x0);
+        memcpy(&y0, b + t, sizeof y0);
+        acc0 += x0 * y0;
+    }
+    acc0 += acc1;
     float sum = 0.0f;
-    for (int k = 0; k < LANES; k++)
-        sum += acc[k];
+    for (int k = 0; k < 16; k++)
+        sum += acc0[k];
+    for (; t < T; t++)
+        sum += a[t] * b[t];
     return sum;
 }
 
@@ -179,15 +195,13 @@ static void softmax_backward_inplace_impl(float *restrict d, const float *restri
         const float *p = probs + o;
         float *dr = d + o;
         const float dot = dot_lanes(p, dr, T);
-        // 8 lanes by hand (GCC left this loop scalar: 6% of a stem-model training step)
-        const v8sf vdot = {dot, dot, dot, dot, dot, dot, dot, dot};
-        const v8sf vsc = {scale, scale, scale, scale, scale, scale, scale, scale};
+        // 16 lanes by hand (GCC left this loop scalar: 6% of a stem-model training step)
         int t = 0;
-        for (; t + 8 <= T; t += 8) {
-            v8sf pv, dv;
+        for (; t + 16 <= T; t += 16) {
+            rbp__v16sf pv, dv;
             memcpy(&pv, p + t, sizeof pv);
             memcpy(&dv, dr + t, sizeof dv);
-            dv = vsc * pv * (dv - vdot);
+            dv = scale * pv * (dv - dot);
             memcpy(dr + t, &dv, sizeof dv);
         }
         for (; t < T; t++)

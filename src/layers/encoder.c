@@ -55,8 +55,8 @@ void rbp__encoder_forward(rbp__encoder_acts *a, float *tmp, const float *inp, co
 }
 
 void rbp__encoder_backward(float *dinp, rbp__encoder_grads *g, const rbp__encoder_scratch *s, const float *dout,
-                           const rbp__encoder_acts *a, const float *inp, const rbp__encoder_weights *w,
-                           const rbp__encoder_dims *d)
+                           const rbp__encoder_acts *a, const float *inp, const uint8_t *mask,
+                           const rbp__encoder_weights *w, const rbp__encoder_dims *d)
 {
     const int N = d->B * d->T, C = d->C;
     const size_t n = (size_t)N * (size_t)C, bytes = n * sizeof(float);
@@ -76,7 +76,7 @@ void rbp__encoder_backward(float *dinp, rbp__encoder_grads *g, const rbp__encode
         // dx += dres (residual) + MHA backward of Drop'(dres)
         rbp__axpy(dinp, 1.0f, s->dres, n);
         drop_inplace(s->dres, n, d, SITE_RES1);
-        rbp__mha_backward(dinp, &g->attn, &s->attn, s->dres, &a->attn, inp, &w->attn, d->B, d->T, C, d->NH, d->p,
+        rbp__mha_backward(dinp, &g->attn, &s->attn, s->dres, &a->attn, inp, mask, &w->attn, d->B, d->T, C, d->NH, d->p,
                           d->seed, d->stream + SITE_ATT, d->row0);
     } else {
         // forward: ln1 = LN1(x); res1 = x + Drop(MHA(ln1)); ln2 = LN2(res1); out = res1 + Drop(FFN(ln2))
@@ -92,7 +92,7 @@ void rbp__encoder_backward(float *dinp, rbp__encoder_grads *g, const rbp__encode
         rbp__axpy(dinp, 1.0f, s->dmid, n);
         drop_inplace(s->dmid, n, d, SITE_RES1);
         memset(s->dres, 0, bytes);
-        rbp__mha_backward(s->dres, &g->attn, &s->attn, s->dmid, &a->attn, a->ln1, &w->attn, d->B, d->T, C, d->NH,
+        rbp__mha_backward(s->dres, &g->attn, &s->attn, s->dmid, &a->attn, a->ln1, mask, &w->attn, d->B, d->T, C, d->NH,
                           d->p, d->seed, d->stream + SITE_ATT, d->row0);
         rbp__layernorm_backward(dinp, g->ln1w, g->ln1b, s->dres, inp, w->ln1w, a->ln1_mean, a->ln1_rstd, N, C);
     }

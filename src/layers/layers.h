@@ -55,21 +55,29 @@ typedef struct rbp__mha_grads {
     float *qkvw, *qkvb, *projw, *projb; /* same shapes as rbp__mha_weights */
 } rbp__mha_grads;
 
-/* Saved activations. */
+/* Saved activations. The backward recomputes the probabilities from qkv (kernels/attn_fused.c)
+ * unless att keeps them; rbp__mha_probs always recomputes them. */
 typedef struct rbp__mha_acts {
-    float *qkv;  /* (B,T,3C): q, k, v of every token; head h of q is columns [h*hs, (h+1)*hs) */
-    float *att;  /* (B,NH,T,T) softmax probabilities (before dropout): the attention maps */
-    float *attd; /* (NH,T,T) scratch: one batch row's probabilities after dropout (p > 0 only;
-                    the backward redraws them from att: the (B,NH,T,T) tensor is not kept) */
-    float *ctx;  /* (B,T,C) attention output, heads merged, before the output projection */
+    float *qkv; /* (B,T,3C): q, k, v of every token; head h of q is columns [h*hs, (h+1)*hs) */
+    float *att; /* rbp__mha_kept_floats(B, T, NH) floats: the probabilities kept for the backward,
+                   or NULL (recomputed: always when that size is 0) */
+    float *ctx; /* (B,T,C) attention output, heads merged, before the output projection */
+    float *scr; /* rbp__mha_scratch_floats(T, C, NH) floats of forward scratch (one head at a time) */
 } rbp__mha_acts;
 
 /* Scratch for the backward (contents undefined on entry and exit). */
 typedef struct rbp__mha_scratch {
     float *dqkv; /* (B,T,3C) */
-    float *datt; /* (NH,T,T): one batch row at a time */
     float *dctx; /* (B,T,C) */
+    float *scr;  /* rbp__mha_scratch_floats(T, C, NH) floats (may be the forward's scr) */
 } rbp__mha_scratch;
+
+/* Floats of the scr buffers of rbp__mha_forward, rbp__mha_backward and rbp__mha_probs:
+ * O(T * C / NH), independent of the batch size. */
+size_t rbp__mha_scratch_floats(int T, int C, int NH);
+/* Floats of rbp__mha_acts.att worth keeping for a training pass: about B NH T^2 for short
+ * inputs, 0 (recompute in the backward) once that would exceed 64 MiB. */
+size_t rbp__mha_kept_floats(int B, int T, int NH);
 
 /*
  * inp (B,T,C), key mask (B,T) or NULL -> out (B,T,C) = O(softmax(Q K^T / sqrt(hs), masked keys
@@ -79,10 +87,14 @@ typedef struct rbp__mha_scratch {
 void rbp__mha_forward(float *out, rbp__mha_acts *a, const float *inp, const uint8_t *mask,
                       const rbp__mha_weights *w, int B, int T, int C, int NH, float p, uint64_t seed,
                       uint64_t stream, uint64_t row0);
-/* d of mha_forward: dinp (B,T,C) +=, g +=. dout (B,T,C) is not modified. */
+/* d of mha_forward: dinp (B,T,C) +=, g +=. dout (B,T,C) is not modified. mask: the forward's. */
 void rbp__mha_backward(float *dinp, rbp__mha_grads *g, const rbp__mha_scratch *s, const float *dout,
-                       const rbp__mha_acts *a, const float *inp, const rbp__mha_weights *w, int B, int T, int C,
-                       int NH, float p, uint64_t seed, uint64_t stream, uint64_t row0);
+                       const rbp__mha_acts *a, const float *inp, const uint8_t *mask, const rbp__mha_weights *w,
+                       int B, int T, int C, int NH, float p, uint64_t seed, uint64_t stream, uint64_t row0);
+/* The attention maps of batch row b of the last rbp__mha_forward (from a->qkv): out (NH,T,T)
+ * softmax probabilities before dropout, bit-identical to those the forward used; mask as
+ * given to the forward. Writes a->scr. */
+void rbp__mha_probs(float *out, const rbp__mha_acts *a, const uint8_t *mask, int b, int T, int C, int NH);
 
 /* ---------------------------------------------------------------- position-wise feed-forward */
 
@@ -164,10 +176,10 @@ const float *rbp__encoder_output(const rbp__encoder_acts *a, const rbp__encoder_
 /* inp (B,T,C), mask (B,T) -> layer output in `a`. tmp (N,C) scratch. */
 void rbp__encoder_forward(rbp__encoder_acts *a, float *tmp, const float *inp, const uint8_t *mask,
                           const rbp__encoder_weights *w, const rbp__encoder_dims *d);
-/* d of encoder_forward: dout (N,C) -> dinp (N,C) +=, g +=. dout is not modified. */
+/* d of encoder_forward: dout (N,C) -> dinp (N,C) +=, g +=. dout is not modified; mask: the forward's. */
 void rbp__encoder_backward(float *dinp, rbp__encoder_grads *g, const rbp__encoder_scratch *s, const float *dout,
-                           const rbp__encoder_acts *a, const float *inp, const rbp__encoder_weights *w,
-                           const rbp__encoder_dims *d);
+                           const rbp__encoder_acts *a, const float *inp, const uint8_t *mask,
+                           const rbp__encoder_weights *w, const rbp__encoder_dims *d);
 
 /* ---------------------------------------------------------------- input block */
 

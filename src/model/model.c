@@ -74,8 +74,9 @@ enum {
     A_COL,      /* (B*L, K*C) stem im2col matrix */
     A_STEMH,    /* (B*L, S) stem ReLU output */
     A_TMP,      /* (B,L,C) sub-layer output scratch (forward and backward) */
+    A_ASCR,     /* attention scratch (rbp__mha_scratch_floats): forward, backward and the maps */
     A_QKV,      /* (NL,B,L,3C) */
-    A_ATT,      /* (NL,B,NH,L,L) attention probabilities */
+    A_ATT,      /* (NL, rbp__mha_kept_floats) attention probabilities kept for the backward (training, short L) */
     A_CTX,      /* (NL,B,L,C) */
     A_RES1,     /* (NL,B,L,C) */
     A_LN1,      /* (NL,B,L,C) */
@@ -98,11 +99,11 @@ enum {
     A_MASK,
     A_STRUCT,
     A_VIEW,
-    A_ATTSUM,   /* ensembles (n_members > 1): the members' attention probabilities, summed then
-                   averaged, in A_ATT's layout */
+    A_QKVM,     /* ensembles (n_members > 1): (M,NL,B,L,3C) each member's Q, K, V of the last
+                   inference pass, from which rbp_session_attention recomputes its maps */
+    A_MAPS,     /* ensembles: (NH,L,L) one member's maps of one example and layer */
     A_LOGSUM,   /* ensembles: (B) the members' logits, summed */
-    /* training only: attention dropout and backward scratch */
-    A_ATTD,     /* (NH,L,L) one row's attention probabilities after dropout (dropout > 0) */
+    /* training only: backward scratch */
     A_DX0,      /* (B,L,C) residual-stream gradients, used alternately */
     A_DX1,
     A_DEMB,     /* (B,L,C) gradient of the input embedding sum (saliency) */
@@ -110,7 +111,6 @@ enum {
     A_DMID,     /* (B,L,C) */
     A_DH,       /* (B,L,F) */
     A_DQKV,     /* (B,L,3C) */
-    A_DATT,     /* (NH,L,L) one batch row at a time */
     A_DCTX,     /* (B,L,C) */
     A_DHID,     /* (B,H) */
     A_DPOOLED,  /* (B,C) */
@@ -119,7 +119,7 @@ enum {
     A_ONES,     /* (B) d(logit) = 1 for the saliency of ensemble members after the first */
     NUM_ACTS
 };
-#define FIRST_TRAIN_ACT A_ATTD
+#define FIRST_TRAIN_ACT A_DX0
 
 typedef struct workspace {
     void *mem;             /* the one allocation (rbp__malloc_aligned) */
@@ -650,21 +650,19 @@ static int fill_act_sizes(size_t *s, const rbp_model_config *cfg, size_t B, int 
     const int pre = cfg->norm == RBP_NORM_PRE, gelu = cfg->activation == RBP_ACT_GELU;
     const int pooled = cfg->pooling != RBP_POOL_FLATTEN;
     const size_t K = (size_t)cfg->conv_kernel;
-    size_t N = B, NC, NF, NLL, NS;
+    size_t N = B, NC, NF, NS;
     int bad = mul_into(&N, L); /* tokens */
     NC = N;
     bad |= mul_into(&NC, C);
     NF = N;
     bad |= mul_into(&NF, F);
-    NLL = N; /* B * NH * L * L */
-    bad |= mul_into(&NLL, NH);
-    bad |= mul_into(&NLL, L);
     for (int i = 0; i < NUM_ACTS; i++)
         s[i] = 0;
     s[A_EMB] = s[A_X0] = s[A_TMP] = NC;
     s[A_QKV] = NC;
     bad |= mul_into(&s[A_QKV], 3);
-    s[A_ATT] = NLL;
+    s[A_ASCR] = rbp__mha_scratch_floats((int)L, (int)C, (int)NH);
+    s[A_ATT] = train ? rbp__mha_kept_floats((int)B, (int)L, (int)NH) : 0; /* 0: recomputed */
     s[A_CTX] = s[A_RES1] = s[A_LN1] = s[A_RES2] = s[A_LN2] = NC;
     s[A_LN1_MEAN] = s[A_LN1_RSTD] = s[A_LN2_MEAN] = s[A_LN2_RSTD] = N;
     s[A_H] = NF;
@@ -686,18 +684,18 @@ static int fill_act_sizes(size_t *s, const rbp_model_config *cfg, size_t B, int 
         bad |= mul_into(&s[A_COL], K);
     }
     if (members > 1) {
-        s[A_ATTSUM] = s[A_ATT];
+        s[A_QKVM] = s[A_QKV];
+        bad |= mul_into(&s[A_QKVM], (size_t)members);
+        s[A_MAPS] = NH * L;
+        bad |= mul_into(&s[A_MAPS], L);
         s[A_LOGSUM] = B;
     }
     if (train) {
         s[A_ONES] = members > 1 ? B : 0;
-        s[A_ATTD] = cfg->dropout > 0.0f ? NH * L * L : 0;
         s[A_DX0] = s[A_DX1] = s[A_DEMB] = s[A_DRES] = s[A_DMID] = s[A_DCTX] = NC;
         s[A_DH] = NF;
         s[A_DQKV] = NC;
         bad |= mul_into(&s[A_DQKV], 3);
-        s[A_DATT] = NH * L;
-        bad |= mul_into(&s[A_DATT], L);
         s[A_DHID] = B * H;
         s[A_DPOOLED] = pooled ? B * C : 0;
         s[A_DCOL] = s[A_COL];
@@ -718,7 +716,7 @@ static rbp_status reserve(rbp__state *s, int32_t B, int train)
     if (fill_act_sizes(sizes, &s->cfg, (size_t)newB, newtrain, s->n_members) != 0)
         return rbp__set_error(RBP_ERR_NOMEM, "model workspace for a batch of %d is too large", (int)newB);
     for (int i = 0; i < NUM_ACTS; i++) {
-        const int stacked = (i >= A_QKV && i <= A_LN2_RSTD) || i == A_ATTSUM;
+        const int stacked = i >= A_QKV && i <= A_LN2_RSTD;
         ws_stride[i] = stacked ? sizes[i] / (size_t)s->cfg.n_layers : 0;
         sizes[i] = (sizes[i] + 15) & ~(size_t)15; /* every tensor starts on a 64-byte line */
         if (total + sizes[i] < total)
@@ -848,7 +846,7 @@ static rbp__encoder_acts layer_acts(const rbp__state *s, int l)
     rbp__encoder_acts a;
     a.attn.qkv = slice(s, A_QKV, l);
     a.attn.att = slice(s, A_ATT, l);
-    a.attn.attd = s->ws.a[A_ATTD];
+    a.attn.scr = s->ws.a[A_ASCR];
     a.attn.ctx = slice(s, A_CTX, l);
     a.res1 = slice(s, A_RES1, l);
     a.ln1 = slice(s, A_LN1, l);
@@ -1064,7 +1062,7 @@ rbp_status rbp__model_backward(rbp_session *ss, const float *dlogits)
     // encoder layers, last to first
     rbp__encoder_scratch sc;
     sc.attn.dqkv = s->ws.a[A_DQKV];
-    sc.attn.datt = s->ws.a[A_DATT];
+    sc.attn.scr = s->ws.a[A_ASCR];
     sc.attn.dctx = s->ws.a[A_DCTX];
     sc.tmp = s->ws.a[A_TMP];
     sc.dres = s->ws.a[A_DRES];
@@ -1081,7 +1079,7 @@ rbp_status rbp__model_backward(rbp_session *ss, const float *dlogits)
             inp = rbp__encoder_output(&prev, &d);
         }
         memset(dnext, 0, nbytes);
-        rbp__encoder_backward(dnext, &g, &sc, dx, &a, inp, &w, &d);
+        rbp__encoder_backward(dnext, &g, &sc, dx, &a, inp, mask, &w, &d);
         float *t = dx;
         dx = dnext;
         dnext = t;
@@ -1147,11 +1145,12 @@ void rbp__session_select_member(rbp_session *ss, int32_t m)
     select_member(ss->st, m);
 }
 
-/* dst += src over the rows of a batch of B in every layer's slice of a stacked tensor. */
-static void add_stacked(rbp__state *s, int dst, int src, size_t per_row, int32_t B)
+/* Member m's copy of layer l's Q, K, V (ensembles): the copies follow A_QKV's layer layout,
+ * one block of n_layers slices per member. */
+static float *member_qkv(const rbp__state *s, int32_t m, int l)
 {
-    for (int l = 0; l < s->cfg.n_layers; l++)
-        rbp__axpy(slice(s, dst, l), 1.0f, slice(s, src, l), per_row * (size_t)B);
+    const size_t stride = s->ws.layer_stride[A_QKV];
+    return s->ws.a[A_QKVM] + ((size_t)m * (size_t)s->cfg.n_layers + (size_t)l) * stride;
 }
 
 rbp_status rbp__session_infer(rbp_session *ss, const rbp_batch *batch, uint64_t row0, float *out, int want_logits,
@@ -1164,11 +1163,11 @@ rbp_status rbp__session_infer(rbp_session *ss, const rbp_batch *batch, uint64_t 
         RBP_TRY(run_forward(s, batch, row0, 0, 0, 0, 0, fn));
         logits = s->ws.a[A_LOGITS]; /* the pass may have sized the workspace */
     } else {
-        /* An ensemble predicts the mean of its members' logits; its attention maps are the
-         * mean of theirs. The members run one after the other in this workspace, so the last
-         * forward's other tensors are those of the last member. */
-        const size_t per_row = (size_t)s->cfg.n_heads * (size_t)s->cfg.seq_len * (size_t)s->cfg.seq_len;
-        const float w = 1.0f / (float)s->n_members;
+        /* An ensemble predicts the mean of its members' logits. The members run one after the
+         * other in this workspace (the last forward's other tensors are the last member's);
+         * each member's Q, K, V are kept for its attention maps (rbp_session_attention). */
+        const size_t B = (size_t)batch->size;
+        const size_t qkv_rows = B * (size_t)s->cfg.seq_len * 3 * (size_t)s->cfg.d_model;
         for (int32_t m = 0; m < s->n_members; m++) {
             select_member(s, m);
             rbp_status st = run_forward(s, batch, row0, 0, 0, 0, 0, fn);
@@ -1176,20 +1175,15 @@ rbp_status rbp__session_infer(rbp_session *ss, const rbp_batch *batch, uint64_t 
                 select_member(s, 0);
                 return st;
             }
-            const size_t B = (size_t)batch->size;
-            if (m == 0) {
+            for (int l = 0; l < s->cfg.n_layers; l++)
+                memcpy(member_qkv(s, m, l), slice(s, A_QKV, l), qkv_rows * sizeof(float));
+            if (m == 0)
                 memcpy(s->ws.a[A_LOGSUM], s->ws.a[A_LOGITS], B * sizeof(float));
-                for (int l = 0; l < s->cfg.n_layers; l++)
-                    memcpy(slice(s, A_ATTSUM, l), slice(s, A_ATT, l), per_row * B * sizeof(float));
-            } else {
+            else
                 rbp__axpy(s->ws.a[A_LOGSUM], 1.0f, s->ws.a[A_LOGITS], B);
-                add_stacked(s, A_ATTSUM, A_ATT, per_row, batch->size);
-            }
         }
         select_member(s, 0);
-        for (int l = 0; l < s->cfg.n_layers; l++)
-            rbp__scale(slice(s, A_ATTSUM, l), w, per_row * (size_t)batch->size);
-        rbp__scale(s->ws.a[A_LOGSUM], w, (size_t)batch->size);
+        rbp__scale(s->ws.a[A_LOGSUM], 1.0f / (float)s->n_members, B);
         logits = s->ws.a[A_LOGSUM];
     }
     const int probs = !want_logits && s->cfg.task == RBP_TASK_CLASSIFICATION;
@@ -1238,11 +1232,25 @@ rbp_status rbp_session_attention(const rbp_session *session, int32_t example, fl
                               (int)example, (int)B);
     const size_t L = (size_t)s->cfg.seq_len, NH = (size_t)s->cfg.n_heads;
     const size_t per_example = NH * L * L;
-    /* an ensemble's inference pass leaves the members' mean (a saliency pass: the last member's) */
-    const int id = s->n_members > 1 && !s->fwd_backprop ? A_ATTSUM : A_ATT;
-    for (int l = 0; l < s->cfg.n_layers; l++)
-        memcpy(out + (size_t)l * per_example, slice(s, id, l) + (size_t)example * per_example,
-               per_example * sizeof(float));
+    /* recomputed from the saved Q and K (the pass keeps no (B,NH,L,L) tensor); the session's
+     * attention scratch is free between passes. An ensemble's inference pass kept every
+     * member's Q and K: its maps are the members' mean (after a saliency pass, the last
+     * member's). */
+    const int32_t M = s->n_members > 1 && !s->fwd_backprop ? s->n_members : 1;
+    for (int l = 0; l < s->cfg.n_layers; l++) {
+        float *dst = out + (size_t)l * per_example;
+        rbp__encoder_acts a = layer_acts(s, l);
+        for (int32_t m = 0; m < M; m++) {
+            if (M > 1)
+                a.attn.qkv = member_qkv(s, m, l);
+            rbp__mha_probs(m == 0 ? dst : s->ws.a[A_MAPS], &a.attn, ws_bytes(s, A_MASK), example, (int)L,
+                           s->cfg.d_model, (int)NH);
+            if (m > 0)
+                rbp__axpy(dst, 1.0f, s->ws.a[A_MAPS], per_example);
+        }
+        if (M > 1)
+            rbp__scale(dst, 1.0f / (float)M, per_example);
+    }
     return RBP_OK;
 }
 
