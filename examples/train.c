@@ -701,6 +701,8 @@ static void print_setup(const args *a, const plan *p, const data *d, const rbp_m
         printf(" (lr %g, warmup %d)", a->lr, tcfg->warmup_steps);
     if (d->task == RBP_TASK_CLASSIFICATION && tcfg->pos_weight != 1.0f)
         printf(", pos-weight %.3g", (double)tcfg->pos_weight);
+    if (tcfg->ema_decay > 0.0f)
+        printf(", weight average %g", a->ema);
     printf(", seed %llu, %d thread%s\n", (unsigned long long)a->seed, a->threads, a->threads == 1 ? "" : "s");
     if (a->resume != NULL)
         printf("resumed from %s after epoch %d (step %lld)\n", a->resume, first_epoch,

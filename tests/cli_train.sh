@@ -111,6 +111,7 @@ has "$tmp/es.json" '"stopped": "early_stopping"'
 # validation AUC of a 10% split, length 101 centred).
 run 0 "$train" --fasta "$rbp31" --epochs 2 --threads 1 --json "$tmp/def.json" --save "$tmp/def.rbp"
 has "$tmp/out" "model: conv stem 9, d_model 32, 4 heads, 1 layer, d_ff 64, head 32, mean pooling"
+has "$tmp/out" "constant schedule (lr 0.001, warmup 0), weight average 0.999, seed 1"
 if command -v /usr/bin/python3 >/dev/null 2>&1; then
     /usr/bin/python3 - "$tmp/def.json" <<'PY' || fail "default preset JSON"
 import json, sys
