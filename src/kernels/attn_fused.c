@@ -103,16 +103,6 @@ RBP_INLINE void pack_t(float *restrict dst, const float *restrict src, int ld, i
     }
 }
 
-/* dst (n, hsp) = src (n, hs; row stride ld), columns hs..hsp-1 zero */
-RBP_INLINE void pack_rows(float *restrict dst, const float *restrict src, int ld, int n, int hs, int hsp)
-{
-    for (int r = 0; r < n; r++) {
-        memcpy(dst + (size_t)r * (size_t)hsp, src + (size_t)r * (size_t)ld, (size_t)hs * sizeof(float));
-        for (int d = hs; d < hsp; d++)
-            dst[(size_t)r * (size_t)hsp + (size_t)d] = 0.0f;
-    }
-}
-
 /* The X operand of pv from src (T, hs; row stride ld), Tp rows (zero past T): hsp = 8 in key
  * pairs (lane 2d + e of pair m = src[2m + e][d]), else (Tp, hsp) rows */
 RBP_INLINE void pack_pv(float *restrict dst, const float *restrict src, int ld, int T, int hs, int hsp, int Tp)
