@@ -79,7 +79,7 @@ int main(int argc, char **argv)
         check(rbp_model_get_config(m, &h.model), "config");
         h.num_params = rbp_model_num_params(m);
         snprintf(p, sizeof p, "%s/v%d-model.rbp", argv[1], versions[i]);
-        check(rbp__ckpt_write(p, &h, rbp_model_params(m), NULL, NULL, NULL), p);
+        check(rbp__ckpt_write(p, &h, rbp_model_params(m), NULL, NULL, NULL, NULL), p);
     }
     rbp__ckpt_header h;
     memset(&h, 0, sizeof h);
@@ -95,8 +95,24 @@ int main(int argc, char **argv)
     size_t n = rbp_model_num_params(m);
     float *zero = calloc(n, sizeof *zero);
     snprintf(p, sizeof p, "%s/v1-trainer.rbpt", argv[1]);
-    check(rbp__ckpt_write(p, &h, rbp_model_params(m), zero, zero, NULL), p);
+    check(rbp__ckpt_write(p, &h, rbp_model_params(m), zero, zero, NULL, NULL), p);
     free(zero);
+
+    /* format 5: a trainer with a weight average, and an ensemble of 2 */
+    tc.ema_decay = 0.9f;
+    check(rbp_trainer_create(&t, m, &tc), "trainer");
+    check(rbp_dataset_from_strings(&ds, seqs, y, NULL, 8, &o), "data");
+    check(rbp_trainer_fit(t, ds, ds), "fit");
+    snprintf(p, sizeof p, "%s/v5-trainer-ema.rbpt", argv[1]);
+    check(rbp_trainer_save(t, p), p);
+    rbp_trainer_free(t);
+    rbp_dataset_free(ds);
+    const rbp_model *two[2] = {m, m};
+    rbp_model *ens = NULL;
+    check(rbp_model_ensemble(&ens, two, 2), "ensemble");
+    snprintf(p, sizeof p, "%s/v5-ensemble.rbp", argv[1]);
+    check(rbp_model_save(ens, p), p);
+    rbp_model_free(ens);
     rbp_model_free(m);
 
     m = tiny(3);
