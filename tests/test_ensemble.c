@@ -144,6 +144,10 @@ static void test_interpretation_is_the_mean(void **state)
     assert_true(scale > 0.0);
     for (int k = 0; k < B * L; k++)
         assert_float_equal(sal[k], sal_mean[k], 1e-5 * scale);
+    /* the saliency pass ran every member too: the maps are still the members' mean */
+    assert_int_equal(rbp_session_attention(s, 2, att), RBP_OK);
+    for (size_t k = 0; k < maps; k++)
+        assert_float_equal(att[k], mean[k], 1e-6);
     /* after the saliency pass the session predicts the ensemble's mean again */
     float again[B], first[B];
     logits_of(f.ens, &f.batch, first);

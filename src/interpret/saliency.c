@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/internal.h"
+#include "kernels/kernels.h"
 #include "model/model_internal.h"
 #include "rbpattn/attention.h"
 
@@ -32,8 +33,10 @@ rbp_status rbp_session_saliency(rbp_session *session, const rbp_batch *batch, fl
         rbp__session_select_member(session, m);
         float *ones = m == 0 ? out : NULL;
         st = rbp__model_forward(session, batch, 0, 0, 0, ones);
-        if (st != RBP_OK)
+        if (st != RBP_OK) {
+            st = rbp__wrap_error(st, "rbp_session_saliency");
             break;
+        }
         if (m == 0) {
             for (int32_t b = 0; b < B; b++)
                 ones[b] = 1.0f;
@@ -64,10 +67,7 @@ rbp_status rbp_session_saliency(rbp_session *session, const rbp_batch *batch, fl
             }
     }
     rbp__session_select_member(session, 0);
-    if (st != RBP_OK)
-        return st == RBP_ERR_STATE ? st : rbp__wrap_error(st, "rbp_session_saliency");
-    if (M > 1)
-        for (size_t i = 0; i < (size_t)B * (size_t)L; i++)
-            out[i] *= 1.0f / (float)M;
-    return RBP_OK;
+    if (st == RBP_OK && M > 1)
+        rbp__scale(out, 1.0f / (float)M, (size_t)B * (size_t)L);
+    return st;
 }

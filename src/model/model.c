@@ -75,7 +75,8 @@ enum {
     A_STEMH,    /* (B*L, S) stem ReLU output */
     A_TMP,      /* (B,L,C) sub-layer output scratch (forward and backward) */
     A_ASCR,     /* attention scratch (rbp__mha_scratch_floats): forward, backward and the maps */
-    A_QKV,      /* (NL,B,L,3C) */
+    A_QKV,      /* (M,NL,B,L,3C): each member's Q, K, V (M = 1 but for ensembles), kept so that
+                   rbp_session_attention can recompute the maps of every member */
     A_ATT,      /* (NL, rbp__mha_kept_floats) attention probabilities kept for the backward (training, short L) */
     A_CTX,      /* (NL,B,L,C) */
     A_RES1,     /* (NL,B,L,C) */
@@ -99,8 +100,6 @@ enum {
     A_MASK,
     A_STRUCT,
     A_VIEW,
-    A_QKVM,     /* ensembles (n_members > 1): (M,NL,B,L,3C) each member's Q, K, V of the last
-                   inference pass, from which rbp_session_attention recomputes its maps */
     A_MAPS,     /* ensembles: (NH,L,L) one member's maps of one example and layer */
     A_LOGSUM,   /* ensembles: (B) the members' logits, summed */
     /* training only: backward scratch */
@@ -684,8 +683,7 @@ static int fill_act_sizes(size_t *s, const rbp_model_config *cfg, size_t B, int 
         bad |= mul_into(&s[A_COL], K);
     }
     if (members > 1) {
-        s[A_QKVM] = s[A_QKV];
-        bad |= mul_into(&s[A_QKVM], (size_t)members);
+        bad |= mul_into(&s[A_QKV], (size_t)members);
         s[A_MAPS] = NH * L;
         bad |= mul_into(&s[A_MAPS], L);
         s[A_LOGSUM] = B;
@@ -717,7 +715,8 @@ static rbp_status reserve(rbp__state *s, int32_t B, int train)
         return rbp__set_error(RBP_ERR_NOMEM, "model workspace for a batch of %d is too large", (int)newB);
     for (int i = 0; i < NUM_ACTS; i++) {
         const int stacked = i >= A_QKV && i <= A_LN2_RSTD;
-        ws_stride[i] = stacked ? sizes[i] / (size_t)s->cfg.n_layers : 0;
+        const size_t slices = (size_t)s->cfg.n_layers * (size_t)(i == A_QKV ? s->n_members : 1);
+        ws_stride[i] = stacked ? sizes[i] / slices : 0;
         sizes[i] = (sizes[i] + 15) & ~(size_t)15; /* every tensor starts on a 64-byte line */
         if (total + sizes[i] < total)
             return rbp__set_error(RBP_ERR_NOMEM, "model workspace for a batch of %d is too large", (int)newB);
@@ -783,6 +782,13 @@ static float *slice(const rbp__state *s, int id, int l)
     return s->ws.a[id] ? s->ws.a[id] + (size_t)l * s->ws.layer_stride[id] : NULL;
 }
 
+/* Layer l's Q, K, V of member m: the members' blocks of n_layers slices follow one another, so
+ * an ensemble's pass leaves every member's (a single model has only block 0). */
+static float *member_qkv(const rbp__state *s, int32_t m, int l)
+{
+    return slice(s, A_QKV, (int)m * s->cfg.n_layers + l);
+}
+
 static rbp__encoder_dims layer_dims(const rbp__state *s, int32_t B, int l)
 {
     const rbp_model_config *c = &s->cfg;
@@ -844,7 +850,7 @@ static rbp__encoder_grads layer_grads(const params *v, const rbp_model_config *c
 static rbp__encoder_acts layer_acts(const rbp__state *s, int l)
 {
     rbp__encoder_acts a;
-    a.attn.qkv = slice(s, A_QKV, l);
+    a.attn.qkv = member_qkv(s, s->member, l);
     a.attn.att = slice(s, A_ATT, l);
     a.attn.scr = s->ws.a[A_ASCR];
     a.attn.ctx = slice(s, A_CTX, l);
@@ -1145,14 +1151,6 @@ void rbp__session_select_member(rbp_session *ss, int32_t m)
     select_member(ss->st, m);
 }
 
-/* Member m's copy of layer l's Q, K, V (ensembles): the copies follow A_QKV's layer layout,
- * one block of n_layers slices per member. */
-static float *member_qkv(const rbp__state *s, int32_t m, int l)
-{
-    const size_t stride = s->ws.layer_stride[A_QKV];
-    return s->ws.a[A_QKVM] + ((size_t)m * (size_t)s->cfg.n_layers + (size_t)l) * stride;
-}
-
 rbp_status rbp__session_infer(rbp_session *ss, const rbp_batch *batch, uint64_t row0, float *out, int want_logits,
                               const char *fn)
 {
@@ -1164,10 +1162,9 @@ rbp_status rbp__session_infer(rbp_session *ss, const rbp_batch *batch, uint64_t 
         logits = s->ws.a[A_LOGITS]; /* the pass may have sized the workspace */
     } else {
         /* An ensemble predicts the mean of its members' logits. The members run one after the
-         * other in this workspace (the last forward's other tensors are the last member's);
-         * each member's Q, K, V are kept for its attention maps (rbp_session_attention). */
+         * other in this workspace (the last forward's other tensors are the last member's;
+         * each writes its Q, K, V into its own block, for rbp_session_attention). */
         const size_t B = (size_t)batch->size;
-        const size_t qkv_rows = B * (size_t)s->cfg.seq_len * 3 * (size_t)s->cfg.d_model;
         for (int32_t m = 0; m < s->n_members; m++) {
             select_member(s, m);
             rbp_status st = run_forward(s, batch, row0, 0, 0, 0, 0, fn);
@@ -1175,8 +1172,6 @@ rbp_status rbp__session_infer(rbp_session *ss, const rbp_batch *batch, uint64_t 
                 select_member(s, 0);
                 return st;
             }
-            for (int l = 0; l < s->cfg.n_layers; l++)
-                memcpy(member_qkv(s, m, l), slice(s, A_QKV, l), qkv_rows * sizeof(float));
             if (m == 0)
                 memcpy(s->ws.a[A_LOGSUM], s->ws.a[A_LOGITS], B * sizeof(float));
             else
@@ -1233,16 +1228,14 @@ rbp_status rbp_session_attention(const rbp_session *session, int32_t example, fl
     const size_t L = (size_t)s->cfg.seq_len, NH = (size_t)s->cfg.n_heads;
     const size_t per_example = NH * L * L;
     /* recomputed from the saved Q and K (the pass keeps no (B,NH,L,L) tensor); the session's
-     * attention scratch is free between passes. An ensemble's inference pass kept every
-     * member's Q and K: its maps are the members' mean (after a saliency pass, the last
-     * member's). */
-    const int32_t M = s->n_members > 1 && !s->fwd_backprop ? s->n_members : 1;
+     * attention scratch is free between passes. An ensemble's pass (inference or saliency)
+     * ran every member, each keeping its Q and K: the maps are the members' mean. */
+    const int32_t M = s->n_members;
     for (int l = 0; l < s->cfg.n_layers; l++) {
         float *dst = out + (size_t)l * per_example;
         rbp__encoder_acts a = layer_acts(s, l);
         for (int32_t m = 0; m < M; m++) {
-            if (M > 1)
-                a.attn.qkv = member_qkv(s, m, l);
+            a.attn.qkv = member_qkv(s, m, l);
             rbp__mha_probs(m == 0 ? dst : s->ws.a[A_MAPS], &a.attn, ws_bytes(s, A_MASK), example, (int)L,
                            s->cfg.d_model, (int)NH);
             if (m > 0)
