@@ -13,6 +13,8 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,6 +48,7 @@ typedef struct args {
     const char *pos_weight;
     uint64_t seed;
     int32_t threads;
+    int32_t members; /* --members N: an ensemble of N models, seeds seed .. seed+N-1 */
     /* output */
     const char *save, *checkpoint, *resume, *json, *predictions;
     cli_list meta; /* --meta KEY=VALUE */
@@ -53,11 +56,21 @@ typedef struct args {
     int32_t quiet;
 } args;
 
-/* State shared with the trainer callbacks. */
+/* What the members training at once share: the terminal, and which member shows progress. */
+typedef struct shared_out {
+    pthread_mutex_t lock;
+    int32_t count;   /* members */
+    int32_t *done;   /* done[i]: member i finished (its bar gives way to the next one's) */
+    atomic_int failed; /* a member failed: the others stop */
+} shared_out;
+
+/* State shared with the trainer callbacks (one per member). */
 typedef struct run {
     const args *a;
+    shared_out *out;
+    int32_t index;            /* the member (0-based) */
     rbp_trainer *trainer;
-    cli_progress progress;
+    cli_progress *progress;   /* one bar for all members (under out->lock) */
     int32_t epochs;
     int64_t batches;
     int32_t first_epoch;      /* epoch the run started at (after a resume) */
@@ -76,7 +89,7 @@ typedef struct run {
 static int32_t on_step(const rbp_step_info *info, void *user)
 {
     run *r = user;
-    if (cli_interrupted())
+    if (cli_interrupted() || atomic_load(&r->out->failed))
         return 1;
     if (info->epoch != r->current_epoch) {
         r->current_epoch = info->epoch;
@@ -86,18 +99,31 @@ static int32_t on_step(const rbp_step_info *info, void *user)
     r->steps_this_run++;
     r->epoch_loss_sum += info->loss;
     r->epoch_loss_n++;
-    if (!r->progress.enabled)
+    if (!r->progress->enabled)
         return 0;
+    shared_out *o = r->out;
+    pthread_mutex_lock(&o->lock);
+    int32_t first = 0; /* the bar is the first unfinished member's */
+    while (first < o->count && o->done[first])
+        first++;
+    if (first != r->index) {
+        pthread_mutex_unlock(&o->lock);
+        return 0;
+    }
     /* ETA over the whole run from this run's mean time per step (validation time included). */
     double elapsed = cli_now() - r->fit_start;
     int64_t total = (int64_t)(r->epochs - r->first_epoch) * info->batches;
     int64_t left = total - r->steps_this_run;
     double eta = r->steps_this_run > 0 && left >= 0 ? elapsed / (double)r->steps_this_run * (double)left : -1;
-    char label[48], extra[64];
-    snprintf(label, sizeof label, "epoch %d/%d", info->epoch + 1, r->epochs);
+    char label[64], extra[64];
+    if (o->count > 1)
+        snprintf(label, sizeof label, "member %d/%d epoch %d/%d", r->index + 1, o->count, info->epoch + 1, r->epochs);
+    else
+        snprintf(label, sizeof label, "epoch %d/%d", info->epoch + 1, r->epochs);
     snprintf(extra, sizeof extra, " loss %.4f", r->epoch_loss_sum / (double)r->epoch_loss_n);
-    cli_progress_show(&r->progress, label, (double)(info->batch + 1), (double)info->batches, extra,
+    cli_progress_show(r->progress, label, (double)(info->batch + 1), (double)info->batches, extra,
                       info->seqs_per_sec, "seq", eta, info->batch + 1 == info->batches);
+    pthread_mutex_unlock(&o->lock);
     return 0;
 }
 
@@ -112,8 +138,11 @@ static int32_t on_epoch(const rbp_epoch_info *info, void *user)
 
     if (!r->a->quiet) {
         char line[512], b1[32], b2[32], dur[32];
-        int w = snprintf(line, sizeof line, "epoch %*d/%d  loss %s", info->epochs >= 100 ? 3 : 2, info->epoch + 1,
-                         info->epochs, cli_fmt(b1, sizeof b1, info->train_loss, 4));
+        int w = 0;
+        if (r->out->count > 1)
+            w = snprintf(line, sizeof line, "member %d: ", r->index + 1);
+        w += snprintf(line + w, sizeof line - (size_t)w, "epoch %*d/%d  loss %s", info->epochs >= 100 ? 3 : 2,
+                      info->epoch + 1, info->epochs, cli_fmt(b1, sizeof b1, info->train_loss, 4));
         if (r->has_val) {
             w += snprintf(line + w, sizeof line - (size_t)w, "  val loss %s", cli_fmt(b1, sizeof b1, info->val_loss, 4));
             if (r->task == RBP_TASK_CLASSIFICATION)
@@ -124,9 +153,11 @@ static int32_t on_epoch(const rbp_epoch_info *info, void *user)
         snprintf(line + w, sizeof line - (size_t)w, "  lr %.2e  %s  %.0f seq/s%s", info->lr,
                  cli_format_duration(dur, sizeof dur, info->seconds), info->seqs_per_sec,
                  r->has_val && info->improved ? "  *" : "");
-        cli_progress_clear(&r->progress);
+        pthread_mutex_lock(&r->out->lock);
+        cli_progress_clear(r->progress);
         printf("%s\n", line);
         fflush(stdout);
+        pthread_mutex_unlock(&r->out->lock);
     }
     if (r->a->checkpoint != NULL) {
         rbp_status st = rbp_trainer_save(r->trainer, r->a->checkpoint);
@@ -275,6 +306,7 @@ static void set_defaults(args *a, const char *preset, const rbp_model_config *md
     a->no_restore_best = !tdef->restore_best;
     a->seed = 1;
     a->threads = 1;
+    a->members = 1;
     a->binarize = NAN;
     a->threshold = 0.5;
 }
@@ -370,6 +402,11 @@ static cli_option *option_table(args *a)
         {"seed", 's', CLI_OPT_U64, &a->seed, "N", "seed of the split, initialisation, shuffling and dropout (default 1)",
          CLI_RANGE_NONE, NULL, 0},
         CLI_THREADS_OPTION(a->threads),
+        {"members", 0, CLI_OPT_INT, &a->members, "N",
+         "train N models, seeds S..S+N-1 (--seed S), each with its own validation\n"
+         "draw, and save their ensemble (the mean of their logits); with --threads T,\n"
+         "min(N, T) train at once (default 1)",
+         1, RBP_MAX_MEMBERS, NULL, 0},
         CLI_SECTION("Output"),
         {"save", 'o', CLI_OPT_STRING, &a->save, "FILE", "save the trained model (for rbpattn-predict/-eval)",
          CLI_RANGE_NONE, NULL, 0},
@@ -492,6 +529,9 @@ static void check_command_line(const args *a, const cli_option *opts, plan *p)
         cli_usage_error("--weight-decay applies to --optimizer adamw (Adam has no decoupled weight decay)");
     if (a->patience > 0 && a->val_fraction <= 0)
         cli_usage_error("--patience needs a validation set (--val-fraction F)");
+    if (a->members > 1 && (a->checkpoint != NULL || a->resume != NULL))
+        cli_usage_error("--checkpoint and --resume train one model: for an ensemble that can resume, train each member "
+                        "with its own --seed and --checkpoint, then combine them with rbpattn-ensemble");
     p->pos_weight = 1.0f;
     if (a->pos_weight != NULL) {
         if (strcmp(a->pos_weight, "auto") == 0) {
@@ -522,6 +562,8 @@ typedef struct data {
     int task, stratify;
     double seconds;
 } data;
+
+static void validation_split(const args *a, const data *d, uint64_t seed, rbp_dataset **train, rbp_dataset **val);
 
 static void load_data(const args *a, plan *p, const rbp_model_config *resumed, data *d)
 {
@@ -566,21 +608,30 @@ static void load_data(const args *a, plan *p, const rbp_model_config *resumed, d
         split_two(d->all, a->split, a->seed, d->stratify, &d->train_part, &d->test, "--split");
     }
     if (a->val_fraction > 0) {
-        /* A different seed than the test split, so the two draws are independent. */
-        split_two(d->train_part, 1.0 - a->val_fraction, a->seed ^ 0x9e3779b97f4a7c15ULL, d->stratify, &d->train,
-                  &d->val, "--val-fraction");
+        validation_split(a, d, a->seed, &d->train, &d->val);
     } else {
         d->train = d->train_part;
         d->train_part = NULL;
     }
     d->seconds = cli_now() - t0;
+}
 
-    if (p->auto_pos_weight) {
-        size_t np = rbp_dataset_count_positive(d->train), n = rbp_dataset_size(d->train);
-        if (np == 0 || np == n)
-            cli_fail("--pos-weight auto: the training set has %s", np == 0 ? "no positives" : "no negatives");
-        p->pos_weight = (float)((double)(n - np) / (double)np);
-    }
+/* --pos-weight auto: negatives / positives of this training set. */
+static float auto_pos_weight(const rbp_dataset *train)
+{
+    size_t np = rbp_dataset_count_positive(train), n = rbp_dataset_size(train);
+    if (np == 0 || np == n)
+        cli_fail("--pos-weight auto: the training set has %s", np == 0 ? "no positives" : "no negatives");
+    return (float)((double)(n - np) / (double)np);
+}
+
+/* The validation draw of a run with seed `seed`, as load_data makes it for --seed: member i of
+ * an ensemble is then the model a separate run with --seed S+i would train. */
+static void validation_split(const args *a, const data *d, uint64_t seed, rbp_dataset **train, rbp_dataset **val)
+{
+    /* A different seed than the test split, so the two draws are independent. */
+    split_two(d->train_part, 1.0 - a->val_fraction, seed ^ 0x9e3779b97f4a7c15ULL, d->stratify, train, val,
+              "--val-fraction");
 }
 
 static void free_data(data *d)
@@ -606,7 +657,7 @@ static int case_was_used(const rbp_dataset *ds)
 
 /* ---------------------------------------------------------------- model and trainer */
 
-static rbp_model *create_model(const args *a, const data *d, rbp_model_config *mcfg)
+static rbp_model *create_model(const args *a, const data *d, rbp_model_config *mcfg, uint64_t seed)
 {
     mcfg->seq_len = d->length;
     mcfg->d_model = a->d_model;
@@ -623,7 +674,7 @@ static rbp_model *create_model(const args *a, const data *d, rbp_model_config *m
     mcfg->use_viewpoint = a->viewpoint;
     mcfg->conv_kernel = a->conv_kernel;
     mcfg->stem_filters = a->stem_filters;
-    mcfg->seed = a->seed;
+    mcfg->seed = seed;
     const char *why = rbp_model_config_check(mcfg);
     if (why != NULL)
         cli_usage_error("invalid model configuration: %s", why);
@@ -633,7 +684,7 @@ static rbp_model *create_model(const args *a, const data *d, rbp_model_config *m
 }
 
 static rbp_train_config train_config(const args *a, const cli_option *opts, const rbp_train_config *tdef,
-                                     float pos_weight, rbp_task task)
+                                     float pos_weight, rbp_task task, uint64_t seed)
 {
     rbp_train_config tcfg = *tdef;
     tcfg.epochs = a->epochs;
@@ -653,7 +704,7 @@ static rbp_train_config train_config(const args *a, const cli_option *opts, cons
     tcfg.weight_decay = (float)a->weight_decay;
     tcfg.ema_decay = (float)a->ema;
     tcfg.pos_weight = pos_weight;
-    tcfg.seed = a->seed;
+    tcfg.seed = seed;
     tcfg.patience = a->patience;
     /* the preset's validation AUC means validation loss for a regression (an explicit
      * --monitor auc was refused by load_data) */
@@ -667,7 +718,7 @@ static rbp_train_config train_config(const args *a, const cli_option *opts, cons
 
 static void print_setup(const args *a, const plan *p, const data *d, const rbp_model_config *mcfg,
                         const rbp_model *model, const rbp_train_config *tcfg, const rbp_trainer *trainer,
-                        int32_t first_epoch)
+                        int32_t first_epoch, int32_t members, int32_t workers)
 {
     char s1[128], s2[128], s3[128] = "";
     describe_set(s1, sizeof s1, "train", d->train, d->task);
@@ -703,45 +754,128 @@ static void print_setup(const args *a, const plan *p, const data *d, const rbp_m
         printf(", pos-weight %.3g", (double)tcfg->pos_weight);
     if (tcfg->ema_decay > 0.0f)
         printf(", weight average %g", a->ema);
-    printf(", seed %llu, %d thread%s\n", (unsigned long long)a->seed, a->threads, a->threads == 1 ? "" : "s");
+    if (members > 1)
+        printf(", seeds %llu-%llu, %d members %s, %d thread%s each\n", (unsigned long long)a->seed,
+               (unsigned long long)(a->seed + (uint64_t)members - 1), members,
+               workers == 1 ? "in turn" : workers == members ? "at once" : "a few at once", tcfg->n_threads,
+               tcfg->n_threads == 1 ? "" : "s");
+    else
+        printf(", seed %llu, %d thread%s\n", (unsigned long long)a->seed, a->threads, a->threads == 1 ? "" : "s");
     if (a->resume != NULL)
         printf("resumed from %s after epoch %d (step %lld)\n", a->resume, first_epoch,
                (long long)rbp_trainer_step_count(trainer));
     fflush(stdout);
 }
 
-/* Train; returns how training ended ("completed" or "early_stopping"). Exits on failure and
- * on ^C (CLI_EXIT_INTERRUPTED). */
-static const char *fit(const args *a, run *r, const data *d)
+/* ---------------------------------------------------------------- members */
+
+/* One model of the run: its seed, validation draw, trainer and callback state. With
+ * --members N the N members train at once on min(N, --threads) worker threads. */
+typedef struct member {
+    run r;
+    uint64_t seed;
+    rbp_model *model;
+    rbp_trainer *trainer;
+    rbp_train_config tcfg;
+    rbp_dataset *train, *val; /* member 0: the data's own; the others: their draws (owned) */
+    rbp_status status;        /* of rbp_trainer_fit */
+    char error[512];          /* its message (rbp_last_error is per thread) */
+    const char *stopped;      /* "completed" or "early_stopping" */
+    double t_fit;
+    cli_metrics test;         /* the member alone, with --members > 1 */
+} member;
+
+typedef struct crew {
+    member *m;
+    int32_t n, workers;
+    int32_t w; /* this worker's index (in the per-worker copies) */
+} crew;
+
+static void train_member(member *m)
 {
-    const char *stopped = "completed";
-    if (r->first_epoch >= a->epochs) {
+    double t0 = cli_now();
+    m->r.fit_start = t0;
+    m->status = RBP_OK;
+    if (m->r.first_epoch < m->r.epochs) {
+        m->status = rbp_trainer_fit(m->trainer, m->train, m->val);
+        if (m->status != RBP_OK) {
+            const char *msg = rbp_last_error();
+            snprintf(m->error, sizeof m->error, "%s", msg != NULL && msg[0] ? msg : rbp_status_str(m->status));
+            if (m->status != RBP_ERR_CANCELLED)
+                atomic_store(&m->r.out->failed, 1); /* the others stop at their next step */
+        }
+    }
+    m->t_fit = cli_now() - t0;
+    pthread_mutex_lock(&m->r.out->lock);
+    m->r.out->done[m->r.index] = 1;
+    pthread_mutex_unlock(&m->r.out->lock);
+}
+
+/* Worker w trains members w, w + workers, ... in turn: which thread trains a member, and with
+ * how many step threads, depends only on (N, --threads), so every run trains the same models. */
+static void *crew_worker(void *arg)
+{
+    const crew *c = arg;
+    for (int32_t i = c->w; i < c->n; i += c->workers)
+        train_member(&c->m[i]);
+    return NULL;
+}
+
+/* Train every member; exits on a failure (the first member's, in member order) and on ^C
+ * (CLI_EXIT_INTERRUPTED). Sets each member's `stopped`. */
+static void fit_members(const args *a, member *m, int32_t n, int32_t workers, cli_progress *progress)
+{
+    if (m[0].r.first_epoch >= a->epochs) {
         if (!a->quiet)
-            printf("already trained %d of %d epochs: nothing to train\n", r->first_epoch, a->epochs);
-        return stopped;
+            printf("already trained %d of %d epochs: nothing to train\n", m[0].r.first_epoch, a->epochs);
+        m[0].stopped = "completed";
+        return;
     }
-    rbp_trainer *trainer = r->trainer;
-    rbp_status st = rbp_trainer_fit(trainer, d->train, d->val);
-    cli_progress_clear(&r->progress);
-    if (st == RBP_ERR_CANCELLED && r->callback_error[0] != '\0')
-        cli_fail("%s", r->callback_error);
-    if (st == RBP_ERR_CANCELLED && cli_interrupted()) {
-        fprintf(stderr, "%s: interrupted after %d completed epoch%s", cli_program(), rbp_trainer_epoch(trainer),
-                rbp_trainer_epoch(trainer) == 1 ? "" : "s");
-        if (a->checkpoint != NULL && rbp_trainer_epoch(trainer) > r->first_epoch)
-            fprintf(stderr, "; continue with --resume %s", a->checkpoint);
-        fputc('\n', stderr);
-        exit(CLI_EXIT_INTERRUPTED);
+    if (workers <= 1) {
+        for (int32_t i = 0; i < n; i++)
+            train_member(&m[i]);
+    } else {
+        crew c[RBP_MAX_MEMBERS];
+        pthread_t tid[RBP_MAX_MEMBERS];
+        for (int32_t w = 0; w < workers; w++) {
+            c[w] = (crew){m, n, workers, w};
+            if (pthread_create(&tid[w], NULL, crew_worker, &c[w]) != 0)
+                cli_fail("cannot start a training thread (%d of %d)", w + 1, workers);
+        }
+        for (int32_t w = 0; w < workers; w++)
+            pthread_join(tid[w], NULL);
     }
-    if (st != RBP_OK)
-        cli_fail_status(st);
-    if (rbp_trainer_epoch(trainer) < a->epochs) {
-        stopped = "early_stopping";
-        if (!a->quiet)
-            printf("early stopping after epoch %d (no improvement in %d epochs)\n", rbp_trainer_epoch(trainer),
-                   a->patience);
+    cli_progress_clear(progress);
+    char who[64] = "";
+    for (int32_t i = 0; i < n; i++) { /* a real failure first: it cancelled the others */
+        if (n > 1)
+            snprintf(who, sizeof who, "member %d (seed %llu): ", i + 1, (unsigned long long)m[i].seed);
+        if (m[i].status != RBP_OK && m[i].status != RBP_ERR_CANCELLED)
+            cli_fail("%s%s", who, m[i].error);
+        if (m[i].status == RBP_ERR_CANCELLED && m[i].r.callback_error[0] != '\0')
+            cli_fail("%s%s", who, m[i].r.callback_error);
     }
-    return stopped;
+    for (int32_t i = 0; i < n; i++) {
+        if (m[i].status != RBP_OK) { /* cancelled: by ^C */
+            const int32_t e = rbp_trainer_epoch(m[i].trainer);
+            fprintf(stderr, "%s: interrupted after %d completed epoch%s", cli_program(), e, e == 1 ? "" : "s");
+            if (n > 1)
+                fprintf(stderr, " of member %d", i + 1);
+            if (a->checkpoint != NULL && e > m[i].r.first_epoch)
+                fprintf(stderr, "; continue with --resume %s", a->checkpoint);
+            fputc('\n', stderr);
+            exit(CLI_EXIT_INTERRUPTED);
+        }
+    }
+    for (int32_t i = 0; i < n; i++) {
+        const int32_t e = rbp_trainer_epoch(m[i].trainer);
+        m[i].stopped = e < a->epochs ? "early_stopping" : "completed";
+        if (e < a->epochs && !a->quiet) {
+            if (n > 1)
+                printf("member %d: ", i + 1);
+            printf("early stopping after epoch %d (no improvement in %d epochs)\n", e, a->patience);
+        }
+    }
 }
 
 /* ---------------------------------------------------------------- metadata */
@@ -785,8 +919,8 @@ static char *command_line(int argc, char **argv)
 
 /* What the model records before training: how its inputs were read, what it is trained on, and
  * the user's --meta keys (so that per-epoch checkpoints carry them too). */
-static void write_train_metadata(rbp_model *model, const args *a, const plan *p, const data *d, int argc,
-                                 char **argv)
+static void write_train_metadata(rbp_model *model, const args *a, const plan *p, const data *d, const member *m,
+                                 int argc, char **argv)
 {
     rbp_dataset_options enc = d->dopt;
     enc.length = 0;
@@ -800,13 +934,13 @@ static void write_train_metadata(rbp_model *model, const args *a, const plan *p,
     cli_meta_check(rbp_model_meta_set_string(model, "train.command", cmd), "train.command");
     free(cmd);
     cli_meta_check(rbp_model_meta_set_string(model, "train.data", p->train_desc), "train.data");
-    cli_meta_check(rbp_model_meta_set_int(model, "train.records", (int64_t)rbp_dataset_size(d->train)), "train.records");
+    cli_meta_check(rbp_model_meta_set_int(model, "train.records", (int64_t)rbp_dataset_size(m->train)), "train.records");
     if (d->task == RBP_TASK_CLASSIFICATION)
-        cli_meta_check(rbp_model_meta_set_int(model, "train.positives", (int64_t)rbp_dataset_count_positive(d->train)),
+        cli_meta_check(rbp_model_meta_set_int(model, "train.positives", (int64_t)rbp_dataset_count_positive(m->train)),
                    "train.positives");
-    cli_meta_check(rbp_model_meta_set_int(model, "train.validation_records", d->val ? (int64_t)rbp_dataset_size(d->val) : 0),
+    cli_meta_check(rbp_model_meta_set_int(model, "train.validation_records", m->val ? (int64_t)rbp_dataset_size(m->val) : 0),
                "train.validation_records");
-    cli_meta_check(rbp_model_meta_set_int(model, "train.seed", (int64_t)a->seed), "train.seed");
+    cli_meta_check(rbp_model_meta_set_int(model, "train.seed", (int64_t)m->seed), "train.seed");
     cli_meta_check(rbp_model_meta_set_string(model, "train.preset", a->preset), "train.preset");
     for (int i = 0; i < a->meta.n; i++) {
         const char *kv = a->meta.items[i], *eq = strchr(kv, '=');
@@ -821,18 +955,62 @@ static void write_train_metadata(rbp_model *model, const args *a, const plan *p,
     }
 }
 
-/* After the test: the test set and its metrics (those defined for the task). */
+/* After the test: the test set and its metrics (those defined for the task). An ensemble
+ * records its longest member's epochs, "completed" if any member ran them all, and each
+ * member's epochs and test AUC (train.member_epochs, test.member_auc: comma-separated). */
 static void write_test_metadata(rbp_model *model, const args *a, const plan *p, const cli_metrics *m,
-                                const char *stopped, const rbp_trainer *trainer)
+                                const member *mem, int32_t n)
 {
     char split[64];
     snprintf(split, sizeof split, "split: %.0f%% of the data", 100.0 * (1.0 - a->split));
     cli_metrics_meta(model, m, p->have_test ? p->test_desc : split);
-    cli_meta_check(rbp_model_meta_set_int(model, "train.epochs", rbp_trainer_epoch(trainer)), "train.epochs");
+    int32_t epochs = 0;
+    const char *stopped = "early_stopping";
+    char list[RBP_MAX_MEMBERS * 12] = "", aucs[RBP_MAX_MEMBERS * 12] = "";
+    size_t w = 0, wa = 0;
+    for (int32_t i = 0; i < n; i++) {
+        const int32_t e = rbp_trainer_epoch(mem[i].trainer);
+        epochs = e > epochs ? e : epochs;
+        if (strcmp(mem[i].stopped, "completed") == 0)
+            stopped = "completed";
+        w += (size_t)snprintf(list + w, sizeof list - w, "%s%d", i ? "," : "", (int)e);
+        if (isfinite(mem[i].test.auc))
+            wa += (size_t)snprintf(aucs + wa, sizeof aucs - wa, "%s%.6f", i ? "," : "", mem[i].test.auc);
+    }
+    cli_meta_check(rbp_model_meta_set_int(model, "train.epochs", epochs), "train.epochs");
     cli_meta_check(rbp_model_meta_set_string(model, "train.stopped", stopped), "train.stopped");
+    if (n > 1) {
+        cli_meta_check(rbp_model_meta_set_string(model, "train.member_epochs", list), "train.member_epochs");
+        if (wa > 0)
+            cli_meta_check(rbp_model_meta_set_string(model, "test.member_auc", aucs), "test.member_auc");
+    }
 }
 
 /* ---------------------------------------------------------------- JSON summary */
+
+/* The per-epoch records of one member as the array "epochs". */
+static void json_epochs(cli_json *jp, const run *r, int task)
+{
+    cli_json_begin_array(jp, "epochs");
+    for (size_t i = 0; i < r->n_history; i++) {
+        const rbp_epoch_info *e = &r->history[i];
+        cli_json_begin_object(jp, NULL);
+        cli_json_int(jp, "epoch", e->epoch + 1);
+        cli_json_int(jp, "step", e->step);
+        cli_json_number(jp, "train_loss", e->train_loss);
+        cli_json_number(jp, "val_loss", e->val_loss);
+        if (task == RBP_TASK_CLASSIFICATION)
+            cli_json_number(jp, "val_auc", e->val_auc);
+        else
+            cli_json_number(jp, "val_r2", e->val_r2);
+        cli_json_number(jp, "lr", e->lr);
+        cli_json_number(jp, "seconds", e->seconds);
+        cli_json_number(jp, "seqs_per_sec", e->seqs_per_sec);
+        cli_json_bool(jp, "improved", e->improved);
+        cli_json_end_object(jp);
+    }
+    cli_json_end_array(jp);
+}
 
 typedef struct outcome {
     const char *stopped;
@@ -841,9 +1019,17 @@ typedef struct outcome {
 } outcome;
 
 static void write_json(const args *a, const plan *p, const data *d, const rbp_model_config *mcfg,
-                       const rbp_model *model, const rbp_train_config *tcfg, const run *r, const outcome *o,
-                       int argc, char **argv)
+                       const member *mem, int32_t n, const outcome *o, int argc, char **argv)
 {
+    const rbp_model *model = mem[0].model;
+    const rbp_train_config *tcfg = &mem[0].tcfg;
+    int32_t epochs_run = 0;
+    int64_t steps = 0;
+    for (int32_t i = 0; i < n; i++) {
+        const int32_t e = rbp_trainer_epoch(mem[i].trainer);
+        epochs_run = e > epochs_run ? e : epochs_run;
+        steps += rbp_trainer_step_count(mem[i].trainer);
+    }
     const int task = d->task;
     FILE *fp = cli_open_output(a->json);
     cli_json j;
@@ -892,8 +1078,8 @@ static void write_json(const args *a, const plan *p, const data *d, const rbp_mo
     cli_json_end_object(&j);
     cli_json_begin_object(&j, "training");
     cli_json_int(&j, "epochs", a->epochs);
-    cli_json_int(&j, "epochs_run", rbp_trainer_epoch(r->trainer));
-    cli_json_int(&j, "steps", rbp_trainer_step_count(r->trainer));
+    cli_json_int(&j, "epochs_run", epochs_run); /* an ensemble's: its longest member's */
+    cli_json_int(&j, "steps", steps);
     cli_json_int(&j, "batch", a->batch);
     cli_json_string(&j, "optimizer", optimizer_names[a->optimizer]);
     cli_json_string(&j, "schedule", schedule_names[a->schedule]);
@@ -909,28 +1095,28 @@ static void write_json(const args *a, const plan *p, const data *d, const rbp_mo
     cli_json_string(&j, "monitor", monitor_names[tcfg->monitor]);
     cli_json_u64(&j, "seed", a->seed);
     cli_json_int(&j, "threads", a->threads);
+    cli_json_int(&j, "members", n);
+    cli_json_int(&j, "member_threads", tcfg->n_threads); /* step threads of each member */
     cli_json_string(&j, "resumed_from", a->resume);
     cli_json_string(&j, "stopped", o->stopped);
     cli_json_end_object(&j);
-    cli_json_begin_array(&j, "epochs");
-    for (size_t i = 0; i < r->n_history; i++) {
-        const rbp_epoch_info *e = &r->history[i];
-        cli_json_begin_object(&j, NULL);
-        cli_json_int(&j, "epoch", e->epoch + 1);
-        cli_json_int(&j, "step", e->step);
-        cli_json_number(&j, "train_loss", e->train_loss);
-        cli_json_number(&j, "val_loss", e->val_loss);
-        if (task == RBP_TASK_CLASSIFICATION)
-            cli_json_number(&j, "val_auc", e->val_auc);
-        else
-            cli_json_number(&j, "val_r2", e->val_r2);
-        cli_json_number(&j, "lr", e->lr);
-        cli_json_number(&j, "seconds", e->seconds);
-        cli_json_number(&j, "seqs_per_sec", e->seqs_per_sec);
-        cli_json_bool(&j, "improved", e->improved);
-        cli_json_end_object(&j);
+    json_epochs(&j, &mem[0].r, task); /* an ensemble's first member's; each in "member_runs" */
+    if (n > 1) {
+        cli_json_begin_array(&j, "member_runs");
+        for (int32_t m = 0; m < n; m++) {
+            cli_json_begin_object(&j, NULL);
+            cli_json_int(&j, "member", m + 1);
+            cli_json_u64(&j, "seed", mem[m].seed);
+            cli_json_int(&j, "epochs_run", rbp_trainer_epoch(mem[m].trainer));
+            cli_json_int(&j, "steps", rbp_trainer_step_count(mem[m].trainer));
+            cli_json_string(&j, "stopped", mem[m].stopped);
+            cli_json_number(&j, "train_s", mem[m].t_fit);
+            cli_metrics_json(&j, "test", &mem[m].test);
+            json_epochs(&j, &mem[m].r, task);
+            cli_json_end_object(&j);
+        }
+        cli_json_end_array(&j);
     }
-    cli_json_end_array(&j);
     cli_metrics_json(&j, "test", o->test);
     cli_json_begin_object(&j, "timings");
     cli_json_number(&j, "load_s", d->seconds);
@@ -1006,74 +1192,120 @@ int main(int argc, char **argv)
     cli_install_sigint();
 
     /* ---- model from the checkpoint first when resuming: it fixes the length and the task */
-    rbp_model *model = NULL;
+    rbp_model *resumed = NULL;
     rbp_model_config mcfg = mdef;
     if (a.resume != NULL) {
-        cli_check(rbp_model_load(&model, a.resume));
-        cli_check(rbp_model_get_config(model, &mcfg));
+        cli_check(rbp_model_load(&resumed, a.resume));
+        cli_check(rbp_model_get_config(resumed, &mcfg));
         check_resume_options(&a, opts, &mcfg);
     }
 
-    /* ---- data, model, trainer */
+    /* ---- data, then per member: validation draw, model, trainer */
     data d;
     load_data(&a, &p, a.resume != NULL ? &mcfg : NULL, &d);
-    if (model == NULL)
-        model = create_model(&a, &d, &mcfg);
-    else if (mcfg.use_structure && !rbp_dataset_has_structure(d.train))
+    if (resumed != NULL && mcfg.use_structure && !rbp_dataset_has_structure(d.train))
         cli_usage_error("the checkpoint's model uses structure: give --structure-column");
-    write_train_metadata(model, &a, &p, &d, argc, argv);
-    rbp_train_config tcfg = train_config(&a, opts, &tdef, p.pos_weight, d.task);
-    tcfg.n_threads = a.threads;
-
-    rbp_trainer *trainer = NULL;
-    cli_check(rbp_trainer_create(&trainer, model, &tcfg));
-    if (a.resume != NULL) {
-        cli_check(rbp_trainer_load(trainer, a.resume));
-        write_train_metadata(model, &a, &p, &d, argc, argv); /* this run's, over the checkpoint's */
-    }
-
-    run r;
-    memset(&r, 0, sizeof r);
-    r.a = &a;
-    r.trainer = trainer;
-    r.epochs = a.epochs;
-    r.first_epoch = rbp_trainer_epoch(trainer);
-    r.current_epoch = -1;
-    r.has_val = d.val != NULL;
-    r.task = d.task;
-    cli_progress_init(&r.progress, !a.quiet);
+    const int32_t nm = a.members;
+    /* members train at once on the threads; each gets an equal share for its steps */
+    const int32_t workers = nm < a.threads ? nm : a.threads;
+    member *mem = cli_xmalloc((size_t)nm * sizeof *mem);
+    memset(mem, 0, (size_t)nm * sizeof *mem);
+    shared_out out;
+    memset(&out, 0, sizeof out);
+    pthread_mutex_init(&out.lock, NULL);
+    out.count = nm;
+    out.done = cli_xmalloc((size_t)nm * sizeof *out.done);
+    memset(out.done, 0, (size_t)nm * sizeof *out.done);
+    atomic_init(&out.failed, 0);
+    cli_progress progress;
+    cli_progress_init(&progress, !a.quiet);
     /* In a log: one progress line per epoch, at its last step, and nothing in between - and
      * none when stderr goes where stdout does (`> log 2>&1`), which has each epoch's line. */
-    r.progress.log_every = 0;
-    if (!r.progress.tty && cli_same_stream(stdout, stderr))
-        r.progress.enabled = 0;
-    cli_check(rbp_trainer_set_callbacks(trainer, on_step, on_epoch, &r));
+    progress.log_every = 0;
+    if (!progress.tty && cli_same_stream(stdout, stderr))
+        progress.enabled = 0;
+    for (int32_t i = 0; i < nm; i++) {
+        member *m = &mem[i];
+        m->seed = a.seed + (uint64_t)i;
+        m->stopped = "completed";
+        m->test.auc = NAN;
+        if (i == 0) {
+            m->train = d.train;
+            m->val = d.val;
+        } else if (a.val_fraction > 0) {
+            validation_split(&a, &d, m->seed, &m->train, &m->val);
+        } else {
+            m->train = d.train;
+        }
+        m->model = resumed != NULL ? resumed : create_model(&a, &d, &mcfg, m->seed);
+        write_train_metadata(m->model, &a, &p, &d, m, argc, argv);
+        float pw = p.auto_pos_weight ? auto_pos_weight(m->train) : p.pos_weight;
+        m->tcfg = train_config(&a, opts, &tdef, pw, d.task, m->seed);
+        m->tcfg.n_threads = a.threads / workers;
+        cli_check(rbp_trainer_create(&m->trainer, m->model, &m->tcfg));
+        if (a.resume != NULL) {
+            cli_check(rbp_trainer_load(m->trainer, a.resume));
+            write_train_metadata(m->model, &a, &p, &d, m, argc, argv); /* this run's, over the checkpoint's */
+        }
+        run *r = &m->r;
+        r->a = &a;
+        r->out = &out;
+        r->index = i;
+        r->trainer = m->trainer;
+        r->progress = &progress;
+        r->epochs = a.epochs;
+        r->first_epoch = rbp_trainer_epoch(m->trainer);
+        r->current_epoch = -1;
+        r->has_val = m->val != NULL;
+        r->task = d.task;
+        cli_check(rbp_trainer_set_callbacks(m->trainer, on_step, on_epoch, r));
+    }
     if (!a.quiet)
-        print_setup(&a, &p, &d, &mcfg, model, &tcfg, trainer, r.first_epoch);
+        print_setup(&a, &p, &d, &mcfg, mem[0].model, &mem[0].tcfg, mem[0].trainer, mem[0].r.first_epoch, nm, workers);
 
     /* ---- train */
     double t_fit0 = cli_now();
-    r.fit_start = t_fit0;
-    const char *stopped = fit(&a, &r, &d);
+    fit_members(&a, mem, nm, workers, &progress);
     double t_fit = cli_now() - t_fit0;
 
-    /* ---- test */
+    /* ---- the model: the one trained, or the members' ensemble (training is over: read only) */
+    rbp_model *model = mem[0].model, *ensemble = NULL;
+    if (nm > 1) {
+        const rbp_model *parts[RBP_MAX_MEMBERS];
+        for (int32_t i = 0; i < nm; i++)
+            parts[i] = mem[i].model;
+        cli_check(rbp_model_ensemble(&ensemble, parts, nm));
+        model = ensemble;
+    }
+
+    /* ---- test (each member alone too, to show what the ensemble adds) */
     double t_eval0 = cli_now();
     size_t nt = rbp_dataset_size(d.test);
     float *pred = cli_xmalloc(nt * sizeof *pred);
-    rbp_session *session = NULL; /* training is over: the model is read only from here */
     rbp_session_options sopt;
     cli_check(rbp_session_options_init(&sopt, RBP_SESSION_OPTIONS_VERSION));
     sopt.n_threads = a.threads;
-    cli_check(rbp_session_create(&session, model, &sopt));
-    cli_check(rbp_session_predict(session, d.test, a.eval_batch, pred));
-    rbp_session_free(session);
+    for (int32_t i = nm > 1 ? 0 : nm; i <= nm; i++) {
+        rbp_session *session = NULL;
+        cli_check(rbp_session_create(&session, i < nm ? mem[i].model : model, &sopt));
+        cli_check(rbp_session_predict(session, d.test, a.eval_batch, pred));
+        rbp_session_free(session);
+        if (i < nm)
+            cli_metrics_compute(&mem[i].test, pred, rbp_dataset_targets(d.test), nt, d.task, a.threshold, a.binarize);
+    }
     cli_metrics m;
     cli_metrics_compute(&m, pred, rbp_dataset_targets(d.test), nt, d.task, a.threshold, a.binarize);
     double t_eval = cli_now() - t_eval0;
     if (!a.quiet)
         printf("\n");
-    cli_metrics_print(stdout, &m, "test", 0);
+    if (nm > 1) {
+        for (int32_t i = 0; i < nm; i++) {
+            char line[256];
+            cli_metrics_line(line, sizeof line, &mem[i].test);
+            printf("member %d (seed %llu): %s\n", i + 1, (unsigned long long)mem[i].seed, line);
+        }
+    }
+    cli_metrics_print(stdout, &m, nm > 1 ? "test (ensemble)" : "test", 0);
     if (!a.quiet) {
         char d1[32], d2[32];
         printf("time: training %s, total %s\n", cli_format_duration(d1, sizeof d1, t_fit),
@@ -1083,10 +1315,10 @@ int main(int argc, char **argv)
 
     /* The model first: a failure writing the other outputs must not lose the training. */
     if (a.save != NULL) {
-        write_test_metadata(model, &a, &p, &m, stopped, trainer);
+        write_test_metadata(model, &a, &p, &m, mem, nm);
         cli_check(rbp_model_save(model, a.save));
         if (!a.quiet)
-            printf("saved model to %s\n", a.save);
+            printf("saved %s to %s\n", nm > 1 ? "ensemble" : "model", a.save);
     }
     if (a.predictions != NULL) {
         FILE *fp = cli_open_output(a.predictions);
@@ -1097,16 +1329,30 @@ int main(int argc, char **argv)
         cli_close_output(fp, a.predictions);
     }
     if (a.json != NULL) {
+        const char *stopped = "early_stopping";
+        for (int32_t i = 0; i < nm; i++)
+            if (strcmp(mem[i].stopped, "completed") == 0)
+                stopped = "completed";
         outcome o = {stopped, &m, t_start, t_fit, t_eval};
-        write_json(&a, &p, &d, &mcfg, model, &tcfg, &r, &o, argc, argv);
+        write_json(&a, &p, &d, &mcfg, mem, nm, &o, argc, argv);
     }
 
     free(pred);
-    free(r.history);
+    for (int32_t i = 0; i < nm; i++) {
+        free(mem[i].r.history);
+        rbp_trainer_free(mem[i].trainer);
+        rbp_model_free(mem[i].model);
+        if (i > 0 && mem[i].train != d.train) {
+            rbp_dataset_free(mem[i].train);
+            rbp_dataset_free(mem[i].val);
+        }
+    }
+    rbp_model_free(ensemble);
+    free(mem);
+    free(out.done);
+    pthread_mutex_destroy(&out.lock);
     free(a.meta.items);
     free(opts);
-    rbp_trainer_free(trainer);
-    rbp_model_free(model);
     free_data(&d);
     return CLI_EXIT_OK;
 }

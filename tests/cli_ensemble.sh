@@ -53,6 +53,45 @@ run 0 "$ens" -o "$tmp/e3.rbp" --quiet "$tmp/e.rbp" "$tmp/s1.rbp"
 run 0 "$info" "$tmp/e3.rbp"
 has "$tmp/out" "ensemble of 3 members x"
 
+# rbpattn-train --members 2 is the ensemble of the separate runs --seed 1 and --seed 2 (each
+# with its own validation draw and early stopping), bit for bit, whether the members train at
+# once (--threads 2: one step thread each) or in turn (--threads 1). A test file: without one,
+# the test split is drawn with --seed, which the members share and separate runs do not.
+V="--test $rbp31 --val-fraction 0.25 --patience 1 --monitor auc --epochs 4"
+run 0 "$train" --fasta "$rbp31" $M $V --seed 1 --save "$tmp/v1.rbp"
+run 0 "$train" --fasta "$rbp31" $M $V --seed 2 --save "$tmp/v2.rbp"
+run 0 "$ens" -o "$tmp/ve.rbp" --quiet "$tmp/v1.rbp" "$tmp/v2.rbp"
+run 0 "$predict" -m "$tmp/ve.rbp" "$rbp31"
+cp "$tmp/out" "$tmp/pve.tsv"
+for t in 2 1; do
+    run 0 "$train" --fasta "$rbp31" $M $V --members 2 --threads $t --save "$tmp/m$t.rbp" --json "$tmp/m$t.json" \
+        --predictions "$tmp/m$t.tsv"
+    run 0 "$predict" -m "$tmp/m$t.rbp" "$rbp31"
+    cmp -s "$tmp/out" "$tmp/pve.tsv" || fail "--members 2 --threads $t differs from the ensemble of --seed 1 and --seed 2"
+done
+cmp -s "$tmp/m1.tsv" "$tmp/m2.tsv" || fail "--members 2: test predictions differ between --threads 1 and 2"
+has "$tmp/m2.json" '"members": 2'
+has "$tmp/m2.json" '"member_runs": ['
+has "$tmp/m2.json" '"member_threads": 1'
+[ "$(grep -c '"seed": ' "$tmp/m2.json")" = 3 ] || fail "member_runs lacks a member's seed"
+run 0 "$info" "$tmp/m2.rbp"
+has "$tmp/out" "ensemble of 2 members x"
+grep -q "^  train.member_epochs  *[1-4],[1-4]$" "$tmp/out" || fail "no train.member_epochs in rbpattn-info"
+grep -q "^  test.member_auc  *0\.[0-9]*,0\.[0-9]*$" "$tmp/out" || fail "no test.member_auc in rbpattn-info"
+# printed: each member alone, then the ensemble
+run 0 "$train" --fasta "$rbp31" $TINY --length 30 --truncate center --epochs 1 --batch 32 --members 3 --threads 2 \
+    --save "$tmp/m3.rbp"
+has "$tmp/out" "seeds 1-3, 3 members a few at once, 1 thread each"
+has "$tmp/out" "member 3 (seed 3): AUC "
+has "$tmp/out" "test (ensemble)"
+has "$tmp/out" "saved ensemble to $tmp/m3.rbp"
+# one model per checkpoint: refused before any work
+run 2 "$train" --fasta "$rbp31" $M --members 2 --checkpoint "$tmp/ck.rbp"
+error_is rbpattn-train "--checkpoint and --resume train one model"
+run 2 "$train" --fasta "$rbp31" $M --members 65
+error_is rbpattn-train "members"
+[ ! -e "$tmp/ck.rbp" ] || fail "a refused run wrote its checkpoint"
+
 # refused: no output, no model, an output that is an input, another architecture, other
 # input encodings; nothing is written
 run 2 "$ens" "$tmp/s1.rbp" "$tmp/s2.rbp"
