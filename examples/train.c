@@ -74,6 +74,7 @@ typedef struct run {
     int32_t epochs;
     int64_t batches;
     int32_t first_epoch;      /* epoch the run started at (after a resume) */
+    const char *checkpoint;   /* this member's --checkpoint file, or NULL */
     double fit_start;
     int64_t steps_this_run;
     double epoch_loss_sum;
@@ -159,8 +160,8 @@ static int32_t on_epoch(const rbp_epoch_info *info, void *user)
         fflush(stdout);
         pthread_mutex_unlock(&r->out->lock);
     }
-    if (r->a->checkpoint != NULL) {
-        rbp_status st = rbp_trainer_save(r->trainer, r->a->checkpoint);
+    if (r->checkpoint != NULL) {
+        rbp_status st = rbp_trainer_save(r->trainer, r->checkpoint);
         if (st != RBP_OK) {
             snprintf(r->callback_error, sizeof r->callback_error, "saving the checkpoint: %s", rbp_last_error());
             return 1;
@@ -529,9 +530,6 @@ static void check_command_line(const args *a, const cli_option *opts, plan *p)
         cli_usage_error("--weight-decay applies to --optimizer adamw (Adam has no decoupled weight decay)");
     if (a->patience > 0 && a->val_fraction <= 0)
         cli_usage_error("--patience needs a validation set (--val-fraction F)");
-    if (a->members > 1 && (a->checkpoint != NULL || a->resume != NULL))
-        cli_usage_error("--checkpoint and --resume train one model: for an ensemble that can resume, train each member "
-                        "with its own --seed and --checkpoint, then combine them with rbpattn-ensemble");
     p->pos_weight = 1.0f;
     if (a->pos_weight != NULL) {
         if (strcmp(a->pos_weight, "auto") == 0) {
@@ -795,15 +793,12 @@ static void train_member(member *m)
 {
     double t0 = cli_now();
     m->r.fit_start = t0;
-    m->status = RBP_OK;
-    if (m->r.first_epoch < m->r.epochs) {
-        m->status = rbp_trainer_fit(m->trainer, m->train, m->val);
-        if (m->status != RBP_OK) {
-            const char *msg = rbp_last_error();
-            snprintf(m->error, sizeof m->error, "%s", msg != NULL && msg[0] ? msg : rbp_status_str(m->status));
-            if (m->status != RBP_ERR_CANCELLED)
-                atomic_store(&m->r.out->failed, 1); /* the others stop at their next step */
-        }
+    m->status = rbp_trainer_fit(m->trainer, m->train, m->val);
+    if (m->status != RBP_OK) {
+        const char *msg = rbp_last_error();
+        snprintf(m->error, sizeof m->error, "%s", msg != NULL && msg[0] ? msg : rbp_status_str(m->status));
+        if (m->status != RBP_ERR_CANCELLED)
+            atomic_store(&m->r.out->failed, 1); /* the others stop at their next step */
     }
     m->t_fit = cli_now() - t0;
     pthread_mutex_lock(&m->r.out->lock);
@@ -825,12 +820,11 @@ static void *crew_worker(void *arg)
  * (CLI_EXIT_INTERRUPTED). Sets each member's `stopped`. */
 static void fit_members(const args *a, member *m, int32_t n, int32_t workers, cli_progress *progress)
 {
-    if (m[0].r.first_epoch >= a->epochs) {
-        if (!a->quiet)
-            printf("already trained %d of %d epochs: nothing to train\n", m[0].r.first_epoch, a->epochs);
-        m[0].stopped = "completed";
-        return;
-    }
+    /* A member resumed after its last epoch (or after it stopped early) still goes through
+     * rbp_trainer_fit, which trains no further and ends it as the uninterrupted run did: with
+     * the best epoch's weights or the average. */
+    if (m[0].r.first_epoch >= a->epochs && n == 1 && !a->quiet)
+        printf("already trained %d of %d epochs: nothing to train\n", m[0].r.first_epoch, a->epochs);
     if (workers <= 1) {
         for (int32_t i = 0; i < n; i++)
             train_member(&m[i]);
@@ -1128,6 +1122,32 @@ static void write_json(const args *a, const plan *p, const data *d, const rbp_mo
     cli_close_output(fp, a->json);
 }
 
+/* The files of a --checkpoint or --resume path: the path itself for one model; with --members
+ * N > 1 one file per member, PATH.m1 .. PATH.mN (each member's trainer state). NULL stays NULL. */
+static char **member_paths(const char *path, int32_t n)
+{
+    char **v = cli_xmalloc((size_t)n * sizeof *v);
+    for (int32_t i = 0; i < n; i++) {
+        v[i] = NULL;
+        if (path == NULL)
+            continue;
+        const size_t len = strlen(path) + 16;
+        v[i] = cli_xmalloc(len);
+        if (n == 1)
+            snprintf(v[i], len, "%s", path);
+        else
+            snprintf(v[i], len, "%s.m%d", path, (int)i + 1);
+    }
+    return v;
+}
+
+static void free_paths(char **v, int32_t n)
+{
+    for (int32_t i = 0; i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
 /* ---------------------------------------------------------------- main */
 
 int main(int argc, char **argv)
@@ -1166,10 +1186,11 @@ int main(int argc, char **argv)
     plan p;
     a.monitor_given = cli_given(opts, "monitor");
     check_command_line(&a, opts, &p);
+    char **ckpt_path = member_paths(a.checkpoint, a.members), **resume_path = member_paths(a.resume, a.members);
     {
         /* Outputs checked now, not after the epochs: a run that cannot save is refused. */
-        cli_path in[20];
-        size_t nin = cli_data_inputs(&a.data, "--train", in, 10);
+        cli_path in[16 + RBP_MAX_MEMBERS], out[4 + RBP_MAX_MEMBERS];
+        size_t nin = cli_data_inputs(&a.data, "--train", in, 10), nout = 0;
         const cli_path tests[] = {{"--test", a.test, 0},
                                   {"--test-pos", a.test_pos, 0},
                                   {"--test-neg", a.test_neg, 0},
@@ -1179,13 +1200,15 @@ int main(int argc, char **argv)
                 in[nin++] = tests[i];
         /* --checkpoint may name the --resume file: continuing into the file one resumed from
          * is the intended use (each save replaces it atomically). */
-        if (a.resume != NULL && !(a.checkpoint != NULL && cli_same_file(a.checkpoint, a.resume)))
-            in[nin++] = (cli_path){"--resume", a.resume, 0};
-        const cli_path out[] = {{"--save", a.save, 0},
-                                {"--checkpoint", a.checkpoint, 0},
-                                {"--json", a.json, 0},
-                                {"--predictions", a.predictions, 0}};
-        cli_check_outputs(in, nin, out, sizeof out / sizeof out[0]);
+        for (int32_t i = 0; i < a.members; i++) {
+            if (resume_path[i] != NULL && !(ckpt_path[i] != NULL && cli_same_file(ckpt_path[i], resume_path[i])))
+                in[nin++] = (cli_path){"--resume", resume_path[i], 0};
+            out[nout++] = (cli_path){"--checkpoint", ckpt_path[i], 0};
+        }
+        out[nout++] = (cli_path){"--save", a.save, 0};
+        out[nout++] = (cli_path){"--json", a.json, 0};
+        out[nout++] = (cli_path){"--predictions", a.predictions, 0};
+        cli_check_outputs(in, nin, out, nout);
     }
     /* the threads share out each step's rows; the BLAS stays at one thread inside them */
     cli_check(rbp_set_num_threads(1));
@@ -1194,8 +1217,8 @@ int main(int argc, char **argv)
     /* ---- model from the checkpoint first when resuming: it fixes the length and the task */
     rbp_model *resumed = NULL;
     rbp_model_config mcfg = mdef;
-    if (a.resume != NULL) {
-        cli_check(rbp_model_load(&resumed, a.resume));
+    if (a.resume != NULL) { /* the first member's; the others must match it (rbp_model_ensemble) */
+        cli_check(rbp_model_load(&resumed, resume_path[0]));
         cli_check(rbp_model_get_config(resumed, &mcfg));
         check_resume_options(&a, opts, &mcfg);
     }
@@ -1237,14 +1260,19 @@ int main(int argc, char **argv)
         } else {
             m->train = d.train;
         }
-        m->model = resumed != NULL ? resumed : create_model(&a, &d, &mcfg, m->seed);
+        if (a.resume == NULL)
+            m->model = create_model(&a, &d, &mcfg, m->seed);
+        else if (i == 0)
+            m->model = resumed;
+        else
+            cli_check(rbp_model_load(&m->model, resume_path[i]));
         write_train_metadata(m->model, &a, &p, &d, m, argc, argv);
         float pw = p.auto_pos_weight ? auto_pos_weight(m->train) : p.pos_weight;
         m->tcfg = train_config(&a, opts, &tdef, pw, d.task, m->seed);
         m->tcfg.n_threads = a.threads / workers;
         cli_check(rbp_trainer_create(&m->trainer, m->model, &m->tcfg));
         if (a.resume != NULL) {
-            cli_check(rbp_trainer_load(m->trainer, a.resume));
+            cli_check(rbp_trainer_load(m->trainer, resume_path[i]));
             write_train_metadata(m->model, &a, &p, &d, m, argc, argv); /* this run's, over the checkpoint's */
         }
         run *r = &m->r;
@@ -1255,6 +1283,7 @@ int main(int argc, char **argv)
         r->progress = &progress;
         r->epochs = a.epochs;
         r->first_epoch = rbp_trainer_epoch(m->trainer);
+        r->checkpoint = ckpt_path[i];
         r->current_epoch = -1;
         r->has_val = m->val != NULL;
         r->task = d.task;
@@ -1351,6 +1380,8 @@ int main(int argc, char **argv)
     free(mem);
     free(out.done);
     pthread_mutex_destroy(&out.lock);
+    free_paths(ckpt_path, nm);
+    free_paths(resume_path, nm);
     free(a.meta.items);
     free(opts);
     free_data(&d);

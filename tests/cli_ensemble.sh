@@ -85,12 +85,9 @@ has "$tmp/out" "seeds 1-3, 3 members a few at once, 1 thread each"
 has "$tmp/out" "member 3 (seed 3): AUC "
 has "$tmp/out" "test (ensemble)"
 has "$tmp/out" "saved ensemble to $tmp/m3.rbp"
-# one model per checkpoint: refused before any work
-run 2 "$train" --fasta "$rbp31" $M --members 2 --checkpoint "$tmp/ck.rbp"
-error_is rbpattn-train "--checkpoint and --resume train one model"
-run 2 "$train" --fasta "$rbp31" $M --members 65
+run 2 "$train" --fasta "$rbp31" $M --members 65 --save "$tmp/m65.rbp"
 error_is rbpattn-train "members"
-[ ! -e "$tmp/ck.rbp" ] || fail "a refused run wrote its checkpoint"
+[ ! -e "$tmp/m65.rbp" ] || fail "a refused run wrote its model"
 
 # refused: no output, no model, an output that is an input, another architecture, other
 # input encodings; nothing is written

@@ -47,6 +47,18 @@ run 2 "$train" $common --epochs 3 --resume "$tmp/cck.rbpt" --conv-kernel 3
 error_is rbpattn-train "--conv-kernel differs from the model in the --resume checkpoint (which has conv-kernel 5)"
 run 2 "$train" $common --epochs 1 --conv-kernel 4
 error_is rbpattn-train "rbp_model_config.conv_kernel (--conv-kernel) must be 0 or odd in 3..31"
+# An ensemble (--members 2): one checkpoint per member (PATH.m1, PATH.m2); resumed, it equals
+# the uninterrupted run, also when a member has already stopped early (patience 1).
+M2="--members 2 --threads 2 --patience 1 --monitor auc"
+run 0 "$train" $common $M2 --epochs 5 --predictions "$tmp/efull.tsv"
+run 0 "$train" $common $M2 --epochs 3 --checkpoint "$tmp/eck"
+[ -s "$tmp/eck.m1" ] && [ -s "$tmp/eck.m2" ] || fail "no per-member checkpoints"
+[ ! -e "$tmp/eck" ] || fail "an ensemble wrote a single checkpoint"
+run 0 "$train" $common $M2 --epochs 5 --resume "$tmp/eck" --checkpoint "$tmp/eck" --predictions "$tmp/eresumed.tsv"
+cmp "$tmp/efull.tsv" "$tmp/eresumed.tsv" || fail "a resumed ensemble differs from the uninterrupted run"
+rm "$tmp/eck.m2"
+run 1 "$train" $common $M2 --epochs 5 --resume "$tmp/eck"
+error_is rbpattn-train "eck.m2"
 # A missing checkpoint is named.
 run 1 "$train" $common --epochs 4 --resume "$tmp/none.rbpt"
 error_is rbpattn-train "none.rbpt"

@@ -782,6 +782,19 @@ static void test_trainer_checkpoint_mismatch(void **state)
  * validation loss rises as soon as the model fits the training set: with patience 2 the run
  * stops after epoch 1 + 2, and restore_best brings back the weights of the best epoch.
  */
+typedef struct saver {
+    const rbp_trainer *trainer;
+    const char *path;
+} saver;
+
+/* A checkpoint after every epoch, as rbpattn-train --checkpoint keeps it. */
+static int32_t save_on_epoch(const rbp_epoch_info *info, void *user)
+{
+    (void)info;
+    const saver *sv = user;
+    return rbp_trainer_save(sv->trainer, sv->path) == RBP_OK ? 0 : 1;
+}
+
 static void test_early_stopping(void **state)
 {
     (void)state;
@@ -836,6 +849,34 @@ static void test_early_stopping(void **state)
     double vl;
     assert_int_equal(rbp_trainer_evaluate_loss(f.trainer, val, &vl), RBP_OK);
     assert_float_equal(vl, c.info[best].val_loss, 1e-12);
+
+    /* resumed from the checkpoint of its last epoch, a trainer that stopped early trains no
+     * further and ends as the uninterrupted run did (the best epoch's weights) */
+    fixture g;
+    fixture_make(&g, &mc, &tc);
+    char ck[512];
+    snprintf(ck, sizeof ck, "%s", rbp_test_path("stopped.rbpm"));
+    saver sv = {g.trainer, ck};
+    assert_int_equal(rbp_trainer_set_callbacks(g.trainer, NULL, save_on_epoch, &sv), RBP_OK);
+    assert_int_equal(rbp_trainer_fit(g.trainer, train, val), RBP_OK);
+    assert_int_equal(rbp_trainer_epoch(g.trainer), c.epochs);
+    fixture_free(&g);
+    fixture_make(&g, &mc, &tc);
+    assert_int_equal(rbp_trainer_load(g.trainer, ck), RBP_OK);
+    const int64_t steps = rbp_trainer_step_count(g.trainer);
+    assert_int_equal(rbp_trainer_fit(g.trainer, train, val), RBP_OK);
+    assert_int_equal(rbp_trainer_epoch(g.trainer), c.epochs);
+    assert_int_equal(rbp_trainer_step_count(g.trainer), steps);
+    assert_memory_equal(rbp_model_params(g.model), rbp_model_params(f.model), np * sizeof(float));
+    fixture_free(&g);
+    /* a larger patience goes on */
+    rbp_train_config tc2 = tc;
+    tc2.patience = tc.patience + 1;
+    fixture_make(&g, &mc, &tc2);
+    assert_int_equal(rbp_trainer_load(g.trainer, ck), RBP_OK);
+    assert_int_equal(rbp_trainer_fit(g.trainer, train, val), RBP_OK);
+    assert_true(rbp_trainer_epoch(g.trainer) > c.epochs);
+    fixture_free(&g);
     cb_free(&c);
     fixture_free(&f);
 

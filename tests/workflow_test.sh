@@ -99,7 +99,8 @@ grep -q "Nothing to be done" "$tmp/again.log" || { cat "$tmp/again.log" >&2; fai
 echo "== a killed training resumes from its checkpoint"
 # The state a job killed after epoch 1 leaves: the checkpoint (the workflow's own command, 1 epoch).
 m=$r/models/pum2_a
-# one_epoch D_MODEL: that command, with this --d-model (the workflow's is 8).
+# one_epoch D_MODEL [DIR]: that command, with this --d-model (the workflow's is 8), run in DIR
+# (default: the first run's).
 one_epoch() {
     python3 - "$m/train.json" "$m/train.ckpt" "$tmp/ck" "$1" >"$tmp/cmd" <<'EOF'
 import json, shlex, sys
@@ -111,7 +112,7 @@ out = {"--epochs": "1", "--checkpoint": sys.argv[2], "--save": sys.argv[3] + ".r
        "--json": sys.argv[3] + ".json", "--predictions": sys.argv[3] + ".tsv", "--d-model": sys.argv[4]}
 print(" ".join(shlex.quote(out.get(cmd[i - 1], a) if i else a) for i, a in enumerate(cmd)))
 EOF
-    (cd "$run" && eval "$(cat "$tmp/cmd")" >/dev/null) || fail "1-epoch training"
+    (cd "${2:-$run}" && eval "$(cat "$tmp/cmd")" >/dev/null) || fail "1-epoch training"
 }
 one_epoch 8
 [ -s "$m/train.ckpt" ] || fail "no checkpoint"
@@ -129,6 +130,23 @@ smk "$tmp/resume2.log" "$run" --profile "$wf/profiles/local" -j 2 --config bin="
 grep -q "training from the start" "$m/train.log" || { cat "$m/train.log" >&2; fail "mismatched checkpoint not set aside"; }
 grep -q "epoch  1/2" "$m/train.log" || fail "no fresh training after a mismatched checkpoint"
 cmp -s "$m/train_predictions.tsv" "$tmp/resumed_predictions.tsv" || fail "fresh training differs from the resumed one"
+
+echo "== an ensemble per sample (members=2), resumed from its members' checkpoints"
+ens=$tmp/ens
+smk "$tmp/ens.log" "$ens" -j 2 --config bin="$bin" sets=pum2_a scan=false motifs=false members=2
+m=$ens/results/models/pum2_a
+"$bin/rbpattn-info" "$m/model.rbp" >"$tmp/info" || fail "rbpattn-info on the ensemble"
+grep -q "ensemble of 2 members" "$tmp/info" || fail "members=2: the model is not an ensemble of 2"
+[ -z "$(ls "$m"/train.ckpt* 2>/dev/null)" ] || fail "members=2: checkpoints left behind"
+cp "$m/train_predictions.tsv" "$tmp/ens_full.tsv"
+one_epoch 8 "$ens"
+[ -s "$m/train.ckpt.m1" ] && [ -s "$m/train.ckpt.m2" ] || fail "members=2: no checkpoint per member"
+smk "$tmp/ens2.log" "$ens" -j 2 --config bin="$bin" sets=pum2_a scan=false motifs=false members=2 \
+    --forcerun "results/models/pum2_a/model.rbp"
+grep -q "resumed from results/models/pum2_a/train.ckpt after epoch 1" "$m/train.log" ||
+    { cat "$m/train.log" >&2; fail "the ensemble did not resume from its checkpoints"; }
+cmp -s "$m/train_predictions.tsv" "$tmp/ens_full.tsv" || fail "the resumed ensemble differs from the uninterrupted one"
+[ -z "$(ls "$m"/train.ckpt* 2>/dev/null)" ] || fail "members=2: checkpoints left behind after the resumed run"
 
 echo "== RBP-31 sample sheet: dry run"
 rbp31=""

@@ -499,7 +499,11 @@ rbp_status rbp_trainer_fit(rbp_trainer *t, const rbp_dataset *train, const rbp_d
     float *params = rbp_model_params(t->model);
 
     rbp_status st = RBP_OK;
-    for (int32_t e = t->epoch; e < t->cfg.epochs; e++) {
+    /* A trainer that stopped early (restored from its checkpoint) trains no further, so a run
+     * resumed after it stopped ends exactly as the run that was not interrupted; a larger
+     * patience lets it go on. */
+    const int stopped = val && t->cfg.patience > 0 && t->bad_epochs >= t->cfg.patience;
+    for (int32_t e = stopped ? t->cfg.epochs : t->epoch; e < t->cfg.epochs; e++) {
         st = rbp_batcher_reset(bt, e);
         if (st != RBP_OK)
             break;
