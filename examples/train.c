@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <rbpattn/rbpattn.h>
 
@@ -271,7 +272,7 @@ static void check_resume_options(const args *a, const cli_option *opts, const rb
 /* ---------------------------------------------------------------- command line */
 
 static void set_defaults(args *a, const char *preset, const rbp_model_config *mdef, const rbp_train_config *tdef,
-                         const rbp_dataset_options *ddef, double val_fraction)
+                         const rbp_dataset_options *ddef, double val_fraction, int32_t members)
 {
     memset(a, 0, sizeof *a);
     a->preset = preset;
@@ -307,7 +308,7 @@ static void set_defaults(args *a, const char *preset, const rbp_model_config *md
     a->no_restore_best = !tdef->restore_best;
     a->seed = 1;
     a->threads = 1;
-    a->members = 1;
+    a->members = members;
     a->binarize = NAN;
     a->threshold = 0.5;
 }
@@ -406,7 +407,8 @@ static cli_option *option_table(args *a)
         {"members", 0, CLI_OPT_INT, &a->members, "N",
          "train N models, seeds S..S+N-1 (--seed S), each with its own validation\n"
          "draw, and save their ensemble (the mean of their logits); with --threads T,\n"
-         "min(N, T) train at once (default 1)",
+         "min(N, T) train at once, else min(N, cores), one thread each (default 2;\n"
+         "study, small, tiny: 1)",
          1, RBP_MAX_MEMBERS, NULL, 0},
         CLI_SECTION("Output"),
         {"save", 'o', CLI_OPT_STRING, &a->save, "FILE", "save the trained model (for rbpattn-predict/-eval)",
@@ -1141,6 +1143,25 @@ static char **member_paths(const char *path, int32_t n)
     return v;
 }
 
+/* --resume PATH without --members continues what was saved there: one model (PATH exists) or
+ * the members PATH.m1, PATH.m2, ... (as many as there are in a row). */
+static int32_t resume_members(const char *path)
+{
+    if (access(path, F_OK) == 0)
+        return 1;
+    const size_t len = strlen(path) + 16;
+    char *p = cli_xmalloc(len);
+    int32_t n = 0;
+    while (n < RBP_MAX_MEMBERS) {
+        snprintf(p, len, "%s.m%d", path, (int)n + 1);
+        if (access(p, F_OK) != 0)
+            break;
+        n++;
+    }
+    free(p);
+    return n > 0 ? n : 1; /* neither: the load names PATH */
+}
+
 static void free_paths(char **v, int32_t n)
 {
     for (int32_t i = 0; i < n; i++)
@@ -1168,13 +1189,15 @@ int main(int argc, char **argv)
     rbp_train_config tdef;
     rbp_dataset_options ddef;
     double val_fraction = 0.0;
+    int32_t members = 1;
     cli_check(rbp_model_config_init(&mdef, RBP_MODEL_CONFIG_VERSION));
     cli_check(rbp_train_config_init(&tdef, RBP_TRAIN_CONFIG_VERSION));
     cli_check(rbp_dataset_options_init(&ddef, RBP_DATASET_OPTIONS_VERSION));
-    if (rbp_preset_apply(preset, &mdef, &tdef, &ddef, &val_fraction) != RBP_OK)
+    if (rbp_preset_apply(preset, &mdef, &tdef, &ddef, &val_fraction) != RBP_OK ||
+        rbp_preset_members(preset, &members) != RBP_OK)
         cli_usage_error("option '--preset': %s", rbp_last_error());
     args a;
-    set_defaults(&a, preset, &mdef, &tdef, &ddef, val_fraction);
+    set_defaults(&a, preset, &mdef, &tdef, &ddef, val_fraction, members);
     cli_option *opts = option_table(&a);
     cli_program_info info = program_info;
     info.examples = examples_with_presets();
@@ -1183,6 +1206,14 @@ int main(int argc, char **argv)
     cli_parse(argc, argv, opts, &info, pos, &npos);
 
     /* ---- check the command line before touching any file */
+    if (a.resume != NULL && !cli_given(opts, "members"))
+        a.members = resume_members(a.resume);
+    if (a.members > 1 && !cli_given(opts, "threads")) {
+        /* the members train at once, one step thread each: the models are those of any
+         * thread count up to N, so the default gives the same result on every machine */
+        const long cores = sysconf(_SC_NPROCESSORS_ONLN);
+        a.threads = cores < 1 ? 1 : cores < a.members ? (int32_t)cores : a.members;
+    }
     plan p;
     a.monitor_given = cli_given(opts, "monitor");
     check_command_line(&a, opts, &p);
@@ -1204,6 +1235,11 @@ int main(int argc, char **argv)
             if (resume_path[i] != NULL && !(ckpt_path[i] != NULL && cli_same_file(ckpt_path[i], resume_path[i])))
                 in[nin++] = (cli_path){"--resume", resume_path[i], 0};
             out[nout++] = (cli_path){"--checkpoint", ckpt_path[i], 0};
+        }
+        if (a.members > 1) { /* the names given, too: --save over the --resume name is a mistake */
+            if (a.resume != NULL && !(a.checkpoint != NULL && cli_same_file(a.checkpoint, a.resume)))
+                in[nin++] = (cli_path){"--resume", a.resume, 0};
+            out[nout++] = (cli_path){"--checkpoint", a.checkpoint, 0};
         }
         out[nout++] = (cli_path){"--save", a.save, 0};
         out[nout++] = (cli_path){"--json", a.json, 0};

@@ -108,10 +108,16 @@ has "$tmp/es.json" '"stopped": "early_stopping"'
 
 # Presets. No model or training option: the "default" preset, the RBP-31 benchmark's model
 # (conv stem 9, d_model 32, 1 layer, mean pooling, constant 1e-3, early stopping on the
-# validation AUC of a 10% split, length 101 centred).
-run 0 "$train" --fasta "$rbp31" --epochs 2 --threads 1 --json "$tmp/def.json" --save "$tmp/def.rbp"
+# validation AUC of a 10% split, length 101 centred), an ensemble of 2 seeds trained at once
+# on min(2, cores) threads - the same models on any machine: --threads 1 trains them in turn.
+run 0 "$train" --fasta "$rbp31" --epochs 2 --json "$tmp/def.json" --save "$tmp/def.rbp" --predictions "$tmp/def.tsv"
 has "$tmp/out" "model: conv stem 9, d_model 32, 4 heads, 1 layer, d_ff 64, head 32, mean pooling"
-has "$tmp/out" "constant schedule (lr 0.001, warmup 0), weight average 0.999, seed 1"
+has "$tmp/out" "constant schedule (lr 0.001, warmup 0), weight average 0.999, seeds 1-2, 2 members"
+has "$tmp/out" "1 thread each"
+has "$tmp/out" "test (ensemble)"
+run 0 "$train" --fasta "$rbp31" --epochs 2 --threads 1 --predictions "$tmp/def1.tsv"
+has "$tmp/out" "seeds 1-2, 2 members in turn, 1 thread each"
+cmp -s "$tmp/def.tsv" "$tmp/def1.tsv" || fail "the default ensemble depends on the thread count"
 if command -v /usr/bin/python3 >/dev/null 2>&1; then
     /usr/bin/python3 - "$tmp/def.json" <<'PY' || fail "default preset JSON"
 import json, sys
@@ -121,15 +127,18 @@ assert d["preset"] == "default", d["preset"]
 assert (m["conv_kernel"], m["d_model"], m["layers"], m["pooling"], m["dropout"]) == (9, 32, 1, "mean", 0.3), m
 assert (t["schedule"], t["lr"], t["warmup"], t["patience"], t["monitor"], t["ema"]) == ("constant", 0.001, 0, 5, "auc", 0.999), t
 assert (d["data"]["val_fraction"], d["data"]["length"]) == (0.1, 101), d["data"]
+assert (t["members"], t["member_threads"], len(d["member_runs"])) == (2, 1, 2), t
 PY
 fi
 run 0 "$bin/rbpattn-info" "$tmp/def.rbp"
 grep -q "^  train.preset  *default$" "$tmp/out" || fail "no train.preset in rbpattn-info"
+has "$tmp/out" "ensemble of 2 members x"
 # --preset study: the study's transformer (flatten, 2 layers of d 64, warmup 4000, no split)
 run 0 "$train" --fasta "$rbp31" --preset study --epochs 1 --threads 1 --json "$tmp/study.json"
 has "$tmp/out" "model: d_model 64, 4 heads, 2 layers, d_ff 256, head 64, flatten pooling"
 has "$tmp/study.json" '"warmup": 4000'
 has "$tmp/study.json" '"val_fraction": 0,'
+has "$tmp/study.json" '"members": 1,'
 # later options change a preset; --preset=NAME works too
 run 0 "$train" --fasta "$rbp31" --preset=tiny --conv-kernel 5 --stem-filters 24 --epochs 1 --threads 1 --quiet \
     --json "$tmp/tiny.json"

@@ -1157,6 +1157,11 @@ static void test_presets(void **state)
     bad_d.version = 7;
     EXPECT_FAIL(rbp_preset_apply("default", NULL, NULL, &bad_d, NULL), RBP_ERR_INVALID_ARG,
                 "rbp_dataset_options.version 7");
+    int32_t members = 7;
+    EXPECT_FAIL(rbp_preset_members(NULL, &members), RBP_ERR_INVALID_ARG, "name is NULL");
+    EXPECT_FAIL(rbp_preset_members("nope", &members), RBP_ERR_INVALID_ARG, "unknown preset 'nope'");
+    EXPECT_FAIL(rbp_preset_members("default", NULL), RBP_ERR_INVALID_ARG, "members");
+    assert_int_equal(members, 7);
     assert_null(rbp_preset_summary(NULL));
     EXPECT_MSG(rbp_preset_summary(NULL), "name is NULL");
     assert_null(rbp_preset_summary("nope"));

@@ -51,6 +51,15 @@ static void test_default_is_the_benchmark_model(void **state)
     assert_int_equal(d.length, 101);
     assert_int_equal(d.truncate, RBP_TRUNCATE_CENTER);
     assert_true(vf == 0.1);
+    /* an ensemble of two seeds; every other preset trains one model */
+    int32_t n = 0;
+    assert_int_equal(rbp_preset_members("default", &n), RBP_OK);
+    assert_int_equal(n, 2);
+    for (const char *const *p = (const char *const[]){"study", "small", "tiny", NULL}; *p; p++) {
+        n = 0;
+        assert_int_equal(rbp_preset_members(*p, &n), RBP_OK);
+        assert_int_equal(n, 1);
+    }
 }
 
 /* "study" is the library's initial values: applying it to fresh structs changes nothing */

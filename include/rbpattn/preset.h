@@ -47,6 +47,14 @@ RBP_API const char *rbp_preset_summary(const char *name);
 RBP_API rbp_status rbp_preset_apply(const char *name, rbp_model_config *model, rbp_train_config *train,
                                     rbp_dataset_options *data, double *val_fraction);
 
+/**
+ * How many models the preset `name` trains: 1, or N > 1 for an ensemble of N seeds (each with
+ * its own validation draw, combined with rbp_model_ensemble; rbpattn-train --members N). The
+ * "default" preset's benchmark model is an ensemble of 2. RBP_ERR_INVALID_ARG for a NULL or
+ * unknown name or a NULL `members` (nothing is written then).
+ */
+RBP_API rbp_status rbp_preset_members(const char *name, int32_t *members);
+
 #ifdef __cplusplus
 }
 #endif

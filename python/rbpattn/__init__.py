@@ -19,14 +19,14 @@ from ._lib import Error
 from .dataset import Dataset
 from .metrics import (accuracy, average_precision, log_loss, mse, pearson, pr_curve, r2, roc_auc, roc_curve,
                       spearman)
-from .model import PRESETS, Model, attention_rollout, bundled_models, find_model
+from .model import PRESET_MEMBERS, PRESETS, Model, attention_rollout, bundled_models, find_model
 
 __version__ = "0.1.0"  # the project's version (CMakeLists.txt); a test keeps the two equal
 
 #: Path of the librbpattn that was loaded.
 library_path = _lib.path
 
-__all__ = ["Error", "Dataset", "Model", "PRESETS", "attention_rollout", "bundled_models", "find_model",
+__all__ = ["Error", "Dataset", "Model", "PRESETS", "PRESET_MEMBERS", "attention_rollout", "bundled_models", "find_model",
            "accuracy", "average_precision",
            "log_loss", "mse", "pearson", "pr_curve", "r2", "roc_auc", "roc_curve", "spearman", "version",
            "set_num_threads", "get_num_threads", "gemm_backend", "has_metadata", "library_path"]

@@ -422,6 +422,7 @@ PROTOTYPES = {
     'rbp_preset_name': (C.c_char_p, [C.c_size_t]),
     'rbp_preset_summary': (C.c_char_p, [C.c_char_p]),
     'rbp_preset_apply': (C.c_int32, [C.c_char_p, C.POINTER(rbp_model_config), C.POINTER(rbp_train_config), C.POINTER(rbp_dataset_options), C.POINTER(C.c_double)]),
+    'rbp_preset_members': (C.c_int32, [C.c_char_p, C.POINTER(C.c_int32)]),
     'rbp_metric_accuracy': (C.c_int32, [C.POINTER(C.c_float), C.POINTER(C.c_float), C.c_size_t, C.c_double, C.POINTER(C.c_double)]),
     'rbp_metric_roc_auc': (C.c_int32, [C.POINTER(C.c_float), C.POINTER(C.c_float), C.c_size_t, C.POINTER(C.c_double)]),
     'rbp_metric_average_precision': (C.c_int32, [C.POINTER(C.c_float), C.POINTER(C.c_float), C.c_size_t, C.POINTER(C.c_double)]),

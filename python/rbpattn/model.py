@@ -17,6 +17,18 @@ PRESETS = {lib.rbp_preset_name(i).decode(): lib.rbp_preset_summary(lib.rbp_prese
            for i in range(lib.rbp_preset_count())}
 
 
+def _preset_members(name):
+    n = C.c_int32()
+    check(lib.rbp_preset_members(cstr(name), C.byref(n)))
+    return n.value
+
+
+#: How many seeds each preset's model is an ensemble of (rbp_preset_members; 1 = one model).
+#: :meth:`Model.fit` trains one model: for "default" (2), fit models with seeds 1 and 2 and
+#: combine them with :meth:`Model.ensemble`, as rbpattn-train does.
+PRESET_MEMBERS = {name: _preset_members(name) for name in PRESETS}
+
+
 def _fptr(a):
     return a.ctypes.data_as(C.POINTER(C.c_float))
 

@@ -270,6 +270,7 @@ class TestModel(unittest.TestCase):
         self.assertEqual(rbpattn.Model({"seq_len": 30, "d_model": 8, "n_heads": 2}).config["d_model"], 8)
         self.assertEqual(list(rbpattn.PRESETS), ["default", "study", "small", "tiny"])
         self.assertIn("RBP-31", rbpattn.PRESETS["default"])
+        self.assertEqual(rbpattn.PRESET_MEMBERS, {"default": 2, "study": 1, "small": 1, "tiny": 1})
         self.assertEqual(rbpattn.Model(s.config).config, c)  # a config dict round-trips
         self.assertIn("L=24", repr(self.model))
 
