@@ -43,8 +43,11 @@
 #                   an unknown --option (with its value unless the next word starts with -) too.
 #
 # The model is rbpattn-train's default preset (the demo's, scripts/demo.sh): conv stem 9,
-# d_model 32, 1 layer, mean pooling, constant lr 1e-3, early stopping on validation AUC
-# (patience 5, 10% held out), length 101 centred.
+# d_model 32, 1 layer, mean pooling, constant lr 1e-3, weight average 0.999, early stopping on
+# validation AUC (patience 5, 10% held out), length 101 centred; an ensemble of 2 seeds
+# (--members 2: with --threads 2 both train at once, with --threads 1 in turn; the same models
+# either way). A run's seed S is the first member's (members S and S+1). `-- --members 1` runs
+# single models (as the runs before 2026-12-01's ensemble table).
 set -eu
 # One brace group: bash parses it whole before running it, so editing this file while a long
 # run is going cannot change what that run does next.
