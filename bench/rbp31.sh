@@ -193,7 +193,9 @@ run_one() {   # set seed
     if [ $skip_done = 1 ] && [ -s "$stem.json" ]; then echo "  kept $1 seed $seed (JSON exists)"; return 0; fi
     if [ $dry = 1 ]; then echo "${cmd[*]}"; return 0; fi
     printf '%s\n' "${cmd[*]}" >"$stem.cmd"
-    rm -f "$stem.json"
+    # a JSON of an earlier run is set aside, not deleted (a second process re-running this
+    # set without --skip-done must not lose a finished result); the report reads *.json only
+    [ ! -e "$stem.json" ] || mv -f "$stem.json" "$stem.json.prev"
     if "${cmd[@]}" >"$stem.log" 2>&1; then
         echo "  done $1 seed $seed: $(grep -o '"auc": *[0-9.]*' "$stem.json" | tail -n 1)"
     else
