@@ -270,28 +270,42 @@ def ensembles(argv):
         with open(path) as f:
             j = json.load(f)
         singles = [r["auc"] for r in by[s]]
-        rows.append((s, [r["seed"] for r in by[s]], singles, j["test"]["auc"], j["members"]))
+        rows.append((s, [r["seed"] for r in by[s]], singles, j["test"]["auc"], j["members"],
+                     max(r["train_s"] for r in by[s])))
     best = lambda s: max(pub[s][c] for c in SHOW) if s in pub else None  # noqa: E731
     L = ["| set | seeds | AUC of each seed | mean (sd) | ensemble | gain over the mean | over the best seed | "
-         "best of " + "/".join(SHOW) + " | delta |", "|---" * 9 + "|"]
-    for s, seeds, singles, e, k in rows:
+         "best of " + "/".join(SHOW) + " | delta | train s (slowest member) |", "|---" * 10 + "|"]
+    for s, seeds, singles, e, k, ts in rows:
         m = statistics.mean(singles)
         sd = statistics.stdev(singles) if len(singles) > 1 else 0.0
         b = best(s)
         L.append(f"| {short(s)} | {','.join(map(str, seeds))} | " + " ".join(fmt(x) for x in singles) +
                  f" | {fmt(m)} ({sd:.4f}) | **{fmt(e)}** | {signed(e - m)} | {signed(e - max(singles))} | "
-                 f"{fmt(b)} | {signed(None if b is None else e - b)} |")
+                 f"{fmt(b)} | {signed(None if b is None else e - b)} | {ts:.0f} |")
     if rows:
         ms = [statistics.mean(r[2]) for r in rows]
         es = [r[3] for r in rows]
         bs = [best(r[0]) for r in rows if best(r[0]) is not None]
         L.append(f"| **mean** | | | {fmt(mean(ms))} | **{fmt(mean(es))}** | {signed(mean(es) - mean(ms))} | | "
                  f"{fmt(mean(bs)) if len(bs) == len(rows) else 'n/a'} | "
-                 f"{signed(mean(es) - mean(bs)) if len(bs) == len(rows) else 'n/a'} |")
+                 f"{signed(mean(es) - mean(bs)) if len(bs) == len(rows) else 'n/a'} | |")
         L.append("")
         L.append(f"The ensemble is above the mean of its seeds on {sum(e > m for e, m in zip(es, ms))} of "
                  f"{len(rows)} sets and above its best seed on "
-                 f"{sum(r[3] > max(r[2]) for r in rows)}.")
+                 f"{sum(r[3] > max(r[2]) for r in rows)}; it is at or above the best of "
+                 f"{'/'.join(SHOW)} on {sum(1 for r in rows if best(r[0]) is not None and r[3] >= best(r[0]))} "
+                 f"of {len(rows)}.")
+        L.append("")
+        cols = [c for c in pub[next(iter(pub))]] if pub else []
+        have = [r[0] for r in rows if r[0] in pub]
+        if len(have) == len(rows) and cols:
+            L.append("Means over these sets: ensemble **" + fmt(mean(es)) + "**, its seeds " + fmt(mean(ms)) + "; " +
+                     ", ".join(f"{c} {fmt(mean([pub[x][c] for x in have]))}" for c in cols
+                               if all(pub[x].get(c) is not None for x in have)) + ".")
+        secs = sorted(r[5] for r in rows)
+        L.append(f"Training seconds of the slowest member per set: min {secs[0]:.0f}, median "
+                 f"{statistics.median(secs):.0f}, max {secs[-1]:.0f} (the members of a set train at once on 2 "
+                 "cores with --members 2; measured as separate runs, upper bounds on a shared machine).")
     print("\n".join(L))
 
 
