@@ -15,6 +15,7 @@
  * contraction is enabled for them only. Results are deterministic for a given machine (fixed
  * summation order) but not bit-identical to the BLAS path.
  */
+#include <stdatomic.h>
 #include <string.h>
 
 #include "kernels/kernels.h"
@@ -141,9 +142,14 @@ int rbp__sgemm_builtin_isa(void)
 int rbp__sgemm_builtin(int transA, int transB, int M, int N, int K, float alpha, const float *A, int lda,
                        const float *B, int ldb, float beta, float *C, int ldc)
 {
-    static int isa = -1; /* benign race: every thread computes the same value */
-    if (isa < 0)
+    /* every thread computes the same value; relaxed atomics make the first calls from two
+     * threads at once well defined (a plain int was a data race, which TSan reports) */
+    static atomic_int isa_cache = -1;
+    int isa = atomic_load_explicit(&isa_cache, memory_order_relaxed);
+    if (isa < 0) {
         isa = rbp__sgemm_builtin_isa();
+        atomic_store_explicit(&isa_cache, isa, memory_order_relaxed);
+    }
     if (!isa)
         return 0;
     if (M <= 0 || N <= 0)
