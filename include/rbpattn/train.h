@@ -138,7 +138,11 @@ RBP_API rbp_status rbp_trainer_set_callbacks(rbp_trainer *t, rbp_step_fn on_step
  * in batches of cfg.batch_size (the last one may be short). `val` may be NULL; with it, each
  * epoch reports validation loss and AUC (classification) or R^2 (regression), tracks the best
  * epoch on cfg.monitor, stops early after cfg.patience epochs without improvement (if > 0), and
- * with cfg.restore_best ends with the best epoch's weights. Both datasets must have length
+ * with cfg.restore_best ends with the best epoch's weights. A trainer that has already stopped
+ * early (its last cfg.patience epochs without improvement, e.g. loaded from the checkpoint of
+ * its last epoch) trains no further and only ends as an uninterrupted run does (the best
+ * weights, or the average), so resuming after the stop is exact; a larger cfg.patience lets
+ * it continue. Both datasets must have length
  * cfg.seq_len of the model (RBP_ERR_SHAPE otherwise). A classification model needs every
  * target in [0, 1] (BCE is unbounded otherwise): RBP_ERR_INVALID_ARG naming the first record
  * outside it, before any step (the same check guards rbp_trainer_step and _evaluate_loss).
