@@ -15,9 +15,19 @@ rbp_free_model <- function(model) invisible(.Call(rbp_r_free, model$ptr))
 #' Train a model on a labelled FASTA file ("class:0" / "class:1" in the headers).
 #' Options: d_model, n_heads, n_layers, d_ff, head_hidden, dropout, pooling ("flatten", "mean",
 #' "max"), seed, epochs, batch_size, lr, schedule ("transformer", "constant", "cosine"),
-#' warmup_steps; the others keep the library's defaults.
-rbp_train <- function(fasta, seq_len = 101L, ...) {
-  new_model(.Call(rbp_r_train, path.expand(fasta), as.integer(seq_len), list(...)))
+#' warmup_steps; the others keep the library's defaults. members = N > 1 trains N models with
+#' seeds seed, seed + 1, ... (seed defaults to 1) and returns their ensemble (rbp_ensemble).
+rbp_train <- function(fasta, seq_len = 101L, ..., members = 1L) {
+  if (length(members) != 1L || is.na(members) || members != round(members) || members < 1 || members > 64)
+    stop("members: expected one whole number in 1..64")
+  opts <- list(...)
+  one <- function(o) new_model(.Call(rbp_r_train, path.expand(fasta), as.integer(seq_len), o))
+  if (members == 1) return(one(opts))
+  seed <- if (is.null(opts$seed)) 1 else opts$seed
+  parts <- lapply(seq.int(0L, as.integer(members) - 1L), function(i) one(modifyList(opts, list(seed = seed + i))))
+  ens <- rbp_ensemble(parts)
+  for (p in parts) rbp_free_model(p)
+  ens
 }
 
 #' Scores of sequences (a character vector): probabilities, or logits with logits = TRUE.

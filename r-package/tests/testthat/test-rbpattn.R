@@ -70,6 +70,20 @@ test_that("an ensemble predicts the mean logit of its members", {
   unlink(path)
 })
 
+test_that("rbp_train(members = 2) is the ensemble of the runs with seeds 1 and 2", {
+  args <- list(fasta, seq_len = 40L, d_model = 8, n_heads = 2, n_layers = 1, d_ff = 16, head_hidden = 8,
+               pooling = "max", epochs = 1, batch_size = 32, schedule = "constant", lr = 3e-3, warmup_steps = 0)
+  ens <- do.call(rbp_train, c(args, members = 2))
+  expect_equal(rbp_config(ens)$num_members, 2L)
+  s1 <- do.call(rbp_train, c(args, seed = 1))
+  s2 <- do.call(rbp_train, c(args, seed = 2))
+  both <- rbp_ensemble(list(s1, s2))
+  expect_identical(predict(ens, seqs, logits = TRUE), predict(both, seqs, logits = TRUE))
+  expect_false(identical(predict(s1, seqs), predict(s2, seqs)))
+  expect_error(rbp_train(fasta, members = 0), "members")
+  for (m in list(ens, s1, s2, both)) rbp_free_model(m)
+})
+
 test_that("errors carry the library's message", {
   expect_error(rbp_load_model("/nonexistent/model.rbp"), "/nonexistent/model.rbp")
   expect_error(rbp_load_model("NoSuchProtein"), "no bundled model named 'NoSuchProtein'")
