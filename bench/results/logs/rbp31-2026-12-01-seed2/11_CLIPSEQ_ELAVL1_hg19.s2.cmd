@@ -1,0 +1,1 @@
+../rbp31-2026-12-01-seeds-ema/11_CLIPSEQ_ELAVL1_hg19.s2.cmd

@@ -1,0 +1,1 @@
+../rbp31-2026-12-01-seeds-ema/12_PARCLIP_EWSR1_hg19.s2.cmd

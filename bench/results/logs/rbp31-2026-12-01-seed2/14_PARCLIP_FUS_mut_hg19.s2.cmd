@@ -1,0 +1,1 @@
+../rbp31-2026-12-01-seeds-ema/14_PARCLIP_FUS_mut_hg19.s2.cmd

@@ -1,0 +1,1 @@
+../rbp31-2026-12-01-seeds-ema/15_PARCLIP_IGF2BP123_hg19.s2.cmd

@@ -1,0 +1,1 @@
+../rbp31-2026-12-01-seeds-ema/16_ICLIP_hnRNPC_Hela_iCLIP_all_clusters.s2.cmd

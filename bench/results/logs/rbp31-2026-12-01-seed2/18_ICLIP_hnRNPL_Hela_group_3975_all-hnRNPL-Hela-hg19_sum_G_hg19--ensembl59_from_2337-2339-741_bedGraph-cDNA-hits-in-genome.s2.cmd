@@ -1,0 +1,1 @@
+../rbp31-2026-12-01-seeds-ema/18_ICLIP_hnRNPL_Hela_group_3975_all-hnRNPL-Hela-hg19_sum_G_hg19--ensembl59_from_2337-2339-741_bedGraph-cDNA-hits-in-genome.s2.cmd

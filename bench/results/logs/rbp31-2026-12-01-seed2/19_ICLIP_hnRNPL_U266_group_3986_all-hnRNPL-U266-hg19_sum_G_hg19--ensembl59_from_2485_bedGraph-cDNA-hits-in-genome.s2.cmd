@@ -1,0 +1,1 @@
+../rbp31-2026-12-01-seeds-ema/19_ICLIP_hnRNPL_U266_group_3986_all-hnRNPL-U266-hg19_sum_G_hg19--ensembl59_from_2485_bedGraph-cDNA-hits-in-genome.s2.cmd

@@ -1,0 +1,1 @@
+../rbp31-2026-12-01-seeds-ema/1_PARCLIP_AGO1234_hg19.s2.cmd

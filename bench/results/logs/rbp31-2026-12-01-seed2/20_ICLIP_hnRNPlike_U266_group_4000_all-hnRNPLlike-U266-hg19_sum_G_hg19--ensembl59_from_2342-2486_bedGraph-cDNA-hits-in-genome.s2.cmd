@@ -1,0 +1,1 @@
+../rbp31-2026-12-01-seeds-ema/20_ICLIP_hnRNPlike_U266_group_4000_all-hnRNPLlike-U266-hg19_sum_G_hg19--ensembl59_from_2342-2486_bedGraph-cDNA-hits-in-genome.s2.cmd

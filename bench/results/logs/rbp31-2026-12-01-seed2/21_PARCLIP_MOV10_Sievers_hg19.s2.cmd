@@ -1,0 +1,1 @@
+../rbp31-2026-12-01-seeds-ema/21_PARCLIP_MOV10_Sievers_hg19.s2.cmd

@@ -1,0 +1,1 @@
+../rbp31-2026-12-01-seeds-ema/22_ICLIP_NSUN2_293_group_4007_all-NSUN2-293-hg19_sum_G_hg19--ensembl59_from_3137-3202_bedGraph-cDNA-hits-in-genome.s2.cmd

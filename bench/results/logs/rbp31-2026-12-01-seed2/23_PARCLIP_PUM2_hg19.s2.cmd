@@ -1,0 +1,1 @@
+../rbp31-2026-12-01-seeds-ema/23_PARCLIP_PUM2_hg19.s2.cmd

@@ -1,0 +1,1 @@
+../rbp31-2026-12-01-seeds-ema/25_CLIPSEQ_SFRS1_hg19.s2.cmd

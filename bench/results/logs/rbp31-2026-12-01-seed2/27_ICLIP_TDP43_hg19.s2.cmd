@@ -1,0 +1,1 @@
+../rbp31-2026-12-01-seeds-ema/27_ICLIP_TDP43_hg19.s2.cmd

@@ -1,0 +1,1 @@
+../rbp31-2026-12-01-seeds-ema/2_PARCLIP_AGO2MNASE_hg19.s2.cmd

@@ -1,0 +1,1 @@
+../rbp31-2026-12-01-seeds-ema/30_ICLIP_U2AF65_Hela_iCLIP_ctrl_all_clusters.s2.cmd

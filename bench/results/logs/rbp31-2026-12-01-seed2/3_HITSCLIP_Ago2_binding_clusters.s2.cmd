@@ -1,0 +1,1 @@
+../rbp31-2026-12-01-seeds-ema/3_HITSCLIP_Ago2_binding_clusters.s2.cmd

@@ -1,0 +1,1 @@
+../rbp31-2026-12-01-seeds-ema/4_HITSCLIP_Ago2_binding_clusters_2.s2.cmd

@@ -1,0 +1,1 @@
+../rbp31-2026-12-01-seeds-ema/6_CLIP-seq-eIF4AIII_1.s2.cmd

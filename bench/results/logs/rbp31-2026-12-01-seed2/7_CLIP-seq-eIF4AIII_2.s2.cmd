@@ -1,0 +1,1 @@
+../rbp31-2026-12-01-seeds-ema/7_CLIP-seq-eIF4AIII_2.s2.cmd

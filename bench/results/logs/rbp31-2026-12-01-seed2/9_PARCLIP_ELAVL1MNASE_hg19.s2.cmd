@@ -1,0 +1,1 @@
+../rbp31-2026-12-01-seeds-ema/9_PARCLIP_ELAVL1MNASE_hg19.s2.cmd
