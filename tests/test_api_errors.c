@@ -831,6 +831,14 @@ static void test_model_predict(void **state)
     assert_int_equal(rbp_session_create(&mt, F.model, &o), RBP_OK);
     EXPECT_FAIL(rbp_session_predict(mt, bad, 1, out), RBP_ERR_INVALID_ARG, "batch at rows 2..2");
     EXPECT_FAIL(rbp_session_predict(mt, bad, 2, out), RBP_ERR_INVALID_ARG, "batch->tokens[b=0, t=1]");
+    /* two bad batches on different threads (1 row each: batch 3 is the caller's, batch 1 another
+     * thread's): the lower one is reported, on every run */
+    ((uint8_t *)(uintptr_t)rbp_dataset_tokens(bad))[2 * L_MODEL + 1] = 0;
+    ((uint8_t *)(uintptr_t)rbp_dataset_tokens(bad))[1 * L_MODEL + 2] = RBP_VOCAB_SIZE;
+    ((uint8_t *)(uintptr_t)rbp_dataset_tokens(bad))[3 * L_MODEL + 2] = RBP_VOCAB_SIZE;
+    for (int rep = 0; rep < 20; rep++)
+        EXPECT_FAIL(rbp_session_predict(mt, bad, 1, out), RBP_ERR_INVALID_ARG, "batch at rows 1..1");
+    EXPECT_FAIL(rbp_session_predict(F.sess, bad, 1, out), RBP_ERR_INVALID_ARG, "batch at rows 1..1");
     rbp_session_free(mt);
     rbp_dataset_free(bad);
 }

@@ -228,14 +228,15 @@ typedef struct job {
     int32_t L;
     float *out;
     int logits;
-    atomic_size_t next; /* next batch to hand out */
-    atomic_int stop;    /* a batch failed: hand out no more */
+    size_t threads;          /* thread t runs batches n_batches - 1 - t - i * threads */
+    atomic_size_t failed;    /* the lowest failing batch so far (SIZE_MAX: none) */
     rbp__first_error err;    /* of the lowest failing batch */
 } job;
 
 typedef struct worker {
     job *j;
     rbp_session *s;
+    size_t t; /* the thread's index; 0 = the caller */
 } worker;
 
 /* Run batch k of the job in session s; a failure is kept if it is the lowest so far. */
@@ -255,28 +256,32 @@ static void run_batch(job *j, rbp_session *s, size_t k)
     rbp_status st = rbp__session_infer(s, &b, 0, j->out + i0, j->logits, "forward pass");
     if (st != RBP_OK) {
         rbp__first_error_keep(&j->err, k, st);
-        atomic_store(&j->stop, 1);
+        size_t f = atomic_load(&j->failed);
+        while (k < f && !atomic_compare_exchange_weak(&j->failed, &f, k)) {
+        }
     }
 }
 
-/* Take batches 0 .. n_batches - 2 until none are left (the calling thread runs the last one
- * itself, after its share, so that its session keeps the pass of the dataset's last batch as a
- * single-thread run does). Batches are claimed in increasing order and a claimed batch
- * always runs, so the failure kept (the lowest batch) is the same on every run. */
-static void run_batches(job *j, rbp_session *s)
+/* Thread t's batches, in increasing order: n_batches - 1 - t, minus multiples of the thread
+ * count. Every thread gets the same number of batches, give or take one, so none idles while
+ * another runs two (a shared counter with the last batch kept for the caller left one thread
+ * idle for a third of the time with 4 batches on 2), and the caller (t = 0) ends with the
+ * dataset's last batch, so that its session keeps that pass as a single-thread run does. A
+ * batch above a failed one is skipped; one below always runs, so the failure kept (the lowest
+ * batch) is the same on every run. */
+static void run_batches(job *j, rbp_session *s, size_t t)
 {
-    while (!atomic_load(&j->stop)) {
-        const size_t k = atomic_fetch_add(&j->next, 1);
-        if (k + 1 >= j->n_batches)
-            break;
-        run_batch(j, s, k);
-    }
+    if (t >= j->n_batches)
+        return;
+    for (size_t k = (j->n_batches - 1 - t) % j->threads; k < j->n_batches; k += j->threads)
+        if (k < atomic_load(&j->failed))
+            run_batch(j, s, k);
 }
 
 static void *worker_main(void *arg)
 {
     worker *w = arg;
-    run_batches(w->j, w->s);
+    run_batches(w->j, w->s, w->t);
     return NULL;
 }
 
@@ -295,16 +300,16 @@ rbp_status rbp__session_predict_rows(rbp_session *s, const uint8_t *tokens, cons
     j.L = L;
     j.out = out;
     j.logits = logits;
-    atomic_init(&j.next, 0);
-    atomic_init(&j.stop, 0);
+    atomic_init(&j.failed, SIZE_MAX);
 
-    /* no more threads than batches; a thread that cannot start leaves its share to the others */
+    /* no more threads than batches */
     j.n_batches = (j.n + j.bs - 1) / j.bs;
     size_t n_extra = (size_t)s->n_threads - 1;
     if (n_extra + 1 > j.n_batches)
         n_extra = j.n_batches > 0 ? j.n_batches - 1 : 0;
-    /* Size every workspace that may take a batch here, before any thread starts: which thread
-     * gets which batch varies from run to run, and a later call must allocate nothing. */
+    j.threads = n_extra + 1;
+    /* Size every workspace that may take a batch here, before any thread starts (a thread that
+     * cannot start leaves its share to the caller), and a later call must allocate nothing. */
     const int32_t B_max = j.n < j.bs ? (int32_t)j.n : batch_size;
     for (size_t i = 0; B_max > 0 && i < n_extra; i++)
         RBP_TRY(rbp__session_reserve_infer(s->workers[i], B_max));
@@ -313,16 +318,21 @@ rbp_status rbp__session_predict_rows(rbp_session *s, const uint8_t *tokens, cons
     rbp__first_error_init(&j.err);
     pthread_t tid[MAX_THREADS];
     worker w[MAX_THREADS];
-    size_t started = 0;
+    size_t started = 0, orphans[MAX_THREADS], n_orphans = 0;
     for (size_t i = 0; i < n_extra; i++) {
         w[started].j = &j;
         w[started].s = s->workers[i];
+        w[started].t = i + 1;
         if (pthread_create(&tid[started], NULL, worker_main, &w[started]) == 0)
             started++;
+        else
+            orphans[n_orphans++] = i + 1;
     }
-    run_batches(&j, s);
-    if (j.n_batches > 0 && !atomic_load(&j.stop))
-        run_batch(&j, s, j.n_batches - 1);
+    /* the shares of threads that did not start, then the caller's own, which ends with the
+     * last batch */
+    for (size_t i = 0; i < n_orphans; i++)
+        run_batches(&j, s, orphans[i]);
+    run_batches(&j, s, 0);
     for (size_t i = 0; i < started; i++)
         pthread_join(tid[i], NULL);
     if (j.n_batches == 0)
