@@ -1,0 +1,1 @@
+nice -n 0 build/examples/rbpattn-train --fasta ../../shared/data/rbp31/datasets/clip/7_CLIP-seq-eIF4AIII_2/30000/training_sample_0/sequences.fa.gz --test ../../shared/data/rbp31/datasets/clip/7_CLIP-seq-eIF4AIII_2/30000/test_sample_0/sequences.fa.gz --preset default --seed 1 --threads 2 --json bench/results/logs/rbp31-2026-12-01-timing-ens/7_CLIP-seq-eIF4AIII_2.s1.json
