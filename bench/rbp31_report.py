@@ -259,7 +259,7 @@ def ensembles(argv):
     ap.add_argument("--work", required=True)
     ap.add_argument("logs", nargs="+")
     a = ap.parse_args(argv)
-    _, pub = read_published(a.published)
+    cols, pub = read_published(a.published)
     runs = [r for d in a.logs for r in read_runs(d)]
     by = per_set(runs)
     rows = []
@@ -296,7 +296,6 @@ def ensembles(argv):
                  f"{'/'.join(SHOW)} on {sum(1 for r in rows if best(r[0]) is not None and r[3] >= best(r[0]))} "
                  f"of {len(rows)}.")
         L.append("")
-        cols = [c for c in pub[next(iter(pub))]] if pub else []
         have = [r[0] for r in rows if r[0] in pub]
         if len(have) == len(rows) and cols:
             L.append("Means over these sets: ensemble **" + fmt(mean(es)) + "**, its seeds " + fmt(mean(ms)) + "; " +

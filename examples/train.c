@@ -951,30 +951,45 @@ static void write_train_metadata(rbp_model *model, const args *a, const plan *p,
     }
 }
 
-/* After the test: the test set and its metrics (those defined for the task). An ensemble
- * records its longest member's epochs, "completed" if any member ran them all, and each
- * member's epochs and test AUC (train.member_epochs, test.member_auc: comma-separated). */
+/* How the members' training ended, as a whole: the longest member's epochs, the steps of all,
+ * and "completed" if any member ran every epoch (else "early_stopping"). */
+typedef struct fit_summary {
+    int32_t epochs;
+    int64_t steps;
+    const char *stopped;
+} fit_summary;
+
+static fit_summary summarize(const member *mem, int32_t n)
+{
+    fit_summary f = {0, 0, "early_stopping"};
+    for (int32_t i = 0; i < n; i++) {
+        const int32_t e = rbp_trainer_epoch(mem[i].trainer);
+        f.epochs = e > f.epochs ? e : f.epochs;
+        f.steps += rbp_trainer_step_count(mem[i].trainer);
+        if (strcmp(mem[i].stopped, "completed") == 0)
+            f.stopped = "completed";
+    }
+    return f;
+}
+
+/* After the test: the test set and its metrics (those defined for the task), how training
+ * ended (fit_summary) and, for an ensemble, each member's epochs and test AUC
+ * (train.member_epochs, test.member_auc: comma-separated). */
 static void write_test_metadata(rbp_model *model, const args *a, const plan *p, const cli_metrics *m,
-                                const member *mem, int32_t n)
+                                const member *mem, int32_t n, const fit_summary *f)
 {
     char split[64];
     snprintf(split, sizeof split, "split: %.0f%% of the data", 100.0 * (1.0 - a->split));
     cli_metrics_meta(model, m, p->have_test ? p->test_desc : split);
-    int32_t epochs = 0;
-    const char *stopped = "early_stopping";
     char list[RBP_MAX_MEMBERS * 12] = "", aucs[RBP_MAX_MEMBERS * 12] = "";
     size_t w = 0, wa = 0;
     for (int32_t i = 0; i < n; i++) {
-        const int32_t e = rbp_trainer_epoch(mem[i].trainer);
-        epochs = e > epochs ? e : epochs;
-        if (strcmp(mem[i].stopped, "completed") == 0)
-            stopped = "completed";
-        w += (size_t)snprintf(list + w, sizeof list - w, "%s%d", i ? "," : "", (int)e);
+        w += (size_t)snprintf(list + w, sizeof list - w, "%s%d", i ? "," : "", (int)rbp_trainer_epoch(mem[i].trainer));
         if (isfinite(mem[i].test.auc))
             wa += (size_t)snprintf(aucs + wa, sizeof aucs - wa, "%s%.6f", i ? "," : "", mem[i].test.auc);
     }
-    cli_meta_check(rbp_model_meta_set_int(model, "train.epochs", epochs), "train.epochs");
-    cli_meta_check(rbp_model_meta_set_string(model, "train.stopped", stopped), "train.stopped");
+    cli_meta_check(rbp_model_meta_set_int(model, "train.epochs", f->epochs), "train.epochs");
+    cli_meta_check(rbp_model_meta_set_string(model, "train.stopped", f->stopped), "train.stopped");
     if (n > 1) {
         cli_meta_check(rbp_model_meta_set_string(model, "train.member_epochs", list), "train.member_epochs");
         if (wa > 0)
@@ -1009,7 +1024,7 @@ static void json_epochs(cli_json *jp, const run *r, int task)
 }
 
 typedef struct outcome {
-    const char *stopped;
+    const fit_summary *fit;
     const cli_metrics *test;
     double t_start, t_fit, t_eval;
 } outcome;
@@ -1019,13 +1034,6 @@ static void write_json(const args *a, const plan *p, const data *d, const rbp_mo
 {
     const rbp_model *model = mem[0].model;
     const rbp_train_config *tcfg = &mem[0].tcfg;
-    int32_t epochs_run = 0;
-    int64_t steps = 0;
-    for (int32_t i = 0; i < n; i++) {
-        const int32_t e = rbp_trainer_epoch(mem[i].trainer);
-        epochs_run = e > epochs_run ? e : epochs_run;
-        steps += rbp_trainer_step_count(mem[i].trainer);
-    }
     const int task = d->task;
     FILE *fp = cli_open_output(a->json);
     cli_json j;
@@ -1074,8 +1082,8 @@ static void write_json(const args *a, const plan *p, const data *d, const rbp_mo
     cli_json_end_object(&j);
     cli_json_begin_object(&j, "training");
     cli_json_int(&j, "epochs", a->epochs);
-    cli_json_int(&j, "epochs_run", epochs_run); /* an ensemble's: its longest member's */
-    cli_json_int(&j, "steps", steps);
+    cli_json_int(&j, "epochs_run", o->fit->epochs); /* an ensemble's: its longest member's */
+    cli_json_int(&j, "steps", o->fit->steps);
     cli_json_int(&j, "batch", a->batch);
     cli_json_string(&j, "optimizer", optimizer_names[a->optimizer]);
     cli_json_string(&j, "schedule", schedule_names[a->schedule]);
@@ -1094,7 +1102,7 @@ static void write_json(const args *a, const plan *p, const data *d, const rbp_mo
     cli_json_int(&j, "members", n);
     cli_json_int(&j, "member_threads", tcfg->n_threads); /* step threads of each member */
     cli_json_string(&j, "resumed_from", a->resume);
-    cli_json_string(&j, "stopped", o->stopped);
+    cli_json_string(&j, "stopped", o->fit->stopped);
     cli_json_end_object(&j);
     json_epochs(&j, &mem[0].r, task); /* an ensemble's first member's; each in "member_runs" */
     if (n > 1) {
@@ -1126,20 +1134,19 @@ static void write_json(const args *a, const plan *p, const data *d, const rbp_mo
 
 /* The files of a --checkpoint or --resume path: the path itself for one model; with --members
  * N > 1 one file per member, PATH.m1 .. PATH.mN (each member's trainer state). NULL stays NULL. */
+static char *member_path(const char *path, int32_t i)
+{
+    const size_t len = strlen(path) + 16;
+    char *p = cli_xmalloc(len);
+    snprintf(p, len, "%s.m%d", path, (int)i + 1);
+    return p;
+}
+
 static char **member_paths(const char *path, int32_t n)
 {
     char **v = cli_xmalloc((size_t)n * sizeof *v);
-    for (int32_t i = 0; i < n; i++) {
-        v[i] = NULL;
-        if (path == NULL)
-            continue;
-        const size_t len = strlen(path) + 16;
-        v[i] = cli_xmalloc(len);
-        if (n == 1)
-            snprintf(v[i], len, "%s", path);
-        else
-            snprintf(v[i], len, "%s.m%d", path, (int)i + 1);
-    }
+    for (int32_t i = 0; i < n; i++)
+        v[i] = path == NULL ? NULL : n == 1 ? cli_xstrdup(path) : member_path(path, i);
     return v;
 }
 
@@ -1149,16 +1156,12 @@ static int32_t resume_members(const char *path)
 {
     if (access(path, F_OK) == 0)
         return 1;
-    const size_t len = strlen(path) + 16;
-    char *p = cli_xmalloc(len);
     int32_t n = 0;
-    while (n < RBP_MAX_MEMBERS) {
-        snprintf(p, len, "%s.m%d", path, (int)n + 1);
-        if (access(p, F_OK) != 0)
-            break;
-        n++;
+    for (int found = 1; found && n < RBP_MAX_MEMBERS; n += found) {
+        char *p = member_path(path, n);
+        found = access(p, F_OK) == 0;
+        free(p);
     }
-    free(p);
     return n > 0 ? n : 1; /* neither: the load names PATH */
 }
 
@@ -1332,6 +1335,7 @@ int main(int argc, char **argv)
     double t_fit0 = cli_now();
     fit_members(&a, mem, nm, workers, &progress);
     double t_fit = cli_now() - t_fit0;
+    const fit_summary fit = summarize(mem, nm);
 
     /* ---- the model: the one trained, or the members' ensemble (training is over: read only) */
     rbp_model *model = mem[0].model, *ensemble = NULL;
@@ -1380,7 +1384,7 @@ int main(int argc, char **argv)
 
     /* The model first: a failure writing the other outputs must not lose the training. */
     if (a.save != NULL) {
-        write_test_metadata(model, &a, &p, &m, mem, nm);
+        write_test_metadata(model, &a, &p, &m, mem, nm, &fit);
         cli_check(rbp_model_save(model, a.save));
         if (!a.quiet)
             printf("saved %s to %s\n", nm > 1 ? "ensemble" : "model", a.save);
@@ -1394,11 +1398,7 @@ int main(int argc, char **argv)
         cli_close_output(fp, a.predictions);
     }
     if (a.json != NULL) {
-        const char *stopped = "early_stopping";
-        for (int32_t i = 0; i < nm; i++)
-            if (strcmp(mem[i].stopped, "completed") == 0)
-                stopped = "completed";
-        outcome o = {stopped, &m, t_start, t_fit, t_eval};
+        outcome o = {&fit, &m, t_start, t_fit, t_eval};
         write_json(&a, &p, &d, &mcfg, mem, nm, &o, argc, argv);
     }
 

@@ -50,6 +50,8 @@ typedef struct rbp__first_error {
 } rbp__first_error;
 void rbp__first_error_init(rbp__first_error *e);
 void rbp__first_error_keep(rbp__first_error *e, size_t which, rbp_status st);
+/* The lowest part that failed so far (SIZE_MAX: none), for parts that skip work above it. */
+size_t rbp__first_error_which(rbp__first_error *e);
 /* Ends the run's record: RBP_OK, or sets the kept error on the calling thread and returns it. */
 rbp_status rbp__first_error_end(rbp__first_error *e);
 

@@ -12,7 +12,6 @@
  * of rows (and fixed for a given thread count).
  */
 #include <pthread.h>
-#include <stdatomic.h>
 #include <string.h>
 
 #include "core/internal.h"
@@ -148,6 +147,14 @@ void rbp__first_error_keep(rbp__first_error *e, size_t which, rbp_status st)
     pthread_mutex_unlock(&e->lock);
 }
 
+size_t rbp__first_error_which(rbp__first_error *e)
+{
+    pthread_mutex_lock(&e->lock);
+    const size_t which = e->which;
+    pthread_mutex_unlock(&e->lock);
+    return which;
+}
+
 rbp_status rbp__first_error_end(rbp__first_error *e)
 {
     pthread_mutex_destroy(&e->lock);
@@ -229,7 +236,6 @@ typedef struct job {
     float *out;
     int logits;
     size_t threads;          /* thread t runs batches n_batches - 1 - t - i * threads */
-    atomic_size_t failed;    /* the lowest failing batch so far (SIZE_MAX: none) */
     rbp__first_error err;    /* of the lowest failing batch */
 } job;
 
@@ -254,12 +260,8 @@ static void run_batch(job *j, rbp_session *s, size_t k)
                    NULL,
                    NULL};
     rbp_status st = rbp__session_infer(s, &b, 0, j->out + i0, j->logits, "forward pass");
-    if (st != RBP_OK) {
+    if (st != RBP_OK)
         rbp__first_error_keep(&j->err, k, st);
-        size_t f = atomic_load(&j->failed);
-        while (k < f && !atomic_compare_exchange_weak(&j->failed, &f, k)) {
-        }
-    }
 }
 
 /* Thread t's batches, in increasing order: n_batches - 1 - t, minus multiples of the thread
@@ -274,7 +276,7 @@ static void run_batches(job *j, rbp_session *s, size_t t)
     if (t >= j->n_batches)
         return;
     for (size_t k = (j->n_batches - 1 - t) % j->threads; k < j->n_batches; k += j->threads)
-        if (k < atomic_load(&j->failed))
+        if (k < rbp__first_error_which(&j->err)) /* one lock a batch */
             run_batch(j, s, k);
 }
 
@@ -300,7 +302,6 @@ rbp_status rbp__session_predict_rows(rbp_session *s, const uint8_t *tokens, cons
     j.L = L;
     j.out = out;
     j.logits = logits;
-    atomic_init(&j.failed, SIZE_MAX);
 
     /* no more threads than batches */
     j.n_batches = (j.n + j.bs - 1) / j.bs;
