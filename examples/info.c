@@ -224,6 +224,7 @@ int main(int argc, char **argv)
         cli_json_bool(&j, "viewpoint", c.use_viewpoint);
         cli_json_int(&j, "conv_kernel", c.conv_kernel);
         cli_json_int(&j, "stem_filters", c.stem_filters);
+        cli_json_int(&j, "stem_pool", c.stem_pool);
         cli_json_u64(&j, "seed", c.seed);
         cli_json_end_object(&j);
         cli_json_begin_object(&j, "encoding");
@@ -261,6 +262,8 @@ int main(int argc, char **argv)
             printf(", conv stem %d", (int)c.conv_kernel);
         if (c.stem_filters)
             printf(" x %d filters", (int)c.stem_filters);
+        if (c.stem_pool)
+            printf(", max pooling over %d positions", (int)c.stem_pool);
         printf("\n");
         if (enc_error) {
             printf("input encoding: unusable: %s\n", enc_msg);

@@ -40,7 +40,8 @@ typedef struct args {
     int32_t no_stratify;
     int32_t task; /* index into task_names */
     /* model */
-    int32_t length, d_model, heads, layers, d_ff, head_hidden, pre_norm, gelu, pooling, viewpoint, conv_kernel, stem_filters;
+    int32_t length, d_model, heads, layers, d_ff, head_hidden, pre_norm, gelu, pooling, viewpoint, conv_kernel, stem_filters,
+        stem_pool;
     double dropout;
     /* training */
     int32_t epochs, batch, eval_batch, optimizer, schedule, warmup, patience, monitor, no_restore_best;
@@ -255,6 +256,7 @@ static void check_resume_options(const args *a, const cli_option *opts, const rb
         {"viewpoint", a->viewpoint, c->use_viewpoint},
         {"conv-kernel", a->conv_kernel, c->conv_kernel},
         {"stem-filters", a->stem_filters, c->stem_filters},
+        {"stem-pool", a->stem_pool, c->stem_pool},
         {"task", a->task == 1 ? RBP_TASK_CLASSIFICATION : RBP_TASK_REGRESSION, c->task},
     };
     for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++) {
@@ -282,6 +284,7 @@ static void set_defaults(args *a, const char *preset, const rbp_model_config *md
     a->data.truncate = ddef->truncate;
     a->conv_kernel = mdef->conv_kernel;
     a->stem_filters = mdef->stem_filters;
+    a->stem_pool = mdef->stem_pool;
     a->pre_norm = mdef->norm == RBP_NORM_PRE;
     a->gelu = mdef->activation == RBP_ACT_GELU;
     a->d_model = mdef->d_model;
@@ -367,6 +370,11 @@ static cli_option *option_table(args *a)
          "a wide stem: F convolution filters projected back to d_model, x + W ReLU(Conv1d_K(x));\n"
          "needs --conv-kernel (default 0: d_model filters, no projection)",
          0, 4096, NULL, 0},
+        {"stem-pool", 0, CLI_OPT_INT, &a->stem_pool, "P",
+         "max-pool the stem's output over windows of P positions: the encoder attends over\n"
+         "L/P positions, P^2 times cheaper (long records); needs --conv-kernel (default 0: none;\n"
+         "4 for whole viewpoint records, see --length)",
+         0, 16, NULL, 0},
         CLI_SECTION("Training"),
         {"epochs", 'e', CLI_OPT_INT, &a->epochs, "N", "epochs (default 30, study: 20; with --resume: the total)", 1, 1000000,
          NULL, 0},
@@ -674,6 +682,7 @@ static rbp_model *create_model(const args *a, const data *d, rbp_model_config *m
     mcfg->use_viewpoint = a->viewpoint;
     mcfg->conv_kernel = a->conv_kernel;
     mcfg->stem_filters = a->stem_filters;
+    mcfg->stem_pool = a->stem_pool;
     mcfg->seed = seed;
     const char *why = rbp_model_config_check(mcfg);
     if (why != NULL)
@@ -733,11 +742,14 @@ static void print_setup(const args *a, const plan *p, const data *d, const rbp_m
                d->stratify ? " stratified" : "");
     printf("sequences: %s%s, %s; length %d; %s\n", s1, s3, s2, d->length,
            d->task == RBP_TASK_CLASSIFICATION ? "classification" : "regression");
-    char stem[48] = "";
+    char stem[64] = "", pool[24] = "";
+    if (mcfg->stem_pool)
+        snprintf(pool, sizeof pool, " pool %d", (int)mcfg->stem_pool);
     if (mcfg->conv_kernel && mcfg->stem_filters)
-        snprintf(stem, sizeof stem, "conv stem %d x %d filters, ", (int)mcfg->conv_kernel, (int)mcfg->stem_filters);
+        snprintf(stem, sizeof stem, "conv stem %d x %d filters%s, ", (int)mcfg->conv_kernel, (int)mcfg->stem_filters,
+                 pool);
     else if (mcfg->conv_kernel)
-        snprintf(stem, sizeof stem, "conv stem %d, ", (int)mcfg->conv_kernel);
+        snprintf(stem, sizeof stem, "conv stem %d%s, ", (int)mcfg->conv_kernel, pool);
     printf("model: %sd_model %d, %d head%s, %d layer%s, d_ff %d, head %d, %s pooling, %s, %s%s%s; %zu parameters\n",
            stem, mcfg->d_model, mcfg->n_heads, mcfg->n_heads == 1 ? "" : "s", mcfg->n_layers,
            mcfg->n_layers == 1 ? "" : "s", mcfg->d_ff, mcfg->head_hidden, pooling_names[mcfg->pooling],
@@ -1078,6 +1090,7 @@ static void write_json(const args *a, const plan *p, const data *d, const rbp_mo
     cli_json_bool(&j, "viewpoint", mcfg->use_viewpoint);
     cli_json_int(&j, "conv_kernel", mcfg->conv_kernel);
     cli_json_int(&j, "stem_filters", mcfg->stem_filters);
+    cli_json_int(&j, "stem_pool", mcfg->stem_pool);
     cli_json_int(&j, "parameters", (int64_t)rbp_model_num_params(model));
     cli_json_end_object(&j);
     cli_json_begin_object(&j, "training");

@@ -49,6 +49,7 @@ static void model_config(rbp_model_config *mc)
     mc->seed = 0x0123456789ABCDEFull;
     mc->conv_kernel = 7;
     mc->stem_filters = 9;
+    mc->stem_pool = 3;
 }
 
 /* Values whose bits must survive: signed zero, denormals, infinities, NaN payloads. */
@@ -106,10 +107,10 @@ static void test_layout_model_only(void **state)
     const char *path = write_model_file("layout.rbpm", params);
     size_t n;
     unsigned char *b = rbp_test_read_file(path, &n);
-    assert_int_equal(n, 104 + 4 * N + 8 + 4);
+    assert_int_equal(n, 108 + 4 * N + 8 + 4);
     assert_memory_equal(b, "RBPM", 4);
-    assert_int_equal(le32(b + 4), 5);   /* format version */
-    assert_int_equal(le32(b + 8), 104); /* header size */
+    assert_int_equal(le32(b + 4), 6);   /* format version */
+    assert_int_equal(le32(b + 8), 108); /* header size */
     assert_int_equal(le32(b + 12), 0); /* flags */
     assert_int_equal(le32(b + 16), RBP_MODEL_CONFIG_VERSION);
     const uint32_t ints[6] = {41, 32, 4, 3, 64, 16};
@@ -133,13 +134,14 @@ static void test_layout_model_only(void **state)
     assert_int_equal(le32(b + 92), 7); /* conv_kernel (format 2) */
     assert_int_equal(le32(b + 96), 8); /* metadata size (format 3): an empty block */
     assert_int_equal(le32(b + 100), 9); /* stem_filters (format 4) */
+    assert_int_equal(le32(b + 104), 3); /* stem_pool (format 6) */
     for (int i = 0; i < N; i++) {
         uint32_t bits;
         memcpy(&bits, &params[i], 4);
-        assert_int_equal(le32(b + 104 + 4 * i), bits);
+        assert_int_equal(le32(b + 108 + 4 * i), bits);
     }
-    assert_int_equal(le32(b + 104 + 4 * N), 1);     /* metadata version */
-    assert_int_equal(le32(b + 104 + 4 * N + 4), 0); /* entries */
+    assert_int_equal(le32(b + 108 + 4 * N), 1);     /* metadata version */
+    assert_int_equal(le32(b + 108 + 4 * N + 4), 0); /* entries */
     /* CRC32 (zlib) of every byte before the trailer */
     uLong crc = crc32(crc32(0L, Z_NULL, 0), b, (uInt)(n - 4));
     assert_int_equal(le32(b + n - 4), (uint32_t)crc);
@@ -155,10 +157,11 @@ static void test_roundtrip_model_only(void **state)
     assert_int_equal(rbp__ckpt_open(&r, path), RBP_OK);
     rbp_model_config mc;
     model_config(&mc);
-    assert_int_equal(r.h.format_version, 5);
+    assert_int_equal(r.h.format_version, 6);
     assert_int_equal(r.h.flags, 0);
     assert_int_equal(r.h.model.conv_kernel, 7);
     assert_int_equal(r.h.model.stem_filters, 9);
+    assert_int_equal(r.h.model.stem_pool, 3);
     assert_int_equal(r.h.num_params, N);
     char buf[128];
     assert_null(rbp__ckpt_config_diff(&r.h.model, &mc, buf, sizeof buf));
@@ -211,21 +214,22 @@ static void test_roundtrip_trainer(void **state)
 
     size_t fsz;
     unsigned char *raw = rbp_test_read_file(path, &fsz);
-    assert_int_equal(fsz, 216 + 4 * 5 * n + 8 + 4);
-    assert_int_equal(le32(raw + 8), 216);
+    assert_int_equal(fsz, 220 + 4 * 5 * n + 8 + 4);
+    assert_int_equal(le32(raw + 8), 220);
     assert_int_equal(le32(raw + 12), 7);
     assert_int_equal(le32(raw + 92), 7);         /* conv_kernel */
     assert_int_equal(le32(raw + 96), 8);         /* metadata size */
     assert_int_equal(le32(raw + 100), 9);        /* stem_filters */
-    assert_int_equal(le32(raw + 108), 7);        /* epochs: the trainer block starts at 104 */
-    assert_true(le64(raw + 184) == 5000000000ull);
-    assert_int_equal(le32(raw + 192), 4);
-    assert_int_equal(le32(raw + 212), 0x3F400000u); /* ema_decay 0.75 (format 5) */
+    assert_int_equal(le32(raw + 104), 3);        /* stem_pool */
+    assert_int_equal(le32(raw + 112), 7);        /* epochs: the trainer block starts at 108 */
+    assert_true(le64(raw + 188) == 5000000000ull);
+    assert_int_equal(le32(raw + 196), 4);
+    assert_int_equal(le32(raw + 216), 0x3F400000u); /* ema_decay 0.75 (format 5) */
     free(raw);
 
     rbp__ckpt_reader r;
     assert_int_equal(rbp__ckpt_open(&r, path), RBP_OK);
-    assert_int_equal(r.h.header_size, 216);
+    assert_int_equal(r.h.header_size, 220);
     assert_int_equal(r.h.model.conv_kernel, 7);
     assert_int_equal(r.h.flags, 7);
     assert_memory_equal(&r.h.train.cfg, &h.train.cfg, sizeof h.train.cfg); /* no padding in the struct */
@@ -277,6 +281,8 @@ static void test_roundtrip_trainer(void **state)
     /* format 4 (before the average): 212-byte header, ema_decay reads as 0; it cannot hold an
      * average or a trainer that keeps one */
     h.format_version = 4;
+    assert_int_equal(rbp__ckpt_write(path, &h, a[0], a[1], a[2], NULL, NULL), RBP_ERR_INVALID_ARG); /* stem_pool */
+    h.model.stem_pool = 0;
     assert_int_equal(rbp__ckpt_write(path, &h, a[0], a[1], a[2], NULL, a[4]), RBP_ERR_INVALID_ARG);
     h.flags = RBP__CKPT_HAS_TRAINER;
     assert_int_equal(rbp__ckpt_write(path, &h, a[0], a[1], a[2], NULL, NULL), RBP_ERR_INVALID_ARG);
@@ -420,8 +426,8 @@ static void test_specific_damage(void **state)
     expect_error(p, RBP_ERR_FORMAT, "bad magic");
 
     /* a newer format version */
-    patch_u32(good, "v6.rbpm", 4, 6, &p);
-    expect_error(p, RBP_ERR_FORMAT, "written by a newer rbpattn (format 6 > 5)");
+    patch_u32(good, "v7.rbpm", 4, 7, &p);
+    expect_error(p, RBP_ERR_FORMAT, "written by a newer rbpattn (format 7 > 6)");
     patch_u32(good, "v0.rbpm", 4, 0, &p);
     expect_error(p, RBP_ERR_FORMAT, "version 0");
 
@@ -430,14 +436,16 @@ static void test_specific_damage(void **state)
     expect_error(p, RBP_ERR_FORMAT, "flags");
     patch_u32(good, "flags2.rbpm", 12, RBP__CKPT_HAS_BEST, &p);
     expect_error(p, RBP_ERR_FORMAT, "flags");
-    patch_u32(good, "hsize.rbpm", 8, 92, &p); /* format 1's size in a format 5 file */
+    patch_u32(good, "hsize.rbpm", 8, 92, &p); /* format 1's size in a format 6 file */
     expect_error(p, RBP_ERR_FORMAT, "header size");
-    patch_u32(good, "hsize1.rbpm", 4, 1, &p); /* format 1 with format 4's size */
-    expect_error(p, RBP_ERR_FORMAT, "header size 104, expected 92");
-    patch_u32(good, "hsize2.rbpm", 4, 2, &p); /* format 2 with format 4's size */
-    expect_error(p, RBP_ERR_FORMAT, "header size 104, expected 96");
-    patch_u32(good, "hsize3.rbpm", 4, 3, &p); /* format 3 with format 4's size */
-    expect_error(p, RBP_ERR_FORMAT, "header size 104, expected 100");
+    patch_u32(good, "hsize1.rbpm", 4, 1, &p); /* format 1 with format 6's size */
+    expect_error(p, RBP_ERR_FORMAT, "header size 108, expected 92");
+    patch_u32(good, "hsize2.rbpm", 4, 2, &p); /* format 2 with format 6's size */
+    expect_error(p, RBP_ERR_FORMAT, "header size 108, expected 96");
+    patch_u32(good, "hsize3.rbpm", 4, 3, &p); /* format 3 with format 6's size */
+    expect_error(p, RBP_ERR_FORMAT, "header size 108, expected 100");
+    patch_u32(good, "hsize5.rbpm", 4, 5, &p); /* format 5 with format 6's size */
+    expect_error(p, RBP_ERR_FORMAT, "header size 108, expected 104");
 
     /* metadata sizes the format does not allow, or the file cannot hold: refused before the
      * block is allocated, even with a valid CRC */
@@ -657,19 +665,19 @@ static void test_model_roundtrip(void **state)
 {
     (void)state;
     rbp_model *m = make_model();
-    /* the file is what docs/checkpoint.md says: 104-byte header, N floats, metadata, CRC */
-    assert_int_equal(model_roundtrip(m), 104 + 4 * rbp_model_num_params(m) + meta_block_size(m) + 4);
+    /* the file is what docs/checkpoint.md says: 108-byte header, N floats, metadata, CRC */
+    assert_int_equal(model_roundtrip(m), 108 + 4 * rbp_model_num_params(m) + meta_block_size(m) + 4);
     /* with the convolutional stem: its K*C*C + C weights travel with the rest */
     const size_t n0 = rbp_model_num_params(m);
     rbp_model_free(m);
     m = make_model_k(5);
     assert_int_equal(rbp_model_num_params(m), n0 + 5 * 8 * 8 + 8); /* K*C*C + C, C = 8 */
-    assert_int_equal(model_roundtrip(m), 104 + 4 * rbp_model_num_params(m) + meta_block_size(m) + 4);
+    assert_int_equal(model_roundtrip(m), 108 + 4 * rbp_model_num_params(m) + meta_block_size(m) + 4);
     rbp_model_free(m);
     /* a wide stem: S*K*C + S conv weights and C*S + C projection weights */
     m = make_model_ks(5, 12);
     assert_int_equal(rbp_model_num_params(m), n0 + 12 * 5 * 8 + 12 + 8 * 12 + 8);
-    assert_int_equal(model_roundtrip(m), 104 + 4 * rbp_model_num_params(m) + meta_block_size(m) + 4);
+    assert_int_equal(model_roundtrip(m), 108 + 4 * rbp_model_num_params(m) + meta_block_size(m) + 4);
     rbp_model_free(m);
 }
 
@@ -729,6 +737,42 @@ static void expect_old_model(const rbp_model *m, const char *path, int32_t forma
     assert_int_equal(o.case_viewpoint, 1);
     assert_string_equal(o.label_key, "class:");
     rbp_model_free(back);
+}
+
+/* Files of format 5 (before the pooling stem, configuration version 2) still load, as the same
+ * model with stem_pool 0; a pooled model cannot be written in format 5. */
+static void test_format5_still_loads(void **state)
+{
+    (void)state;
+    rbp_model *m = make_model_ks(5, 12);
+    const char *v5 = rbp_test_path("m5.rbpm");
+    write_old(m, v5, 5);
+    size_t n;
+    unsigned char *raw = rbp_test_read_file(v5, &n);
+    assert_int_equal(le32(raw + 4), 5);
+    assert_int_equal(le32(raw + 8), 104);
+    assert_int_equal(le32(raw + 16), 2); /* configuration version 2: no stem_pool yet */
+    assert_int_equal(le32(raw + 100), 12);
+    free(raw);
+    rbp_model *back = NULL;
+    assert_int_equal(rbp_model_load(&back, v5), RBP_OK);
+    rbp_model_config a, b;
+    assert_int_equal(rbp_model_get_config(m, &a), RBP_OK);
+    assert_int_equal(rbp_model_get_config(back, &b), RBP_OK);
+    assert_int_equal(b.version, RBP_MODEL_CONFIG_VERSION);
+    assert_int_equal(b.stem_pool, 0);
+    assert_memory_equal(&a, &b, sizeof a);
+    assert_memory_equal(rbp_model_params(back), rbp_model_params(m), rbp_model_num_params(m) * sizeof(float));
+    assert_int_equal(rbp_model_file_format(back), 5);
+    rbp_model_free(back);
+    rbp__ckpt_header h;
+    memset(&h, 0, sizeof h);
+    h.format_version = 5;
+    assert_int_equal(rbp_model_get_config(m, &h.model), RBP_OK);
+    h.model.stem_pool = 2;
+    h.num_params = rbp_model_num_params(m);
+    assert_int_equal(rbp__ckpt_write(v5, &h, rbp_model_params(m), NULL, NULL, NULL, NULL), RBP_ERR_INVALID_ARG);
+    rbp_model_free(m);
 }
 
 /* Files of format 3 (before the wide stem, configuration version 1) still load, as the same
@@ -803,6 +847,7 @@ static void test_format1_still_loads(void **state)
     fill_train(&h);
     h.model.conv_kernel = 0;
     h.model.stem_filters = 0;
+    h.model.stem_pool = 0;
     h.flags = RBP__CKPT_HAS_TRAINER | RBP__CKPT_HAS_BEST; /* no weight average before format 5 */
     h.train.cfg.ema_decay = 0.0f;
     const size_t np = (size_t)h.num_params;
@@ -868,7 +913,7 @@ static void test_model_load_errors(void **state)
     expect_model_error(rbp_test_write_file("mmagic.rbpm", (const char *)b, n), RBP_ERR_FORMAT, "magic");
     b[0] = 'R';
     patch_u32(good, "mv9.rbpm", 4, 9, &p);
-    expect_model_error(p, RBP_ERR_FORMAT, "written by a newer rbpattn (format 9 > 5)");
+    expect_model_error(p, RBP_ERR_FORMAT, "written by a newer rbpattn (format 9 > 6)");
     /* an even stem width inside an otherwise valid file */
     patch_u32(good, "mconv.rbpm", 92, 4, &p);
     expect_model_error(reseal(p), RBP_ERR_FORMAT, "rbp_model_config.conv_kernel (--conv-kernel) must be 0 or odd in 3..31");
@@ -912,6 +957,7 @@ int main(void)
         cmocka_unit_test(test_model_roundtrip),
         cmocka_unit_test(test_model_load_errors),
         cmocka_unit_test(test_format1_still_loads),
+        cmocka_unit_test(test_format5_still_loads),
         cmocka_unit_test(test_format3_still_loads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -92,7 +92,7 @@ static void test_types_roundtrip(void **state)
     assert_int_equal(rbp_model_meta_count(m), 12);
 
     rbp_model *back = save_load(m, "types.rbpm");
-    assert_int_equal(rbp_model_file_format(back), 5);
+    assert_int_equal(rbp_model_file_format(back), 6);
     /* the save added task, rbpattn.version, created and encoding.length */
     assert_int_equal(rbp_model_meta_count(back), 16);
     for (size_t i = 1; i < rbp_model_meta_count(back); i++)
@@ -210,7 +210,7 @@ static void test_trainer_checkpoint(void **state)
     assert_int_equal(rbp_trainer_create(&t2, m2, &tc), RBP_OK);
     assert_int_equal(rbp_trainer_load(t2, path), RBP_OK);
     assert_string_equal(get_s(m2, "protein"), "QKI");
-    assert_int_equal(rbp_model_file_format(m2), 5);
+    assert_int_equal(rbp_model_file_format(m2), 6);
     rbp_trainer_free(t2);
     rbp_trainer_free(t);
     rbp_model_free(m2);
@@ -294,9 +294,9 @@ static unsigned char *good_file(size_t *n, size_t *meta_at, size_t *meta_size)
     const char *path = rbp_test_path("good.rbpm");
     assert_int_equal(rbp_model_save(m, path), RBP_OK);
     unsigned char *b = rbp_test_read_file(path, n);
-    assert_int_equal(le32(b + 4), 5);
+    assert_int_equal(le32(b + 4), 6);
     *meta_size = le32(b + 96);
-    *meta_at = 104 + 4 * rbp_model_num_params(m);
+    *meta_at = 108 + 4 * rbp_model_num_params(m);
     assert_int_equal(*meta_at + *meta_size + 4, *n);
     rbp_model_free(m);
     return b;
@@ -434,7 +434,7 @@ static void test_non_finite_weights(void **state)
     for (int j = 0; j < 2; j++) {
         memcpy(b, good, n);
         const rbp__param_info *t = &info[3]; /* the first encoder tensor */
-        put32(b + 104 + 4 * (t->offset + 2), bad[j]);
+        put32(b + 108 + 4 * (t->offset + 2), bad[j]);
         reseal(b, n);
         char want[128];
         snprintf(want, sizeof want, "non-finite value (NaN or infinity) in the parameters, tensor '%s' [2]", t->name);

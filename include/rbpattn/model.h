@@ -8,7 +8,7 @@
  * (+ structure and viewpoint embeddings when enabled) + sinusoidal positions -> dropout ->
  * [optional convolutional stem x = x + ReLU(Conv1d_K(x)), or with stem_filters F a wide stem
  * x = x + W_p ReLU(Conv1d_K(x)) + b_p; 'same' padding, padded positions read
- * as zero] -> n_layers x encoder layer [post-norm: x = LN(x + Drop(MHA(x))); x = LN(x + Drop(FFN(x)));
+ * as zero; then, with stem_pool P, max pooling over windows of P positions] -> n_layers x encoder layer [post-norm: x = LN(x + Drop(MHA(x))); x = LN(x + Drop(FFN(x)));
  * pre-norm: x = x + Drop(MHA(LN(x))); x = x + Drop(FFN(LN(x))) then a final LN] ->
  * pooling (flatten, mean or max over real positions) -> Dense(head_hidden, ReLU) -> Dense(1).
  * MHA uses a key padding mask; attention weights get dropout during training.
@@ -35,9 +35,10 @@ typedef enum rbp_activation { RBP_ACT_RELU = 0, RBP_ACT_GELU = 1 } rbp_activatio
 /** How the encoder's positions are reduced before the dense head. */
 typedef enum rbp_pooling { RBP_POOL_FLATTEN = 0, RBP_POOL_MEAN = 1, RBP_POOL_MAX = 2 } rbp_pooling;
 
-/** The current version of rbp_model_config (2 added stem_filters; version-1 structs are still
- * accepted by rbp_model_config_init, rbp_model_config_check and rbp_model_create). */
-#define RBP_MODEL_CONFIG_VERSION 2
+/** The current version of rbp_model_config (2 added stem_filters, 3 stem_pool; version-1 and -2
+ * structs are still accepted by rbp_model_config_init, rbp_model_config_check, rbp_model_create
+ * and rbp_preset_apply, which read and write them only that far). */
+#define RBP_MODEL_CONFIG_VERSION 3
 
 /** Model hyper-parameters. Enum-valued fields are int32_t so the layout is fixed for FFI. */
 typedef struct rbp_model_config {
@@ -62,6 +63,11 @@ typedef struct rbp_model_config {
     int32_t stem_filters;  /**< filters of that stem: 0 = d_model, added to x as they are (default);
                               1..4096 = a wide stem x = x + W_p ReLU(Conv1d_K(x)) + b_p, its F
                               filters projected back to d_model (new in config version 2) */
+    int32_t stem_pool;     /**< max pooling of the stem's output over windows of P positions, stride P:
+                              0 = none (default), 2..16 with a stem. The encoder then runs on
+                              ceil(L / P) positions, so attention costs P^2 times less: the lever
+                              for long inputs (whole GraphProt records). A pooled position is real
+                              when any of its positions is (new in config version 3) */
 } rbp_model_config;
 
 /** Fill `cfg` with the defaults above. */

@@ -6,7 +6,7 @@ Regenerate after changing a public header:
 import ctypes as C
 
 RBP_DATASET_OPTIONS_VERSION = 1
-RBP_MODEL_CONFIG_VERSION = 2
+RBP_MODEL_CONFIG_VERSION = 3
 RBP_MOTIF_OPTIONS_VERSION = 1
 RBP_SCAN_OPTIONS_VERSION = 1
 RBP_SESSION_OPTIONS_VERSION = 1
@@ -146,6 +146,7 @@ class rbp_model_config(C.Structure):
         ('seed', C.c_uint64),
         ('conv_kernel', C.c_int32),
         ('stem_filters', C.c_int32),
+        ('stem_pool', C.c_int32),
     ]
 
 

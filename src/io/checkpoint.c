@@ -97,13 +97,15 @@ static uint32_t model_header_size(uint32_t version)
     return version == 1   ? RBP__CKPT_V1_MODEL_HEADER_SIZE
            : version == 2 ? RBP__CKPT_V2_MODEL_HEADER_SIZE
            : version == 3 ? RBP__CKPT_V3_MODEL_HEADER_SIZE
+           : version <= 5 ? RBP__CKPT_V5_MODEL_HEADER_SIZE
                           : RBP__CKPT_MODEL_HEADER_SIZE;
 }
 
 static uint32_t header_size_for(uint32_t version, uint32_t flags)
 {
-    const uint32_t train = (version >= 5 ? RBP__CKPT_TRAINER_HEADER_SIZE : RBP__CKPT_V4_TRAINER_HEADER_SIZE) -
-                           RBP__CKPT_MODEL_HEADER_SIZE;
+    /* the trainer block is the same since format 5 (format 4's ends before ema_decay) */
+    const uint32_t train = (version >= 5 ? RBP__CKPT_V5_TRAINER_HEADER_SIZE : RBP__CKPT_V4_TRAINER_HEADER_SIZE) -
+                           RBP__CKPT_V5_MODEL_HEADER_SIZE;
     return model_header_size(version) + ((flags & RBP__CKPT_HAS_TRAINER) ? train : 0u);
 }
 
@@ -132,8 +134,9 @@ static void encode_header(uint8_t *b, const rbp__ckpt_header *h, uint32_t versio
     put_u32(b + 4, version);
     put_u32(b + 8, header_size_for(version, h->flags));
     put_u32(b + 12, h->flags);
-    /* formats before 4 predate configuration version 2 (which only added stem_filters) */
-    put_u32(b + 16, version < 4 && mc->version == 2 ? 1u : mc->version);
+    /* formats before 4 predate configuration version 2 (which only added stem_filters), formats
+     * before 6 version 3 (which only added stem_pool) */
+    put_u32(b + 16, version < 4 ? 1u : version < 6 ? 2u : mc->version);
     put_i32(b + 20, mc->seq_len);
     put_i32(b + 24, mc->d_model);
     put_i32(b + 28, mc->n_heads);
@@ -156,6 +159,8 @@ static void encode_header(uint8_t *b, const rbp__ckpt_header *h, uint32_t versio
         put_u32(b + 96, meta_size); /* format 3 */
     if (version >= 4)
         put_i32(b + 100, mc->stem_filters); /* format 4 */
+    if (version >= 6)
+        put_i32(b + 104, mc->stem_pool); /* format 6 */
     if (!(h->flags & RBP__CKPT_HAS_TRAINER))
         return;
     /* the trainer block follows the model part; its offsets below are those of format 1 */
@@ -216,9 +221,10 @@ static void decode_header(rbp__ckpt_header *h, const uint8_t *b)
     mc->conv_kernel = h->format_version >= 2 ? get_i32(b + 92) : 0; /* format 1 had no stem */
     h->meta_size = h->format_version >= 3 ? get_u32(b + 96) : 0;      /* no metadata before 3 */
     mc->stem_filters = h->format_version >= 4 ? get_i32(b + 100) : 0; /* no wide stem before 4 */
-    /* configuration version 2 only added stem_filters: a version-1 configuration is the same
-     * model with stem_filters 0 */
-    if (mc->version == 1)
+    mc->stem_pool = h->format_version >= 6 ? get_i32(b + 104) : 0;    /* no pooling before 6 */
+    /* configuration versions 2 and 3 only added stem_filters and stem_pool: an older
+     * configuration is the same model with them 0 */
+    if (mc->version == 1 || mc->version == 2)
         mc->version = RBP_MODEL_CONFIG_VERSION;
     h->bad_array = -1;
     if (!(h->flags & RBP__CKPT_HAS_TRAINER))
@@ -304,7 +310,7 @@ rbp_status rbp__ckpt_write(const char *path, const rbp__ckpt_header *h, const fl
         return rbp__set_error(RBP_ERR_INVALID_ARG, "checkpoint '%s': weight average missing", path);
 
     if (version > RBP__CKPT_FORMAT_VERSION || (version == 1 && h->model.conv_kernel != 0) ||
-        (version < 4 && h->model.stem_filters != 0) ||
+        (version < 4 && h->model.stem_filters != 0) || (version < 6 && h->model.stem_pool != 0) ||
         (version < 5 && (h->flags & RBP__CKPT_HAS_TRAINER) && h->train.cfg.ema_decay != 0.0f) ||
         (version < 3 && h->meta != NULL))
         return rbp__set_error(RBP_ERR_INVALID_ARG, "checkpoint '%s': cannot write format %u with this content", path,
@@ -599,6 +605,7 @@ const char *rbp__ckpt_config_diff(const rbp_model_config *a, const rbp_model_con
     DIFF_I(use_viewpoint)
     DIFF_I(conv_kernel)
     DIFF_I(stem_filters)
+    DIFF_I(stem_pool)
 #undef DIFF_I
 #undef DIFF_F
     return NULL;

@@ -15,7 +15,7 @@
 #include "rbpattn/train.h"
 
 #define RBP__CKPT_MAGIC "RBPM"
-#define RBP__CKPT_FORMAT_VERSION 5u
+#define RBP__CKPT_FORMAT_VERSION 6u
 
 /* flags */
 #define RBP__CKPT_HAS_TRAINER 0x1u /* trainer block + Adam m and v arrays follow */
@@ -23,10 +23,13 @@
 #define RBP__CKPT_HAS_EMA 0x4u     /* the weight average follows (format 5, only with HAS_TRAINER) */
 #define RBP__CKPT_KNOWN_FLAGS (RBP__CKPT_HAS_TRAINER | RBP__CKPT_HAS_BEST | RBP__CKPT_HAS_EMA)
 
-/* Header sizes of the current format (5): up to stem_filters, and with the trainer block
- * (which format 5 ends with ema_decay). */
-#define RBP__CKPT_MODEL_HEADER_SIZE 104u
-#define RBP__CKPT_TRAINER_HEADER_SIZE 216u
+/* Header sizes of the current format (6): up to stem_pool, and with the trainer block (which
+ * ends with ema_decay since format 5). */
+#define RBP__CKPT_MODEL_HEADER_SIZE 108u
+#define RBP__CKPT_TRAINER_HEADER_SIZE 220u
+/* Format 5 (still read): no stem_pool; the model part ends after stem_filters. */
+#define RBP__CKPT_V5_MODEL_HEADER_SIZE 104u
+#define RBP__CKPT_V5_TRAINER_HEADER_SIZE 216u
 /* Format 4 (still read): the trainer block ends before ema_decay. */
 #define RBP__CKPT_V4_TRAINER_HEADER_SIZE 212u
 /* Format 3 (still read): no stem_filters; header up to the metadata size. */

@@ -148,6 +148,14 @@ void rbp__meanpool_backward(float *dinp, const float *dout, const uint8_t *mask,
  * (first maximum wins; a row without real positions gives 0 and argmax -1) */
 void rbp__maxpool_forward(float *out, int32_t *argmax, const float *inp, const uint8_t *mask, int B, int T, int C);
 void rbp__maxpool_backward(float *dinp, const float *dout, const int32_t *argmax, int B, int T, int C);
+/* inp (B,T,C) -> out (B,Tp,C), Tp = ceil(T/P): max over the real positions of each window of P
+ * (stride P, the last window shorter when P does not divide T), with argmax (B,Tp,C) the
+ * position in the sequence (first maximum wins; a window without real positions gives 0 and
+ * -1) and omask (B,Tp) = 1 where the window has a real position (every window without mask) */
+void rbp__windowpool_forward(float *out, int32_t *argmax, uint8_t *omask, const float *inp, const uint8_t *mask, int B,
+                             int T, int C, int P);
+/* dinp (B,T,C) += dout (B,Tp,C) routed to the argmax positions */
+void rbp__windowpool_backward(float *dinp, const float *dout, const int32_t *argmax, int B, int T, int C, int P);
 
 /* ---------------------------------------------------------------- element-wise and reductions */
 void rbp__add(float *out, const float *a, const float *b, size_t n);     /* out = a + b (aliases ok) */

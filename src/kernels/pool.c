@@ -1,6 +1,8 @@
 /*
  * kernels/pool.c - mean and max pooling over the real (unmasked) positions of a sequence,
- * used by the classification head when pooling is "mean" or "max" instead of "flatten".
+ * used by the classification head when pooling is "mean" or "max" instead of "flatten", and
+ * max pooling over windows of positions, used by a pooling stem (stem_pool) to shorten the
+ * sequence the encoder attends over.
  */
 #include <math.h>
 #include <string.h>
@@ -105,5 +107,42 @@ void rbp__maxpool_backward(float *dinp, const float *dout, const int32_t *argmax
             int32_t t = argmax[(size_t)b * (size_t)C + (size_t)c];
             if (t >= 0 && t < T)
                 dinp[((size_t)b * (size_t)T + (size_t)t) * (size_t)C + (size_t)c] += dout[(size_t)b * (size_t)C + (size_t)c];
+        }
+}
+
+void rbp__windowpool_forward(float *out, int32_t *argmax, uint8_t *omask, const float *inp, const uint8_t *mask, int B,
+                             int T, int C, int P)
+{
+    // inp (B,T,C), mask (B,T) or NULL -> out (B,Tp,C), argmax (B,Tp,C), omask (B,Tp) with
+    // Tp = ceil(T/P): each window of P positions (the last may be shorter) max-pooled as above
+    const int Tp = (T + P - 1) / P;
+    for (int b = 0; b < B; b++)
+        for (int u = 0; u < Tp; u++) {
+            const int t0 = u * P, w = T - t0 < P ? T - t0 : P;
+            const size_t r = (size_t)b * (size_t)Tp + (size_t)u, src = (size_t)b * (size_t)T + (size_t)t0;
+            const uint8_t *m = mask ? mask + src : NULL;
+            maxpool_forward_impl(out + r * (size_t)C, argmax + r * (size_t)C, inp + src * (size_t)C, m, 1, w, C);
+            int any = !m;
+            for (int t = 0; m && t < w; t++)
+                any |= m[t] != 0;
+            omask[r] = (uint8_t)any;
+            for (int c = 0; c < C; c++) /* window-relative -> sequence position */
+                if (argmax[r * (size_t)C + (size_t)c] >= 0)
+                    argmax[r * (size_t)C + (size_t)c] += t0;
+        }
+}
+
+void rbp__windowpool_backward(float *dinp, const float *dout, const int32_t *argmax, int B, int T, int C, int P)
+{
+    // forward: out[b,u,c] = inp[b, argmax[b,u,c], c]  ->  dinp[b, argmax[b,u,c], c] += dout[b,u,c]
+    const int Tp = (T + P - 1) / P;
+    for (int b = 0; b < B; b++)
+        for (int u = 0; u < Tp; u++) {
+            const size_t r = ((size_t)b * (size_t)Tp + (size_t)u) * (size_t)C;
+            for (int c = 0; c < C; c++) {
+                const int32_t t = argmax[r + (size_t)c];
+                if (t >= 0 && t < T)
+                    dinp[((size_t)b * (size_t)T + (size_t)t) * (size_t)C + (size_t)c] += dout[r + (size_t)c];
+            }
         }
 }

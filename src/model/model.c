@@ -73,6 +73,10 @@ enum {
     A_STEM,     /* (B,L,C) convolutional stem output (conv_kernel > 0) */
     A_COL,      /* (B*L, K*C) stem im2col matrix */
     A_STEMH,    /* (B*L, S) stem ReLU output */
+    A_SPOOL,    /* (B,Le,C) the stem's output max-pooled over windows (stem_pool > 1), Le = the
+                   encoder length; every tensor below of length L has Le positions then */
+    A_SPARG,    /* (B,Le,C) int32 position of each window's maximum */
+    A_SPMASK,   /* (B,Le) uint8 the encoder's mask: a window is real if one of its positions is */
     A_TMP,      /* (B,L,C) sub-layer output scratch (forward and backward) */
     A_ASCR,     /* attention scratch (rbp__mha_scratch_floats): forward, backward and the maps */
     A_QKV,      /* (M,NL,B,L,3C): each member's Q, K, V (M = 1 but for ensembles), kept so that
@@ -100,7 +104,7 @@ enum {
     A_MASK,
     A_STRUCT,
     A_VIEW,
-    A_MAPS,     /* ensembles: (NH,L,L) one member's maps of one example and layer */
+    A_MAPS,     /* ensembles, pooling stems: (NH,Le,Le) one member's maps of one example and layer */
     A_LOGSUM,   /* ensembles: (B) the members' logits, summed */
     /* training only: backward scratch */
     A_DX0,      /* (B,L,C) residual-stream gradients, used alternately */
@@ -185,33 +189,40 @@ static size_t stem_width(const rbp_model_config *cfg)
 
 static rbp_status config_defaults(rbp_model_config *cfg);
 
+size_t rbp__model_config_size(uint32_t version)
+{
+    return version == 1                          ? RBP__MODEL_CONFIG_V1_SIZE
+           : version == 2                        ? RBP__MODEL_CONFIG_V2_SIZE
+           : version == RBP_MODEL_CONFIG_VERSION ? sizeof(rbp_model_config)
+                                                 : 0;
+}
+
+int32_t rbp__model_encoder_length(const rbp_model_config *cfg)
+{
+    return cfg->stem_pool > 1 ? (cfg->seq_len + cfg->stem_pool - 1) / cfg->stem_pool : cfg->seq_len;
+}
+
 rbp_status rbp_model_config_init(rbp_model_config *cfg, uint32_t version)
 {
     RBP_CHECK_NULL(cfg);
-    if (version != RBP_MODEL_CONFIG_VERSION && version != 1)
-        return rbp__set_error(RBP_ERR_INVALID_ARG, "rbp_model_config_init: unknown config version %u (this library has %u)",
+    const size_t size = rbp__model_config_size(version);
+    if (size == 0)
+        return rbp__set_error(RBP_ERR_INVALID_ARG, "rbp_model_config_init: unknown config version %u (this library has 1..%u)",
                               (unsigned)version, (unsigned)RBP_MODEL_CONFIG_VERSION);
     rbp_model_config full;
     config_defaults(&full);
-    if (version == 1) {
-        full.version = 1;
-        memcpy(cfg, &full, RBP__MODEL_CONFIG_V1_SIZE);
-    } else {
-        *cfg = full;
-    }
+    full.version = version;
+    memcpy(cfg, &full, size); /* an older struct ends earlier */
     return RBP_OK;
 }
 
 int rbp__model_config_current(rbp_model_config *dst, const rbp_model_config *src)
 {
-    if (src->version == RBP_MODEL_CONFIG_VERSION) {
-        *dst = *src;
-        return 0;
-    }
-    if (src->version != 1)
+    const size_t size = rbp__model_config_size(src->version);
+    if (size == 0)
         return -1;
-    config_defaults(dst);
-    memcpy(dst, src, RBP__MODEL_CONFIG_V1_SIZE);
+    config_defaults(dst); /* fields after an older struct's end keep their defaults */
+    memcpy(dst, src, size);
     dst->version = RBP_MODEL_CONFIG_VERSION;
     return 0;
 }
@@ -237,6 +248,7 @@ static rbp_status config_defaults(rbp_model_config *cfg)
     cfg->seed = 1;
     cfg->conv_kernel = 0;
     cfg->stem_filters = 0;
+    cfg->stem_pool = 0;
     return RBP_OK;
 }
 
@@ -245,6 +257,7 @@ static rbp_status config_defaults(rbp_model_config *cfg)
 #define MAX_WIDTH 65536
 #define MAX_LAYERS 1024
 #define MAX_STEM_FILTERS 4096
+#define MAX_STEM_POOL 16
 
 static const char *check_current(const rbp_model_config *cfg);
 
@@ -299,6 +312,10 @@ static const char *check_current(const rbp_model_config *cfg)
     if (cfg->stem_filters > 0 && cfg->conv_kernel == 0)
         return "rbp_model_config.stem_filters (--stem-filters) needs a convolutional stem (conv_kernel > 0, "
                "--conv-kernel)";
+    if (cfg->stem_pool < 0 || cfg->stem_pool == 1 || cfg->stem_pool > MAX_STEM_POOL)
+        return "rbp_model_config.stem_pool (--stem-pool) must be 0 or in [2, 16]";
+    if (cfg->stem_pool > 0 && cfg->conv_kernel == 0)
+        return "rbp_model_config.stem_pool (--stem-pool) needs a convolutional stem (conv_kernel > 0, --conv-kernel)";
     return NULL;
 }
 
@@ -648,28 +665,35 @@ static int fill_act_sizes(size_t *s, const rbp_model_config *cfg, size_t B, int 
     const size_t F = (size_t)cfg->d_ff, H = (size_t)cfg->head_hidden, NH = (size_t)cfg->n_heads;
     const int pre = cfg->norm == RBP_NORM_PRE, gelu = cfg->activation == RBP_ACT_GELU;
     const int pooled = cfg->pooling != RBP_POOL_FLATTEN;
-    const size_t K = (size_t)cfg->conv_kernel;
-    size_t N = B, NC, NF, NS;
+    const size_t K = (size_t)cfg->conv_kernel, Le = (size_t)rbp__model_encoder_length(cfg);
+    const int spool = cfg->stem_pool > 1;
+    size_t N = B, NC, NS, Ne = B, NeC, NeF; /* input positions; the encoder's (Le per example) */
     int bad = mul_into(&N, L); /* tokens */
     NC = N;
     bad |= mul_into(&NC, C);
-    NF = N;
-    bad |= mul_into(&NF, F);
+    bad |= mul_into(&Ne, Le);
+    NeC = Ne;
+    bad |= mul_into(&NeC, C);
+    NeF = Ne;
+    bad |= mul_into(&NeF, F);
     for (int i = 0; i < NUM_ACTS; i++)
         s[i] = 0;
-    s[A_EMB] = s[A_X0] = s[A_TMP] = NC;
-    s[A_QKV] = NC;
+    s[A_EMB] = s[A_X0] = NC;
+    s[A_TMP] = NeC;
+    s[A_SPOOL] = s[A_SPARG] = spool ? NeC : 0;
+    s[A_SPMASK] = spool ? (Ne + 3) / 4 : 0; /* uint8 */
+    s[A_QKV] = NeC;
     bad |= mul_into(&s[A_QKV], 3);
-    s[A_ASCR] = rbp__mha_scratch_floats((int)L, (int)C, (int)NH);
-    s[A_ATT] = train ? rbp__mha_kept_floats((int)B, (int)L, (int)NH) : 0; /* 0: recomputed */
-    s[A_CTX] = s[A_RES1] = s[A_LN1] = s[A_RES2] = s[A_LN2] = NC;
-    s[A_LN1_MEAN] = s[A_LN1_RSTD] = s[A_LN2_MEAN] = s[A_LN2_RSTD] = N;
-    s[A_H] = NF;
-    s[A_HP] = gelu ? NF : 0;
+    s[A_ASCR] = rbp__mha_scratch_floats((int)Le, (int)C, (int)NH);
+    s[A_ATT] = train ? rbp__mha_kept_floats((int)B, (int)Le, (int)NH) : 0; /* 0: recomputed */
+    s[A_CTX] = s[A_RES1] = s[A_LN1] = s[A_RES2] = s[A_LN2] = NeC;
+    s[A_LN1_MEAN] = s[A_LN1_RSTD] = s[A_LN2_MEAN] = s[A_LN2_RSTD] = Ne;
+    s[A_H] = NeF;
+    s[A_HP] = gelu ? NeF : 0;
     for (int i = A_QKV; i <= A_LN2_RSTD; i++) /* one slice per layer */
         bad |= mul_into(&s[i], NL);
-    s[A_LNF] = pre ? NC : 0;
-    s[A_LNF_MEAN] = s[A_LNF_RSTD] = pre ? N : 0;
+    s[A_LNF] = pre ? NeC : 0;
+    s[A_LNF_MEAN] = s[A_LNF_RSTD] = pre ? Ne : 0;
     s[A_POOLED] = s[A_ARGMAX] = pooled ? B * C : 0;
     s[A_HID] = B * H;
     s[A_LOGITS] = B;
@@ -682,17 +706,20 @@ static int fill_act_sizes(size_t *s, const rbp_model_config *cfg, size_t B, int 
         s[A_COL] = NC;
         bad |= mul_into(&s[A_COL], K);
     }
+    if (members > 1 || spool) {
+        s[A_MAPS] = NH * Le;
+        bad |= mul_into(&s[A_MAPS], Le);
+    }
     if (members > 1) {
         bad |= mul_into(&s[A_QKV], (size_t)members);
-        s[A_MAPS] = NH * L;
-        bad |= mul_into(&s[A_MAPS], L);
         s[A_LOGSUM] = B;
     }
     if (train) {
         s[A_ONES] = members > 1 ? B : 0;
-        s[A_DX0] = s[A_DX1] = s[A_DEMB] = s[A_DRES] = s[A_DMID] = s[A_DCTX] = NC;
-        s[A_DH] = NF;
-        s[A_DQKV] = NC;
+        s[A_DX0] = s[A_DX1] = s[A_DEMB] = NC; /* the stem's and the input block's gradients too */
+        s[A_DRES] = s[A_DMID] = s[A_DCTX] = NeC;
+        s[A_DH] = NeF;
+        s[A_DQKV] = NeC;
         bad |= mul_into(&s[A_DQKV], 3);
         s[A_DHID] = B * H;
         s[A_DPOOLED] = pooled ? B * C : 0;
@@ -794,7 +821,7 @@ static rbp__encoder_dims layer_dims(const rbp__state *s, int32_t B, int l)
     const rbp_model_config *c = &s->cfg;
     rbp__encoder_dims d;
     d.B = B;
-    d.T = c->seq_len;
+    d.T = rbp__model_encoder_length(c);
     d.C = c->d_model;
     d.NH = c->n_heads;
     d.F = c->d_ff;
@@ -956,6 +983,18 @@ static rbp_status check_batch(const rbp__state *s, const rbp_batch *batch, const
 
 /* ------------------------------------------------------------------ forward / backward */
 
+/* The mask the encoder and the head see: the batch's, or the pooled windows' (stem_pool). */
+static const uint8_t *encoder_mask(const rbp__state *s)
+{
+    return s->cfg.stem_pool > 1 ? ws_bytes(s, A_SPMASK) : ws_bytes(s, A_MASK);
+}
+
+/* The encoder's input: the pooled stem output, the stem output or the input block's. */
+static const float *encoder_input(const rbp__state *s)
+{
+    return s->ws.a[s->cfg.stem_pool > 1 ? A_SPOOL : s->cfg.conv_kernel ? A_STEM : A_X0];
+}
+
 /* The forward pass over the batch already copied into the workspace. */
 static void forward(rbp__state *s, int32_t B)
 {
@@ -973,21 +1012,27 @@ static void forward(rbp__state *s, int32_t B)
                                (int)stem_width(c), c->conv_kernel);
         x = s->ws.a[A_STEM];
     }
+    if (c->stem_pool > 1) /* from here on the sequence has Le positions */
+        rbp__windowpool_forward(s->ws.a[A_SPOOL], (int32_t *)(void *)s->ws.a[A_SPARG], ws_bytes(s, A_SPMASK), x, mask,
+                                B, L, C, c->stem_pool);
+    x = encoder_input(s);
+    const uint8_t *emask = encoder_mask(s);
+    const int Le = rbp__model_encoder_length(c);
     for (int l = 0; l < c->n_layers; l++) {
         rbp__encoder_acts a = layer_acts(s, l);
         rbp__encoder_weights w = layer_weights(&s->p, c, l);
         rbp__encoder_dims d = layer_dims(s, B, l);
-        rbp__encoder_forward(&a, s->ws.a[A_TMP], x, mask, &w, &d);
+        rbp__encoder_forward(&a, s->ws.a[A_TMP], x, emask, &w, &d);
         x = rbp__encoder_output(&a, &d);
     }
     if (c->norm == RBP_NORM_PRE) {
         rbp__layernorm_forward(s->ws.a[A_LNF], s->ws.a[A_LNF_MEAN], s->ws.a[A_LNF_RSTD], x, s->p.t[P_LNFW],
-                               s->p.t[P_LNFB], B * L, C, c->ln_eps);
+                               s->p.t[P_LNFB], B * Le, C, c->ln_eps);
         x = s->ws.a[A_LNF];
     }
     rbp__head_weights hw = head_weights(&s->p);
     rbp__head_acts ha = head_acts(s);
-    rbp__head_forward(s->ws.a[A_LOGITS], &ha, x, mask, &hw, B, L, C, c->head_hidden, (rbp__pool)c->pooling);
+    rbp__head_forward(s->ws.a[A_LOGITS], &ha, x, emask, &hw, B, Le, C, c->head_hidden, (rbp__pool)c->pooling);
 }
 
 /* Check, copy and run one batch: training != 0 enables dropout; train_layout reserves the
@@ -1039,27 +1084,27 @@ rbp_status rbp__model_backward(rbp_session *ss, const float *dlogits)
                                              "rbp__model_forward first)");
     const rbp_model_config *c = &s->cfg;
     const int32_t B = s->fwd_B;
-    const int L = c->seq_len, C = c->d_model, N = B * L;
-    const size_t nbytes = (size_t)N * (size_t)C * sizeof(float);
-    const uint8_t *mask = ws_bytes(s, A_MASK);
+    const int L = c->seq_len, Le = rbp__model_encoder_length(c), C = c->d_model, N = B * L, Ne = B * Le;
+    const size_t nbytes = (size_t)N * (size_t)C * sizeof(float), ebytes = (size_t)Ne * (size_t)C * sizeof(float);
+    const uint8_t *mask = ws_bytes(s, A_MASK), *emask = encoder_mask(s);
     float *dx = s->ws.a[A_DX0], *dnext = s->ws.a[A_DX1];
 
     // head: d(encoder top)
-    memset(dx, 0, nbytes);
+    memset(dx, 0, ebytes);
     rbp__head_weights hw = head_weights(&s->p);
     rbp__head_grads hg = {s->g.t[P_HEAD1W], s->g.t[P_HEAD1B], s->g.t[P_HEAD2W], s->g.t[P_HEAD2B]};
     rbp__head_acts ha = head_acts(s);
     rbp__head_scratch hs = {s->ws.a[A_DHID], s->ws.a[A_DPOOLED]};
-    rbp__head_backward(dx, &hg, &hs, dlogits, &ha, encoder_top(s, B), mask, &hw, B, L, C, c->head_hidden,
+    rbp__head_backward(dx, &hg, &hs, dlogits, &ha, encoder_top(s, B), emask, &hw, B, Le, C, c->head_hidden,
                        (rbp__pool)c->pooling);
 
     // final layer norm (pre-norm)
     if (c->norm == RBP_NORM_PRE) {
         rbp__encoder_acts a = layer_acts(s, c->n_layers - 1);
         rbp__encoder_dims d = layer_dims(s, B, c->n_layers - 1);
-        memset(dnext, 0, nbytes);
+        memset(dnext, 0, ebytes);
         rbp__layernorm_backward(dnext, s->g.t[P_LNFW], s->g.t[P_LNFB], dx, rbp__encoder_output(&a, &d),
-                                s->p.t[P_LNFW], s->ws.a[A_LNF_MEAN], s->ws.a[A_LNF_RSTD], N, C);
+                                s->p.t[P_LNFW], s->ws.a[A_LNF_MEAN], s->ws.a[A_LNF_RSTD], Ne, C);
         float *t = dx;
         dx = dnext;
         dnext = t;
@@ -1079,13 +1124,22 @@ rbp_status rbp__model_backward(rbp_session *ss, const float *dlogits)
         rbp__encoder_weights w = layer_weights(&s->p, c, l);
         rbp__encoder_grads g = layer_grads(&s->g, c, l);
         rbp__encoder_dims d = layer_dims(s, B, l);
-        const float *inp = s->ws.a[c->conv_kernel ? A_STEM : A_X0];
+        const float *inp = encoder_input(s);
         if (l > 0) {
             rbp__encoder_acts prev = layer_acts(s, l - 1);
             inp = rbp__encoder_output(&prev, &d);
         }
+        memset(dnext, 0, ebytes);
+        rbp__encoder_backward(dnext, &g, &sc, dx, &a, inp, emask, &w, &d);
+        float *t = dx;
+        dx = dnext;
+        dnext = t;
+    }
+
+    // pooling stem: d(windows) -> d(stem output), at each window's maximum
+    if (c->stem_pool > 1) {
         memset(dnext, 0, nbytes);
-        rbp__encoder_backward(dnext, &g, &sc, dx, &a, inp, mask, &w, &d);
+        rbp__windowpool_backward(dnext, dx, (const int32_t *)(const void *)s->ws.a[A_SPARG], B, L, C, c->stem_pool);
         float *t = dx;
         dx = dnext;
         dnext = t;
@@ -1203,6 +1257,30 @@ void rbp__session_forget(rbp_session *ss)
     ss->split = 0;
 }
 
+/* A pooling stem's maps (NH,Le,Le) over windows as (NH,L,L) over positions, written (or added
+ * when add): a query position gets its window's row, and a key window's weight is shared
+ * equally by its real positions, so every row still sums to 1 over the real keys. */
+static void expand_maps(float *dst, const float *maps, const uint8_t *mask_b, int L, int P, int NH, int add)
+{
+    const int Le = (L + P - 1) / P;
+    for (int h = 0; h < NH; h++)
+        for (int i = 0; i < L; i++) {
+            const float *row = maps + ((size_t)h * (size_t)Le + (size_t)(i / P)) * (size_t)Le;
+            float *o = dst + ((size_t)h * (size_t)L + (size_t)i) * (size_t)L;
+            for (int u = 0; u < Le; u++) {
+                const int j0 = u * P, j1 = j0 + P < L ? j0 + P : L;
+                int real = 0;
+                for (int j = j0; j < j1; j++)
+                    real += mask_b[j] != 0;
+                const float w = real ? row[u] / (float)real : 0.0f;
+                for (int j = j0; j < j1; j++) {
+                    const float v = mask_b[j] ? w : 0.0f;
+                    o[j] = add ? o[j] + v : v;
+                }
+            }
+        }
+}
+
 rbp_status rbp_session_attention(const rbp_session *session, int32_t example, float *out)
 {
     RBP_CHECK_NULL(session);
@@ -1227,6 +1305,8 @@ rbp_status rbp_session_attention(const rbp_session *session, int32_t example, fl
                               (int)example, (int)B);
     const size_t L = (size_t)s->cfg.seq_len, NH = (size_t)s->cfg.n_heads;
     const size_t per_example = NH * L * L;
+    const int pooled = s->cfg.stem_pool > 1, Le = rbp__model_encoder_length(&s->cfg);
+    const uint8_t *mask_b = ws_bytes(s, A_MASK) + (size_t)example * L;
     /* recomputed from the saved Q and K (the pass keeps no (B,NH,L,L) tensor); the session's
      * attention scratch is free between passes. An ensemble's pass (inference or saliency)
      * ran every member, each keeping its Q and K: the maps are the members' mean. */
@@ -1236,10 +1316,12 @@ rbp_status rbp_session_attention(const rbp_session *session, int32_t example, fl
         rbp__encoder_acts a = layer_acts(s, l);
         for (int32_t m = 0; m < M; m++) {
             a.attn.qkv = member_qkv(s, m, l);
-            rbp__mha_probs(m == 0 ? dst : s->ws.a[A_MAPS], &a.attn, ws_bytes(s, A_MASK), example, (int)L,
-                           s->cfg.d_model, (int)NH);
-            if (m > 0)
-                rbp__axpy(dst, 1.0f, s->ws.a[A_MAPS], per_example);
+            float *maps = m == 0 && !pooled ? dst : s->ws.a[A_MAPS];
+            rbp__mha_probs(maps, &a.attn, encoder_mask(s), example, Le, s->cfg.d_model, (int)NH);
+            if (pooled)
+                expand_maps(dst, maps, mask_b, (int)L, s->cfg.stem_pool, (int)NH, m > 0);
+            else if (m > 0)
+                rbp__axpy(dst, 1.0f, maps, per_example);
         }
         if (M > 1)
             rbp__scale(dst, 1.0f / (float)M, per_example);
@@ -1257,9 +1339,12 @@ void rbp__session_pass_view(const rbp_session *ss, rbp__pass_view *v)
         return;
     v->B = s->fwd_B;
     v->stem_in = s->cfg.conv_kernel ? s->ws.a[A_COL] : NULL;
+    v->stem_out = s->cfg.conv_kernel ? s->ws.a[A_STEM] : NULL;
+    v->Le = rbp__model_encoder_length(&s->cfg);
     v->top = encoder_top(s, s->fwd_B);
     v->head_in = s->cfg.pooling == RBP_POOL_FLATTEN ? v->top : s->ws.a[A_POOLED];
     v->mask = ws_bytes(s, A_MASK);
+    v->emask = encoder_mask(s);
 }
 
 const float *rbp__session_ffn_input(const rbp_session *ss, int32_t layer)

@@ -152,12 +152,15 @@ int rbp__model_param_info(const rbp_model *m, rbp__param_info *out, int max);
 typedef struct rbp__pass_view {
     int32_t B;              /* rows of the last forward pass */
     const float *stem_in;   /* (B*L, K*C) im2col rows of the stem's dense + ReLU; NULL without a stem */
-    const float *top;       /* (B, L, C) encoder output, what pooling reads */
-    const float *head_in;   /* (B, P) what the head's hidden dense + ReLU reads (P = L*C or C) */
-    const uint8_t *mask;    /* (B, L) */
+    const float *stem_out;  /* (B, L, C) the stem's output, what a pooling stem reads; NULL without one */
+    int32_t Le;             /* positions of the encoder (rbp__model_encoder_length) */
+    const float *top;       /* (B, Le, C) encoder output, what pooling reads */
+    const float *head_in;   /* (B, P) what the head's hidden dense + ReLU reads (P = Le*C or C) */
+    const uint8_t *mask;    /* (B, L) the batch's */
+    const uint8_t *emask;   /* (B, Le) the encoder's (the pooled windows' with a pooling stem) */
 } rbp__pass_view;
 void rbp__session_pass_view(const rbp_session *s, rbp__pass_view *v);
-/* (B*L, C) what layer `layer`'s first FFN dense layer (then the activation) read; NULL if
+/* (B*Le, C) what layer `layer`'s first FFN dense layer (then the activation) read; NULL if
  * there was no forward pass or the layer does not exist. */
 const float *rbp__session_ffn_input(const rbp_session *s, int32_t layer);
 
@@ -165,9 +168,16 @@ const float *rbp__session_ffn_input(const rbp_session *s, int32_t layer);
  * loaders compare it with a file's size before allocating anything. */
 size_t rbp__model_config_num_params(const rbp_model_config *cfg);
 
-/* Version 1 of rbp_model_config ended before stem_filters: such structs are read and written
- * only that far. */
+/* Version 1 of rbp_model_config ended before stem_filters, version 2 before stem_pool: such
+ * structs are read and written only that far. */
 #define RBP__MODEL_CONFIG_V1_SIZE offsetof(rbp_model_config, stem_filters)
+#define RBP__MODEL_CONFIG_V2_SIZE offsetof(rbp_model_config, stem_pool)
+
+/* Bytes of an rbp_model_config of `version` (1..current); 0 for an unknown version. */
+size_t rbp__model_config_size(uint32_t version);
+
+/* Positions the encoder runs on: ceil(seq_len / stem_pool) with a pooling stem, else seq_len. */
+int32_t rbp__model_encoder_length(const rbp_model_config *cfg);
 
 /* A caller's configuration of any known version as the current one (later fields at their
  * defaults); -1 for an unknown version. */

@@ -153,8 +153,8 @@ rbp_status rbp_preset_apply(const char *name, rbp_model_config *model, rbp_train
     const int i = find("rbp_preset_apply", name);
     if (i < 0)
         return RBP_ERR_INVALID_ARG;
-    if (model && model->version != RBP_MODEL_CONFIG_VERSION && model->version != 1)
-        return rbp__set_error(RBP_ERR_INVALID_ARG, "rbp_preset_apply: rbp_model_config.version %u, expected %u",
+    if (model && rbp__model_config_size(model->version) == 0)
+        return rbp__set_error(RBP_ERR_INVALID_ARG, "rbp_preset_apply: rbp_model_config.version %u, expected 1..%u",
                               (unsigned)model->version, (unsigned)RBP_MODEL_CONFIG_VERSION);
     if (train && rbp__train_config_size(train->version) == 0)
         return rbp__set_error(RBP_ERR_INVALID_ARG, "rbp_preset_apply: rbp_train_config.version %u, expected 1..%u",
@@ -166,7 +166,7 @@ rbp_status rbp_preset_apply(const char *name, rbp_model_config *model, rbp_train
     RBP_TRY(fill(i, &v));
     if (model) {
         /* what comes from the data (task, channels) or the caller (seed) is kept; a caller's
-         * version-1 struct ends before stem_filters and is written only that far */
+         * older struct ends before later fields and is written only that far */
         rbp_model_config keep;
         rbp__model_config_current(&keep, model);
         rbp_model_config out = v.m;
@@ -177,7 +177,7 @@ rbp_status rbp_preset_apply(const char *name, rbp_model_config *model, rbp_train
         out.seed = keep.seed;
         if (v.m.seq_len == 0)
             out.seq_len = keep.seq_len;
-        memcpy(model, &out, model->version == 1 ? RBP__MODEL_CONFIG_V1_SIZE : sizeof out);
+        memcpy(model, &out, rbp__model_config_size(model->version));
     }
     if (train) {
         /* a caller's older struct ends before later fields and is written only that far */
