@@ -64,7 +64,7 @@ static int fail(const char *what)
 int main(int argc, char **argv)
 {
     int L = 101, d = 64, heads = 4, layers = 2, dff = 256, batch = 64, threads = 1, epochs = 5;
-    int n_train = 4096, n_test = 4096, infer_batch = 256, infer_reps = 5, conv_kernel = 0, head_hidden = 64;
+    int n_train = 4096, n_test = 4096, infer_batch = 256, infer_reps = 5, conv_kernel = 0, head_hidden = 64, stem_pool = 0;
     const char *pooling = "flatten";
     double dropout = 0.1;
     unsigned long seed = 1;
@@ -90,6 +90,7 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--dropout")) dropout = atof(v);
         else if (!strcmp(a, "--seed")) seed = strtoul(v, NULL, 10);
         else if (!strcmp(a, "--conv-kernel")) conv_kernel = atoi(v);
+        else if (!strcmp(a, "--stem-pool")) stem_pool = atoi(v);
         else if (!strcmp(a, "--head-hidden")) head_hidden = atoi(v);
         else if (!strcmp(a, "--pooling")) pooling = v;
         else {
@@ -132,7 +133,7 @@ int main(int argc, char **argv)
     rbp_model_config_init(&mc, RBP_MODEL_CONFIG_VERSION);
     mc.seq_len = L, mc.d_model = d, mc.n_heads = heads, mc.n_layers = layers, mc.d_ff = dff;
     mc.dropout = (float)dropout, mc.seed = seed;
-    mc.conv_kernel = conv_kernel, mc.head_hidden = head_hidden;
+    mc.conv_kernel = conv_kernel, mc.head_hidden = head_hidden, mc.stem_pool = stem_pool;
     mc.pooling = !strcmp(pooling, "mean") ? RBP_POOL_MEAN : !strcmp(pooling, "max") ? RBP_POOL_MAX : RBP_POOL_FLATTEN;
     rbp_model *model = NULL;
     if (rbp_model_create(&model, &mc) != RBP_OK)
@@ -195,9 +196,9 @@ int main(int argc, char **argv)
     printf("{\"impl\": \"rbpattn\", \"threads\": %d, \"train_seq_per_s\": %.1f, \"infer_seq_per_s\": %.1f, "
            "\"test_auc\": %.4f, \"loss_first_last\": [%.4f, %.4f], \"train_peak_rss_mib\": %.1f, \"peak_rss_mib\": %.1f, "
            "\"params\": %zu, \"config\": {\"L\": %d, \"d\": %d, \"h\": %d, \"layers\": %d, \"d_ff\": %d, "
-           "\"batch\": %d, \"conv_kernel\": %d, \"pooling\": \"%s\", \"head_hidden\": %d}}\n",
+           "\"batch\": %d, \"conv_kernel\": %d, \"stem_pool\": %d, \"pooling\": \"%s\", \"head_hidden\": %d}}\n",
            threads, train_med, infer_med, auc, first_loss, last_loss, train_rss, ru.ru_maxrss / 1024.0, rbp_model_num_params(model),
-           L, d, heads, layers, dff, batch, conv_kernel, pooling, head_hidden);
+           L, d, heads, layers, dff, batch, conv_kernel, stem_pool, pooling, head_hidden);
     fprintf(stderr, "rbpattn %s: train %.1f seq/s, infer %.1f seq/s (medians), test AUC %.3f, params %zu\n",
             rbp_version_string(), train_med, infer_med, auc, rbp_model_num_params(model));
 

@@ -15,8 +15,9 @@
 #   --all           all 31 sets
 #   --graphprot     the GraphProt-format RBP-24 sets of ../shared/data/rbp24-dev instead
 #                   (<set>.train.{positives,negatives}.fa, test <set>.ls.*; ~375 nt, UPPERCASE
-#                   viewpoint): --pos/--neg input, default window --length 150 around the
-#                   viewpoint (pass --length 0 for the whole record); report rbp24-<date>[-tag].md
+#                   viewpoint): --pos/--neg input, rbpattn-train's default for such records
+#                   (the whole record, pooling stem 4; `-- --length 150 --stem-pool 0` gives
+#                   the 150-nt window of the earlier tables); report rbp24-<date>[-tag].md
 #                   beside DeepBind and DeepRKE+ (bench/rbp24_published.tsv)
 #   --seeds LIST    seeds (default 1); one training per set and seed
 #   --threads N     rbpattn-train --threads (default 1)
@@ -104,8 +105,7 @@ if [ -z "$data" ]; then
     done
 fi
 if [ $gp = 1 ]; then
-    # the default model on a 150-nt window centred on the viewpoint
-    DEFAULT_OPTS+=(--length 150)
+    # rbpattn-train's own default for viewpoint records: the whole record, pooling stem 4
     published=bench/rbp24_published.tsv show=DeepBind,DeepRKE+ prefix=rbp24
 else
     published=$data/../../published_auc.tsv show=DeepBind,iDeepS,DeepRKE prefix=rbp31

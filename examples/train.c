@@ -663,6 +663,25 @@ static int case_was_used(const rbp_dataset *ds)
     return 0;
 }
 
+/* Windows of the pooling stem for whole viewpoint records (below). */
+#define RECORD_POOL 4
+
+/*
+ * The default preset's 101-nt window suits CLIP sites cut to about that length. Records whose
+ * letter case marks a viewpoint inside a longer context (GraphProt's format: lowercase flanks
+ * around an UPPERCASE site) are read whole instead, with a pooling stem to pay for the length:
+ * on GraphProt CAPRIN1 a 150-nt window reaches AUC 0.797, the whole 375-nt record 0.938 but
+ * in 1,274 s, and the whole record pooled over 4 positions WHOLE_RECORD_AUC in WHOLE_RECORD_S s
+ * (bench/results/rbp24-2026-12-01-gp-ens-full-pool4.md). Only the default preset does this,
+ * and only when neither --length nor --stem-pool was given (nor --resume, whose checkpoint
+ * fixes both).
+ */
+static int read_whole_records(const args *a, const cli_option *opts, const data *d)
+{
+    return a->resume == NULL && strcmp(a->preset, "default") == 0 && a->conv_kernel > 0 &&
+           !cli_given(opts, "length") && !cli_given(opts, "stem-pool") && case_was_used(d->train);
+}
+
 /* ---------------------------------------------------------------- model and trainer */
 
 static rbp_model *create_model(const args *a, const data *d, rbp_model_config *mcfg, uint64_t seed)
@@ -1278,6 +1297,16 @@ int main(int argc, char **argv)
     /* ---- data, then per member: validation draw, model, trainer */
     data d;
     load_data(&a, &p, a.resume != NULL ? &mcfg : NULL, &d);
+    if (read_whole_records(&a, opts, &d)) {
+        free_data(&d);
+        a.length = 0;
+        a.stem_pool = RECORD_POOL;
+        load_data(&a, &p, NULL, &d);
+        if (!a.quiet)
+            printf("records mark a viewpoint in a longer context: read whole (length %d) with a pooling stem of %d "
+                   "(--length and --stem-pool choose otherwise)\n",
+                   (int)d.length, RECORD_POOL);
+    }
     if (resumed != NULL && mcfg.use_structure && !rbp_dataset_has_structure(d.train))
         cli_usage_error("the checkpoint's model uses structure: give --structure-column");
     const int32_t nm = a.members;

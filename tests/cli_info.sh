@@ -14,7 +14,7 @@ run 0 "$train" --fasta "$rbp31" $TINY --length 30 --truncate center --epochs 1 -
 
 # ---- rbpattn-info, text
 run 0 "$info" "$tmp/m.rbp"
-has "$tmp/out" "format 5"
+has "$tmp/out" "format 6"
 has "$tmp/out" "parameters)"
 has "$tmp/out" "input encoding: length 30, truncate center, case ignored"
 for key in protein cell_line source created rbpattn.version task encoding.truncate encoding.case_viewpoint \
@@ -31,7 +31,7 @@ has "$tmp/out" "PUM2"
 
 # ---- rbpattn-info --json
 run 0 "$info" --json "$tmp/m.rbp"
-has "$tmp/out" '"format": 5'
+has "$tmp/out" '"format": 6'
 has "$tmp/out" '"protein": "PUM2"'
 has "$tmp/out" '"truncate": "center"'
 has "$tmp/out" '"encoding.length": 30'
@@ -116,11 +116,11 @@ if command -v python3 >/dev/null 2>&1; then
 import struct, sys, zlib
 b = open(sys.argv[1], "rb").read()
 version, H, flags = struct.unpack_from("<III", b, 4)
-assert version == 5 and flags == 0 and H == 104
+assert version == 6 and flags == 0 and H == 108
 (n,) = struct.unpack_from("<Q", b, 84)
-# format 2: no metadata size field (bytes 96..99), no stem_filters (100..103), no metadata
-# block, header size 96, configuration version 1
-body = b[:8] + struct.pack("<I", 96) + b[12:16] + struct.pack("<I", 1) + b[20:96] + b[104:104 + 4 * n]
+# format 2: no metadata size field (bytes 96..99), no stem_filters (100..103), no stem_pool
+# (104..107), no metadata block, header size 96, configuration version 1
+body = b[:8] + struct.pack("<I", 96) + b[12:16] + struct.pack("<I", 1) + b[20:96] + b[108:108 + 4 * n]
 body = body[:4] + struct.pack("<I", 2) + body[8:]
 open(sys.argv[2], "wb").write(body + struct.pack("<I", zlib.crc32(body)))
 PY

@@ -79,6 +79,34 @@ has "$tmp/out" "GraphProt"
 has "$tmp/out" "viewpoint"
 has "$tmp/out" "length 60"
 has "$tmp/out" "test (n=100, 50 positive)"
+hasnt "$tmp/out" "read whole"
+
+# The default preset reads viewpoint records (lowercase context around an UPPERCASE site)
+# whole, with a pooling stem of 4; --length or --stem-pool opt out.
+gpargs="--pos $gp/testclip.train.positives.fa --neg $gp/testclip.train.negatives.fa
+    --test-pos $gp/testclip.test.positives.fa --test-neg $gp/testclip.test.negatives.fa --epochs 1 --members 1"
+run 0 "$train" $gpargs --save "$tmp/whole.rbp" --json "$tmp/whole.json"
+has "$tmp/out" "records mark a viewpoint in a longer context: read whole (length 374) with a pooling stem of 4"
+has "$tmp/out" "length 374"
+has "$tmp/out" "conv stem 9 pool 4, "
+has "$tmp/whole.json" '"stem_pool": 4'
+has "$tmp/whole.json" '"length": 374'
+run 0 "$bin/rbpattn-info" "$tmp/whole.rbp"
+has "$tmp/out" "conv stem 9, max pooling over 4 positions"
+has "$tmp/out" "length 374"
+run 0 "$train" $gpargs --stem-pool 0
+hasnt "$tmp/out" "read whole"
+has "$tmp/out" "length 101"
+hasnt "$tmp/out" " pool "
+run 0 "$train" $gpargs --length 200
+hasnt "$tmp/out" "read whole"
+has "$tmp/out" "length 200"
+hasnt "$tmp/out" " pool "
+# A pooling stem needs a convolutional stem, and its size is bounded.
+run 2 "$train" $gpargs --conv-kernel 0 --stem-pool 4
+has "$tmp/err" "stem_pool (--stem-pool) needs a convolutional stem"
+run 2 "$train" $gpargs --stem-pool 17
+has "$tmp/err" "--stem-pool"
 
 # RNAcompete (FASTA + .affys): regression, R-squared / Pearson / Spearman / MSE; with a
 # binarising threshold also AUC and accuracy.

@@ -52,7 +52,7 @@ class Model:
     ``d_ff``, ``head_hidden``, ``dropout``, ``task`` = "classification"/"regression",
     ``norm`` = "post"/"pre", ``activation`` = "relu"/"gelu", ``pooling`` =
     "flatten"/"mean"/"max", ``use_structure``, ``use_viewpoint``, ``seed``, ``conv_kernel``,
-    ``stem_filters``).
+    ``stem_filters``, ``stem_pool``).
     :meth:`load` reads a saved model. The C objects are freed by :meth:`close`, at the end
     of a ``with`` block, or when the object is collected. Calls on one Model are serialised
     (it holds one session per thread count); use one Model per thread for parallel work.
