@@ -373,7 +373,7 @@ static cli_option *option_table(args *a)
         {"stem-pool", 0, CLI_OPT_INT, &a->stem_pool, "P",
          "max-pool the stem's output over windows of P positions: the encoder attends over\n"
          "L/P positions, P^2 times cheaper (long records); needs --conv-kernel (default 0: none;\n"
-         "4 for whole viewpoint records, see --length)",
+         "8 for whole viewpoint records, see --length)",
          0, 16, NULL, 0},
         CLI_SECTION("Training"),
         {"epochs", 'e', CLI_OPT_INT, &a->epochs, "N", "epochs (default 30, study: 20; with --resume: the total)", 1, 1000000,
@@ -664,7 +664,7 @@ static int case_was_used(const rbp_dataset *ds)
 }
 
 /* Windows of the pooling stem for whole viewpoint records (below). */
-#define RECORD_POOL 4
+#define RECORD_POOL 8
 
 /*
  * The default preset's 101-nt window suits CLIP sites cut to about that length. Records whose

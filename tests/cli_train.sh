@@ -82,17 +82,17 @@ has "$tmp/out" "test (n=100, 50 positive)"
 hasnt "$tmp/out" "read whole"
 
 # The default preset reads viewpoint records (lowercase context around an UPPERCASE site)
-# whole, with a pooling stem of 4; --length or --stem-pool opt out.
+# whole, with a pooling stem of 8; --length or --stem-pool opt out.
 gpargs="--pos $gp/testclip.train.positives.fa --neg $gp/testclip.train.negatives.fa
     --test-pos $gp/testclip.test.positives.fa --test-neg $gp/testclip.test.negatives.fa --epochs 1 --members 1"
 run 0 "$train" $gpargs --save "$tmp/whole.rbp" --json "$tmp/whole.json"
-has "$tmp/out" "records mark a viewpoint in a longer context: read whole (length 374) with a pooling stem of 4"
+has "$tmp/out" "records mark a viewpoint in a longer context: read whole (length 374) with a pooling stem of 8"
 has "$tmp/out" "length 374"
-has "$tmp/out" "conv stem 9 pool 4, "
-has "$tmp/whole.json" '"stem_pool": 4'
+has "$tmp/out" "conv stem 9 pool 8, "
+has "$tmp/whole.json" '"stem_pool": 8'
 has "$tmp/whole.json" '"length": 374'
 run 0 "$bin/rbpattn-info" "$tmp/whole.rbp"
-has "$tmp/out" "conv stem 9, max pooling over 4 positions"
+has "$tmp/out" "conv stem 9, max pooling over 8 positions"
 has "$tmp/out" "length 374"
 run 0 "$train" $gpargs --stem-pool 0
 hasnt "$tmp/out" "read whole"

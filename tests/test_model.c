@@ -966,6 +966,63 @@ static void test_predict_dataset(void **state)
     rbp_dataset_free(ds);
 }
 
+/* With a pooling stem the encoder attends over windows; the maps come back per position: a
+ * query gets its window's row, a window's weight is shared by its real positions, rows still
+ * sum to 1, padding gets 0; an ensemble's maps are its members' mean. */
+static void test_attention_maps_pooled(void **state)
+{
+    (void)state;
+    enum { L = 7, NH = 2, NL = 2, P = 3 }; /* windows [0,3) [3,6) [6,7) */
+    rbp_model_config c = tiny_config();
+    c.conv_kernel = 3;
+    c.stem_pool = P;
+    rbp_model *m = create_ok(&c);
+    c.seed = 2;
+    rbp_model *m2 = create_ok(&c);
+    const rbp_model *both[2] = {m, m2};
+    rbp_model *ens = NULL;
+    assert_int_equal(rbp_model_ensemble(&ens, both, 2), RBP_OK);
+    test_batch tb;
+    make_batch(&tb, 3, L, 4); /* example b has L - b real positions */
+    float logits[3], att[NL * NH * L * L], a1[NL * NH * L * L], a2[NL * NH * L * L];
+    rbp_session *sm = sess_ok(m), *s2 = sess_ok(m2), *se = sess_ok(ens);
+    for (int ex = 0; ex < 3; ex++) {
+        assert_int_equal(rbp_session_predict_batch(sm, &tb.batch, logits), RBP_OK);
+        assert_int_equal(rbp_session_attention(sm, ex, att), RBP_OK);
+        for (int r = 0; r < NL * NH; r++)
+            for (int q = 0; q < L; q++) {
+                const float *row = att + ((size_t)r * L + (size_t)q) * L;
+                double sum = 0.0;
+                for (int k = 0; k < L; k++) {
+                    assert_true(row[k] >= 0.0f);
+                    if (!tb.mask[ex * L + k])
+                        assert_true(row[k] == 0.0f);
+                    else if (k % P && tb.mask[ex * L + k - 1])
+                        assert_true(row[k] == row[k - 1]); /* one window, one weight */
+                    sum += row[k];
+                }
+                assert_float_equal(sum, 1.0, 1e-5);
+                if (q % P) /* one window, one row */
+                    assert_memory_equal(row, row - L, L * sizeof(float));
+            }
+        /* the ensemble's maps: the mean of its members' */
+        assert_int_equal(rbp_session_predict_batch(s2, &tb.batch, logits), RBP_OK);
+        assert_int_equal(rbp_session_attention(sm, ex, a1), RBP_OK);
+        assert_int_equal(rbp_session_attention(s2, ex, a2), RBP_OK);
+        assert_int_equal(rbp_session_predict_batch(se, &tb.batch, logits), RBP_OK);
+        assert_int_equal(rbp_session_attention(se, ex, att), RBP_OK);
+        for (int i = 0; i < NL * NH * L * L; i++)
+            assert_float_equal(att[i], 0.5f * (a1[i] + a2[i]), 1e-6);
+    }
+    rbp_session_free(sm);
+    rbp_session_free(s2);
+    rbp_session_free(se);
+    rbp_model_free(ens);
+    rbp_model_free(m);
+    rbp_model_free(m2);
+    free_batch(&tb);
+}
+
 static void test_attention_maps(void **state)
 {
     (void)state;
@@ -1288,6 +1345,7 @@ int main(void)
         cmocka_unit_test(test_predict_outputs),
         cmocka_unit_test(test_predict_dataset),
         cmocka_unit_test(test_attention_maps),
+        cmocka_unit_test(test_attention_maps_pooled),
         cmocka_unit_test(test_saliency_buffers),
         cmocka_unit_test(test_no_allocation_after_reserve),
         cmocka_unit_test(test_reserve_growth_keeps_results),
