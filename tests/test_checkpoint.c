@@ -739,6 +739,36 @@ static void expect_old_model(const rbp_model *m, const char *path, int32_t forma
     rbp_model_free(back);
 }
 
+/* The first fields of an old-format file: format, header size, configuration version, and
+ * one field of that format at `at`. */
+static void expect_old_header(const char *path, uint32_t format, uint32_t hsize, uint32_t cfg_version, size_t at,
+                              uint32_t value)
+{
+    size_t n;
+    unsigned char *raw = rbp_test_read_file(path, &n);
+    assert_int_equal(le32(raw + 4), format);
+    assert_int_equal(le32(raw + 8), hsize);
+    assert_int_equal(le32(raw + 16), cfg_version);
+    assert_int_equal(le32(raw + at), value);
+    free(raw);
+}
+
+/* path (an older format) loads as m: the current configuration version, the same fields and
+ * weights, and rbp_model_file_format says which format it was. */
+static void expect_reloads(rbp_model *m, const char *path, int32_t format)
+{
+    rbp_model *back = NULL;
+    assert_int_equal(rbp_model_load(&back, path), RBP_OK);
+    rbp_model_config a, b;
+    assert_int_equal(rbp_model_get_config(m, &a), RBP_OK);
+    assert_int_equal(rbp_model_get_config(back, &b), RBP_OK);
+    assert_int_equal(b.version, RBP_MODEL_CONFIG_VERSION);
+    assert_memory_equal(&a, &b, sizeof a);
+    assert_memory_equal(rbp_model_params(back), rbp_model_params(m), rbp_model_num_params(m) * sizeof(float));
+    assert_int_equal(rbp_model_file_format(back), format);
+    rbp_model_free(back);
+}
+
 /* Files of format 5 (before the pooling stem, configuration version 2) still load, as the same
  * model with stem_pool 0; a pooled model cannot be written in format 5. */
 static void test_format5_still_loads(void **state)
@@ -747,24 +777,8 @@ static void test_format5_still_loads(void **state)
     rbp_model *m = make_model_ks(5, 12);
     const char *v5 = rbp_test_path("m5.rbpm");
     write_old(m, v5, 5);
-    size_t n;
-    unsigned char *raw = rbp_test_read_file(v5, &n);
-    assert_int_equal(le32(raw + 4), 5);
-    assert_int_equal(le32(raw + 8), 104);
-    assert_int_equal(le32(raw + 16), 2); /* configuration version 2: no stem_pool yet */
-    assert_int_equal(le32(raw + 100), 12);
-    free(raw);
-    rbp_model *back = NULL;
-    assert_int_equal(rbp_model_load(&back, v5), RBP_OK);
-    rbp_model_config a, b;
-    assert_int_equal(rbp_model_get_config(m, &a), RBP_OK);
-    assert_int_equal(rbp_model_get_config(back, &b), RBP_OK);
-    assert_int_equal(b.version, RBP_MODEL_CONFIG_VERSION);
-    assert_int_equal(b.stem_pool, 0);
-    assert_memory_equal(&a, &b, sizeof a);
-    assert_memory_equal(rbp_model_params(back), rbp_model_params(m), rbp_model_num_params(m) * sizeof(float));
-    assert_int_equal(rbp_model_file_format(back), 5);
-    rbp_model_free(back);
+    expect_old_header(v5, 5, 104, 2, 100, 12); /* configuration version 2: no stem_pool yet */
+    expect_reloads(m, v5, 5); /* with stem_pool 0, as m has */
     rbp__ckpt_header h;
     memset(&h, 0, sizeof h);
     h.format_version = 5;
@@ -783,24 +797,8 @@ static void test_format3_still_loads(void **state)
     rbp_model *m = make_model_k(5);
     const char *v3 = rbp_test_path("m3.rbpm");
     write_old(m, v3, 3);
-    size_t n;
-    unsigned char *raw = rbp_test_read_file(v3, &n);
-    assert_int_equal(le32(raw + 4), 3);
-    assert_int_equal(le32(raw + 8), 100);
-    assert_int_equal(le32(raw + 16), 1); /* configuration version 1: no stem_filters yet */
-    assert_int_equal(le32(raw + 92), 5);
-    free(raw);
-    rbp_model *back = NULL;
-    assert_int_equal(rbp_model_load(&back, v3), RBP_OK);
-    rbp_model_config a, b;
-    assert_int_equal(rbp_model_get_config(m, &a), RBP_OK);
-    assert_int_equal(rbp_model_get_config(back, &b), RBP_OK);
-    assert_int_equal(b.version, RBP_MODEL_CONFIG_VERSION);
-    assert_int_equal(b.stem_filters, 0);
-    assert_memory_equal(&a, &b, sizeof a);
-    assert_memory_equal(rbp_model_params(back), rbp_model_params(m), rbp_model_num_params(m) * sizeof(float));
-    assert_int_equal(rbp_model_file_format(back), 3);
-    rbp_model_free(back);
+    expect_old_header(v3, 3, 100, 1, 92, 5); /* configuration version 1: no stem_filters yet */
+    expect_reloads(m, v3, 3); /* with stem_filters 0, as m has */
     rbp_model_free(m);
 
     m = make_model_ks(5, 12);
