@@ -325,7 +325,7 @@ static cli_option *option_table(args *a)
         CLI_SECTION("Reading"),
         CLI_DATA_COLUMN_OPTIONS(a->data),
         {"length", 'L', CLI_OPT_INT, &a->length, "N",
-         "model length: sequences are padded or truncated to N (0 = the\nlongest training sequence; default 101, centred; study: 0)", 0,
+         "model length: sequences are padded or truncated to N (0 = the\nlongest training sequence; default 101, centred, or 0 with\n--stem-pool 8 when the records mark a viewpoint in lower/upper case;\nstudy: 0)", 0,
          1000000, NULL, 0},
         CLI_SECTION("Test and validation"),
         {"test", 0, CLI_OPT_STRING, &a->test, "FILE",
