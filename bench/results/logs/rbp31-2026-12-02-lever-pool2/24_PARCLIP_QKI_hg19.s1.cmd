@@ -1,0 +1,1 @@
+nice -n 0 build/examples/rbpattn-train --fasta ../../shared/data/rbp31/datasets/clip/24_PARCLIP_QKI_hg19/30000/training_sample_0/sequences.fa.gz --test ../../shared/data/rbp31/datasets/clip/24_PARCLIP_QKI_hg19/30000/test_sample_0/sequences.fa.gz --preset default --stem-pool 2 --seed 1 --threads 2 --json bench/results/logs/rbp31-2026-12-02-lever-pool2/24_PARCLIP_QKI_hg19.s1.json
