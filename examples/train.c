@@ -669,12 +669,12 @@ static int case_was_used(const rbp_dataset *ds)
 /*
  * The default preset's 101-nt window suits CLIP sites cut to about that length. Records whose
  * letter case marks a viewpoint inside a longer context (GraphProt's format: lowercase flanks
- * around an UPPERCASE site) are read whole instead, with a pooling stem to pay for the length:
- * on GraphProt CAPRIN1 a 150-nt window reaches AUC 0.797, the whole 375-nt record 0.938 but
- * in 1,274 s, and the whole record pooled over 4 positions WHOLE_RECORD_AUC in WHOLE_RECORD_S s
- * (bench/results/rbp24-2026-12-01-gp-ens-full-pool4.md). Only the default preset does this,
- * and only when neither --length nor --stem-pool was given (nor --resume, whose checkpoint
- * fixes both).
+ * around an UPPERCASE site) are read whole instead, with a pooling stem to pay for the length.
+ * On GraphProt CAPRIN1 the default ensemble reaches 0.797 on a 150-nt window, 0.938 on the
+ * whole record but in 1,274 s, and 0.929 in 245 s pooled over 8 (4: 0.932 in 308 s, over the
+ * 5-minute budget; bench/results/rbp24-2026-12-01-gp-ens-full-pool*.md). Only the default
+ * preset does this, and only when neither --length nor --stem-pool was given (nor --resume,
+ * whose checkpoint fixes both).
  */
 static int read_whole_records(const args *a, const cli_option *opts, const data *d)
 {

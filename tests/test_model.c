@@ -261,7 +261,9 @@ static void test_config_check(void **state)
 
 static size_t expected_params(const rbp_model_config *c)
 {
-    const size_t d = (size_t)c->d_model, f = (size_t)c->d_ff, H = (size_t)c->head_hidden, L = (size_t)c->seq_len;
+    const size_t d = (size_t)c->d_model, f = (size_t)c->d_ff, H = (size_t)c->head_hidden;
+    const size_t L = c->stem_pool > 1 ? ((size_t)c->seq_len + (size_t)c->stem_pool - 1) / (size_t)c->stem_pool
+                                      : (size_t)c->seq_len; /* positions the head sees */
     const size_t P = c->pooling == RBP_POOL_FLATTEN ? L * d : d;
     size_t n = 6 * d + (c->use_structure ? 4 * d : 0) + (c->use_viewpoint ? 2 * d : 0);
     n += (size_t)c->n_layers * (4 * (d * d + d) + (d * f + f) + (f * d + d) + 4 * d);
@@ -288,6 +290,13 @@ static void test_param_count_and_layout(void **state)
     m = create_ok(&c);
     assert_int_equal(rbp_model_num_params(m), 384 + 2 * (16640 + 16640 + 16448 + 256) + 413760 + 65 + 28736);
     rbp_model_free(m);
+    /* a pooling stem of 4 shortens what flatten reads to ceil(101/4) = 26 positions: the head's
+     * first layer has 26*64*64 + 64 parameters instead of 101*64*64 + 64 */
+    c.stem_pool = 4;
+    m = create_ok(&c);
+    assert_int_equal(rbp_model_num_params(m), 384 + 2 * (16640 + 16640 + 16448 + 256) + 106560 + 65 + 28736);
+    assert_int_equal(rbp_model_num_params(m), expected_params(&c));
+    rbp_model_free(m);
     for (int k = 0; k < 32; k++) {
         c = tiny_config();
         c.use_structure = k & 1;
@@ -296,6 +305,7 @@ static void test_param_count_and_layout(void **state)
         c.pooling = (k >> 3) & 1 ? RBP_POOL_MEAN : RBP_POOL_FLATTEN;
         c.conv_kernel = (k >> 4) ? 3 : 0;
         c.stem_filters = (k >> 4) && (k & 1) ? 11 : 0;
+        c.stem_pool = (k >> 4) && (k & 2) ? 3 : 0;
         m = create_ok(&c);
         assert_int_equal(rbp_model_num_params(m), expected_params(&c));
         /* the named tensors tile the buffer exactly */

@@ -325,8 +325,8 @@ static void fill_param_sizes(size_t *s, const rbp_model_config *cfg)
 {
     /* all products fit in size_t: the config check bounds every factor */
     const size_t C = (size_t)cfg->d_model, NL = (size_t)cfg->n_layers, F = (size_t)cfg->d_ff;
-    const size_t H = (size_t)cfg->head_hidden, L = (size_t)cfg->seq_len;
-    const size_t P = cfg->pooling == RBP_POOL_FLATTEN ? L * C : C;
+    const size_t H = (size_t)cfg->head_hidden, Le = (size_t)rbp__model_encoder_length(cfg);
+    const size_t P = cfg->pooling == RBP_POOL_FLATTEN ? Le * C : C; /* flatten reads the encoder's positions */
     s[P_TOK] = (size_t)RBP_VOCAB_SIZE * C;
     s[P_STR] = cfg->use_structure ? (size_t)RBP_STRUCT_VOCAB_SIZE * C : 0;
     s[P_VIEW] = cfg->use_viewpoint ? 2 * C : 0;
