@@ -1298,10 +1298,12 @@ int main(int argc, char **argv)
     data d;
     load_data(&a, &p, a.resume != NULL ? &mcfg : NULL, &d);
     if (read_whole_records(&a, opts, &d)) {
+        const double first_read = d.seconds; /* the data were read twice: count both */
         free_data(&d);
         a.length = 0;
         a.stem_pool = RECORD_POOL;
         load_data(&a, &p, NULL, &d);
+        d.seconds += first_read;
         if (!a.quiet)
             printf("records mark a viewpoint in a longer context: read whole (length %d) with a pooling stem of %d "
                    "(--length and --stem-pool choose otherwise)\n",

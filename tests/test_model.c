@@ -558,7 +558,6 @@ static float kink_margin(const rbp_session *s, const rbp_model *m)
     /* a pooling stem: the same gap within every window */
     if (c.stem_pool > 1)
         margin = fminf(margin, max_gap(v.stem_out, v.mask, v.B, L, C, c.stem_pool));
-    (void)N;
     return margin;
 }
 

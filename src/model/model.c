@@ -1260,25 +1260,24 @@ void rbp__session_forget(rbp_session *ss)
 /* A pooling stem's maps (NH,Le,Le) over windows as (NH,L,L) over positions, written (or added
  * when add): a query position gets its window's row, and a key window's weight is shared
  * equally by its real positions, so every row still sums to 1 over the real keys. */
-static void expand_maps(float *dst, const float *maps, const uint8_t *mask_b, int L, int P, int NH, int add)
+static void expand_maps(float *dst, const float *maps, const uint8_t *mask_b, int L, int Le, int P, int NH, int add)
 {
-    const int Le = (L + P - 1) / P;
-    for (int h = 0; h < NH; h++)
-        for (int i = 0; i < L; i++) {
-            const float *row = maps + ((size_t)h * (size_t)Le + (size_t)(i / P)) * (size_t)Le;
-            float *o = dst + ((size_t)h * (size_t)L + (size_t)i) * (size_t)L;
-            for (int u = 0; u < Le; u++) {
-                const int j0 = u * P, j1 = j0 + P < L ? j0 + P : L;
-                int real = 0;
-                for (int j = j0; j < j1; j++)
-                    real += mask_b[j] != 0;
-                const float w = real ? row[u] / (float)real : 0.0f;
+    for (int u = 0; u < Le; u++) { /* key window u: positions j0 .. j1-1 */
+        const int j0 = u * P, j1 = j0 + P < L ? j0 + P : L;
+        int real = 0;
+        for (int j = j0; j < j1; j++)
+            real += mask_b[j] != 0;
+        for (int h = 0; h < NH; h++)
+            for (int i = 0; i < L; i++) {
+                const float r = maps[((size_t)h * (size_t)Le + (size_t)(i / P)) * (size_t)Le + (size_t)u];
+                const float w = real ? r / (float)real : 0.0f;
+                float *o = dst + ((size_t)h * (size_t)L + (size_t)i) * (size_t)L;
                 for (int j = j0; j < j1; j++) {
                     const float v = mask_b[j] ? w : 0.0f;
                     o[j] = add ? o[j] + v : v;
                 }
             }
-        }
+    }
 }
 
 rbp_status rbp_session_attention(const rbp_session *session, int32_t example, float *out)
@@ -1319,7 +1318,7 @@ rbp_status rbp_session_attention(const rbp_session *session, int32_t example, fl
             float *maps = m == 0 && !pooled ? dst : s->ws.a[A_MAPS];
             rbp__mha_probs(maps, &a.attn, encoder_mask(s), example, Le, s->cfg.d_model, (int)NH);
             if (pooled)
-                expand_maps(dst, maps, mask_b, (int)L, s->cfg.stem_pool, (int)NH, m > 0);
+                expand_maps(dst, maps, mask_b, (int)L, Le, s->cfg.stem_pool, (int)NH, m > 0);
             else if (m > 0)
                 rbp__axpy(dst, 1.0f, maps, per_example);
         }
