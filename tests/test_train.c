@@ -5,6 +5,7 @@
  * restore, and that the model learns: a planted-motif task (classification AUC, regression
  * R^2, as /work/shared/peers/torch_ref.py generates it) and the GraphProt toy data.
  */
+#define _POSIX_C_SOURCE 200809L /* setenv */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 #include <rbpattn/rbpattn.h>
 #include "core/internal.h"
 #include "model/model_internal.h"
+#include "core/team.h"
 #include "train/optim.h"
 
 /* ---------------------------------------------------------------- data */
@@ -272,6 +274,104 @@ static void test_step_allocates_nothing(void **state)
     rbp_batcher_free(bt);
     rbp_dataset_free(ds);
     fixture_free(&f);
+}
+
+/*
+ * A batch whose training workspace exceeds the budget (RBP_TRAIN_WORKSPACE_MIB) runs in equal
+ * chunks of rows, their gradients added: the same step, bit for bit, as a twin driven chunk by
+ * chunk by hand, within rounding of the step without a budget, and still allocation-free.
+ */
+static void test_step_chunks(void **state)
+{
+    (void)state;
+    rbp_model_config mc;
+    rbp_train_config tc;
+    small_model_config(&mc, 101, RBP_TASK_CLASSIFICATION);
+    small_train_config(&tc);
+    const int32_t B = tc.batch_size;
+    rbp_model *twin = NULL;
+    assert_int_equal(rbp_model_create(&twin, &mc), RBP_OK);
+    rbp_session *ts = NULL;
+    assert_int_equal(rbp_session_create(&ts, twin, NULL), RBP_OK);
+    /* the budget's rows: every row without a limit, 1 with none to spare, a few in 1 MiB */
+    assert_int_equal(rbp__session_train_rows(ts, B, SIZE_MAX), B);
+    assert_int_equal(rbp__session_train_rows(ts, B, 0), 1);
+    const int32_t cap = rbp__session_train_rows(ts, B, (size_t)1 << 20);
+    assert_true(cap >= 2 && cap < B / 2); /* 3 or more chunks, of unequal rows */
+    assert_int_equal(rbp__session_reserve(ts, cap), RBP_OK);
+
+    setenv("RBP_TRAIN_WORKSPACE_MIB", "1", 1);
+    fixture f;
+    fixture_make(&f, &mc, &tc);
+    setenv("RBP_TRAIN_WORKSPACE_MIB", "0", 1);
+    fixture whole;
+    fixture_make(&whole, &mc, &tc);
+    unsetenv("RBP_TRAIN_WORKSPACE_MIB");
+
+    const size_t n = rbp_model_num_params(twin);
+    float *m = calloc(n, sizeof(float)), *v = calloc(n, sizeof(float));
+    float logits[16], dl[16];
+    rbp_dataset *ds = motif_dataset(64, 101, 8, 0);
+    rbp_batcher *bt = NULL;
+    assert_int_equal(rbp_batcher_create(&bt, ds, B, 1, 0, 1), RBP_OK);
+    assert_int_equal(rbp_batcher_reset(bt, 0), RBP_OK);
+    rbp_batch b;
+    const size_t chunks = ((size_t)B + (size_t)cap - 1) / (size_t)cap;
+    for (int64_t s = 1; s <= 3; s++) {
+        assert_int_equal(rbp_batcher_next(bt, &b), 1);
+        double loss, loss_whole;
+        const uint64_t before = rbp__alloc_count();
+        assert_int_equal(rbp_trainer_step(f.trainer, &b, &loss), RBP_OK);
+        if (s > 1) /* after the first step's warm-up */
+            assert_int_equal(rbp__alloc_count() - before, 0);
+        assert_int_equal(rbp_trainer_step(whole.trainer, &b, &loss_whole), RBP_OK);
+        assert_true(fabs(loss - loss_whole) < 1e-6);
+
+        rbp__session_zero_grad(ts);
+        for (size_t c = 0; c < chunks; c++) {
+            size_t r0, nr;
+            rbp__team_share((size_t)B, (int)chunks, (int)c, &r0, &nr);
+            rbp_batch sub;
+            rbp__batch_rows(&sub, &b, r0, nr);
+            assert_int_equal(rbp__model_forward_part(ts, &sub, r0, 1, tc.seed, (uint64_t)s, logits + r0), RBP_OK);
+            rbp__loss_grad(1, logits + r0, sub.targets, nr, (size_t)B, tc.pos_weight, dl + r0);
+            assert_int_equal(rbp__model_backward(ts, dl + r0), RBP_OK);
+        }
+        if (s == 3) {
+            /* the chunks' gradient sums round differently from the whole batch's, by little
+             * (the weights may differ more: Adam divides tiny gradients by their own size) */
+            rbp_session *ws = NULL;
+            assert_int_equal(rbp_session_create(&ws, twin, NULL), RBP_OK);
+            assert_int_equal(rbp__session_reserve(ws, B), RBP_OK);
+            rbp__session_zero_grad(ws);
+            float wl[16], wdl[16];
+            assert_int_equal(rbp__model_forward(ws, &b, 1, tc.seed, (uint64_t)s, wl), RBP_OK);
+            rbp__loss_grad(1, wl, b.targets, (size_t)B, (size_t)B, tc.pos_weight, wdl);
+            assert_int_equal(rbp__model_backward(ws, wdl), RBP_OK);
+            const float *gc = rbp__session_grads(ts), *gw = rbp__session_grads(ws);
+            double diff2 = 0.0, norm2 = 0.0;
+            int differ = 0;
+            for (size_t i = 0; i < n; i++) {
+                diff2 += ((double)gc[i] - gw[i]) * ((double)gc[i] - gw[i]);
+                norm2 += (double)gw[i] * gw[i];
+                differ |= gc[i] != gw[i];
+            }
+            assert_true(differ);
+            assert_true(norm2 > 0.0 && sqrt(diff2 / norm2) < 1e-5);
+            rbp_session_free(ws);
+        }
+        rbp__adam_update(rbp_model_params(twin), m, v, rbp__session_grads(ts), n,
+                         rbp_schedule_lr(&tc, mc.d_model, s, 0), tc.beta1, tc.beta2, tc.eps, 0.0f, s);
+        assert_memory_equal(rbp_model_params(twin), rbp_model_params(f.model), n * sizeof(float));
+    }
+    rbp_batcher_free(bt);
+    rbp_dataset_free(ds);
+    free(m);
+    free(v);
+    rbp_session_free(ts);
+    rbp_model_free(twin);
+    fixture_free(&f);
+    fixture_free(&whole);
 }
 
 /*
@@ -1151,6 +1251,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_step_allocates_nothing),
+        cmocka_unit_test(test_step_chunks),
         cmocka_unit_test(test_step_wiring),
         cmocka_unit_test(test_classification_targets_in_unit_interval),
         cmocka_unit_test(test_divergence_detected),

@@ -784,6 +784,35 @@ static rbp_status reserve(rbp__state *s, int32_t B, int train)
     return RBP_OK;
 }
 
+/* Bytes of a workspace for B rows (the same padding as reserve); 0 on overflow. */
+static size_t workspace_bytes(const rbp__state *s, size_t B, int train)
+{
+    size_t sizes[NUM_ACTS], total = 0;
+    if (fill_act_sizes(sizes, &s->cfg, B, train, s->n_members) != 0)
+        return 0;
+    for (int i = 0; i < NUM_ACTS; i++) {
+        const size_t n = (sizes[i] + 15) & ~(size_t)15;
+        if (total + n < total)
+            return 0;
+        total += n;
+    }
+    return total > SIZE_MAX / sizeof(float) ? 0 : total * sizeof(float);
+}
+
+int32_t rbp__session_train_rows(const rbp_session *ss, int32_t rows, size_t budget)
+{
+    /* the workspace is affine in B: fixed + B * per_row */
+    const rbp__state *s = ss->st;
+    const size_t one = workspace_bytes(s, 1, 1), two = workspace_bytes(s, 2, 1);
+    if (!one || two <= one)
+        return rows;
+    const size_t per_row = two - one, fixed = one - per_row;
+    const size_t fit = budget > fixed ? (budget - fixed) / per_row : 0;
+    if (fit >= (size_t)rows)
+        return rows;
+    return fit < 1 ? 1 : (int32_t)fit;
+}
+
 rbp_status rbp__session_reserve(rbp_session *ss, int32_t B)
 {
     RBP_CHECK_NULL(ss);

@@ -69,6 +69,9 @@ rbp_status rbp__session_pool(rbp_session *s, struct rbp__team **out);
 rbp_status rbp__session_reserve(rbp_session *s, int32_t B);
 /* The same for inference only (no backward tensors); B >= 1. */
 rbp_status rbp__session_reserve_infer(rbp_session *s, int32_t B);
+/* The most rows (1 .. rows) whose training workspace fits in budget bytes (at least 1, even if
+ * one row does not fit). */
+int32_t rbp__session_train_rows(const rbp_session *s, int32_t rows, size_t budget);
 
 /*
  * Forward pass. training != 0 enables dropout with random streams derived from

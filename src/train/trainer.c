@@ -21,11 +21,15 @@
  * the fixed order 0, 1, .., P-1 (each thread sums one slice of the parameters), so a run is
  * bit-identical for a given (seed, P); dropout masks are those of the whole batch's rows
  * (rbp__model_forward_part), so P changes only the rounding of the sums. Workspaces hold
- * ceil(batch_size / P) rows of training tensors each; evaluation runs through them in chunks
- * of that size.
+ * ceil(batch_size / P) rows of training tensors each, or fewer when those would exceed the
+ * memory budget (TRAIN_WORKSPACE_MIB): a part then runs its rows in equal chunks whose
+ * gradients add up in its buffer (the chunking is fixed by the model, batch size and P, so
+ * runs stay bit-identical). Evaluation runs through the workspaces in chunks of that size.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -37,6 +41,27 @@
 #include "rbpattn/metrics.h"
 #include "rbpattn/train.h"
 #include "train/optim.h"
+
+/*
+ * The training workspace of each part (thread) is kept under this many bytes: a part whose
+ * rows need more runs them in equal chunks, one forward and backward each, and adds their
+ * gradients (the matrix products stay thousands of rows tall, so the speed is that of a whole
+ * batch; the activations of config A's batch of 64 would take 88 MB). RBP_TRAIN_WORKSPACE_MIB
+ * in the environment changes it (tests; 0 = no limit).
+ */
+#define TRAIN_WORKSPACE_MIB 32
+
+static size_t train_workspace_budget(void)
+{
+    const char *env = getenv("RBP_TRAIN_WORKSPACE_MIB");
+    if (env && *env) {
+        char *end;
+        const unsigned long long v = strtoull(env, &end, 10);
+        if (*end == '\0')
+            return v == 0 || v > (SIZE_MAX >> 20) ? SIZE_MAX : (size_t)v << 20;
+    }
+    return (size_t)TRAIN_WORKSPACE_MIB << 20;
+}
 
 struct rbp_trainer {
     rbp_model *model; /* borrowed; the trainer is its one writer (parameter updates) */
@@ -129,8 +154,10 @@ rbp_status rbp_trainer_create(rbp_trainer **out, rbp_model *model, const rbp_tra
     rbp_session_options so;
     rbp_session_options_init(&so, RBP_SESSION_OPTIONS_VERSION);
     so.n_threads = cfg->n_threads;
-    t->part_cap = (cfg->batch_size + cfg->n_threads - 1) / cfg->n_threads;
     rbp_status st = rbp_session_create(&t->session, model, &so);
+    t->part_cap = (cfg->batch_size + cfg->n_threads - 1) / cfg->n_threads;
+    if (st == RBP_OK)
+        t->part_cap = rbp__session_train_rows(t->session, t->part_cap, train_workspace_budget());
     for (int k = 0; st == RBP_OK && k < cfg->n_threads; k++)
         st = rbp__session_reserve(rbp__session_part(t->session, k), t->part_cap);
     if (st == RBP_OK)
@@ -257,24 +284,33 @@ static rbp_session *part_rows(const pass_job *j, int k, size_t *r0, size_t *n)
 }
 
 /* Part k of a training step: forward, loss gradient and backward of its rows into its own
- * gradient buffer. */
+ * gradient buffer, in as few equal chunks as its workspace (part_cap rows) takes; the chunks'
+ * gradients accumulate. */
 static void step_part(void *arg, int k)
 {
     pass_job *j = arg;
     rbp_trainer *t = j->t;
-    size_t r0, n;
-    rbp_session *ps = part_rows(j, k, &r0, &n);
-    rbp_batch sub;
-    rbp__batch_rows(&sub, j->batch, r0, n);
+    size_t p0, pn;
+    rbp_session *ps = part_rows(j, k, &p0, &pn);
+    const size_t cap = (size_t)t->part_cap, chunks = (pn + cap - 1) / cap;
     rbp__session_zero_grad(ps);
-    rbp_status st = rbp__model_forward_part(ps, &sub, r0, 1, t->cfg.seed, j->step, t->logits + r0);
-    if (st == RBP_OK) {
-        rbp__loss_grad(t->mcfg.task == RBP_TASK_CLASSIFICATION, t->logits + r0, sub.targets, n,
-                       (size_t)j->batch->size, t->cfg.pos_weight, t->dlogits + r0);
-        st = rbp__model_backward(ps, t->dlogits + r0);
+    for (size_t c = 0; c < chunks; c++) {
+        size_t r0, n;
+        rbp__team_share(pn, (int)chunks, (int)c, &r0, &n);
+        r0 += p0;
+        rbp_batch sub;
+        rbp__batch_rows(&sub, j->batch, r0, n);
+        rbp_status st = rbp__model_forward_part(ps, &sub, r0, 1, t->cfg.seed, j->step, t->logits + r0);
+        if (st == RBP_OK) {
+            rbp__loss_grad(t->mcfg.task == RBP_TASK_CLASSIFICATION, t->logits + r0, sub.targets, n,
+                           (size_t)j->batch->size, t->cfg.pos_weight, t->dlogits + r0);
+            st = rbp__model_backward(ps, t->dlogits + r0);
+        }
+        if (st != RBP_OK) {
+            rbp__first_error_keep(&j->err, (size_t)k, st);
+            return;
+        }
     }
-    if (st != RBP_OK)
-        rbp__first_error_keep(&j->err, (size_t)k, st);
 }
 
 /* Slice k of the parameters: part 0's gradients += parts 1 .. P-1's, in that order. */
