@@ -188,28 +188,60 @@ RBP_INLINE void make_bias(float *restrict bias, const uint8_t *restrict key_mask
         bias[j] = -INFINITY;
 }
 
+/* *p = *p * f + c lane by lane, rounded once (IEEE fused multiply-add: the same bits from the
+ * FMA instructions of the AVX2 and AVX-512 clones and from a software fmaf elsewhere) */
+RBP_INLINE void fma16(v16 *p, const v16 *f, float c)
+{
+    for (int i = 0; i < 16; i++)
+        (*p)[i] = __builtin_fmaf((*p)[i], (*f)[i], c);
+}
+
+/* *v = 2^*v for *v <= 0, -inf included (-> 0): 2^f on f = t - round(t) in [-1/2, 1/2] by a
+ * degree-5 polynomial (relative error 1e-7), times 2^round(t) through the exponent bits;
+ * t <= -127 gives exactly 0 (biased exponent 0, polynomial 1). Half the operations of
+ * rbp__expf16v, which also handles the positive, huge and NaN arguments softmax never has.
+ * (Pointers, not vector values: a 64-byte vector argument would change the baseline ABI.) */
+RBP_INLINE void exp2_nonpos16(v16 *v)
+{
+    const v16 zero = {0}, lo = zero - 127.0f, magic = zero + 12582912.0f;
+    const v16 t = RBP__SEL16(*v > lo, *v, lo);
+    const v16 fn = (t + magic) - magic; /* round to nearest, |t| < 2^22 */
+    const v16 f = t - fn;
+    v16 p = zero + 1.326472731307149e-3f;
+    fma16(&p, &f, 9.671512991189957e-3f);
+    fma16(&p, &f, 5.550733581185341e-2f);
+    fma16(&p, &f, 2.4022242426872253e-1f);
+    fma16(&p, &f, 6.931470036506653e-1f);
+    fma16(&p, &f, 1.0f);
+    const rbp__v16si bits = (__builtin_convertvector(fn, rbp__v16si) + 127) << 23;
+    v16 pow2;
+    memcpy(&pow2, &bits, sizeof pow2);
+    *v = p * pow2;
+}
+
 /* A row of n (a multiple of 16) biased scores with maximum mx -> its softmax in place:
- * exp(scale * (s - mx)) / sum (masked keys exp(-inf) = 0); a row with no real key -> 0.
- * 16 lanes: the exponential is the most expensive step of the whole attention. */
+ * exp(scale * (s - mx)) / sum = 2^(scale log2(e) (s - mx)) / sum (masked keys -> 0); a row with
+ * no real key -> 0. 16 lanes: the exponential is the most expensive step of the attention. */
 RBP_INLINE void softmax_row(float *restrict row, int n, float mx, float scale)
 {
     if (mx == -INFINITY) {
         memset(row, 0, (size_t)n * sizeof(float));
         return;
     }
+    const float k = scale * 1.44269504088896341f;
     rbp__v16sf acc = {0};
     for (int j = 0; j < n; j += 16) {
         rbp__v16sf v;
         memcpy(&v, row + j, sizeof v);
-        v = scale * (v - mx);
-        rbp__expf16v(&v);
+        v = (v - mx) * k;
+        exp2_nonpos16(&v);
         memcpy(row + j, &v, sizeof v);
         acc += v;
     }
     float sum = 0.0f;
-    for (int k = 0; k < 16; k++)
-        sum += acc[k];
-    const float inv = 1.0f / sum; /* sum >= 1: the maximum contributes exp(0) */
+    for (int k2 = 0; k2 < 16; k2++)
+        sum += acc[k2];
+    const float inv = 1.0f / sum; /* sum >= 1: the maximum contributes 2^0 */
     for (int j = 0; j < n; j += 16) {
         rbp__v16sf v;
         memcpy(&v, row + j, sizeof v);
