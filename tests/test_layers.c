@@ -785,14 +785,15 @@ typedef struct {
     pack P;
     float *w, *b, *pw, *pb, *inp, *out, *col, *h, *G;
     const uint8_t *mask;
-    int K, S; /* S filters; projected back to C when pw is set */
+    int K, S;   /* S filters; projected back to C when pw is set */
+    int direct; /* the windows read in place (rbp__sgemm_window_ok) or im2col */
 } conv_ctx;
 
 static double conv_loss(void *p)
 {
     conv_ctx *c = p;
     const rbp__conv_stem_weights w = {c->w, c->b, c->pw, c->pb};
-    rbp__conv_stem_forward(c->out, c->col, c->h, c->inp, c->mask, &w, B, T, C, c->S, c->K);
+    rbp__conv_stem_forward(c->out, c->col, c->h, c->inp, c->mask, &w, B, T, C, c->S, c->K, c->direct);
     return gc_dot(c->out, c->G, (size_t)B * T * C);
 }
 
@@ -837,8 +838,11 @@ static void test_conv_stem(void **state)
     /* K = 7 > T: taps fall off both ends; with and without a mask; C filters as they are, or
      * a wide (S > C) and a narrow (S < C) stem projected back to C */
     const int Ks[6] = {3, 5, 7, 3, 5, 3}, Ss[6] = {0, 0, 0, 0, 2 * C + 1, C - 1};
-    for (int k = 0; k < 6; k++) {
+    /* both ways of reading the windows, where this machine can read them in place */
+    for (int kd = 0; kd < 6 * (1 + rbp__sgemm_window_ok()); kd++) {
+        const int k = kd % 6;
         conv_ctx c;
+        c.direct = kd >= 6;
         c.K = Ks[k];
         c.S = Ss[k] ? Ss[k] : C;
         c.mask = k != 3 ? MASK : NULL;
@@ -848,7 +852,7 @@ static void test_conv_stem(void **state)
         c.out = falloc(NC);
         c.h = falloc(NS);
         c.G = falloc(NC);
-        c.col = falloc((size_t)B * T * KC);
+        c.col = falloc(rbp__conv_stem_col_floats(c.direct, B, T, C, c.K));
         double *ref = malloc(sizeof(double) * NC);
         /* redraw until every pre-activation is 2e-2 away from the ReLU kink */
         double margin = 0.0;
@@ -886,22 +890,22 @@ static void test_conv_stem(void **state)
         }
 
         /* backward vs finite differences; dinp accumulates onto what is there */
-        float *dinp = falloc(NC), *dh = falloc(NS), *dcol = falloc((size_t)B * T * KC);
+        float *dinp = falloc(NC), *dh = falloc(NS), *dcol = falloc(rbp__conv_stem_scratch_floats(c.direct, B, T, C, c.S, c.K));
         for (size_t i = 0; i < NC; i++)
             dinp[i] = 0.25f;
         const rbp__conv_stem_weights w = {c.w, c.b, c.pw, c.pb};
         rbp__conv_stem_grads g = {grad_of(&c.P, c.w), grad_of(&c.P, c.b), c.pw ? grad_of(&c.P, c.pw) : NULL,
                                   c.pb ? grad_of(&c.P, c.pb) : NULL};
-        rbp__conv_stem_backward(dinp, &g, dh, dcol, c.G, c.col, c.h, c.mask, &w, B, T, C, c.S, c.K);
+        rbp__conv_stem_backward(dinp, &g, dh, dcol, c.G, c.col, c.h, c.mask, &w, B, T, C, c.S, c.K, c.direct);
         for (size_t i = 0; i < NC; i++)
             dinp[i] -= 0.25f;
         char label[64];
         double worst = 0.0;
-        snprintf(label, sizeof label, "conv(K=%d, %d filters%s%s) dinp", c.K, c.S, Ss[k] ? " + projection" : "",
-                 c.mask ? "" : ", no mask");
+        snprintf(label, sizeof label, "conv(K=%d, %d filters%s%s%s) dinp", c.K, c.S, Ss[k] ? " + projection" : "",
+                 c.mask ? "" : ", no mask", c.direct ? ", direct" : "");
         worst = fmax(worst, gc_check(dinp, c.inp, NC, conv_loss, &c, label));
-        snprintf(label, sizeof label, "conv(K=%d, %d filters%s%s) dparams", c.K, c.S, Ss[k] ? " + projection" : "",
-                 c.mask ? "" : ", no mask");
+        snprintf(label, sizeof label, "conv(K=%d, %d filters%s%s%s) dparams", c.K, c.S, Ss[k] ? " + projection" : "",
+                 c.mask ? "" : ", no mask", c.direct ? ", direct" : "");
         worst = fmax(worst, gc_check(c.P.g, c.P.w, c.P.n, conv_loss, &c, label));
         report(label, worst);
         free(dinp);

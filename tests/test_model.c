@@ -520,11 +520,21 @@ static float kink_margin(const rbp_session *s, const rbp_model *m)
     const size_t N = (size_t)v.B * (size_t)L, Ne = (size_t)v.B * (size_t)Le;
     float margin = INFINITY;
     if (c.conv_kernel) {
-        const int S = c.stem_filters ? c.stem_filters : C;
+        const int S = c.stem_filters ? c.stem_filters : C, K = c.conv_kernel;
         float *pre = malloc(N * (size_t)S * sizeof(float));
+        float *col = calloc(N * (size_t)K * (size_t)C, sizeof(float)); /* im2col of the stem's input */
         assert_non_null(pre);
-        rbp__matmul_forward(pre, v.stem_in, w + find_tensor(info, nt, "stem.conv_w")->offset,
-                            w + find_tensor(info, nt, "stem.conv_b")->offset, (int)N, c.conv_kernel * C, S);
+        assert_non_null(col);
+        for (size_t n = 0; n < N; n++)
+            for (int j = 0; j < K; j++) {
+                const int t = (int)(n % (size_t)L), src = t + j - K / 2;
+                if (src >= 0 && src < L && v.mask[n - (size_t)t + (size_t)src])
+                    memcpy(col + (n * (size_t)K + (size_t)j) * (size_t)C, v.stem_in + (n - (size_t)t + (size_t)src) * (size_t)C,
+                           (size_t)C * sizeof(float));
+            }
+        rbp__matmul_forward(pre, col, w + find_tensor(info, nt, "stem.conv_w")->offset,
+                            w + find_tensor(info, nt, "stem.conv_b")->offset, (int)N, K * C, S);
+        free(col);
         for (size_t i = 0; i < N * (size_t)S; i++)
             margin = fminf(margin, fabsf(pre[i]));
         free(pre);

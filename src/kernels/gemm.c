@@ -8,6 +8,7 @@
  * BLAS is known to run far below the CPU (see rbp__blas_check), the built-in kernels of
  * gemm_builtin.c take its place.
  */
+#include <assert.h>
 #include <cblas.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -48,6 +49,30 @@ static int use_builtin(void)
 {
     pthread_once(&gemm_once, decide_gemm);
     return gemm_builtin;
+}
+
+static pthread_once_t window_once = PTHREAD_ONCE_INIT;
+static int window_ok; /* written once under window_once */
+
+static void decide_window(void)
+{
+    const char *env = getenv("RBP_GEMM");
+    window_ok = rbp__sgemm_builtin_isa() != 0 && !(env && !strcmp(env, "blas"));
+}
+
+int rbp__sgemm_window_ok(void)
+{
+    pthread_once(&window_once, decide_window);
+    return window_ok;
+}
+
+void rbp__sgemm_window(int transA, int transB, int M, int N, int K, float alpha, const float *A, int lda,
+                       const float *B, int ldb, float beta, float *C, int ldc)
+{
+    /* only called after rbp__sgemm_window_ok(): the built-in kernels run */
+    const int ran = rbp__sgemm_builtin(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    (void)ran;
+    assert(ran);
 }
 
 const char *rbp_gemm_backend(void)

@@ -30,6 +30,14 @@ int rbp__sgemm_builtin(int transA, int transB, int M, int N, int K, float alpha,
                        const float *B, int ldb, float beta, float *C, int ldc);
 /* Vector width of the built-in kernels on this CPU: 512, 256, or 0 (none). */
 int rbp__sgemm_builtin_isa(void);
+/* Products whose operand rows overlap, as the K-row windows of a sequence do (row stride lda <
+ * K for a row-major A, ldb < N for a row-major B): the built-in kernels read them in place,
+ * which no BLAS allows. rbp__sgemm_window_ok() says whether they can run here (AVX2 + FMA,
+ * and not RBP_GEMM=blas); rbp__sgemm_window is rbp__sgemm_rm's contract without its checks,
+ * to be called only then. */
+int rbp__sgemm_window_ok(void);
+void rbp__sgemm_window(int transA, int transB, int M, int N, int K, float alpha, const float *A, int lda,
+                       const float *B, int ldb, float beta, float *C, int ldc);
 /* (rbp_gemm_backend, in rbpattn/common.h, names what rbp__sgemm_rm uses.) */
 
 /* Name of the BLAS kernel set in use ("SkylakeX", "Prescott", ...; OpenBLAS only). */

@@ -222,16 +222,21 @@ typedef struct rbp__conv_stem_grads {
  * inp (B,T,C), mask (B,T) or NULL, K odd -> out (B,T,C) = inp + ReLU(conv) (no projection) or
  * inp + ReLU(conv) @ pw^T + pb, conv[b,t] = b + sum_j w[:, j*C:(j+1)*C] @ x[b, t + j - K/2],
  * where x is inp with rows outside [0,T) and padded rows (mask 0) taken as zero ('same'
- * padding). Saves col (B*T, K*C), the im2col matrix, and h (B*T, F) = ReLU(conv). out must not
- * alias inp.
+ * padding). direct (only when rbp__sgemm_window_ok()) reads each position's window in place,
+ * else through an im2col matrix; the two differ only by rounding. Saves col
+ * (rbp__conv_stem_col_floats: the padded rows, or the im2col matrix) and h (B*T, F) =
+ * ReLU(conv). out must not alias inp.
  */
+size_t rbp__conv_stem_col_floats(int direct, int B, int T, int C, int K);
 void rbp__conv_stem_forward(float *out, float *col, float *h, const float *inp, const uint8_t *mask,
-                            const rbp__conv_stem_weights *w, int B, int T, int C, int F, int K);
-/* d of conv_stem_forward: dout (B,T,C) -> dinp (B,T,C) +=, g +=. dh (B*T, F) and dcol
- * (B*T, K*C) are scratch; dout is not modified and must not alias dinp. */
-void rbp__conv_stem_backward(float *dinp, rbp__conv_stem_grads *g, float *dh, float *dcol, const float *dout,
+                            const rbp__conv_stem_weights *w, int B, int T, int C, int F, int K, int direct);
+/* d of conv_stem_forward (the same direct): dout (B,T,C) -> dinp (B,T,C) +=, g +=. dh (B*T, F)
+ * and scr (rbp__conv_stem_scratch_floats) are scratch; dout is not modified and must not alias
+ * dinp. */
+size_t rbp__conv_stem_scratch_floats(int direct, int B, int T, int C, int F, int K);
+void rbp__conv_stem_backward(float *dinp, rbp__conv_stem_grads *g, float *dh, float *scr, const float *dout,
                              const float *col, const float *h, const uint8_t *mask, const rbp__conv_stem_weights *w,
-                             int B, int T, int C, int F, int K);
+                             int B, int T, int C, int F, int K, int direct);
 
 /* ---------------------------------------------------------------- head */
 

@@ -71,7 +71,7 @@ enum {
     A_EMB,      /* (B,L,C) input embedding sum, kept for saliency */
     A_X0,       /* (B,L,C) after input dropout */
     A_STEM,     /* (B,L,C) convolutional stem output (conv_kernel > 0) */
-    A_COL,      /* (B*L, K*C) stem im2col matrix */
+    A_COL,      /* the stem's input rows: padded (B, L+K-1, C), or the (B*L, K*C) im2col matrix */
     A_STEMH,    /* (B*L, S) stem ReLU output */
     A_SPOOL,    /* (B,Le,C) the stem's output max-pooled over windows (stem_pool > 1), Le = the
                    encoder length; every tensor below of length L has Le positions then */
@@ -117,7 +117,7 @@ enum {
     A_DCTX,     /* (B,L,C) */
     A_DHID,     /* (B,H) */
     A_DPOOLED,  /* (B,C) */
-    A_DCOL,     /* (B*L, K*C) stem backward (conv_kernel > 0) */
+    A_DCOL,     /* stem backward scratch (conv_kernel > 0; rbp__conv_stem_scratch_floats) */
     A_DSTEMH,   /* (B*L, S) stem backward */
     A_ONES,     /* (B) d(logit) = 1 for the saliency of ensemble members after the first */
     NUM_ACTS
@@ -652,6 +652,12 @@ void rbp__session_zero_grad(rbp_session *s)
 
 /* ------------------------------------------------------------------ workspace sizing */
 
+/* Whether the stem reads its windows in place (the same answer for the whole process). */
+static int stem_direct(void)
+{
+    return rbp__sgemm_window_ok();
+}
+
 /* a *= b with overflow detection */
 static int mul_into(size_t *a, size_t b)
 {
@@ -704,7 +710,9 @@ static int fill_act_sizes(size_t *s, const rbp_model_config *cfg, size_t B, int 
         bad |= mul_into(&NS, stem_width(cfg));
         s[A_STEMH] = NS;
         s[A_COL] = NC;
-        bad |= mul_into(&s[A_COL], K);
+        bad |= mul_into(&s[A_COL], K); /* the im2col matrix, the larger of the two layouts */
+        if (!bad)
+            s[A_COL] = rbp__conv_stem_col_floats(stem_direct(), (int)B, (int)L, (int)C, (int)K);
     }
     if (members > 1 || spool) {
         s[A_MAPS] = NH * Le;
@@ -723,7 +731,9 @@ static int fill_act_sizes(size_t *s, const rbp_model_config *cfg, size_t B, int 
         bad |= mul_into(&s[A_DQKV], 3);
         s[A_DHID] = B * H;
         s[A_DPOOLED] = pooled ? B * C : 0;
-        s[A_DCOL] = s[A_COL];
+        s[A_DCOL] = K && !bad ? rbp__conv_stem_scratch_floats(stem_direct(), (int)B, (int)L, (int)C,
+                                                              (int)stem_width(cfg), (int)K)
+                              : 0;
         s[A_DSTEMH] = s[A_STEMH];
     }
     return bad ? -1 : 0;
@@ -1038,7 +1048,7 @@ static void forward(rbp__state *s, int32_t B)
     if (c->conv_kernel) {
         const rbp__conv_stem_weights sw = {s->p.t[P_STEMW], s->p.t[P_STEMB], s->p.t[P_STEMPW], s->p.t[P_STEMPB]};
         rbp__conv_stem_forward(s->ws.a[A_STEM], s->ws.a[A_COL], s->ws.a[A_STEMH], x, mask, &sw, B, L, C,
-                               (int)stem_width(c), c->conv_kernel);
+                               (int)stem_width(c), c->conv_kernel, stem_direct());
         x = s->ws.a[A_STEM];
     }
     if (c->stem_pool > 1) /* from here on the sequence has Le positions */
@@ -1180,7 +1190,8 @@ rbp_status rbp__model_backward(rbp_session *ss, const float *dlogits)
         const rbp__conv_stem_weights sw = {s->p.t[P_STEMW], s->p.t[P_STEMB], s->p.t[P_STEMPW], s->p.t[P_STEMPB]};
         rbp__conv_stem_grads sg = {s->g.t[P_STEMW], s->g.t[P_STEMB], s->g.t[P_STEMPW], s->g.t[P_STEMPB]};
         rbp__conv_stem_backward(dnext, &sg, s->ws.a[A_DSTEMH], s->ws.a[A_DCOL], dx, s->ws.a[A_COL],
-                                s->ws.a[A_STEMH], mask, &sw, B, L, C, (int)stem_width(c), c->conv_kernel);
+                                s->ws.a[A_STEMH], mask, &sw, B, L, C, (int)stem_width(c), c->conv_kernel,
+                                stem_direct());
         float *t = dx;
         dx = dnext;
         dnext = t;
@@ -1366,7 +1377,7 @@ void rbp__session_pass_view(const rbp_session *ss, rbp__pass_view *v)
     if (!s || !s->fwd_B)
         return;
     v->B = s->fwd_B;
-    v->stem_in = s->cfg.conv_kernel ? s->ws.a[A_COL] : NULL;
+    v->stem_in = s->cfg.conv_kernel ? s->ws.a[A_X0] : NULL;
     v->stem_out = s->cfg.conv_kernel ? s->ws.a[A_STEM] : NULL;
     v->Le = rbp__model_encoder_length(&s->cfg);
     v->top = encoder_top(s, s->fwd_B);

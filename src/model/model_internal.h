@@ -154,7 +154,7 @@ int rbp__model_param_info(const rbp_model *m, rbp__param_info *out, int max);
  */
 typedef struct rbp__pass_view {
     int32_t B;              /* rows of the last forward pass */
-    const float *stem_in;   /* (B*L, K*C) im2col rows of the stem's dense + ReLU; NULL without a stem */
+    const float *stem_in;   /* (B*L, C) the stem's input (the input block's output); NULL without a stem */
     const float *stem_out;  /* (B, L, C) the stem's output, what a pooling stem reads; NULL without one */
     int32_t Le;             /* positions of the encoder (rbp__model_encoder_length) */
     const float *top;       /* (B, Le, C) encoder output, what pooling reads */
