@@ -6,8 +6,9 @@
 # and the peer (../shared/peers/torch_ref.py; bench/torch_stem.py for the stem model) run
 # alternately, `reps` times each, so both see the same machine noise. Also: the cblas_sgemm
 # peak of the same run (../shared/peers/sgemm_bench.c) and the stem model's seq/s at
-# L = 101, 201, 375, 751, without and with a pooling stem of 4 (--stem-pool 4). Writes a
-# Markdown table (default bench/results/perf-<date>.md).
+# L = 101, 201, 375, 751, without and with a pooling stem of 8 (--stem-pool 8, rbpattn-train's
+# default for whole viewpoint records). Writes a Markdown table (default
+# bench/results/perf-<date>.md).
 # Not run in CI; installs Debian's python3-torch when missing (needs root).
 #   sh bench/perf.sh [reps=3] [output.md]
 # Environment: RBP_PERF_NTRAIN (1024) sequences per epoch, RBP_PERF_EPOCHS (2) timed epochs,
@@ -81,11 +82,11 @@ for L in 101 201 375 751; do
         # shellcheck disable=SC2086
         OPENBLAS_CORETYPE=SkylakeX nice -n "$niceness" ./build/bench/bench_train --threads "$t" $S -L "$L" \
             --n-train "$n" --n-test "$n" --epochs "$epochs" --infer-reps 2 >> "$tmp/len-$L-$t.jsonl" 2>/dev/null
-        # the same with the pooling stem of whole viewpoint records (--stem-pool 4)
+        # the same with the pooling stem of whole viewpoint records (--stem-pool 8)
         # shellcheck disable=SC2086
         OPENBLAS_CORETYPE=SkylakeX nice -n "$niceness" ./build/bench/bench_train --threads "$t" $S -L "$L" \
-            --stem-pool 4 --n-train "$n" --n-test "$n" --epochs "$epochs" --infer-reps 2 \
-            >> "$tmp/len-$L-$t-p4.jsonl" 2>/dev/null
+            --stem-pool 8 --n-train "$n" --n-test "$n" --epochs "$epochs" --infer-reps 2 \
+            >> "$tmp/len-$L-$t-p8.jsonl" 2>/dev/null
     done
 done
 
@@ -162,7 +163,7 @@ L.append("## Stem model against the input length (rbpattn, OPENBLAS_CORETYPE=Sky
 L.append("| L | stem pool | train seq/s 1 thr | train seq/s 2 thr | infer seq/s 1 thr | infer seq/s 2 thr | RSS train MiB (1 thr) |")
 L.append("|---|---|---|---|---|---|---|")
 for Lx in (101, 201, 375, 751):
-    for pool, sfx in (("none", ""), ("4", "-p4")):
+    for pool, sfx in (("none", ""), ("8", "-p8")):
         a, b = rows(f"{tmp}/len-{Lx}-1{sfx}.jsonl"), rows(f"{tmp}/len-{Lx}-2{sfx}.jsonl")
         if a and b:
             L.append(f"| {Lx} | {pool} | {med(a, 'train_seq_per_s'):.1f} | {med(b, 'train_seq_per_s'):.1f} | "

@@ -16,7 +16,7 @@
 #   --graphprot     the GraphProt-format RBP-24 sets of ../shared/data/rbp24-dev instead
 #                   (<set>.train.{positives,negatives}.fa, test <set>.ls.*; ~375 nt, UPPERCASE
 #                   viewpoint): --pos/--neg input, rbpattn-train's default for such records
-#                   (the whole record, pooling stem 4; `-- --length 150 --stem-pool 0` gives
+#                   (the whole record, pooling stem 8; `-- --length 150 --stem-pool 0` gives
 #                   the 150-nt window of the earlier tables); report rbp24-<date>[-tag].md
 #                   beside DeepBind and DeepRKE+ (bench/rbp24_published.tsv)
 #   --seeds LIST    seeds (default 1); one training per set and seed
