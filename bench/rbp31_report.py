@@ -9,6 +9,14 @@ ensembles mode (called by rbp31_ensemble.sh): seed ensembles against their membe
 levers mode: compare runs config by config on the sets they share:
     rbp31_report.py levers [--out FILE] baseline=A.tsv name2=B.tsv ...
 prints (or appends to FILE) a table: config, per-set AUC (mean over seeds), mean, delta to the first.
+
+choose mode: a per-set choice between two ensemble configurations on validation AUC alone:
+    rbp31_report.py choose --published P --a-name none --a-ens DIR --a-logs D1,D2
+                           --b-name pool2 --b-logs D3
+A's ensembles are rbp31_ensemble.sh's (<DIR>/<set>.ens.json, members' runs in D1, D2 ...); B's
+are rbpattn-train --members runs (their JSON has the member runs). For each set the
+configuration whose members have the higher mean best validation AUC is chosen; the table shows
+both test AUCs, the choice and its test AUC (the test set decides nothing).
 """
 import argparse
 import glob
@@ -308,7 +316,54 @@ def ensembles(argv):
     print("\n".join(L))
 
 
+def best_val(epochs):
+    vals = [e["val_auc"] for e in epochs if e.get("val_auc") is not None]
+    return max(vals) if vals else None
+
+
+def choose(argv):
+    ap = argparse.ArgumentParser(prog="rbp31_report.py choose")
+    for k in ("published", "a-name", "a-ens", "a-logs", "b-name", "b-logs"):
+        ap.add_argument("--" + k, required=True)
+    a = ap.parse_args(argv)
+    cols, pub = read_published(a.published)
+    a_runs = per_set([r for d in a.a_logs.split(",") for r in read_runs(d)])
+    b_runs = per_set([r for d in a.b_logs.split(",") for r in read_runs(d)])
+    rows = []
+    for s in sorted(set(a_runs) & set(b_runs), key=set_key):
+        path = os.path.join(a.a_ens, s + ".ens.json")
+        if not os.path.exists(path):
+            continue
+        with open(path) as f:
+            a_auc = json.load(f)["test"]["auc"]
+        a_val = mean([r["val_auc"] for r in a_runs[s]])
+        bj = b_runs[s][0]["json"]
+        b_val = mean([best_val(m["epochs"]) for m in bj.get("member_runs", [])]) or b_runs[s][0]["val_auc"]
+        b_auc = bj["test"]["auc"]
+        pick_b = b_val is not None and a_val is not None and b_val > a_val
+        rows.append((s, a_val, b_val, a_auc, b_auc, pick_b))
+    na, nb = a.a_name, a.b_name
+    L = [f"| set | val AUC {na} / {nb} | test AUC {na} | test AUC {nb} | chosen | its test AUC | vs {na} |",
+         "|---" * 7 + "|"]
+    for s, av, bv, aa, ba, pb in rows:
+        c = ba if pb else aa
+        L.append(f"| {short(s)} | {fmt(av)} / {fmt(bv)} | {fmt(aa)} | {fmt(ba)} | {nb if pb else na} | {fmt(c)} | "
+                 f"{signed(c - aa)} |")
+    if rows:
+        ma, mb = mean([r[3] for r in rows]), mean([r[4] for r in rows])
+        mc = mean([r[4] if r[5] else r[3] for r in rows])
+        L.append(f"| **mean ({len(rows)} sets)** | | {fmt(ma)} | {fmt(mb)} | {sum(r[5] for r in rows)} x {nb} | "
+                 f"**{fmt(mc)}** | {signed(mc - ma)} |")
+        oracle = mean([max(r[3], r[4]) for r in rows])
+        L.append("")
+        L.append(f"Choosing on validation AUC: {fmt(mc)} against {fmt(ma)} ({na} everywhere) and {fmt(mb)} "
+                 f"({nb} everywhere); the better of the two on the test set, per set, would give {fmt(oracle)}.")
+    print("\n".join(L))
+
+
 def main():
+    if len(sys.argv) > 1 and sys.argv[1] == "choose":
+        return choose(sys.argv[2:])
     if len(sys.argv) > 1 and sys.argv[1] == "levers":
         return levers(sys.argv[2:])
     if len(sys.argv) > 1 and sys.argv[1] == "ensembles":

@@ -364,6 +364,31 @@ static void test_step_chunks(void **state)
                          rbp_schedule_lr(&tc, mc.d_model, s, 0), tc.beta1, tc.beta2, tc.eps, 0.0f, s);
         assert_memory_equal(rbp_model_params(twin), rbp_model_params(f.model), n * sizeof(float));
     }
+    /* with 2 threads each thread's 8 rows run in chunks too: the same result every run, and the
+     * whole-batch 2-thread step's within rounding */
+    rbp_train_config t2 = tc;
+    t2.n_threads = 2;
+    fixture c2[2], w2;
+    setenv("RBP_TRAIN_WORKSPACE_MIB", "1", 1);
+    fixture_make(&c2[0], &mc, &t2);
+    fixture_make(&c2[1], &mc, &t2);
+    setenv("RBP_TRAIN_WORKSPACE_MIB", "0", 1);
+    fixture_make(&w2, &mc, &t2);
+    unsetenv("RBP_TRAIN_WORKSPACE_MIB");
+    assert_int_equal(rbp_batcher_reset(bt, 0), RBP_OK);
+    for (int s = 0; s < 3; s++) {
+        assert_int_equal(rbp_batcher_next(bt, &b), 1);
+        double l0, l1, lw;
+        assert_int_equal(rbp_trainer_step(c2[0].trainer, &b, &l0), RBP_OK);
+        assert_int_equal(rbp_trainer_step(c2[1].trainer, &b, &l1), RBP_OK);
+        assert_int_equal(rbp_trainer_step(w2.trainer, &b, &lw), RBP_OK);
+        assert_true(l0 == l1 && fabs(l0 - lw) < 1e-6);
+    }
+    assert_memory_equal(rbp_model_params(c2[0].model), rbp_model_params(c2[1].model), n * sizeof(float));
+    fixture_free(&c2[0]);
+    fixture_free(&c2[1]);
+    fixture_free(&w2);
+
     rbp_batcher_free(bt);
     rbp_dataset_free(ds);
     free(m);
