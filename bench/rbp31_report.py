@@ -11,8 +11,7 @@ levers mode: compare runs config by config on the sets they share:
 prints (or appends to FILE) a table: config, per-set AUC (mean over seeds), mean, delta to the first.
 
 choose mode: a per-set choice between two ensemble configurations on validation AUC alone:
-    rbp31_report.py choose --published P --a-name none --a-ens DIR --a-logs D1,D2
-                           --b-name pool2 --b-logs D3
+    rbp31_report.py choose --a-name none --a-ens DIR --a-logs D1,D2 --b-name pool2 --b-logs D3
 A's ensembles are rbp31_ensemble.sh's (<DIR>/<set>.ens.json, members' runs in D1, D2 ...); B's
 are rbpattn-train --members runs (their JSON has the member runs). For each set the
 configuration whose members have the higher mean best validation AUC is chosen; the table shows
@@ -323,10 +322,9 @@ def best_val(epochs):
 
 def choose(argv):
     ap = argparse.ArgumentParser(prog="rbp31_report.py choose")
-    for k in ("published", "a-name", "a-ens", "a-logs", "b-name", "b-logs"):
+    for k in ("a-name", "a-ens", "a-logs", "b-name", "b-logs"):
         ap.add_argument("--" + k, required=True)
     a = ap.parse_args(argv)
-    cols, pub = read_published(a.published)
     a_runs = per_set([r for d in a.a_logs.split(",") for r in read_runs(d)])
     b_runs = per_set([r for d in a.b_logs.split(",") for r in read_runs(d)])
     rows = []

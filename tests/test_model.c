@@ -16,6 +16,7 @@
 #include "gradcheck.h"
 #include <rbpattn/rbpattn.h>
 #include "kernels/kernels.h"
+#include "layers/layers.h"
 #include "model/model_internal.h"
 
 /* ------------------------------------------------------------------ helpers */
@@ -522,16 +523,10 @@ static float kink_margin(const rbp_session *s, const rbp_model *m)
     if (c.conv_kernel) {
         const int S = c.stem_filters ? c.stem_filters : C, K = c.conv_kernel;
         float *pre = malloc(N * (size_t)S * sizeof(float));
-        float *col = calloc(N * (size_t)K * (size_t)C, sizeof(float)); /* im2col of the stem's input */
+        float *col = malloc(N * (size_t)K * (size_t)C * sizeof(float)); /* im2col of the stem's input */
         assert_non_null(pre);
         assert_non_null(col);
-        for (size_t n = 0; n < N; n++)
-            for (int j = 0; j < K; j++) {
-                const int t = (int)(n % (size_t)L), src = t + j - K / 2;
-                if (src >= 0 && src < L && v.mask[n - (size_t)t + (size_t)src])
-                    memcpy(col + (n * (size_t)K + (size_t)j) * (size_t)C, v.stem_in + (n - (size_t)t + (size_t)src) * (size_t)C,
-                           (size_t)C * sizeof(float));
-            }
+        rbp__conv_stem_im2col(col, v.stem_in, v.mask, v.B, L, C, K);
         rbp__matmul_forward(pre, col, w + find_tensor(info, nt, "stem.conv_w")->offset,
                             w + find_tensor(info, nt, "stem.conv_b")->offset, (int)N, K * C, S);
         free(col);

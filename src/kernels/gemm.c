@@ -25,6 +25,7 @@
  */
 static pthread_once_t gemm_once = PTHREAD_ONCE_INIT;
 static int gemm_builtin; /* written once under gemm_once, read after it */
+static int window_ok;    /* the built-in kernels may read overlapping rows (same once) */
 
 static void decide_gemm(void)
 {
@@ -40,6 +41,9 @@ static void decide_gemm(void)
         gemm_builtin = rbp__blas_check() && rbp__sgemm_builtin_isa() != 0;
         why = gemm_builtin ? "the BLAS runs pre-AVX kernels" : "default";
     }
+    /* products with overlapping rows (rbp__sgemm_window) need the built-in kernels, which
+     * RBP_GEMM=blas turns off too */
+    window_ok = rbp__sgemm_builtin_isa() != 0 && !(env && !strcmp(env, "blas"));
     rbp__log(RBP_LOG_INFO, "matrix products use the %s GEMM (%s; BLAS kernels: %s)",
              gemm_builtin ? (rbp__sgemm_builtin_isa() == 512 ? "built-in AVX-512" : "built-in AVX2") : "BLAS", why,
              rbp__blas_corename());
@@ -51,18 +55,9 @@ static int use_builtin(void)
     return gemm_builtin;
 }
 
-static pthread_once_t window_once = PTHREAD_ONCE_INIT;
-static int window_ok; /* written once under window_once */
-
-static void decide_window(void)
-{
-    const char *env = getenv("RBP_GEMM");
-    window_ok = rbp__sgemm_builtin_isa() != 0 && !(env && !strcmp(env, "blas"));
-}
-
 int rbp__sgemm_window_ok(void)
 {
-    pthread_once(&window_once, decide_window);
+    pthread_once(&gemm_once, decide_gemm);
     return window_ok;
 }
 

@@ -47,8 +47,7 @@ size_t rbp__conv_stem_scratch_floats(int direct, int B, int T, int C, int F, int
     return (size_t)B * (size_t)T * (size_t)K * (size_t)C;
 }
 
-/* col (B*T, K*C): im2col */
-static void im2col(float *col, const float *inp, const uint8_t *mask, int B, int T, int C, int K)
+void rbp__conv_stem_im2col(float *col, const float *inp, const uint8_t *mask, int B, int T, int C, int K)
 {
     const size_t KC = (size_t)K * (size_t)C;
     for (int bb = 0; bb < B; bb++) {
@@ -102,7 +101,7 @@ void rbp__conv_stem_forward(float *out, float *col, float *h, const float *inp, 
             rbp__sgemm_window(0, 1, T, F, (int)KC, 1.0f, col + (size_t)bb * P * (size_t)C, C, w->w, (int)KC, 1.0f,
                               h + (size_t)bb * (size_t)T * (size_t)F, F);
     } else {
-        im2col(col, inp, mask, B, T, C, K);
+        rbp__conv_stem_im2col(col, inp, mask, B, T, C, K);
         rbp__matmul_forward(h, col, w->w, w->b, (int)N, (int)KC, F);
     }
     rbp__relu_forward(h, h, N * (size_t)F);

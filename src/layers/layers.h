@@ -228,6 +228,9 @@ typedef struct rbp__conv_stem_grads {
  * ReLU(conv). out must not alias inp.
  */
 size_t rbp__conv_stem_col_floats(int direct, int B, int T, int C, int K);
+/* col (B*T, K*C): row t of each sequence = its K input rows around t side by side, rows outside
+ * the sequence and padded rows (mask 0) zero (the im2col path's matrix) */
+void rbp__conv_stem_im2col(float *col, const float *inp, const uint8_t *mask, int B, int T, int C, int K);
 void rbp__conv_stem_forward(float *out, float *col, float *h, const float *inp, const uint8_t *mask,
                             const rbp__conv_stem_weights *w, int B, int T, int C, int F, int K, int direct);
 /* d of conv_stem_forward (the same direct): dout (B,T,C) -> dinp (B,T,C) +=, g +=. dh (B*T, F)

@@ -739,6 +739,26 @@ static int fill_act_sizes(size_t *s, const rbp_model_config *cfg, size_t B, int 
     return bad ? -1 : 0;
 }
 
+/* The workspace of B examples: sizes[] (floats, each padded to a 64-byte line) and the
+ * per-layer strides of the stacked tensors; returns the total in floats, 0 if it overflows
+ * (a float count that fits in size_t bytes). */
+static size_t act_layout(const rbp__state *s, size_t B, int train, size_t *sizes, size_t *ws_stride)
+{
+    if (fill_act_sizes(sizes, &s->cfg, B, train, s->n_members) != 0)
+        return 0;
+    size_t total = 0;
+    for (int i = 0; i < NUM_ACTS; i++) {
+        const int stacked = i >= A_QKV && i <= A_LN2_RSTD;
+        const size_t slices = (size_t)s->cfg.n_layers * (size_t)(i == A_QKV ? s->n_members : 1);
+        ws_stride[i] = stacked ? sizes[i] / slices : 0;
+        sizes[i] = (sizes[i] + 15) & ~(size_t)15; /* every tensor starts on a 64-byte line */
+        if (total + sizes[i] < total)
+            return 0;
+        total += sizes[i];
+    }
+    return total > SIZE_MAX / sizeof(float) ? 0 : total;
+}
+
 /* Make the workspace hold B examples (and the training tensors when train). Only grows. */
 static rbp_status reserve(rbp__state *s, int32_t B, int train)
 {
@@ -747,19 +767,9 @@ static rbp_status reserve(rbp__state *s, int32_t B, int train)
         return RBP_OK;
     const int32_t newB = B > ws->B ? B : ws->B;
     const int newtrain = train || ws->train;
-    size_t sizes[NUM_ACTS], ws_stride[NUM_ACTS], total = 0;
-    if (fill_act_sizes(sizes, &s->cfg, (size_t)newB, newtrain, s->n_members) != 0)
-        return rbp__set_error(RBP_ERR_NOMEM, "model workspace for a batch of %d is too large", (int)newB);
-    for (int i = 0; i < NUM_ACTS; i++) {
-        const int stacked = i >= A_QKV && i <= A_LN2_RSTD;
-        const size_t slices = (size_t)s->cfg.n_layers * (size_t)(i == A_QKV ? s->n_members : 1);
-        ws_stride[i] = stacked ? sizes[i] / slices : 0;
-        sizes[i] = (sizes[i] + 15) & ~(size_t)15; /* every tensor starts on a 64-byte line */
-        if (total + sizes[i] < total)
-            return rbp__set_error(RBP_ERR_NOMEM, "model workspace for a batch of %d is too large", (int)newB);
-        total += sizes[i];
-    }
-    if (total > SIZE_MAX / sizeof(float))
+    size_t sizes[NUM_ACTS], ws_stride[NUM_ACTS];
+    const size_t total = act_layout(s, (size_t)newB, newtrain, sizes, ws_stride);
+    if (!total)
         return rbp__set_error(RBP_ERR_NOMEM, "model workspace for a batch of %d is too large", (int)newB);
     if (newtrain && !s->grad_mem) {
         /* only training and saliency differentiate: inference sessions carry no gradients */
@@ -794,26 +804,18 @@ static rbp_status reserve(rbp__state *s, int32_t B, int train)
     return RBP_OK;
 }
 
-/* Bytes of a workspace for B rows (the same padding as reserve); 0 on overflow. */
-static size_t workspace_bytes(const rbp__state *s, size_t B, int train)
+/* Bytes of a training workspace for B rows; 0 on overflow. */
+static size_t workspace_bytes(const rbp__state *s, size_t B)
 {
-    size_t sizes[NUM_ACTS], total = 0;
-    if (fill_act_sizes(sizes, &s->cfg, B, train, s->n_members) != 0)
-        return 0;
-    for (int i = 0; i < NUM_ACTS; i++) {
-        const size_t n = (sizes[i] + 15) & ~(size_t)15;
-        if (total + n < total)
-            return 0;
-        total += n;
-    }
-    return total > SIZE_MAX / sizeof(float) ? 0 : total * sizeof(float);
+    size_t sizes[NUM_ACTS], strides[NUM_ACTS];
+    return act_layout(s, B, 1, sizes, strides) * sizeof(float);
 }
 
 int32_t rbp__session_train_rows(const rbp_session *ss, int32_t rows, size_t budget)
 {
     /* the workspace is affine in B: fixed + B * per_row */
     const rbp__state *s = ss->st;
-    const size_t one = workspace_bytes(s, 1, 1), two = workspace_bytes(s, 2, 1);
+    const size_t one = workspace_bytes(s, 1), two = workspace_bytes(s, 2);
     if (!one || two <= one)
         return rows;
     const size_t per_row = two - one, fixed = one - per_row;
